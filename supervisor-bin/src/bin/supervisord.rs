@@ -1,0 +1,90 @@
+//! `supervisord`: flags, config loading and wiring; the work is in
+//! supervisor-core.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use supervisor_bin::supervisord_cli::{self, Command, ServerArgs, USAGE};
+use supervisor_core::config::{Config, ErrorKind, find_config_file, search_paths};
+
+/// The version 4.3.0 clients are written against.
+const VERSION: &str = "4.3.0";
+
+fn main() -> ExitCode {
+    let mut argv = std::env::args();
+    let progname = argv.next().unwrap_or_else(|| "supervisord".to_owned());
+    let args: Vec<String> = argv.collect();
+    match supervisord_cli::parse(&args) {
+        Ok(Command::Help) => {
+            println!("{}", USAGE.replace("%s", &progname));
+            ExitCode::SUCCESS
+        }
+        Ok(Command::Version) => {
+            println!("{VERSION}");
+            ExitCode::SUCCESS
+        }
+        Ok(Command::Check(a)) => check(&progname, &a),
+        Ok(Command::Run(a)) => {
+            // The process engine is not in this build yet: refuse plainly
+            // rather than pretend to supervise.
+            let _ = a;
+            usage_error(
+                &progname,
+                "running programs is not available in this build yet; use --check to validate a configuration",
+            )
+        }
+        Err(e) => usage_error(&progname, &e.to_string()),
+    }
+}
+
+fn usage_error(progname: &str, message: &str) -> ExitCode {
+    eprintln!("Error: {message}");
+    eprintln!("For help, use {progname} -h");
+    ExitCode::from(2)
+}
+
+/// The `-c` file, or the first default location that exists.
+fn config_path(progname: &str, a: &ServerArgs) -> Result<PathBuf, ErrorKind> {
+    if let Some(c) = &a.configuration {
+        return Ok(c.clone());
+    }
+    if nix::unistd::geteuid().is_root() {
+        eprintln!(
+            "UserWarning: Supervisord is running as root and it is searching for its configuration file in \
+             default locations (including its current working directory); you probably want to specify a \
+             \"-c\" argument specifying an absolute path to a configuration file for improved security."
+        );
+    }
+    let exe = Path::new(progname);
+    find_config_file(exe).ok_or_else(|| ErrorKind::NoConfigFound(search_paths(exe)))
+}
+
+fn check(progname: &str, a: &ServerArgs) -> ExitCode {
+    let path = match config_path(progname, a) {
+        Ok(p) => p,
+        Err(e) => return usage_error(progname, &e.to_string()),
+    };
+    match Config::load(&path) {
+        Ok(config) => {
+            for w in &config.messages.warnings {
+                eprintln!("WARN {w}");
+            }
+            for i in &config.messages.infos {
+                eprintln!("INFO {i}");
+            }
+            println!("{}: configuration is valid", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            for e in errors.errors() {
+                eprintln!("Error: {e}");
+            }
+            eprintln!(
+                "{}: configuration is invalid ({} error(s))",
+                path.display(),
+                errors.errors().len()
+            );
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! Reading a configuration: the main file, its includes, then every section
+//! into the typed model, collecting every error on the way.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::error::{ConfigError, ConfigErrors, ErrorKind, Location};
+use super::expand::Expansions;
+use super::ini::{Ini, here_of, read_file};
+use super::model::{Config, ParseMessages};
+use super::plugins::{CTL_FACTORY_KEY, RPC_FACTORY_KEY};
+use super::reader::Ctx;
+use super::{groups, include, plugins, servers, supervisord};
+
+/// The standard `[rpcinterface:supervisor]` factory.
+pub const MAIN_RPC_FACTORY: &str = "supervisor.rpcinterface:make_main_rpcinterface";
+/// The standard event listener `result_handler`.
+pub const DEFAULT_RESULT_HANDLER: &str = "supervisor.dispatchers:default_handler";
+
+/// What a load needs from outside the file, injectable for tests and
+/// embedders.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// The environment `%(ENV_X)s` reads.
+    pub environ: BTreeMap<String, String>,
+    /// `%(host_node_name)s`.
+    pub host_node_name: String,
+    /// The default `childlogdir`.
+    pub temp_dir: PathBuf,
+    /// `[rpcinterface:x]` factories this build provides.
+    pub rpc_factories: Vec<String>,
+    /// `[eventlistener:x] result_handler`s this build provides.
+    pub result_handlers: Vec<String>,
+    /// Reject section types this program does not know (4.3.0 ignores them).
+    pub reject_unknown_sections: bool,
+}
+
+impl Default for LoadOptions {
+    /// The current process's environment, host name and temp dir.
+    fn default() -> Self {
+        let environ: BTreeMap<String, String> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        let host_node_name = nix::unistd::gethostname()
+            .ok()
+            .and_then(|h| h.into_string().ok())
+            .unwrap_or_default();
+        LoadOptions {
+            environ,
+            host_node_name,
+            temp_dir: std::env::temp_dir(),
+            rpc_factories: vec![MAIN_RPC_FACTORY.to_owned()],
+            result_handlers: vec![DEFAULT_RESULT_HANDLER.to_owned()],
+            reject_unknown_sections: true,
+        }
+    }
+}
+
+const KNOWN_EXACT: &[&str] = &["supervisord", "supervisorctl", "include"];
+const KNOWN_PREFIXES: &[&str] = &[
+    "unix_http_server",
+    "inet_http_server",
+    "program:",
+    "group:",
+    "eventlistener:",
+    "fcgi-program:",
+    "rpcinterface:",
+    "ctlplugin:",
+];
+
+impl Config {
+    /// Reads a `supervisord.conf` and everything it includes.
+    ///
+    /// ```no_run
+    /// use supervisor_core::config::Config;
+    /// let config = Config::load("/etc/supervisord.conf").unwrap();
+    /// for group in &config.groups {
+    ///     println!("{} ({} processes)", group.name, group.processes.len());
+    /// }
+    /// ```
+    pub fn load(path: impl AsRef<Path>) -> Result<Config, ConfigErrors> {
+        Config::load_with(path.as_ref(), &LoadOptions::default())
+    }
+
+    /// [`Config::load`] with explicit outside inputs.
+    pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Config, ConfigErrors> {
+        if !path.exists() {
+            return Err(ConfigError::new(
+                Location::default(),
+                ErrorKind::NotFound(path.to_path_buf()),
+            )
+            .into());
+        }
+        let text = read_file(path).map_err(|e| {
+            ConfigError::new(
+                Location::default(),
+                ErrorKind::Unreadable {
+                    path: path.to_path_buf(),
+                    source: e.into(),
+                },
+            )
+        })?;
+        Config::from_str_with(&text, path, opts)
+    }
+
+    /// Reads configuration text as if it were the file at `path` (which
+    /// sets `%(here)s` and where includes are looked for).
+    ///
+    /// ```
+    /// use supervisor_core::config::Config;
+    /// let text = "[supervisord]\n[program:web]\ncommand=python -m http.server %(process_num)d\n\
+    ///             numprocs=2\nprocess_name=web-%(process_num)s\n";
+    /// let config = Config::from_str(text, "/etc/supervisord.conf").unwrap();
+    /// let names: Vec<_> = config.groups[0].processes.iter().map(|p| p.name.as_str()).collect();
+    /// assert_eq!(names, ["web-0", "web-1"]);
+    /// assert_eq!(config.groups[0].processes[1].command, "python -m http.server 1");
+    /// ```
+    #[allow(clippy::should_implement_trait)]
+    pub fn from_str(text: &str, path: impl AsRef<Path>) -> Result<Config, ConfigErrors> {
+        Config::from_str_with(text, path.as_ref(), &LoadOptions::default())
+    }
+
+    /// [`Config::from_str`] with explicit outside inputs.
+    pub fn from_str_with(
+        text: &str,
+        path: &Path,
+        opts: &LoadOptions,
+    ) -> Result<Config, ConfigErrors> {
+        let mut ini = Ini::default();
+        let ini_errors = ini.read_str(text, path);
+        if !ini_errors.is_empty() {
+            return Err(ConfigErrors(
+                ini_errors
+                    .into_iter()
+                    .map(|e| ConfigError::new(Location::at(&e.origin), e.error))
+                    .collect(),
+            ));
+        }
+        let here = here_of(path);
+        let here_str = here.to_string_lossy().into_owned();
+        let mut messages = ParseMessages::default();
+
+        let env: Expansions = opts
+            .environ
+            .iter()
+            .map(|(k, v)| (format!("ENV_{k}"), v.clone().into()))
+            .collect();
+        let mut include_names = Expansions::new();
+        include_names.insert("here".into(), here_str.clone().into());
+        include_names.insert("host_node_name".into(), opts.host_node_name.clone().into());
+        let include_errors =
+            include::read_includes(&mut ini, path, &[&env, &include_names], &mut messages);
+        if !include_errors.is_empty() {
+            return Err(ConfigErrors(include_errors));
+        }
+
+        let mut ctx = Ctx::new(&ini, opts);
+        if opts.reject_unknown_sections {
+            for section in ini.sections() {
+                let name = section.name.as_str();
+                if !KNOWN_EXACT.contains(&name)
+                    && !KNOWN_PREFIXES.iter().any(|p| name.starts_with(p))
+                {
+                    ctx.error(
+                        Location::at(&section.origin).in_section(name),
+                        ErrorKind::UnknownSection,
+                    );
+                }
+            }
+        }
+        let Some(sd_section) = ctx.section("supervisord") else {
+            ctx.error(
+                Location::file(path).in_section("supervisord"),
+                ErrorKind::MissingSection("supervisord"),
+            );
+            return Err(ConfigErrors(ctx.errors));
+        };
+        let mut here_names = Expansions::new();
+        here_names.insert("here".into(), here_str.clone().into());
+        let supervisord = supervisord::read(&mut ctx, sd_section, &here_names);
+        let known = opts.rpc_factories.clone();
+        let rpc_interfaces =
+            plugins::read(&mut ctx, "rpcinterface:", RPC_FACTORY_KEY, Some(&known));
+        let mut groups = groups::read(&mut ctx, &here_str);
+        for group in &mut groups {
+            for process in &mut group.processes {
+                let mut env = supervisord.environment.clone();
+                env.append(&mut process.environment);
+                process.environment = env;
+            }
+        }
+        let http_servers = servers::read(&mut ctx, &here_names);
+        messages.warnings.append(&mut ctx.warnings);
+        if !ctx.errors.is_empty() {
+            return Err(ConfigErrors(ctx.errors));
+        }
+        Ok(Config {
+            file: Some(super::datatypes::abspath(path)),
+            supervisord,
+            http_servers,
+            rpc_interfaces,
+            groups,
+            messages,
+        })
+    }
+}
+
+/// `[supervisorctl]`, as supervisorctl reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CtlConfig {
+    /// `serverurl` (http://localhost:9001); a `unix://` path is made absolute.
+    pub serverurl: String,
+    /// `username`.
+    pub username: Option<String>,
+    /// `password`.
+    pub password: Option<String>,
+    /// `prompt` (supervisor).
+    pub prompt: String,
+    /// `history_file`, absolute.
+    pub history_file: Option<PathBuf>,
+    /// `[ctlplugin:x]` sections.
+    pub plugins: Vec<super::model::PluginConfig>,
+}
+
+impl CtlConfig {
+    /// Reads the `[supervisorctl]` section of a file, as 4.3.0's
+    /// `ClientOptions` does (includes are not followed).
+    pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<CtlConfig, ConfigErrors> {
+        if !path.exists() {
+            return Err(ConfigError::new(
+                Location::default(),
+                ErrorKind::NotFound(path.to_path_buf()),
+            )
+            .into());
+        }
+        let text = read_file(path).map_err(|e| {
+            ConfigError::new(
+                Location::default(),
+                ErrorKind::Unreadable {
+                    path: path.to_path_buf(),
+                    source: e.into(),
+                },
+            )
+        })?;
+        let mut ini = Ini::default();
+        let errors = ini.read_str(&text, path);
+        if !errors.is_empty() {
+            return Err(ConfigErrors(
+                errors
+                    .into_iter()
+                    .map(|e| ConfigError::new(Location::at(&e.origin), e.error))
+                    .collect(),
+            ));
+        }
+        let here = here_of(path).to_string_lossy().into_owned();
+        let mut here_names = Expansions::new();
+        here_names.insert("here".into(), here.into());
+        let mut ctx = Ctx::new(&ini, opts);
+        let Some(sec) = ctx.section("supervisorctl") else {
+            ctx.error(
+                Location::file(path).in_section("supervisorctl"),
+                ErrorKind::MissingSection("supervisorctl"),
+            );
+            return Err(ConfigErrors(ctx.errors));
+        };
+        let home = ctx.home().map(str::to_owned);
+        let mut serverurl = sec
+            .get(&mut ctx, "serverurl", &[&here_names])
+            .unwrap_or_else(|| "http://localhost:9001".to_owned());
+        if let Some(p) = serverurl.strip_prefix("unix://") {
+            serverurl = format!(
+                "unix://{}",
+                super::datatypes::normalize_path(p, home.as_deref()).display()
+            );
+        }
+        let prompt = sec
+            .get(&mut ctx, "prompt", &[])
+            .unwrap_or_else(|| "supervisor".to_owned());
+        let username = sec.get(&mut ctx, "username", &[]);
+        let password = sec.get(&mut ctx, "password", &[]);
+        let history_file = sec
+            .get(&mut ctx, "history_file", &[&here_names])
+            .filter(|h| !h.is_empty())
+            .map(|h| super::datatypes::normalize_path(&h, home.as_deref()));
+        let plugins = plugins::read(&mut ctx, "ctlplugin:", CTL_FACTORY_KEY, None);
+        if !ctx.errors.is_empty() {
+            return Err(ConfigErrors(ctx.errors));
+        }
+        Ok(CtlConfig {
+            serverurl,
+            username,
+            password,
+            prompt,
+            history_file,
+            plugins,
+        })
+    }
+}

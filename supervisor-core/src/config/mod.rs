@@ -1,0 +1,65 @@
+//! The configuration model: reading `supervisord.conf` exactly as
+//! Supervisor 4.3.0 reads it.
+//!
+//! The flow is `file → ini reader → sections → %(name)s expansion → typed
+//! Config`. Nothing here touches processes, so a new configuration can be
+//! read and [`diff`]ed against the running one before anything moves.
+//!
+//! ```
+//! use supervisor_core::config::{Config, LogFile, AutoRestart};
+//!
+//! let text = "\
+//! [supervisord]
+//! logfile = /tmp/supervisord.log   ; a comment
+//!
+//! [program:worker]
+//! command = /usr/bin/env sleep 60
+//! numprocs = 2
+//! process_name = %(program_name)s_%(process_num)02d
+//! autorestart = true
+//! stdout_logfile = NONE
+//! ";
+//! let config = Config::from_str(text, "/etc/supervisord.conf").unwrap();
+//! let group = &config.groups[0];
+//! assert_eq!(group.name, "worker");
+//! assert_eq!(group.processes[1].name, "worker_01");
+//! assert_eq!(group.processes[1].autorestart, AutoRestart::Always);
+//! assert_eq!(group.processes[1].stdout.logfile, LogFile::None);
+//! ```
+//!
+//! Errors name the file, line, section and key:
+//!
+//! ```
+//! use supervisor_core::config::Config;
+//! let err = Config::from_str("[supervisord]\n[program:x]\ncommand=cat\nautostart=maybe\n", "/etc/s.conf")
+//!     .unwrap_err();
+//! assert_eq!(err.to_string(), "/etc/s.conf:4: [program:x] autostart: not a valid boolean value: 'maybe'");
+//! ```
+
+pub mod datatypes;
+mod diff;
+mod envlist;
+mod error;
+pub mod expand;
+mod groups;
+mod include;
+pub mod ini;
+mod load;
+mod model;
+mod plugins;
+mod programs;
+mod pytext;
+mod reader;
+mod search;
+mod servers;
+mod supervisord;
+
+pub use diff::{ConfigDiff, diff};
+pub use envlist::parse_key_value_pairs;
+pub use error::{ConfigError, ConfigErrors, ErrorKind, Location};
+pub use load::{CtlConfig, DEFAULT_RESULT_HANDLER, LoadOptions, MAIN_RPC_FACTORY};
+pub use model::*;
+pub use plugins::{CTL_FACTORY_KEY, RPC_FACTORY_KEY};
+pub use pytext::repr;
+pub(crate) use pytext::{parse_int, strip};
+pub use search::{find_config_file, search_paths};

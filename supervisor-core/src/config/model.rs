@@ -1,0 +1,357 @@
+//! The typed configuration: what a `supervisord.conf` means once read,
+//! expanded and checked. Field names are 4.3.0's.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::events::EventType;
+use crate::signals::Signal;
+
+/// A whole configuration, as `supervisord` runs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The main file, when read from one.
+    pub file: Option<PathBuf>,
+    /// `[supervisord]`.
+    pub supervisord: SupervisordConfig,
+    /// `[inet_http_server*]` then `[unix_http_server*]` sections.
+    pub http_servers: Vec<HttpServerConfig>,
+    /// `[rpcinterface:x]` sections, in file order.
+    pub rpc_interfaces: Vec<PluginConfig>,
+    /// Process groups sorted by priority, then name (start order).
+    pub groups: Vec<GroupConfig>,
+    /// What reading the file found worth telling, logged at startup.
+    pub messages: ParseMessages,
+}
+
+/// Warnings and notes from reading, which supervisord logs once it has a log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParseMessages {
+    /// Logged at WARN (e.g. `No file matches via include "..."`).
+    pub warnings: Vec<String>,
+    /// Logged at INFO (e.g. `Included extra file "..." during parsing`).
+    pub infos: Vec<String>,
+}
+
+/// Severity of a supervisord log line; 4.3.0 has seven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LogLevel {
+    /// BLAT (3).
+    Blather = 3,
+    /// TRAC (5).
+    Trace = 5,
+    /// DEBG (10).
+    Debug = 10,
+    /// INFO (20).
+    Info = 20,
+    /// WARN (30).
+    Warn = 30,
+    /// ERRO (40).
+    Error = 40,
+    /// CRIT (50).
+    Critical = 50,
+}
+
+impl LogLevel {
+    /// Reads a `loglevel=` value (`info`, `WARN`, ...).
+    pub fn from_description(s: &str) -> Option<LogLevel> {
+        Some(match s.to_lowercase().as_str() {
+            "critical" => LogLevel::Critical,
+            "error" => LogLevel::Error,
+            "warn" => LogLevel::Warn,
+            "info" => LogLevel::Info,
+            "debug" => LogLevel::Debug,
+            "trace" => LogLevel::Trace,
+            "blather" => LogLevel::Blather,
+            _ => return None,
+        })
+    }
+
+    /// The config spelling (`info`).
+    pub fn description(self) -> &'static str {
+        match self {
+            LogLevel::Critical => "critical",
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+            LogLevel::Trace => "trace",
+            LogLevel::Blather => "blather",
+        }
+    }
+
+    /// The four letters in supervisord.log (`INFO`).
+    pub fn tag(self) -> &'static str {
+        match self {
+            LogLevel::Critical => "CRIT",
+            LogLevel::Error => "ERRO",
+            LogLevel::Warn => "WARN",
+            LogLevel::Info => "INFO",
+            LogLevel::Debug => "DEBG",
+            LogLevel::Trace => "TRAC",
+            LogLevel::Blather => "BLAT",
+        }
+    }
+}
+
+/// `[supervisord]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SupervisordConfig {
+    /// `logfile` (`supervisord.log`); the word `syslog` sends it to syslog.
+    pub logfile: PathBuf,
+    /// `logfile_maxbytes` (50MB; 0 never rotates).
+    pub logfile_maxbytes: u64,
+    /// `logfile_backups` (10).
+    pub logfile_backups: u32,
+    /// `loglevel` (info).
+    pub loglevel: LogLevel,
+    /// `pidfile` (`supervisord.pid`).
+    pub pidfile: PathBuf,
+    /// `umask` (022).
+    pub umask: u32,
+    /// `nodaemon` (false).
+    pub nodaemon: bool,
+    /// `silent` (false).
+    pub silent: bool,
+    /// `minfds` (1024).
+    pub minfds: u64,
+    /// `minprocs` (200).
+    pub minprocs: u64,
+    /// `nocleanup` (false).
+    pub nocleanup: bool,
+    /// `childlogdir` (the temp dir).
+    pub childlogdir: PathBuf,
+    /// `user` (none).
+    pub user: Option<String>,
+    /// `directory` (none).
+    pub directory: Option<PathBuf>,
+    /// `strip_ansi` (false).
+    pub strip_ansi: bool,
+    /// `environment`, added to every child's.
+    pub environment: BTreeMap<String, String>,
+    /// `identifier` (supervisor).
+    pub identifier: String,
+}
+
+/// One `[inet_http_server]` or `[unix_http_server]` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpServerConfig {
+    /// The section name.
+    pub section: String,
+    /// What follows `:` in the section name, if anything.
+    pub name: Option<String>,
+    /// `username`.
+    pub username: Option<String>,
+    /// `password`: plain or `{SHA}` + hex SHA-1.
+    pub password: Option<String>,
+    /// Where it listens.
+    pub listen: Listen,
+}
+
+/// Where an HTTP server listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listen {
+    /// `[inet_http_server] port=host:port`; an empty host means all interfaces.
+    Inet {
+        /// Host, lower-cased; empty for all.
+        host: String,
+        /// Port.
+        port: u16,
+    },
+    /// `[unix_http_server] file=`.
+    Unix {
+        /// The socket path, absolute.
+        file: PathBuf,
+        /// `chmod` (0700).
+        chmod: u32,
+        /// `chown`: uid and optional gid.
+        chown: Option<(u32, Option<u32>)>,
+    },
+}
+
+/// An `[rpcinterface:x]` or `[ctlplugin:x]` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginConfig {
+    /// What follows `:` in the section name.
+    pub name: String,
+    /// The factory (`supervisor.rpcinterface:make_main_rpcinterface`).
+    pub factory: String,
+    /// Every other key, expanded, passed to the factory.
+    pub extras: BTreeMap<String, String>,
+}
+
+/// A group of processes started and stopped together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupConfig {
+    /// The group name.
+    pub name: String,
+    /// `priority`: lower starts first and stops last.
+    pub priority: i64,
+    /// Program group, listener pool or FastCGI group.
+    pub kind: GroupKind,
+    /// Processes sorted by priority, then name.
+    pub processes: Vec<ProcessConfig>,
+}
+
+/// What kind of group a [`GroupConfig`] is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GroupKind {
+    /// `[program:x]` (a group of its own) or `[group:x]`.
+    Programs,
+    /// `[eventlistener:x]`.
+    EventListenerPool(EventListenerPoolConfig),
+    /// `[fcgi-program:x]`.
+    FastCgi(FcgiSocketConfig),
+}
+
+/// The keys only `[eventlistener:x]` has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventListenerPoolConfig {
+    /// `buffer_size` (10).
+    pub buffer_size: usize,
+    /// `events`, sorted and de-duplicated.
+    pub events: Vec<EventType>,
+    /// `result_handler` (`supervisor.dispatchers:default_handler`).
+    pub result_handler: String,
+}
+
+/// The socket an `[fcgi-program:x]` group shares with its processes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FcgiSocketConfig {
+    /// Where it listens.
+    pub address: FcgiAddress,
+    /// `socket_backlog` (none: SOMAXCONN).
+    pub backlog: Option<u32>,
+}
+
+/// An FCGI socket address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FcgiAddress {
+    /// `tcp://host:port`.
+    Tcp {
+        /// Host, lower-cased.
+        host: String,
+        /// Port.
+        port: u16,
+    },
+    /// `unix:///path`.
+    Unix {
+        /// Absolute path.
+        path: PathBuf,
+        /// `socket_mode` (0700).
+        mode: u32,
+        /// `socket_owner`, or the program's user when that differs from ours.
+        owner: Option<(u32, Option<u32>)>,
+    },
+}
+
+impl FcgiAddress {
+    /// The URL 4.3.0 shows (`tcp://localhost:9000`, `unix:///tmp/x.sock`).
+    pub fn url(&self) -> String {
+        match self {
+            FcgiAddress::Tcp { host, port } => format!("tcp://{host}:{port}"),
+            FcgiAddress::Unix { path, .. } => format!("unix://{}", path.display()),
+        }
+    }
+}
+
+/// `autorestart`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AutoRestart {
+    /// `false`: never.
+    Never,
+    /// `unexpected`: when the exit code is not in `exitcodes`.
+    Unexpected,
+    /// `true`: always.
+    Always,
+}
+
+/// Where one output channel of a process is written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LogFile {
+    /// `AUTO`: a file in `childlogdir`, removed at the next start.
+    Auto,
+    /// `NONE`: not kept.
+    None,
+    /// A path.
+    Path(PathBuf),
+}
+
+/// The `stdout_*` or `stderr_*` keys of a program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelConfig {
+    /// `*_logfile` (AUTO).
+    pub logfile: LogFile,
+    /// `*_logfile_maxbytes` (50MB).
+    pub logfile_maxbytes: u64,
+    /// `*_logfile_backups` (10).
+    pub logfile_backups: u32,
+    /// `*_capture_maxbytes` (0).
+    pub capture_maxbytes: u64,
+    /// `*_events_enabled` (false).
+    pub events_enabled: bool,
+    /// `*_syslog` (false).
+    pub syslog: bool,
+}
+
+/// One process, after numprocs expansion: what `supervisord` spawns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessConfig {
+    /// `process_name`, expanded.
+    pub name: String,
+    /// The group the process belongs to.
+    pub group: String,
+    /// The section that defined it (`program:web`).
+    pub section: String,
+    /// `command`, expanded, not yet split.
+    pub command: String,
+    /// `directory`.
+    pub directory: Option<PathBuf>,
+    /// `umask`; none inherits supervisord's.
+    pub umask: Option<u32>,
+    /// `priority` (999; -1 for listeners).
+    pub priority: i64,
+    /// `autostart` (true).
+    pub autostart: bool,
+    /// `autorestart` (unexpected).
+    pub autorestart: AutoRestart,
+    /// `startsecs` (1).
+    pub startsecs: u64,
+    /// `startretries` (3).
+    pub startretries: u32,
+    /// `user`, as written.
+    pub user: Option<String>,
+    /// The uid `user` resolved to.
+    pub uid: Option<u32>,
+    /// stdout keys.
+    pub stdout: ChannelConfig,
+    /// stderr keys.
+    pub stderr: ChannelConfig,
+    /// `stopsignal` (TERM).
+    pub stopsignal: Signal,
+    /// `stopwaitsecs` (10).
+    pub stopwaitsecs: u64,
+    /// `stopasgroup` (false).
+    pub stopasgroup: bool,
+    /// `killasgroup` (= stopasgroup).
+    pub killasgroup: bool,
+    /// `exitcodes` (0).
+    pub exitcodes: Vec<u8>,
+    /// `redirect_stderr` (false).
+    pub redirect_stderr: bool,
+    /// `[supervisord] environment` overlaid with the program's own.
+    pub environment: BTreeMap<String, String>,
+    /// `serverurl`; none means AUTO (supervisord's own server).
+    pub serverurl: Option<String>,
+}
+
+impl ProcessConfig {
+    /// `group:name`, or `name` when the two are the same (4.3.0's namespec).
+    pub fn namespec(&self) -> String {
+        if self.group == self.name {
+            self.name.clone()
+        } else {
+            format!("{}:{}", self.group, self.name)
+        }
+    }
+}

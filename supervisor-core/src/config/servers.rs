@@ -1,0 +1,106 @@
+//! `[inet_http_server]`, `[unix_http_server]` and `[supervisorctl]`.
+
+use super::datatypes as dt;
+use super::error::ErrorKind;
+use super::expand::Expansions;
+use super::model::{HttpServerConfig, Listen};
+use super::reader::{Ctx, Sec};
+
+/// Every HTTP server section: inet ones, then unix ones. As in 4.3.0, any
+/// section whose name *starts with* `inet_http_server` or `unix_http_server`
+/// counts, so several of each can be configured (`[inet_http_server:two]`).
+pub(crate) fn read(ctx: &mut Ctx<'_>, here: &Expansions) -> Vec<HttpServerConfig> {
+    let mut servers = Vec::new();
+    for prefix in ["inet_http_server", "unix_http_server"] {
+        let sections: Vec<Sec<'_>> = ctx
+            .ini
+            .sections()
+            .iter()
+            .filter(|s| s.name.starts_with(prefix))
+            .filter_map(|s| ctx.section(&s.name))
+            .collect();
+        for sec in sections {
+            if let Some(server) = read_one(ctx, sec, prefix == "inet_http_server", here) {
+                servers.push(server);
+            }
+        }
+    }
+    servers
+}
+
+fn read_one(
+    ctx: &mut Ctx<'_>,
+    sec: Sec<'_>,
+    inet: bool,
+    here: &Expansions,
+) -> Option<HttpServerConfig> {
+    let name = sec.name().split_once(':').map(|(_, n)| n.to_owned());
+    let username = sec.get(ctx, "username", &[]);
+    let password = sec.get(ctx, "password", &[]);
+    if sec.raw("username").is_some() != sec.raw("password").is_some() {
+        let key = if sec.raw("username").is_none() {
+            "username"
+        } else {
+            "password"
+        };
+        ctx.error(
+            sec.location().with_key(key),
+            ErrorKind::IncompleteAuthentication,
+        );
+    }
+    let listen = if inet {
+        let Some(port) = sec.get(ctx, "port", &[]) else {
+            if sec.raw("port").is_none() {
+                ctx.error(
+                    sec.location().with_key("port"),
+                    ErrorKind::MissingKey("port"),
+                );
+            }
+            return None;
+        };
+        let (host, port) = match dt::inet_address(&port) {
+            Ok(hp) => hp,
+            Err(e) => {
+                ctx.error(sec.key_location("port"), e);
+                return None;
+            }
+        };
+        Listen::Inet { host, port }
+    } else {
+        let Some(file) = sec.get(ctx, "file", &[here]) else {
+            if sec.raw("file").is_none() {
+                ctx.error(
+                    sec.location().with_key("file"),
+                    ErrorKind::MissingKey("file"),
+                );
+            }
+            return None;
+        };
+        let file = dt::normalize_path(super::pytext::strip(&file), ctx.home());
+        let chown = match sec.get(ctx, "chown", &[]) {
+            None => None,
+            Some(v) => match dt::user_and_group(&v) {
+                Ok(ids) => Some(ids),
+                Err(_) => {
+                    ctx.error(sec.key_location("chown"), ErrorKind::Chown(v));
+                    None
+                }
+            },
+        };
+        let chmod = match sec.get(ctx, "chmod", &[]) {
+            None => 0o700,
+            Some(v) => dt::octal(&v).unwrap_or_else(|_| {
+                ctx.error(sec.key_location("chmod"), ErrorKind::Chmod(v));
+                0o700
+            }),
+        };
+        Listen::Unix { file, chmod, chown }
+    };
+    Some(HttpServerConfig {
+        section: sec.name().to_owned(),
+        name,
+        username,
+        password,
+        listen,
+    })
+}
