@@ -16,4 +16,5 @@
 
 pub mod config;
 pub mod events;
+pub mod process;
 pub mod signals;

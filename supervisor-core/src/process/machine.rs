@@ -1,0 +1,469 @@
+//! One process's lifecycle: 4.3.0's `Subprocess` rules as a pure state
+//! machine. Time comes in as an argument and everything that touches the OS
+//! goes through [`Host`], so every rule is unit-tested without a process.
+//!
+//! Deadlines use a monotonic clock, so 4.3.0's clock-rollback compensation
+//! has no counterpart here: a wall-clock jump cannot stretch or cut a wait.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::state::{ExitStatus, ProcessState};
+use crate::config::{AutoRestart, LogLevel, ProcessConfig};
+use crate::signals::Signal;
+
+/// A moment: monotonic for deadlines, wall time for reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    /// Time since an arbitrary fixed origin; never goes back.
+    pub mono: Duration,
+    /// The wall clock, for `start`/`stop` in process info.
+    pub wall: SystemTime,
+}
+
+/// Why a spawn failed, in 4.3.0's words (`can't find command 'x'`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SpawnError(pub String);
+
+/// A state change, as events and the library's stream report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    /// The state left.
+    pub from: ProcessState,
+    /// The state entered.
+    pub to: ProcessState,
+    /// For EXITED: whether the exit code was in `exitcodes`.
+    pub expected: bool,
+    /// The process id, 0 when there is none.
+    pub pid: u32,
+    /// The backoff counter (`tries` in STARTING/BACKOFF events).
+    pub tries: u32,
+}
+
+/// What the state machine needs from the world.
+pub trait Host {
+    /// Starts the process; returns its pid.
+    fn spawn(&mut self, config: &ProcessConfig) -> Result<u32, SpawnError>;
+    /// Sends `signal` to `pid`, or to its process group when `group`.
+    fn kill(&mut self, pid: u32, group: bool, signal: Signal) -> Result<(), nix::errno::Errno>;
+    /// Writes a line to supervisord's log.
+    fn log(&mut self, level: LogLevel, message: String);
+    /// Reports a state change.
+    fn transition(&mut self, config: &ProcessConfig, change: Transition);
+}
+
+/// Why a start request was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StartError {
+    /// Already STARTING, RUNNING or BACKOFF.
+    #[error("already started")]
+    AlreadyStarted,
+    /// In STOPPING or UNKNOWN: it must settle first.
+    #[error("{0} is in state {1}")]
+    NotStartable(String, ProcessState),
+}
+
+/// One process and everything 4.3.0 tracks about it.
+#[derive(Debug, Clone)]
+pub struct Process {
+    config: Arc<ProcessConfig>,
+    state: ProcessState,
+    pid: u32,
+    laststart: Option<Now>,
+    laststop: Option<SystemTime>,
+    laststopreport: Option<Duration>,
+    /// When to act next in BACKOFF (retry) or STOPPING (SIGKILL).
+    delay: Option<Duration>,
+    backoff: u32,
+    killing: bool,
+    exitstatus: Option<i32>,
+    spawnerr: Option<String>,
+}
+
+impl Process {
+    /// A process that has never run.
+    pub fn new(config: Arc<ProcessConfig>) -> Process {
+        Process {
+            config,
+            state: ProcessState::Stopped,
+            pid: 0,
+            laststart: None,
+            laststop: None,
+            laststopreport: None,
+            delay: None,
+            backoff: 0,
+            killing: false,
+            exitstatus: None,
+            spawnerr: None,
+        }
+    }
+
+    /// Its configuration.
+    pub fn config(&self) -> &Arc<ProcessConfig> {
+        &self.config
+    }
+
+    /// The current state.
+    pub fn state(&self) -> ProcessState {
+        self.state
+    }
+
+    /// The pid, 0 when not running.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// When it last started (wall clock).
+    pub fn start_time(&self) -> Option<SystemTime> {
+        self.laststart.map(|n| n.wall)
+    }
+
+    /// When it last stopped (wall clock).
+    pub fn stop_time(&self) -> Option<SystemTime> {
+        self.laststop
+    }
+
+    /// The last exit status, when it exited.
+    pub fn exitstatus(&self) -> Option<i32> {
+        self.exitstatus
+    }
+
+    /// Why it failed to start, if it did.
+    pub fn spawnerr(&self) -> Option<&str> {
+        self.spawnerr.as_deref()
+    }
+
+    /// The backoff counter.
+    pub fn backoff(&self) -> u32 {
+        self.backoff
+    }
+
+    fn change_state(&mut self, host: &mut dyn Host, to: ProcessState, expected: bool, now: Now) {
+        let from = self.state;
+        if from == to {
+            return;
+        }
+        self.state = to;
+        if to == ProcessState::Backoff {
+            self.backoff += 1;
+            self.delay = Some(now.mono + Duration::from_secs(u64::from(self.backoff)));
+        }
+        let change = Transition {
+            from,
+            to,
+            expected,
+            pid: self.pid,
+            tries: self.backoff,
+        };
+        host.transition(&self.config, change);
+    }
+
+    /// Starts the process on request; valid from STOPPED, EXITED and FATAL
+    /// (BACKOFF counts as started, as in 4.3.0's `startProcess`).
+    pub fn start(&mut self, host: &mut dyn Host, now: Now) -> Result<(), StartError> {
+        match self.state {
+            ProcessState::Starting | ProcessState::Running | ProcessState::Backoff => {
+                Err(StartError::AlreadyStarted)
+            }
+            ProcessState::Stopping | ProcessState::Unknown => Err(StartError::NotStartable(
+                self.config.name.clone(),
+                self.state,
+            )),
+            _ => {
+                self.spawn(host, now);
+                Ok(())
+            }
+        }
+    }
+
+    fn spawn(&mut self, host: &mut dyn Host, now: Now) {
+        if self.pid != 0 {
+            host.log(
+                LogLevel::Warn,
+                format!("process '{}' already running", self.config.name),
+            );
+            return;
+        }
+        self.killing = false;
+        self.spawnerr = None;
+        self.exitstatus = None;
+        self.laststart = Some(now);
+        self.change_state(host, ProcessState::Starting, true, now);
+        match host.spawn(&self.config) {
+            Ok(pid) => {
+                self.pid = pid;
+                host.log(
+                    LogLevel::Info,
+                    format!("spawned: '{}' with pid {pid}", self.config.name),
+                );
+                self.spawnerr = None;
+                self.delay = Some(now.mono + Duration::from_secs(self.config.startsecs));
+            }
+            Err(SpawnError(message)) => {
+                host.log(LogLevel::Info, format!("spawnerr: {message}"));
+                self.spawnerr = Some(message);
+                self.change_state(host, ProcessState::Backoff, true, now);
+            }
+        }
+    }
+
+    /// An administrative stop: the stop signal, SIGKILL after `stopwaitsecs`.
+    /// `Err` carries 4.3.0's message when there was nothing to signal.
+    pub fn stop(&mut self, host: &mut dyn Host, now: Now) -> Result<(), String> {
+        self.laststopreport = None;
+        self.kill(host, self.config.stopsignal, now)
+    }
+
+    /// Sends a signal meant to end the process (4.3.0's `kill()`).
+    fn kill(&mut self, host: &mut dyn Host, signal: Signal, now: Now) -> Result<(), String> {
+        let name = self.config.name.clone();
+        // Stopping a process that keeps failing to start must not wait for
+        // its retries: BACKOFF goes straight to STOPPED.
+        if self.state == ProcessState::Backoff {
+            host.log(
+                LogLevel::Debug,
+                format!("Attempted to kill {name}, which is in BACKOFF state."),
+            );
+            self.change_state(host, ProcessState::Stopped, true, now);
+            return Ok(());
+        }
+        if self.pid == 0 {
+            let msg = format!("attempted to kill {name} with sig {signal} but it wasn't running");
+            host.log(LogLevel::Debug, msg.clone());
+            return Err(msg);
+        }
+        // The first signal honours stopasgroup, the SIGKILL killasgroup.
+        let group = if self.state == ProcessState::Stopping {
+            self.config.killasgroup
+        } else {
+            self.config.stopasgroup
+        };
+        let as_group = if group { "process group " } else { "" };
+        host.log(
+            LogLevel::Debug,
+            format!(
+                "killing {name} (pid {}) {as_group}with signal {signal}",
+                self.pid
+            ),
+        );
+        self.killing = true;
+        self.delay = Some(now.mono + Duration::from_secs(self.config.stopwaitsecs));
+        self.change_state(host, ProcessState::Stopping, true, now);
+        match host.kill(self.pid, group, signal) {
+            Ok(()) => Ok(()),
+            Err(nix::errno::Errno::ESRCH) => {
+                // It exited on its own; the reaper will report it.
+                host.log(
+                    LogLevel::Debug,
+                    format!(
+                        "unable to signal {name} (pid {}), it probably just exited on its own",
+                        self.pid
+                    ),
+                );
+                Ok(())
+            }
+            Err(e) => {
+                let msg = format!("unknown problem killing {name} ({}):{e}", self.pid);
+                host.log(LogLevel::Critical, msg.clone());
+                self.change_state(host, ProcessState::Unknown, true, now);
+                self.killing = false;
+                self.delay = None;
+                Err(msg)
+            }
+        }
+    }
+
+    /// Sends a signal without meaning to end the process (`signalProcess`).
+    pub fn signal(&mut self, host: &mut dyn Host, signal: Signal, now: Now) -> Result<(), String> {
+        let name = self.config.name.clone();
+        if self.pid == 0 {
+            let msg = format!("attempted to send {name} sig {signal} but it wasn't running");
+            host.log(LogLevel::Debug, msg.clone());
+            return Err(msg);
+        }
+        host.log(
+            LogLevel::Debug,
+            format!("sending {name} (pid {}) sig {signal}", self.pid),
+        );
+        match host.kill(self.pid, false, signal) {
+            Ok(()) | Err(nix::errno::Errno::ESRCH) => Ok(()),
+            Err(e) => {
+                let msg = format!("unknown problem sending sig {name} ({}):{e}", self.pid);
+                host.log(LogLevel::Critical, msg.clone());
+                self.change_state(host, ProcessState::Unknown, true, now);
+                Err(msg)
+            }
+        }
+    }
+
+    /// The process was reaped (4.3.0's `finish()`).
+    pub fn exited(&mut self, host: &mut dyn Host, status: ExitStatus, now: Now) {
+        let name = self.config.name.clone();
+        let es = status.code();
+        let msg = status.describe();
+        self.laststop = Some(now.wall);
+        let ran_for = self
+            .laststart
+            .map_or(Duration::MAX, |s| now.mono.saturating_sub(s.mono));
+        let too_quickly = ran_for < Duration::from_secs(self.config.startsecs);
+        let exit_expected = self.exit_expected(es);
+
+        if self.killing {
+            self.killing = false;
+            self.delay = None;
+            self.exitstatus = Some(es);
+            self.change_state(host, ProcessState::Stopped, true, now);
+            let level = if exit_expected {
+                LogLevel::Info
+            } else {
+                LogLevel::Warn
+            };
+            host.log(level, format!("stopped: {name} ({msg})"));
+        } else if too_quickly && self.state == ProcessState::Starting {
+            self.exitstatus = None;
+            self.spawnerr = Some("Exited too quickly (process log may have details)".to_owned());
+            self.change_state(host, ProcessState::Backoff, true, now);
+            host.log(
+                LogLevel::Warn,
+                format!("exited: {name} ({msg}; not expected)"),
+            );
+        } else {
+            self.delay = None;
+            self.backoff = 0;
+            self.exitstatus = Some(es);
+            if self.state == ProcessState::Starting {
+                self.change_state(host, ProcessState::Running, true, now);
+            }
+            if exit_expected {
+                self.change_state(host, ProcessState::Exited, true, now);
+                host.log(LogLevel::Info, format!("exited: {name} ({msg}; expected)"));
+            } else {
+                self.spawnerr = Some(format!("Bad exit code {es}"));
+                self.change_state(host, ProcessState::Exited, false, now);
+                host.log(
+                    LogLevel::Warn,
+                    format!("exited: {name} ({msg}; not expected)"),
+                );
+            }
+        }
+        self.pid = 0;
+    }
+
+    /// One pass of 4.3.0's `transition()`: start what should start, promote
+    /// STARTING to RUNNING, give up, escalate to SIGKILL. `accept_starts` is
+    /// false while the daemon shuts down.
+    pub fn tick(&mut self, host: &mut dyn Host, now: Now, accept_starts: bool) {
+        let state = self.state;
+        if accept_starts {
+            match state {
+                ProcessState::Exited if self.wants_restart() => self.spawn(host, now),
+                ProcessState::Stopped if self.laststart.is_none() && self.config.autostart => {
+                    self.spawn(host, now)
+                }
+                ProcessState::Backoff
+                    if self.backoff <= self.config.startretries && self.delay_passed(now) =>
+                {
+                    self.spawn(host, now);
+                }
+                _ => {}
+            }
+        }
+        let name = self.config.name.clone();
+        match state {
+            ProcessState::Starting if self.up_for_startsecs(now) => {
+                self.delay = None;
+                self.backoff = 0;
+                self.change_state(host, ProcessState::Running, true, now);
+                host.log(
+                    LogLevel::Info,
+                    format!(
+                        "success: {name} entered RUNNING state, process has stayed up for > than {} seconds (startsecs)",
+                        self.config.startsecs
+                    ),
+                );
+            }
+            ProcessState::Backoff if self.backoff > self.config.startretries => {
+                self.delay = None;
+                self.backoff = 0;
+                self.change_state(host, ProcessState::Fatal, true, now);
+                host.log(
+                    LogLevel::Info,
+                    format!(
+                        "gave up: {name} entered FATAL state, too many start retries too quickly"
+                    ),
+                );
+            }
+            ProcessState::Stopping if self.delay_passed(now) => {
+                host.log(
+                    LogLevel::Warn,
+                    format!("killing '{name}' ({}) with SIGKILL", self.pid),
+                );
+                let _ = self.kill(host, Signal::KILL, now);
+            }
+            _ => {}
+        }
+    }
+
+    /// EXITED and `autorestart` says to start again.
+    fn wants_restart(&self) -> bool {
+        match self.config.autorestart {
+            AutoRestart::Always => true,
+            AutoRestart::Never => false,
+            AutoRestart::Unexpected => !self.exit_expected(self.exitstatus.unwrap_or(-1)),
+        }
+    }
+
+    fn exit_expected(&self, es: i32) -> bool {
+        u8::try_from(es).is_ok_and(|c| self.config.exitcodes.contains(&c))
+    }
+
+    fn up_for_startsecs(&self, now: Now) -> bool {
+        self.laststart.is_some_and(|s| {
+            now.mono.saturating_sub(s.mono) >= Duration::from_secs(self.config.startsecs)
+        })
+    }
+
+    fn delay_passed(&self, now: Now) -> bool {
+        self.delay.is_none_or(|d| now.mono >= d)
+    }
+
+    /// When [`Process::tick`] next has something to do, if ever; `accept_starts`
+    /// as for `tick`. The shell sets one timer for this and no other.
+    pub fn deadline(&self, accept_starts: bool) -> Option<Duration> {
+        let now_ish = Duration::ZERO;
+        match self.state {
+            ProcessState::Starting => self
+                .laststart
+                .map(|s| s.mono + Duration::from_secs(self.config.startsecs)),
+            ProcessState::Backoff if self.backoff > self.config.startretries => Some(now_ish),
+            ProcessState::Backoff if accept_starts => Some(self.delay.unwrap_or(now_ish)),
+            ProcessState::Stopping => self.delay,
+            ProcessState::Exited | ProcessState::Stopped if accept_starts => {
+                let due = match self.state {
+                    ProcessState::Stopped => self.laststart.is_none() && self.config.autostart,
+                    _ => self.wants_restart(),
+                };
+                due.then_some(now_ish)
+            }
+            _ => None,
+        }
+    }
+
+    /// Logs `waiting for x to stop`, at most every 2 s, while STOPPING.
+    pub fn stop_report(&mut self, host: &mut dyn Host, now: Now) {
+        if self.state != ProcessState::Stopping {
+            return;
+        }
+        if self
+            .laststopreport
+            .is_none_or(|last| now.mono > last + Duration::from_secs(2))
+        {
+            host.log(
+                LogLevel::Info,
+                format!("waiting for {} to stop", self.config.name),
+            );
+            self.laststopreport = Some(now.mono);
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Process and supervisor states, with 4.3.0's codes and names.
+
+use std::fmt;
+
+/// A process state (`supervisor/states.py: ProcessStates`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ProcessState {
+    /// Not running; stopped on request or never started.
+    Stopped,
+    /// Spawned, not yet up for `startsecs`.
+    Starting,
+    /// Up for longer than `startsecs`.
+    Running,
+    /// Failed to start; waiting to retry.
+    Backoff,
+    /// Sent its stop signal; waiting for it to exit.
+    Stopping,
+    /// Exited on its own from RUNNING.
+    Exited,
+    /// Gave up after `startretries`.
+    Fatal,
+    /// Something went wrong signalling it.
+    Unknown,
+}
+
+impl ProcessState {
+    /// The code on the wire (`state` in `getProcessInfo`).
+    pub fn code(self) -> i32 {
+        match self {
+            ProcessState::Stopped => 0,
+            ProcessState::Starting => 10,
+            ProcessState::Running => 20,
+            ProcessState::Backoff => 30,
+            ProcessState::Stopping => 40,
+            ProcessState::Exited => 100,
+            ProcessState::Fatal => 200,
+            ProcessState::Unknown => 1000,
+        }
+    }
+
+    /// The name on the wire (`statename`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ProcessState::Stopped => "STOPPED",
+            ProcessState::Starting => "STARTING",
+            ProcessState::Running => "RUNNING",
+            ProcessState::Backoff => "BACKOFF",
+            ProcessState::Stopping => "STOPPING",
+            ProcessState::Exited => "EXITED",
+            ProcessState::Fatal => "FATAL",
+            ProcessState::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// STOPPED, EXITED, FATAL or UNKNOWN.
+    pub fn is_stopped(self) -> bool {
+        matches!(
+            self,
+            ProcessState::Stopped
+                | ProcessState::Exited
+                | ProcessState::Fatal
+                | ProcessState::Unknown
+        )
+    }
+
+    /// RUNNING, BACKOFF or STARTING (4.3.0's `RUNNING_STATES`).
+    pub fn is_running(self) -> bool {
+        matches!(
+            self,
+            ProcessState::Running | ProcessState::Backoff | ProcessState::Starting
+        )
+    }
+
+    /// RUNNING, STARTING or STOPPING: a live pid that can take a signal.
+    pub fn is_signallable(self) -> bool {
+        matches!(
+            self,
+            ProcessState::Running | ProcessState::Starting | ProcessState::Stopping
+        )
+    }
+}
+
+impl fmt::Display for ProcessState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The daemon's own state (`SupervisorStates`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SupervisorState {
+    /// Declared by 4.3.0 but never entered.
+    Fatal,
+    /// Normal operation.
+    Running,
+    /// Restarting (SIGHUP, `supervisor.restart`).
+    Restarting,
+    /// Shutting down.
+    Shutdown,
+}
+
+impl SupervisorState {
+    /// The code on the wire (`getState`).
+    pub fn code(self) -> i32 {
+        match self {
+            SupervisorState::Fatal => 2,
+            SupervisorState::Running => 1,
+            SupervisorState::Restarting => 0,
+            SupervisorState::Shutdown => -1,
+        }
+    }
+
+    /// The name on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            SupervisorState::Fatal => "FATAL",
+            SupervisorState::Running => "RUNNING",
+            SupervisorState::Restarting => "RESTARTING",
+            SupervisorState::Shutdown => "SHUTDOWN",
+        }
+    }
+}
+
+/// How a child ended, as `waitpid` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExitStatus {
+    /// Exited with a code.
+    Exited(i32),
+    /// Killed by a signal.
+    Signaled {
+        /// The signal number.
+        signal: i32,
+        /// Whether it dumped core.
+        core_dumped: bool,
+    },
+}
+
+impl ExitStatus {
+    /// 4.3.0's exit status: the code, or -1 for a signal.
+    pub fn code(self) -> i32 {
+        match self {
+            ExitStatus::Exited(code) => code,
+            ExitStatus::Signaled { .. } => -1,
+        }
+    }
+
+    /// 4.3.0's `decode_wait_status` message: `exit status 1`,
+    /// `terminated by SIGTERM`, `terminated by SIGSEGV (core dumped)`.
+    pub fn describe(self) -> String {
+        match self {
+            ExitStatus::Exited(code) => format!("exit status {code}"),
+            ExitStatus::Signaled {
+                signal,
+                core_dumped,
+            } => {
+                let name = crate::signals::Signal::from_number(signal)
+                    .map_or_else(|| format!("signal {signal}"), |s| s.name().to_owned());
+                if core_dumped {
+                    format!("terminated by {name} (core dumped)")
+                } else {
+                    format!("terminated by {name}")
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_descriptions() {
+        assert_eq!(
+            (ProcessState::Fatal.code(), ProcessState::Fatal.name()),
+            (200, "FATAL")
+        );
+        assert_eq!(ExitStatus::Exited(3).describe(), "exit status 3");
+        assert_eq!(
+            ExitStatus::Signaled {
+                signal: 15,
+                core_dumped: false
+            }
+            .describe(),
+            "terminated by SIGTERM"
+        );
+        assert_eq!(
+            ExitStatus::Signaled {
+                signal: 11,
+                core_dumped: true
+            }
+            .describe(),
+            "terminated by SIGSEGV (core dumped)"
+        );
+        assert_eq!(
+            ExitStatus::Signaled {
+                signal: 9,
+                core_dumped: false
+            }
+            .code(),
+            -1
+        );
+    }
+}
