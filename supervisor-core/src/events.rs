@@ -89,3 +89,55 @@ impl fmt::Display for EventType {
         f.write_str(self.name())
     }
 }
+
+/// Which output channel of a process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    /// stdout.
+    Stdout,
+    /// stderr.
+    Stderr,
+}
+
+impl Channel {
+    /// `stdout` or `stderr`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Stdout => "stdout",
+            Channel::Stderr => "stderr",
+        }
+    }
+}
+
+/// What a running supervisor reports to [`crate::supervisor::Supervisor::subscribe`]rs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A process changed state.
+    ProcessState {
+        /// Its group.
+        group: String,
+        /// Its name.
+        name: String,
+        /// The change.
+        transition: crate::process::Transition,
+    },
+    /// A process wrote output.
+    ProcessLog {
+        /// Its group.
+        group: String,
+        /// Its name.
+        name: String,
+        /// Its pid.
+        pid: u32,
+        /// stdout or stderr.
+        channel: Channel,
+        /// The bytes, as read.
+        data: Vec<u8>,
+    },
+    /// The supervisor started running or began shutting down.
+    SupervisorState(crate::process::SupervisorState),
+    /// A group was added.
+    GroupAdded(String),
+    /// A group was removed.
+    GroupRemoved(String),
+}

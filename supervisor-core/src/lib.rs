@@ -16,5 +16,8 @@
 
 pub mod config;
 pub mod events;
+pub mod logging;
+pub mod platform;
 pub mod process;
 pub mod signals;
+pub mod supervisor;

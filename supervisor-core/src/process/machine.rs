@@ -450,6 +450,15 @@ impl Process {
         }
     }
 
+    /// Shutdown's answer to a process stuck retrying: BACKOFF -> FATAL.
+    pub fn give_up(&mut self, host: &mut dyn Host, now: Now) {
+        if self.state == ProcessState::Backoff {
+            self.delay = None;
+            self.backoff = 0;
+            self.change_state(host, ProcessState::Fatal, true, now);
+        }
+    }
+
     /// Logs `waiting for x to stop`, at most every 2 s, while STOPPING.
     pub fn stop_report(&mut self, host: &mut dyn Host, now: Now) {
         if self.state != ProcessState::Stopping {

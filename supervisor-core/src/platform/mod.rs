@@ -1,0 +1,10 @@
+//! Everything that touches the OS for processes: resolving commands,
+//! spawning, reaping. Nothing else in the crate calls fork, exec or waitpid.
+
+pub mod command;
+mod errno;
+pub mod reap;
+pub mod spawn;
+
+pub use command::CommandError;
+pub use spawn::{Child, SpawnContext, SpawnFailure, spawn};

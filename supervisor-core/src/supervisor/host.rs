@@ -1,0 +1,119 @@
+//! The real [`Host`]: spawns through the platform layer, wires pipes to
+//! logs, writes supervisord's log and publishes transitions.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::broadcast;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::output::{Pump, SharedLog};
+use crate::config::{LogFile, LogLevel, ProcessConfig};
+use crate::events::{Channel, Event};
+use crate::logging::{MainLog, RotatingFile};
+use crate::platform::reap::{Exit, Spawner};
+use crate::platform::{SpawnContext, SpawnFailure, spawn};
+use crate::process::{Host, SpawnError, Transition};
+use crate::signals::Signal;
+
+/// Per-process I/O that outlives one spawn.
+#[derive(Default, Clone)]
+pub(crate) struct ProcessIo {
+    pub stdout: SharedLog,
+    pub stderr: SharedLog,
+}
+
+pub(crate) struct RealHost {
+    pub ctx: SpawnContext,
+    pub exits: UnboundedSender<Exit>,
+    pub events: broadcast::Sender<Event>,
+    pub mainlog: Arc<Mutex<MainLog>>,
+    /// By process namespec.
+    pub io: HashMap<String, ProcessIo>,
+    /// stdin write ends (non-blocking), by pid.
+    pub stdin: HashMap<u32, std::os::fd::OwnedFd>,
+}
+
+fn open_log(file: &LogFile, maxbytes: u64, backups: u32) -> Option<RotatingFile> {
+    match file {
+        LogFile::Path(p) => RotatingFile::open(p, maxbytes, backups).ok(),
+        _ => None,
+    }
+}
+
+impl RealHost {
+    pub(crate) fn log(&self, level: LogLevel, message: &str) {
+        if let Ok(mut main) = self.mainlog.lock() {
+            main.log(level, message);
+        }
+    }
+}
+
+impl Host for RealHost {
+    fn spawn(&mut self, config: &ProcessConfig) -> Result<u32, SpawnError> {
+        let child = {
+            let mut spawner = Spawner::lock();
+            let child = spawn(config, &self.ctx).map_err(|e| match e {
+                SpawnFailure::Command(c) => SpawnError(c.to_string()),
+                other => SpawnError(other.to_string()),
+            })?;
+            spawner.register(child.pid, self.exits.clone());
+            child
+        };
+        let io = self.io.entry(config.namespec()).or_default().clone();
+        if let Ok(mut g) = io.stdout.lock() {
+            *g = open_log(
+                &config.stdout.logfile,
+                config.stdout.logfile_maxbytes,
+                config.stdout.logfile_backups,
+            );
+        }
+        if let Ok(mut g) = io.stderr.lock() {
+            *g = open_log(
+                &config.stderr.logfile,
+                config.stderr.logfile_maxbytes,
+                config.stderr.logfile_backups,
+            );
+        }
+        let pump = |channel, log| Pump {
+            group: config.group.clone(),
+            name: config.name.clone(),
+            pid: child.pid,
+            channel,
+            log,
+            events: self.events.clone(),
+            mainlog: self.mainlog.clone(),
+        };
+        pump(Channel::Stdout, io.stdout.clone()).run(child.stdout);
+        if let Some(fd) = child.stderr {
+            pump(Channel::Stderr, io.stderr.clone()).run(fd);
+        }
+        let nonblocking = nix::fcntl::fcntl(
+            &child.stdin,
+            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+        );
+        if nonblocking.is_ok() {
+            self.stdin.insert(child.pid, child.stdin);
+        }
+        Ok(child.pid)
+    }
+
+    fn kill(&mut self, pid: u32, group: bool, signal: Signal) -> Result<(), nix::errno::Errno> {
+        let raw = pid as i32;
+        let target = nix::unistd::Pid::from_raw(if group { -raw } else { raw });
+        let sig = nix::sys::signal::Signal::try_from(signal.number())?;
+        nix::sys::signal::kill(target, sig)
+    }
+
+    fn log(&mut self, level: LogLevel, message: String) {
+        RealHost::log(self, level, &message);
+    }
+
+    fn transition(&mut self, config: &ProcessConfig, change: Transition) {
+        let _ = self.events.send(Event::ProcessState {
+            group: config.group.clone(),
+            name: config.name.clone(),
+            transition: change,
+        });
+    }
+}

@@ -1,0 +1,329 @@
+//! The running supervisor: start a [`Config`], control its processes through
+//! an async handle, and watch what happens through [`Supervisor::subscribe`].
+//!
+//! ```no_run
+//! use supervisor_core::config::Config;
+//! use supervisor_core::events::Event;
+//! use supervisor_core::process::ProcessState;
+//! use supervisor_core::supervisor::{RunOptions, Supervisor};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = Config::from_str("[supervisord]\n[program:sleeper]\ncommand=sleep 60\nstartsecs=0\n", "/tmp/s.conf")?;
+//! let (supervisor, mut events) = Supervisor::start_subscribed(config, RunOptions::default())?;
+//! while let Ok(event) = events.recv().await {
+//!     if let Event::ProcessState { name, transition, .. } = event {
+//!         if transition.to == ProcessState::Running {
+//!             println!("{name} is up");
+//!             break;
+//!         }
+//!     }
+//! }
+//! supervisor.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod actor;
+mod error;
+mod host;
+mod info;
+mod output;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+pub use error::ControlError;
+pub use info::{ProcessInfo, format_uptime};
+
+use self::actor::{Actor, Request};
+use self::host::RealHost;
+use crate::config::{Config, GroupConfig, LogFile, LogLevel};
+use crate::events::Event;
+use crate::logging::MainLog;
+use crate::platform::SpawnContext;
+use crate::platform::reap;
+use crate::process::SupervisorState;
+use crate::signals::Signal;
+
+/// How a [`Supervisor`] runs, beyond its [`Config`].
+pub struct RunOptions {
+    /// supervisord's log; `None` discards log lines.
+    pub mainlog: Option<MainLog>,
+    /// What children inherit.
+    pub spawn: SpawnContext,
+    /// Capacity of the event stream; a subscriber that falls this far
+    /// behind loses the oldest events (`RecvError::Lagged`).
+    pub event_capacity: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            mainlog: None,
+            spawn: SpawnContext::from_process(),
+            event_capacity: 4096,
+        }
+    }
+}
+
+/// Why a supervisor could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Not inside a tokio runtime.
+    #[error("Supervisor::start must be called inside a tokio runtime")]
+    NoRuntime,
+    /// An AUTO log file could not be created.
+    #[error("could not create an AUTO log file in {dir}: {source}")]
+    AutoLog {
+        /// `childlogdir`.
+        dir: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A handle to a running supervisor. Cheap to clone; the supervisor shuts
+/// down (stopping every process) when the last handle is dropped or
+/// [`Supervisor::shutdown`] is called.
+#[derive(Clone)]
+pub struct Supervisor {
+    requests: mpsc::Sender<Request>,
+    events: broadcast::Sender<Event>,
+}
+
+/// One process's outcome in a group operation.
+pub type ProcessResult = (String, Result<(), ControlError>);
+
+impl Supervisor {
+    /// Starts supervising `config`'s groups; autostart programs start now.
+    /// Events sent before [`Supervisor::subscribe`] is called are not seen;
+    /// use [`Supervisor::start_subscribed`] to see every one.
+    pub fn start(config: Config, options: RunOptions) -> Result<Supervisor, RunError> {
+        Supervisor::start_subscribed(config, options).map(|(s, _)| s)
+    }
+
+    /// [`Supervisor::start`], with a subscription made before the first
+    /// process starts, so no event is missed.
+    pub fn start_subscribed(
+        config: Config,
+        options: RunOptions,
+    ) -> Result<(Supervisor, broadcast::Receiver<Event>), RunError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| RunError::NoRuntime)?;
+        let groups = resolve_auto_logs(
+            config.groups,
+            &config.supervisord.childlogdir,
+            &config.supervisord.identifier,
+        )?;
+        let (events, first) = broadcast::channel(options.event_capacity.max(16));
+        let (exits_tx, exits_rx) = mpsc::unbounded_channel();
+        reap::listen_for_orphans(exits_tx.clone());
+        let mainlog = options
+            .mainlog
+            .unwrap_or_else(|| MainLog::stdout_only(LogLevel::Critical, false));
+        let host = RealHost {
+            ctx: options.spawn,
+            exits: exits_tx,
+            events: events.clone(),
+            mainlog: Arc::new(Mutex::new(mainlog)),
+            io: HashMap::new(),
+            stdin: HashMap::new(),
+        };
+        let (requests, requests_rx) = mpsc::channel(1024);
+        let actor = Actor::new(groups, host);
+        runtime.spawn(actor.run(requests_rx, exits_rx));
+        Ok((Supervisor { requests, events }, first))
+    }
+
+    /// Every event from now on: transitions, output, group changes.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Request) -> Option<T> {
+        let (tx, rx) = oneshot::channel();
+        self.requests.send(make(tx)).await.ok()?;
+        rx.await.ok()
+    }
+
+    async fn ask_result(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<(), ControlError>>) -> Request,
+    ) -> Result<(), ControlError> {
+        self.ask(make)
+            .await
+            .unwrap_or(Err(ControlError::ShuttingDown))
+    }
+
+    /// The supervisor's state.
+    pub async fn state(&self) -> SupervisorState {
+        self.ask(Request::State)
+            .await
+            .unwrap_or(SupervisorState::Shutdown)
+    }
+
+    /// One process by `name` or `group:name`.
+    pub async fn process_info(&self, namespec: &str) -> Result<ProcessInfo, ControlError> {
+        self.ask(|r| Request::Info(namespec.to_owned(), r))
+            .await
+            .unwrap_or(Err(ControlError::ShuttingDown))
+    }
+
+    /// Every process, sorted by group then name.
+    pub async fn all_process_info(&self) -> Vec<ProcessInfo> {
+        self.ask(Request::AllInfo).await.unwrap_or_default()
+    }
+
+    /// Starts a process; with `wait`, returns once it is RUNNING.
+    pub async fn start_process(&self, namespec: &str, wait: bool) -> Result<(), ControlError> {
+        self.ask_result(|r| Request::Start(namespec.to_owned(), wait, r))
+            .await
+    }
+
+    /// Stops a process; with `wait`, returns once it has stopped.
+    pub async fn stop_process(&self, namespec: &str, wait: bool) -> Result<(), ControlError> {
+        self.ask_result(|r| Request::Stop(namespec.to_owned(), wait, r))
+            .await
+    }
+
+    /// Sends a signal to a running process.
+    pub async fn signal_process(&self, namespec: &str, signal: Signal) -> Result<(), ControlError> {
+        self.ask_result(|r| Request::Signal(namespec.to_owned(), signal, r))
+            .await
+    }
+
+    /// Writes to a running process's stdin.
+    pub async fn send_stdin(
+        &self,
+        namespec: &str,
+        data: impl Into<Vec<u8>>,
+    ) -> Result<(), ControlError> {
+        let data = data.into();
+        self.ask_result(|r| Request::SendStdin(namespec.to_owned(), data, r))
+            .await
+    }
+
+    /// Reopens every log file (what SIGUSR2 does).
+    pub async fn reopen_logs(&self) {
+        let _ = self.ask(Request::ReopenLogs).await;
+    }
+
+    /// Empties a process's log files.
+    pub async fn clear_logs(&self, namespec: &str) -> Result<(), ControlError> {
+        self.ask_result(|r| Request::ClearLog(namespec.to_owned(), r))
+            .await
+    }
+
+    async fn members(&self, group: Option<&str>) -> Result<Vec<String>, ControlError> {
+        self.ask(|r| Request::Members(group.map(str::to_owned), r))
+            .await
+            .unwrap_or(Err(ControlError::ShuttingDown))
+    }
+
+    /// Starts every stopped process of a group (all groups with `None`);
+    /// with `wait`, each result comes once that process is RUNNING or failed.
+    pub async fn start_group(
+        &self,
+        group: Option<&str>,
+        wait: bool,
+    ) -> Result<Vec<ProcessResult>, ControlError> {
+        let names = self.members(group).await?;
+        let mut pending = Vec::new();
+        for name in names {
+            let info = self.process_info(&name).await?;
+            if info.state.is_running() {
+                continue;
+            }
+            let (tx, rx) = oneshot::channel();
+            if self
+                .requests
+                .send(Request::Start(name.clone(), wait, tx))
+                .await
+                .is_err()
+            {
+                return Err(ControlError::ShuttingDown);
+            }
+            pending.push((name, rx));
+        }
+        let mut out = Vec::new();
+        for (name, rx) in pending {
+            out.push((name, rx.await.unwrap_or(Err(ControlError::ShuttingDown))));
+        }
+        Ok(out)
+    }
+
+    /// Stops every running process of a group (all groups with `None`),
+    /// highest priority first.
+    pub async fn stop_group(
+        &self,
+        group: Option<&str>,
+        wait: bool,
+    ) -> Result<Vec<ProcessResult>, ControlError> {
+        let mut names = self.members(group).await?;
+        names.reverse();
+        let mut pending = Vec::new();
+        for name in names {
+            let info = self.process_info(&name).await?;
+            if !info.state.is_running() {
+                continue;
+            }
+            let (tx, rx) = oneshot::channel();
+            if self
+                .requests
+                .send(Request::Stop(name.clone(), wait, tx))
+                .await
+                .is_err()
+            {
+                return Err(ControlError::ShuttingDown);
+            }
+            pending.push((name, rx));
+        }
+        let mut out = Vec::new();
+        for (name, rx) in pending {
+            out.push((name, rx.await.unwrap_or(Err(ControlError::ShuttingDown))));
+        }
+        Ok(out)
+    }
+
+    /// Stops every process (groups one at a time, highest priority first)
+    /// and ends the supervisor; returns when all are down.
+    pub async fn shutdown(&self) {
+        let _ = self.ask(Request::Shutdown).await;
+    }
+}
+
+/// Gives every AUTO log a file in `childlogdir`, named as 4.3.0 names them
+/// (`<name>-<channel>---<identifier>-<random>.log`).
+fn resolve_auto_logs(
+    mut groups: Vec<GroupConfig>,
+    dir: &Path,
+    identifier: &str,
+) -> Result<Vec<GroupConfig>, RunError> {
+    for group in &mut groups {
+        for p in &mut group.processes {
+            for (channel, config) in [("stdout", &mut p.stdout), ("stderr", &mut p.stderr)] {
+                if config.logfile != LogFile::Auto {
+                    continue;
+                }
+                let file = tempfile::Builder::new()
+                    .prefix(&format!("{}-{channel}---{identifier}-", p.name))
+                    .suffix(".log")
+                    .rand_bytes(8)
+                    .tempfile_in(dir)
+                    .map_err(|source| RunError::AutoLog {
+                        dir: dir.to_path_buf(),
+                        source,
+                    })?;
+                let (_, path) = file.keep().map_err(|e| RunError::AutoLog {
+                    dir: dir.to_path_buf(),
+                    source: e.error,
+                })?;
+                config.logfile = LogFile::Path(path);
+            }
+        }
+    }
+    Ok(groups)
+}

@@ -1,0 +1,69 @@
+//! Moving a child's output from its pipe to its log file and to event
+//! subscribers. Bytes go straight through: no per-line work.
+
+use std::os::fd::OwnedFd;
+use std::sync::{Arc, Mutex};
+
+use tokio::io::AsyncReadExt;
+use tokio::sync::broadcast;
+
+use crate::config::LogLevel;
+use crate::events::{Channel, Event};
+use crate::logging::{MainLog, RotatingFile};
+
+/// A channel's log file, shared by its reader and by clear/reopen requests.
+pub(crate) type SharedLog = Arc<Mutex<Option<RotatingFile>>>;
+
+/// Who and where one pipe's output belongs.
+pub(crate) struct Pump {
+    pub group: String,
+    pub name: String,
+    pub pid: u32,
+    pub channel: Channel,
+    pub log: SharedLog,
+    pub events: broadcast::Sender<Event>,
+    pub mainlog: Arc<Mutex<MainLog>>,
+}
+
+impl Pump {
+    /// Reads `fd` until the child closes it.
+    pub(crate) fn run(self, fd: OwnedFd) {
+        let Ok(mut pipe) = tokio::net::unix::pipe::Receiver::from_owned_fd(fd) else {
+            return;
+        };
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = match pipe.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                let data = &buf[..n];
+                if let Ok(mut guard) = self.log.lock()
+                    && let Some(file) = guard.as_mut()
+                {
+                    // A full disk must not stop the child; the bytes are lost.
+                    let _ = file.write(data);
+                }
+                if let Ok(mut main) = self.mainlog.lock()
+                    && main.enabled(LogLevel::Debug)
+                {
+                    let text = String::from_utf8_lossy(data);
+                    main.log(
+                        LogLevel::Debug,
+                        &format!("'{}' {} output:\n{text}", self.name, self.channel.name()),
+                    );
+                }
+                if self.events.receiver_count() > 0 {
+                    let _ = self.events.send(Event::ProcessLog {
+                        group: self.group.clone(),
+                        name: self.name.clone(),
+                        pid: self.pid,
+                        channel: self.channel,
+                        data: data.to_vec(),
+                    });
+                }
+            }
+        });
+    }
+}

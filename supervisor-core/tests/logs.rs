@@ -1,0 +1,105 @@
+//! Child output: log files, AUTO names, rotation, redirect_stderr, stdin.
+
+mod common;
+use common::*;
+use supervisor_core::events::{Channel, Event};
+use supervisor_core::process::ProcessState::{Exited, Running};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_rotates_into_backups() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("big.log");
+    let (sv, mut ev) = start(
+        dir.path(),
+        &format!(
+            "[program:big]\ncommand=sh -c 'i=0; while [ $i -lt 50 ]; do echo 0123456789012345678901234567890123456789012345678; i=$((i+1)); done'\n\
+             startsecs=0\nautorestart=false\nstdout_logfile={}\nstdout_logfile_maxbytes=1000\nstdout_logfile_backups=2\n",
+            log.display()
+        ),
+    );
+    wait_for(&mut ev, "big", Exited).await;
+    let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    let backup = |n: u32| dir.path().join(format!("big.log.{n}"));
+    // How reads chunk the output varies; these hold whatever the chunking.
+    eventually("all 2500 bytes", || {
+        size(&log) + size(&backup(1)) + size(&backup(2)) == 2500
+    })
+    .await;
+    assert!(size(&backup(1)) >= 1000, "rotated once at least");
+    assert!(
+        size(&log) < 1000,
+        "the live file rotates once it reaches maxbytes"
+    );
+    assert!(!backup(2).exists() || size(&backup(2)) >= 1000);
+    assert!(!backup(3).exists(), "only 2 backups");
+    sv.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_logs_redirect_and_the_event_stream() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (sv, mut ev) = start(
+        dir.path(),
+        "[program:talk]\ncommand=sh -c 'echo out; echo err >&2; sleep 30'\nstartsecs=0\nredirect_stderr=true\n",
+    );
+    let mut got = Vec::new();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !String::from_utf8_lossy(&got).contains("err") {
+        match tokio::time::timeout_at(deadline, ev.recv())
+            .await
+            .expect("output event")
+            .expect("open")
+        {
+            Event::ProcessLog {
+                name,
+                channel,
+                data,
+                ..
+            } if name == "talk" => {
+                assert_eq!(channel, Channel::Stdout, "stderr is redirected");
+                got.extend(data);
+            }
+            _ => {}
+        }
+    }
+    let info = sv.process_info("talk").await.expect("info");
+    let file = std::path::Path::new(&info.stdout_logfile);
+    let name = file.file_name().and_then(|n| n.to_str()).expect("name");
+    assert!(
+        name.starts_with("talk-stdout---supervisor-") && name.ends_with(".log"),
+        "{name}"
+    );
+    assert_eq!(file.parent(), Some(dir.path()));
+    assert_eq!(info.stderr_logfile, "");
+    eventually("log file", || {
+        std::fs::read_to_string(file).is_ok_and(|t| t == "out\nerr\n")
+    })
+    .await;
+    sv.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stdin_reaches_the_process() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("cat.out");
+    let (sv, mut ev) = start(
+        dir.path(),
+        &format!(
+            "[program:cat]\ncommand=cat\nstartsecs=0\nstdout_logfile={}\n",
+            out.display()
+        ),
+    );
+    wait_for(&mut ev, "cat", Running).await;
+    sv.send_stdin("cat", "hello\n").await.expect("stdin");
+    eventually("echo", || {
+        std::fs::read_to_string(&out).is_ok_and(|t| t == "hello\n")
+    })
+    .await;
+    sv.clear_logs("cat").await.expect("clear");
+    sv.send_stdin("cat", "again\n").await.expect("stdin");
+    eventually("after clear", || {
+        std::fs::read_to_string(&out).is_ok_and(|t| t == "again\n")
+    })
+    .await;
+    sv.shutdown().await;
+}

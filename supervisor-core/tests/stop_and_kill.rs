@@ -1,0 +1,95 @@
+//! Stopping: the stop signal, SIGKILL after stopwaitsecs, process groups.
+
+mod common;
+use common::*;
+use supervisor_core::process::ProcessState::{Running, Stopped};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_program_ignoring_sigterm_is_killed_after_stopwaitsecs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (sv, mut ev) = start(
+        dir.path(),
+        "[program:stubborn]\ncommand=sh -c 'trap \"\" TERM; echo ready; while true; do sleep 0.1; done'\nstartsecs=0\nstopwaitsecs=1\n",
+    );
+    let pid = wait_for(&mut ev, "stubborn", Running).await;
+    // Stop only once the trap is in place.
+    wait_output(&mut ev, "stubborn", "ready").await;
+    sv.stop_process("stubborn", true).await.expect("stop");
+    assert_eq!(
+        sv.process_info("stubborn").await.expect("info").state,
+        Stopped
+    );
+    let log = log_contains(dir.path(), "stopped: stubborn").await;
+    assert!(
+        log.contains(&format!("WARN killing 'stubborn' ({pid}) with SIGKILL")),
+        "{log}"
+    );
+    assert!(
+        log.contains("WARN stopped: stubborn (terminated by SIGKILL)"),
+        "{log}"
+    );
+    assert!(!alive(pid));
+    sv.shutdown().await;
+}
+
+fn children_of(pid: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .expect("proc")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat"))
+                .ok()
+                .and_then(|s| s.rsplit(')').next().map(str::to_owned))
+                .and_then(|rest| {
+                    rest.split_whitespace()
+                        .nth(1)
+                        .and_then(|pp| pp.parse::<u32>().ok())
+                })
+                == Some(pid)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopasgroup_reaches_the_grandchildren() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (sv, mut ev) = start(
+        dir.path(),
+        "[program:family]\ncommand=sh -c 'sleep 300 & sleep 300 & wait'\nstartsecs=0\nstopasgroup=true\n",
+    );
+    let pid = wait_for(&mut ev, "family", Running).await;
+    let mut kids = Vec::new();
+    eventually("two grandchildren", || {
+        kids = children_of(pid);
+        kids.len() == 2
+    })
+    .await;
+    sv.stop_process("family", true).await.expect("stop");
+    eventually("grandchildren gone", || kids.iter().all(|&k| !alive(k))).await;
+    sv.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_stop_and_signals() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (sv, mut ev) = start(
+        dir.path(),
+        "[program:sleeper]\ncommand=sleep 300\nstartsecs=0\n",
+    );
+    let pid = wait_for(&mut ev, "sleeper", Running).await;
+    sv.signal_process("sleeper", supervisor_core::signals::Signal::TERM)
+        .await
+        .expect("signal");
+    // Not a stop: it exited on its own and autorestart=unexpected brings it back.
+    wait_for(&mut ev, "sleeper", Running).await;
+    assert!(!alive(pid));
+    sv.stop_process("sleeper", true).await.expect("stop");
+    assert_eq!(
+        sv.stop_process("sleeper", true).await,
+        Err(supervisor_core::supervisor::ControlError::NotRunning(
+            "sleeper".into()
+        ))
+    );
+    assert!(mainlog(dir.path()).contains("WARN stopped: sleeper (terminated by SIGTERM)"));
+    sv.shutdown().await;
+}
