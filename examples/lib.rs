@@ -2,3 +2,7 @@
 //!
 //! - `parse_config`: read a `supervisord.conf` and print its groups and
 //!   processes (`cargo run -p supervisor-examples --example parse_config -- FILE`).
+//! - `embed`: a service supervising two programs and printing the event
+//!   stream (`cargo run -p supervisor-examples --example embed`).
+//! - `test_harness`: start a program, wait for RUNNING, kill it, see it come
+//!   back (`cargo run -p supervisor-examples --example test_harness`).

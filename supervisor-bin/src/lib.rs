@@ -3,6 +3,7 @@
 //! does it. Everything a library user would want lives in supervisor-core.
 #![deny(missing_docs)]
 
+pub mod daemon;
 pub mod getopt;
 pub mod supervisord_cli;
 

@@ -24,15 +24,10 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(Command::Check(a)) => check(&progname, &a),
-        Ok(Command::Run(a)) => {
-            // The process engine is not in this build yet: refuse plainly
-            // rather than pretend to supervise.
-            let _ = a;
-            usage_error(
-                &progname,
-                "running programs is not available in this build yet; use --check to validate a configuration",
-            )
-        }
+        Ok(Command::Run(a)) => match config_path(&progname, &a) {
+            Ok(path) => supervisor_bin::daemon::run(path, &a),
+            Err(e) => usage_error(&progname, &e.to_string()),
+        },
         Err(e) => usage_error(&progname, &e.to_string()),
     }
 }

@@ -50,8 +50,9 @@ use crate::signals::Signal;
 
 /// How a [`Supervisor`] runs, beyond its [`Config`].
 pub struct RunOptions {
-    /// supervisord's log; `None` discards log lines.
-    pub mainlog: Option<MainLog>,
+    /// supervisord's log, shared so the embedder can write to it too;
+    /// `None` discards log lines.
+    pub mainlog: Option<Arc<Mutex<MainLog>>>,
     /// What children inherit.
     pub spawn: SpawnContext,
     /// Capacity of the event stream; a subscriber that falls this far
@@ -121,14 +122,14 @@ impl Supervisor {
         let (events, first) = broadcast::channel(options.event_capacity.max(16));
         let (exits_tx, exits_rx) = mpsc::unbounded_channel();
         reap::listen_for_orphans(exits_tx.clone());
-        let mainlog = options
-            .mainlog
-            .unwrap_or_else(|| MainLog::stdout_only(LogLevel::Critical, false));
+        let mainlog = options.mainlog.unwrap_or_else(|| {
+            Arc::new(Mutex::new(MainLog::stdout_only(LogLevel::Critical, false)))
+        });
         let host = RealHost {
             ctx: options.spawn,
             exits: exits_tx,
             events: events.clone(),
-            mainlog: Arc::new(Mutex::new(mainlog)),
+            mainlog,
             io: HashMap::new(),
             stdin: HashMap::new(),
         };

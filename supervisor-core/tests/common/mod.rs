@@ -31,7 +31,7 @@ pub fn start(dir: &Path, programs: &str) -> (Supervisor, Receiver<Event>) {
     )
     .expect("log");
     let options = RunOptions {
-        mainlog: Some(log),
+        mainlog: Some(std::sync::Arc::new(std::sync::Mutex::new(log))),
         ..RunOptions::default()
     };
     Supervisor::start_subscribed(config, options).expect("start")
