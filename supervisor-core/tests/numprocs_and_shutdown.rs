@@ -62,3 +62,36 @@ async fn shutdown_stops_groups_highest_priority_first() {
         "start order:\n{log}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_operations_cover_every_member() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (sv, mut ev) = start(
+        dir.path(),
+        "[program:g]\ncommand=sleep 300\nnumprocs=2\nprocess_name=g_%(process_num)d\nstartsecs=0\nautostart=false\n",
+    );
+    let started = sv.start_group(Some("g"), true).await.expect("start group");
+    assert_eq!(
+        started,
+        [("g:g_0".to_owned(), Ok(())), ("g:g_1".to_owned(), Ok(()))]
+    );
+    wait_for(&mut ev, "g_1", Running).await;
+    let stopped = sv.stop_group(None, true).await.expect("stop all");
+    assert_eq!(
+        stopped,
+        [("g:g_1".to_owned(), Ok(())), ("g:g_0".to_owned(), Ok(()))]
+    );
+    assert!(
+        sv.all_process_info()
+            .await
+            .iter()
+            .all(|i| i.state.is_stopped())
+    );
+    assert_eq!(
+        sv.start_group(Some("nope"), true).await,
+        Err(supervisor_core::supervisor::ControlError::BadName(
+            "nope".into()
+        ))
+    );
+    sv.shutdown().await;
+}

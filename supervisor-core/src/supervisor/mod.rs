@@ -232,28 +232,10 @@ impl Supervisor {
         wait: bool,
     ) -> Result<Vec<ProcessResult>, ControlError> {
         let names = self.members(group).await?;
-        let mut pending = Vec::new();
-        for name in names {
-            let info = self.process_info(&name).await?;
-            if info.state.is_running() {
-                continue;
-            }
-            let (tx, rx) = oneshot::channel();
-            if self
-                .requests
-                .send(Request::Start(name.clone(), wait, tx))
-                .await
-                .is_err()
-            {
-                return Err(ControlError::ShuttingDown);
-            }
-            pending.push((name, rx));
-        }
-        let mut out = Vec::new();
-        for (name, rx) in pending {
-            out.push((name, rx.await.unwrap_or(Err(ControlError::ShuttingDown))));
-        }
-        Ok(out)
+        self.fan_out(names, false, |name, reply| {
+            Request::Start(name, wait, reply)
+        })
+        .await
     }
 
     /// Stops every running process of a group (all groups with `None`),
@@ -265,21 +247,28 @@ impl Supervisor {
     ) -> Result<Vec<ProcessResult>, ControlError> {
         let mut names = self.members(group).await?;
         names.reverse();
+        self.fan_out(names, true, |name, reply| Request::Stop(name, wait, reply))
+            .await
+    }
+
+    /// Sends one request per process whose running-ness equals `running`,
+    /// all before awaiting any, so the waits overlap as in 4.3.0.
+    async fn fan_out(
+        &self,
+        names: Vec<String>,
+        running: bool,
+        make: impl Fn(String, oneshot::Sender<Result<(), ControlError>>) -> Request,
+    ) -> Result<Vec<ProcessResult>, ControlError> {
         let mut pending = Vec::new();
         for name in names {
-            let info = self.process_info(&name).await?;
-            if !info.state.is_running() {
+            if self.process_info(&name).await?.state.is_running() != running {
                 continue;
             }
             let (tx, rx) = oneshot::channel();
-            if self
-                .requests
-                .send(Request::Stop(name.clone(), wait, tx))
+            self.requests
+                .send(make(name.clone(), tx))
                 .await
-                .is_err()
-            {
-                return Err(ControlError::ShuttingDown);
-            }
+                .map_err(|_| ControlError::ShuttingDown)?;
             pending.push((name, rx));
         }
         let mut out = Vec::new();
