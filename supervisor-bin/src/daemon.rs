@@ -143,23 +143,18 @@ fn write(log: &Mutex<MainLog>, level: LogLevel, message: &str) {
 fn open_log(config: &Config) -> Result<MainLog, String> {
     let s = &config.supervisord;
     let echo = s.nodaemon && !s.silent;
-    // "syslog" as the logfile means syslog in 4.3.0; until that lands the
-    // lines go to stdout only.
-    let file = (s.logfile != Path::new("syslog"))
-        .then(|| supervisor_core::config::datatypes::abspath(&s.logfile));
+    if s.logfile == Path::new("syslog") {
+        return Ok(MainLog::to_syslog(s.loglevel, echo));
+    }
+    let file = supervisor_core::config::datatypes::abspath(&s.logfile);
     MainLog::open(
-        file.clone(),
+        Some(file.clone()),
         s.logfile_maxbytes,
         s.logfile_backups,
         s.loglevel,
         echo,
     )
-    .map_err(|e| {
-        format!(
-            "could not open logfile {}: {e}",
-            file.unwrap_or_default().display()
-        )
-    })
+    .map_err(|e| format!("could not open logfile {}: {e}", file.display()))
 }
 
 /// Runs supervisord until it is told to exit.

@@ -103,3 +103,61 @@ async fn stdin_reaches_the_process() {
     .await;
     sv.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strip_ansi_and_reading_logs_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (sv, mut ev) = start(
+        dir.path(),
+        "strip_ansi=true\n[program:color]\ncommand=printf '\\033[31mred\\033[0m 0123456789'\nstartsecs=0\nautorestart=false\n",
+    );
+    wait_for(&mut ev, "color", Exited).await;
+    let want = b"red 0123456789".to_vec();
+    let info = sv.process_info("color").await.expect("info");
+    eventually("log", || {
+        std::fs::read(&info.stdout_logfile).is_ok_and(|d| d == want)
+    })
+    .await;
+
+    assert_eq!(
+        sv.read_log("color", Channel::Stdout, 0, 0)
+            .await
+            .expect("read"),
+        want
+    );
+    assert_eq!(
+        sv.read_log("color", Channel::Stdout, 4, 3)
+            .await
+            .expect("read"),
+        b"012"
+    );
+    assert_eq!(
+        sv.read_log("color", Channel::Stdout, -4, 0)
+            .await
+            .expect("read"),
+        b"6789"
+    );
+    assert_eq!(
+        sv.read_log("color", Channel::Stdout, -4, 2).await,
+        Err(supervisor_core::supervisor::ControlError::BadArguments)
+    );
+    assert_eq!(
+        sv.tail_log("color", Channel::Stdout, 0, 5)
+            .await
+            .expect("tail"),
+        (b"56789".to_vec(), 14, true)
+    );
+    assert_eq!(
+        sv.tail_log("color", Channel::Stdout, 14, 5)
+            .await
+            .expect("tail"),
+        (Vec::new(), 14, false)
+    );
+    assert!(matches!(
+        sv.read_log("nope", Channel::Stdout, 0, 0).await,
+        Err(supervisor_core::supervisor::ControlError::BadName(_))
+    ));
+    let main = sv.read_main_log(0, 0).await.expect("main log");
+    assert!(String::from_utf8_lossy(&main).contains("spawned: 'color'"));
+    sv.shutdown().await;
+}

@@ -93,3 +93,20 @@ async fn a_clean_stop_and_signals() {
     assert!(mainlog(dir.path()).contains("WARN stopped: sleeper (terminated by SIGTERM)"));
     sv.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_stop_is_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (sv, mut ev) = start(
+        dir.path(),
+        "[program:slow]\ncommand=sh -c 'trap \"sleep 1; exit 0\" TERM; echo ready; while true; do sleep 0.1; done'\n\
+         startsecs=0\nstopwaitsecs=10\n",
+    );
+    wait_for(&mut ev, "slow", Running).await;
+    wait_output(&mut ev, "slow", "ready").await;
+    sv.stop_process("slow", true).await.expect("stop");
+    let log = log_contains(dir.path(), "stopped: slow").await;
+    assert!(log.contains("INFO waiting for slow to stop"), "{log}");
+    assert!(log.contains("INFO stopped: slow (exit status 0)"), "{log}");
+    sv.shutdown().await;
+}

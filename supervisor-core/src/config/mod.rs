@@ -36,6 +36,7 @@
 //! assert_eq!(err.to_string(), "/etc/s.conf:4: [program:x] autostart: not a valid boolean value: 'maybe'");
 //! ```
 
+mod build;
 pub mod datatypes;
 mod diff;
 mod envlist;
@@ -54,6 +55,7 @@ mod search;
 mod servers;
 mod supervisord;
 
+pub use build::{ProcessGroup, Program};
 pub use diff::{ConfigDiff, diff};
 pub use envlist::parse_key_value_pairs;
 pub use error::{ConfigError, ConfigErrors, ErrorKind, Location};

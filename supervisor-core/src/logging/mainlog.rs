@@ -11,6 +11,8 @@ use crate::config::LogLevel;
 #[derive(Debug)]
 pub struct MainLog {
     file: Option<RotatingFile>,
+    /// `logfile=syslog`: lines go to syslog instead of a file.
+    syslog: bool,
     level: LogLevel,
     echo: bool,
 }
@@ -37,16 +39,37 @@ impl MainLog {
         let file = path
             .map(|p| RotatingFile::open(p, maxbytes, backups))
             .transpose()?;
-        Ok(MainLog { file, level, echo })
+        Ok(MainLog {
+            file,
+            syslog: false,
+            level,
+            echo,
+        })
     }
 
     /// A log that only echoes to stdout (or discards, without `echo`).
     pub fn stdout_only(level: LogLevel, echo: bool) -> MainLog {
         MainLog {
             file: None,
+            syslog: false,
             level,
             echo,
         }
+    }
+
+    /// A log sent to syslog (`logfile=syslog`), echoed to stdout when `echo`.
+    pub fn to_syslog(level: LogLevel, echo: bool) -> MainLog {
+        MainLog {
+            file: None,
+            syslog: true,
+            level,
+            echo,
+        }
+    }
+
+    /// The log file's path, if it writes to one.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        self.file.as_ref().map(RotatingFile::path)
     }
 
     /// Whether a line at `level` would be written.
@@ -63,6 +86,9 @@ impl MainLog {
         let line = format_line(chrono::Local::now(), level, message);
         if let Some(f) = &mut self.file {
             let _ = f.write(line.as_bytes());
+        }
+        if self.syslog {
+            super::syslog::send_lines(None, line.as_bytes());
         }
         if self.echo {
             let mut out = io::stdout().lock();

@@ -34,7 +34,8 @@ impl SpawnContext {
         }
     }
 
-    fn path(&self) -> Option<String> {
+    /// supervisord's `PATH`, where relative commands are looked up.
+    pub(crate) fn path(&self) -> Option<String> {
         self.environ
             .iter()
             .find(|(k, _)| k == "PATH")

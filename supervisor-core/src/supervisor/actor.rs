@@ -5,6 +5,7 @@
 //! costs nothing.
 
 use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -17,7 +18,7 @@ use crate::config::{GroupConfig, LogFile, LogLevel};
 use crate::events::Event;
 use crate::platform::command::{self, CommandError};
 use crate::platform::reap::Exit;
-use crate::process::{Now, Process, ProcessState, StartError, SupervisorState};
+use crate::process::{ExitStatus, Now, Process, ProcessState, StartError, SupervisorState};
 use crate::signals::Signal;
 
 type Reply<T> = oneshot::Sender<T>;
@@ -33,6 +34,10 @@ pub(crate) enum Request {
     SendStdin(String, Vec<u8>, Reply<Result<(), ControlError>>),
     ReopenLogs(Reply<()>),
     ClearLog(String, Reply<Result<(), ControlError>>),
+    AddGroup(Box<GroupConfig>, Reply<Result<(), ControlError>>),
+    RemoveGroup(String, Reply<Result<(), ControlError>>),
+    Groups(Reply<Vec<GroupConfig>>),
+    MainLogPath(Reply<Option<PathBuf>>),
     State(Reply<SupervisorState>),
     Shutdown(Reply<()>),
 }
@@ -52,17 +57,22 @@ enum Waiter {
     Stop(Reply<Result<(), ControlError>>),
 }
 
+/// How often a pending stop logs `waiting for x to stop`.
+const STOP_REPORT_EVERY: Duration = Duration::from_secs(2);
+
 pub(crate) struct Actor {
     origin: Instant,
-    slots: Vec<Slot>,
+    slots: HashMap<usize, Slot>,
+    next_id: usize,
+    /// Groups in start order: priority, then name.
     groups: Vec<GroupSlot>,
     by_pid: HashMap<u32, usize>,
     timers: BTreeSet<(Duration, usize)>,
     host: RealHost,
     state: SupervisorState,
     waiters: Vec<(usize, Waiter)>,
-    /// Groups still to stop during shutdown, highest priority last.
-    stop_groups: Vec<usize>,
+    /// Groups still to stop during shutdown, by name, highest priority last.
+    stop_groups: Vec<String>,
     shutdown_replies: Vec<Reply<()>>,
     last_die_report: Option<Duration>,
 }
@@ -71,7 +81,8 @@ impl Actor {
     pub(crate) fn new(groups: Vec<GroupConfig>, host: RealHost) -> Actor {
         let mut actor = Actor {
             origin: Instant::now(),
-            slots: Vec::new(),
+            slots: HashMap::new(),
+            next_id: 0,
             groups: Vec::new(),
             by_pid: HashMap::new(),
             timers: BTreeSet::new(),
@@ -83,7 +94,7 @@ impl Actor {
             last_die_report: None,
         };
         for group in groups {
-            actor.add_group(group);
+            actor.insert_group(group);
         }
         actor
     }
@@ -99,17 +110,38 @@ impl Actor {
         self.state == SupervisorState::Running
     }
 
-    fn add_group(&mut self, mut config: GroupConfig) {
+    fn process(&self, id: usize) -> Option<&Process> {
+        self.slots.get(&id).map(|s| &s.process)
+    }
+
+    /// Adds a group's processes in start order; returns their ids.
+    fn insert_group(&mut self, config: GroupConfig) -> Vec<usize> {
         let mut members = Vec::new();
-        for p in &mut config.processes {
-            let id = self.slots.len();
-            self.slots.push(Slot {
-                process: Process::new(Arc::new(p.clone())),
-                deadline: None,
-            });
+        for p in &config.processes {
+            let id = self.next_id;
+            self.next_id += 1;
+            self.slots.insert(
+                id,
+                Slot {
+                    process: Process::new(Arc::new(p.clone())),
+                    deadline: None,
+                },
+            );
             members.push(id);
         }
-        self.groups.push(GroupSlot { config, members });
+        let at = self
+            .groups
+            .iter()
+            .position(|g| (g.config.priority, &g.config.name) > (config.priority, &config.name))
+            .unwrap_or(self.groups.len());
+        self.groups.insert(
+            at,
+            GroupSlot {
+                config,
+                members: members.clone(),
+            },
+        );
+        members
     }
 
     pub(crate) async fn run(
@@ -127,6 +159,8 @@ impl Actor {
             self.reschedule(id);
         }
         self.fire_due_timers();
+        let mut stop_reports = tokio::time::interval(STOP_REPORT_EVERY);
+        stop_reports.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             if self.state == SupervisorState::Shutdown && self.advance_shutdown() {
                 break;
@@ -138,6 +172,10 @@ impl Actor {
                     None => std::future::pending::<()>().await,
                 }
             };
+            let stopping_waits = self
+                .waiters
+                .iter()
+                .any(|(_, w)| matches!(w, Waiter::Stop(_)));
             tokio::select! {
                 biased;
                 Some((pid, status)) = exits.recv() => self.on_exit(pid, status),
@@ -147,6 +185,7 @@ impl Actor {
                     None => self.begin_shutdown(),
                 },
                 () = sleep => {}
+                _ = stop_reports.tick(), if stopping_waits => self.report_stops(),
             }
             self.fire_due_timers();
         }
@@ -164,7 +203,9 @@ impl Actor {
 
     fn reschedule(&mut self, id: usize) {
         let accepting = self.accepting();
-        let slot = &mut self.slots[id];
+        let Some(slot) = self.slots.get_mut(&id) else {
+            return;
+        };
         if let Some(d) = slot.deadline.take() {
             self.timers.remove(&(d, id));
         }
@@ -189,25 +230,27 @@ impl Actor {
                 return;
             }
             for id in due {
-                self.tick(id, now);
+                let accepting = self.accepting();
+                self.with_process(id, |p, host| p.tick(host, now, accepting));
             }
         }
     }
 
-    fn tick(&mut self, id: usize, now: Now) {
-        let accepting = self.accepting();
-        let before = self.slots[id].process.pid();
-        self.slots[id].process.tick(&mut self.host, now, accepting);
-        self.after_change(id, before);
-    }
-
-    /// Bookkeeping after any state machine call on `id`.
-    fn after_change(&mut self, id: usize, pid_before: u32) {
-        let pid = self.slots[id].process.pid();
-        if pid != pid_before {
-            if pid_before != 0 {
-                self.by_pid.remove(&pid_before);
-                self.host.stdin.remove(&pid_before);
+    /// Runs one state machine call on `id`, then the bookkeeping every
+    /// change needs (pid map, timer, waiters).
+    fn with_process<T>(
+        &mut self,
+        id: usize,
+        f: impl FnOnce(&mut Process, &mut RealHost) -> T,
+    ) -> Option<T> {
+        let slot = self.slots.get_mut(&id)?;
+        let before = slot.process.pid();
+        let out = f(&mut slot.process, &mut self.host);
+        let pid = slot.process.pid();
+        if pid != before {
+            if before != 0 {
+                self.by_pid.remove(&before);
+                self.host.stdin.remove(&before);
             }
             if pid != 0 {
                 self.by_pid.insert(pid, id);
@@ -215,9 +258,10 @@ impl Actor {
         }
         self.reschedule(id);
         self.settle_waiters(id);
+        Some(out)
     }
 
-    fn on_exit(&mut self, pid: u32, status: crate::process::ExitStatus) {
+    fn on_exit(&mut self, pid: u32, status: ExitStatus) {
         let Some(&id) = self.by_pid.get(&pid) else {
             self.host.log(
                 LogLevel::Info,
@@ -226,12 +270,28 @@ impl Actor {
             return;
         };
         let now = self.now();
-        self.slots[id].process.exited(&mut self.host, status, now);
-        self.after_change(id, pid);
+        self.with_process(id, |p, host| p.exited(host, status, now));
+    }
+
+    fn report_stops(&mut self) {
+        let now = self.now();
+        let ids: Vec<usize> = self
+            .waiters
+            .iter()
+            .filter(|(_, w)| matches!(w, Waiter::Stop(_)))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            if let Some(slot) = self.slots.get_mut(&id) {
+                slot.process.stop_report(&mut self.host, now);
+            }
+        }
     }
 
     fn settle_waiters(&mut self, id: usize) {
-        let process = &self.slots[id].process;
+        let Some(process) = self.process(id) else {
+            return;
+        };
         let state = process.state();
         let spawnerr = process.spawnerr().is_some();
         let name = process.config().namespec();
@@ -274,13 +334,13 @@ impl Actor {
                 g.members
                     .iter()
                     .copied()
-                    .find(|&id| self.slots[id].process.config().name == name)
+                    .find(|&id| self.process(id).is_some_and(|p| p.config().name == name))
             })
             .ok_or_else(|| ControlError::BadName(namespec.to_owned()))
     }
 
-    fn info(&self, id: usize) -> ProcessInfo {
-        let p = &self.slots[id].process;
+    fn info(&self, id: usize) -> Option<ProcessInfo> {
+        let p = self.process(id)?;
         let config = p.config();
         let path = |f: &LogFile| match f {
             LogFile::Path(p) => p.display().to_string(),
@@ -301,38 +361,33 @@ impl Actor {
             description: String::new(),
         };
         info.description = describe(&info);
-        info
+        Some(info)
     }
 
     fn handle(&mut self, request: Request) {
         match request {
             Request::Info(name, reply) => {
-                let _ = reply.send(self.find(&name).map(|id| self.info(id)));
+                let info = self
+                    .find(&name)
+                    .and_then(|id| self.info(id).ok_or(ControlError::BadName(name)));
+                let _ = reply.send(info);
             }
             Request::AllInfo(reply) => {
-                let mut ids: Vec<usize> = (0..self.slots.len()).collect();
-                ids.sort_by(|&a, &b| {
-                    let (pa, pb) = (
-                        self.slots[a].process.config(),
-                        self.slots[b].process.config(),
-                    );
-                    (&pa.group, &pa.name).cmp(&(&pb.group, &pb.name))
-                });
-                let _ = reply.send(ids.into_iter().map(|id| self.info(id)).collect());
+                let mut all: Vec<ProcessInfo> =
+                    self.slots.keys().filter_map(|&id| self.info(id)).collect();
+                all.sort_by(|a, b| (&a.group, &a.name).cmp(&(&b.group, &b.name)));
+                let _ = reply.send(all);
             }
             Request::Members(group, reply) => {
+                let namespecs = |ids: &[usize]| -> Vec<String> {
+                    ids.iter()
+                        .filter_map(|&id| self.process(id).map(|p| p.config().namespec()))
+                        .collect()
+                };
                 let result = match group {
-                    None => Ok(self
-                        .start_order()
-                        .iter()
-                        .map(|&id| self.slots[id].process.config().namespec())
-                        .collect()),
+                    None => Ok(namespecs(&self.start_order())),
                     Some(g) => match self.groups.iter().find(|s| s.config.name == g) {
-                        Some(s) => Ok(s
-                            .members
-                            .iter()
-                            .map(|&id| self.slots[id].process.config().namespec())
-                            .collect()),
+                        Some(s) => Ok(namespecs(&s.members)),
                         None => Err(ControlError::BadName(g)),
                     },
                 };
@@ -342,85 +397,107 @@ impl Actor {
             Request::Stop(name, wait, reply) => self.stop(&name, wait, reply),
             Request::Signal(name, signal, reply) => {
                 let result = self.find(&name).and_then(|id| {
-                    let state = self.slots[id].process.state();
-                    if !state.is_signallable() {
+                    if !self.process(id).is_some_and(|p| p.state().is_signallable()) {
                         return Err(ControlError::NotRunning(name.clone()));
                     }
                     let now = self.now();
-                    let before = self.slots[id].process.pid();
-                    let r = self.slots[id].process.signal(&mut self.host, signal, now);
-                    self.after_change(id, before);
-                    r.map_err(ControlError::Failed)
+                    self.with_process(id, |p, host| p.signal(host, signal, now))
+                        .unwrap_or(Err(String::new()))
+                        .map_err(ControlError::Failed)
                 });
                 let _ = reply.send(result);
             }
             Request::SendStdin(name, data, reply) => {
                 let result = self.find(&name).and_then(|id| {
-                    let p = &self.slots[id].process;
-                    if p.pid() == 0 || !p.state().is_signallable() {
+                    let pid = self
+                        .process(id)
+                        .filter(|p| p.state().is_signallable())
+                        .map_or(0, Process::pid);
+                    if pid == 0 {
                         return Err(ControlError::NotRunning(name.clone()));
                     }
-                    let tx = self
+                    let fd = self
                         .host
                         .stdin
-                        .get(&p.pid())
+                        .get(&pid)
                         .ok_or_else(|| ControlError::NoFile(name.clone()))?;
-                    write_all_nonblocking(tx, &data).map_err(|_| ControlError::NoFile(name.clone()))
+                    write_all_nonblocking(fd, &data).map_err(|_| ControlError::NoFile(name.clone()))
                 });
                 let _ = reply.send(result);
             }
             Request::ReopenLogs(reply) => {
                 self.host.log(LogLevel::Info, "supervisord logreopen");
-                if let Ok(mut main) = self.host.mainlog.lock() {
-                    let _ = main.reopen();
-                }
-                for io in self.host.io.values() {
-                    for log in [&io.stdout, &io.stderr] {
-                        if let Ok(mut g) = log.lock()
-                            && let Some(f) = g.as_mut()
-                        {
-                            let _ = f.reopen();
-                        }
-                    }
-                }
+                self.host.reopen_logs();
                 let _ = reply.send(());
             }
             Request::ClearLog(name, reply) => {
                 let result = self.find(&name).and_then(|id| {
-                    let namespec = self.slots[id].process.config().namespec();
-                    let config = self.slots[id].process.config().clone();
-                    for (file, shared) in [
-                        (
-                            &config.stdout.logfile,
-                            self.host.io.get(&namespec).map(|io| io.stdout.clone()),
-                        ),
-                        (
-                            &config.stderr.logfile,
-                            self.host.io.get(&namespec).map(|io| io.stderr.clone()),
-                        ),
-                    ] {
-                        let LogFile::Path(path) = file else { continue };
-                        let open = shared.as_ref().and_then(|s| s.lock().ok()).is_some_and(
-                            |mut g| match g.as_mut() {
-                                Some(f) => {
-                                    let _ = f.clear();
-                                    true
-                                }
-                                None => false,
-                            },
-                        );
-                        if !open {
-                            match std::fs::remove_file(path) {
-                                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                                    return Err(ControlError::Failed(format!("{name}: {e}")));
-                                }
-                                _ => {}
-                            }
-                        }
-                    }
-                    Ok(())
+                    let config = self
+                        .process(id)
+                        .map(|p| p.config().clone())
+                        .ok_or(ControlError::BadName(name.clone()))?;
+                    self.host
+                        .clear_logs(&config)
+                        .map_err(|e| ControlError::Failed(format!("{name}: {e}")))
                 });
                 let _ = reply.send(result);
+            }
+            Request::AddGroup(config, reply) => {
+                let result = if !self.accepting() {
+                    Err(ControlError::ShuttingDown)
+                } else if self.groups.iter().any(|g| g.config.name == config.name) {
+                    Err(ControlError::AlreadyAdded(config.name.clone()))
+                } else {
+                    let name = config.name.clone();
+                    for id in self.insert_group(*config) {
+                        self.reschedule(id);
+                    }
+                    let _ = self.host.events.send(Event::GroupAdded(name));
+                    Ok(())
+                };
+                let _ = reply.send(result);
+                self.fire_due_timers();
+            }
+            Request::RemoveGroup(name, reply) => {
+                let result = match self.groups.iter().position(|g| g.config.name == name) {
+                    None => Err(ControlError::BadName(name)),
+                    Some(at) => {
+                        let members = &self.groups[at].members;
+                        if members
+                            .iter()
+                            .any(|&id| self.process(id).is_some_and(|p| !p.state().is_stopped()))
+                        {
+                            Err(ControlError::StillRunning(name))
+                        } else {
+                            let group = self.groups.remove(at);
+                            for id in group.members {
+                                if let Some(slot) = self.slots.remove(&id)
+                                    && let Some(d) = slot.deadline
+                                {
+                                    self.timers.remove(&(d, id));
+                                }
+                            }
+                            for p in &group.config.processes {
+                                self.host.io.remove(&p.namespec());
+                            }
+                            let _ = self.host.events.send(Event::GroupRemoved(name));
+                            Ok(())
+                        }
+                    }
+                };
+                let _ = reply.send(result);
+            }
+            Request::Groups(reply) => {
+                let _ = reply.send(self.groups.iter().map(|g| g.config.clone()).collect());
+            }
+            Request::MainLogPath(reply) => {
+                let _ = reply.send(
+                    self.host
+                        .mainlog
+                        .lock()
+                        .ok()
+                        .and_then(|m| m.path().map(PathBuf::from)),
+                );
             }
             Request::State(reply) => {
                 let _ = reply.send(self.state);
@@ -433,11 +510,11 @@ impl Actor {
     }
 
     fn start(&mut self, name: &str, wait: bool, reply: Reply<Result<(), ControlError>>) {
-        if !self.accepting() {
-            let _ = reply.send(Err(ControlError::ShuttingDown));
-            return;
-        }
         let id = match self.find(name) {
+            Ok(_) if !self.accepting() => Err(ControlError::ShuttingDown),
+            other => other,
+        };
+        let id = match id {
             Ok(id) => id,
             Err(e) => {
                 let _ = reply.send(Err(e));
@@ -445,15 +522,10 @@ impl Actor {
             }
         };
         // Refuse early what could only fail later, as 4.3.0 does.
-        let config = self.slots[id].process.config().clone();
-        let path = self
-            .host
-            .ctx
-            .environ
-            .iter()
-            .find(|(k, _)| k == "PATH")
-            .map(|(_, v)| v.to_string_lossy().into_owned());
-        match command::resolve(&config, path.as_deref()) {
+        let Some(config) = self.process(id).map(|p| p.config().clone()) else {
+            return;
+        };
+        match command::resolve(&config, self.host.ctx.path().as_deref()) {
             Err(e @ CommandError::NotFound(_)) => {
                 let _ = reply.send(Err(ControlError::NoFile(e.to_string())));
                 return;
@@ -465,40 +537,39 @@ impl Actor {
             Ok(_) => {}
         }
         let now = self.now();
-        let before = self.slots[id].process.pid();
-        let started = self.slots[id].process.start(&mut self.host, now);
+        let started = self.with_process(id, |p, host| {
+            let r = p.start(host, now);
+            // startsecs=0 reaches RUNNING in this same turn.
+            if r.is_ok() {
+                p.tick(host, now, true);
+            }
+            r
+        });
         let result = match started {
-            Err(StartError::AlreadyStarted) => Err(ControlError::AlreadyStarted(name.to_owned())),
-            Err(StartError::NotStartable(_, ProcessState::Unknown)) => Err(ControlError::Failed(
-                format!("{name} is in an unknown process state"),
-            )),
-            Err(StartError::NotStartable(..)) => {
+            Some(Err(StartError::AlreadyStarted)) => {
+                Err(ControlError::AlreadyStarted(name.to_owned()))
+            }
+            Some(Err(StartError::NotStartable(_, ProcessState::Unknown))) => Err(
+                ControlError::Failed(format!("{name} is in an unknown process state")),
+            ),
+            Some(Err(StartError::NotStartable(..))) => {
                 Err(ControlError::Failed(format!("{name} is stopping")))
             }
-            Ok(()) => Ok(()),
+            None => Err(ControlError::BadName(name.to_owned())),
+            Some(Ok(())) => Ok(()),
         };
         if let Err(e) = result {
             let _ = reply.send(Err(e));
             return;
         }
-        // startsecs=0 reaches RUNNING in this same turn.
-        let now = self.now();
-        self.slots[id].process.tick(&mut self.host, now, true);
-        let p = &self.slots[id].process;
-        let outcome = if p.spawnerr().is_some() {
-            Some(Err(ControlError::SpawnError(name.to_owned())))
+        let Some(p) = self.process(id) else { return };
+        if p.spawnerr().is_some() {
+            let _ = reply.send(Err(ControlError::SpawnError(name.to_owned())));
         } else if !wait || p.state() == ProcessState::Running {
-            Some(Ok(()))
+            let _ = reply.send(Ok(()));
         } else {
-            None
-        };
-        match outcome {
-            Some(r) => {
-                let _ = reply.send(r);
-            }
-            None => self.waiters.push((id, Waiter::Start(reply))),
+            self.waiters.push((id, Waiter::Start(reply)));
         }
-        self.after_change(id, before);
     }
 
     fn stop(&mut self, name: &str, wait: bool, reply: Reply<Result<(), ControlError>>) {
@@ -509,23 +580,20 @@ impl Actor {
                 return;
             }
         };
-        if !self.slots[id].process.state().is_running() {
+        if !self.process(id).is_some_and(|p| p.state().is_running()) {
             let _ = reply.send(Err(ControlError::NotRunning(name.to_owned())));
             return;
         }
         let now = self.now();
-        let before = self.slots[id].process.pid();
-        if let Err(msg) = self.slots[id].process.stop(&mut self.host, now) {
-            let _ = reply.send(Err(ControlError::Failed(msg)));
-            self.after_change(id, before);
-            return;
+        match self.with_process(id, |p, host| p.stop(host, now)) {
+            Some(Err(msg)) => {
+                let _ = reply.send(Err(ControlError::Failed(msg)));
+            }
+            _ if !wait || self.process(id).is_none_or(|p| p.state().is_stopped()) => {
+                let _ = reply.send(Ok(()));
+            }
+            _ => self.waiters.push((id, Waiter::Stop(reply))),
         }
-        if !wait || self.slots[id].process.state().is_stopped() {
-            let _ = reply.send(Ok(()));
-        } else {
-            self.waiters.push((id, Waiter::Stop(reply)));
-        }
-        self.after_change(id, before);
     }
 
     fn begin_shutdown(&mut self) {
@@ -537,33 +605,39 @@ impl Actor {
             .host
             .events
             .send(Event::SupervisorState(SupervisorState::Shutdown));
-        self.stop_groups = (0..self.groups.len()).collect();
-        for id in 0..self.slots.len() {
+        self.stop_groups = self.groups.iter().map(|g| g.config.name.clone()).collect();
+        let ids: Vec<usize> = self.slots.keys().copied().collect();
+        for id in ids {
             self.reschedule(id);
         }
     }
 
     /// Stops groups one at a time, highest priority first; true when all are down.
     fn advance_shutdown(&mut self) -> bool {
-        while let Some(&g) = self.stop_groups.last() {
-            let mut members = self.groups[g].members.clone();
-            members.sort_by_key(|&id| std::cmp::Reverse(self.slots[id].process.config().priority));
+        while let Some(name) = self.stop_groups.last().cloned() {
+            let Some(group) = self.groups.iter().find(|g| g.config.name == name) else {
+                self.stop_groups.pop();
+                continue;
+            };
+            let mut members = group.members.clone();
+            members.sort_by_key(|&id| {
+                std::cmp::Reverse(self.process(id).map_or(0, |p| p.config().priority))
+            });
             let now = self.now();
             for &id in &members {
-                let before = self.slots[id].process.pid();
-                match self.slots[id].process.state() {
+                self.with_process(id, |p, host| match p.state() {
                     ProcessState::Running | ProcessState::Starting => {
-                        let _ = self.slots[id].process.stop(&mut self.host, now);
+                        let _ = p.stop(host, now);
                     }
-                    ProcessState::Backoff => self.slots[id].process.give_up(&mut self.host, now),
+                    ProcessState::Backoff => p.give_up(host, now),
                     _ => {}
-                }
-                self.after_change(id, before);
+                });
             }
             let unstopped: Vec<String> = members
                 .iter()
-                .filter(|&&id| !self.slots[id].process.state().is_stopped())
-                .map(|&id| self.slots[id].process.config().name.clone())
+                .filter_map(|&id| self.process(id))
+                .filter(|p| !p.state().is_stopped())
+                .map(|p| p.config().name.clone())
                 .collect();
             if unstopped.is_empty() {
                 self.stop_groups.pop();

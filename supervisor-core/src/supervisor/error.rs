@@ -27,6 +27,15 @@ pub enum ControlError {
     /// Something else went wrong (FAILED).
     #[error("FAILED: {0}")]
     Failed(String),
+    /// A group of that name is already running (ALREADY_ADDED).
+    #[error("ALREADY_ADDED: {0}")]
+    AlreadyAdded(String),
+    /// The group still has running processes (STILL_RUNNING).
+    #[error("STILL_RUNNING: {0}")]
+    StillRunning(String),
+    /// A bad argument, such as a negative offset with a length (BAD_ARGUMENTS).
+    #[error("BAD_ARGUMENTS")]
+    BadArguments,
     /// The supervisor is shutting down (SHUTDOWN_STATE).
     #[error("SHUTDOWN_STATE")]
     ShuttingDown,

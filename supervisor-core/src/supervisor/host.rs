@@ -32,6 +32,8 @@ pub(crate) struct RealHost {
     pub io: HashMap<String, ProcessIo>,
     /// stdin write ends (non-blocking), by pid.
     pub stdin: HashMap<u32, std::os::fd::OwnedFd>,
+    /// `[supervisord] strip_ansi`.
+    pub strip_ansi: bool,
 }
 
 fn open_log(file: &LogFile, maxbytes: u64, backups: u32) -> Option<RotatingFile> {
@@ -46,6 +48,44 @@ impl RealHost {
         if let Ok(mut main) = self.mainlog.lock() {
             main.log(level, message);
         }
+    }
+
+    /// Reopens supervisord.log and every open child log (SIGUSR2).
+    pub(crate) fn reopen_logs(&mut self) {
+        if let Ok(mut main) = self.mainlog.lock() {
+            let _ = main.reopen();
+        }
+        for io in self.io.values() {
+            for log in [&io.stdout, &io.stderr] {
+                if let Ok(mut g) = log.lock()
+                    && let Some(f) = g.as_mut()
+                {
+                    let _ = f.reopen();
+                }
+            }
+        }
+    }
+
+    /// Empties a process's log files, open or not (`clearProcessLogs`).
+    pub(crate) fn clear_logs(&mut self, config: &ProcessConfig) -> std::io::Result<()> {
+        let io = self.io.get(&config.namespec()).cloned().unwrap_or_default();
+        for (file, shared) in [
+            (&config.stdout.logfile, io.stdout),
+            (&config.stderr.logfile, io.stderr),
+        ] {
+            let LogFile::Path(path) = file else { continue };
+            let mut guard = shared
+                .lock()
+                .map_err(|_| std::io::Error::other("log lock poisoned"))?;
+            match guard.as_mut() {
+                Some(f) => f.clear()?,
+                None => match std::fs::remove_file(path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
+                },
+            }
+        }
+        Ok(())
     }
 }
 
@@ -75,18 +115,20 @@ impl Host for RealHost {
                 config.stderr.logfile_backups,
             );
         }
-        let pump = |channel, log| Pump {
+        let pump = |channel, log, syslog| Pump {
             group: config.group.clone(),
             name: config.name.clone(),
             pid: child.pid,
             channel,
             log,
+            syslog,
+            strip_ansi: self.strip_ansi,
             events: self.events.clone(),
             mainlog: self.mainlog.clone(),
         };
-        pump(Channel::Stdout, io.stdout.clone()).run(child.stdout);
+        pump(Channel::Stdout, io.stdout.clone(), config.stdout.syslog).run(child.stdout);
         if let Some(fd) = child.stderr {
-            pump(Channel::Stderr, io.stderr.clone()).run(fd);
+            pump(Channel::Stderr, io.stderr.clone(), config.stderr.syslog).run(fd);
         }
         let nonblocking = nix::fcntl::fcntl(
             &child.stdin,

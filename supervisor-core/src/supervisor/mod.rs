@@ -41,8 +41,8 @@ pub use info::{ProcessInfo, format_uptime};
 use self::actor::{Actor, Request};
 use self::host::RealHost;
 use crate::config::{Config, GroupConfig, LogFile, LogLevel};
-use crate::events::Event;
-use crate::logging::MainLog;
+use crate::events::{Channel, Event};
+use crate::logging::{MainLog, ReadError, read_file, tail_file};
 use crate::platform::SpawnContext;
 use crate::platform::reap;
 use crate::process::SupervisorState;
@@ -94,6 +94,8 @@ pub enum RunError {
 pub struct Supervisor {
     requests: mpsc::Sender<Request>,
     events: broadcast::Sender<Event>,
+    /// `childlogdir` and `identifier`, for AUTO logs of groups added later.
+    auto_logs: Arc<(std::path::PathBuf, String)>,
 }
 
 /// One process's outcome in a group operation.
@@ -132,11 +134,23 @@ impl Supervisor {
             mainlog,
             io: HashMap::new(),
             stdin: HashMap::new(),
+            strip_ansi: config.supervisord.strip_ansi,
         };
         let (requests, requests_rx) = mpsc::channel(1024);
         let actor = Actor::new(groups, host);
         runtime.spawn(actor.run(requests_rx, exits_rx));
-        Ok((Supervisor { requests, events }, first))
+        let auto_logs = Arc::new((
+            config.supervisord.childlogdir,
+            config.supervisord.identifier,
+        ));
+        Ok((
+            Supervisor {
+                requests,
+                events,
+                auto_logs,
+            },
+            first,
+        ))
     }
 
     /// Every event from now on: transitions, output, group changes.
@@ -276,6 +290,102 @@ impl Supervisor {
             out.push((name, rx.await.unwrap_or(Err(ControlError::ShuttingDown))));
         }
         Ok(out)
+    }
+
+    /// Adds a group (4.3.0's `addProcessGroup`); its autostart programs
+    /// start at once.
+    pub async fn add_group(&self, group: GroupConfig) -> Result<(), ControlError> {
+        let (dir, identifier) = &*self.auto_logs;
+        let mut resolved = resolve_auto_logs(vec![group], dir, identifier)
+            .map_err(|e| ControlError::Failed(e.to_string()))?;
+        let Some(group) = resolved.pop() else {
+            return Ok(());
+        };
+        self.ask_result(|r| Request::AddGroup(Box::new(group), r))
+            .await
+    }
+
+    /// Removes a group whose processes are all stopped
+    /// (`removeProcessGroup`).
+    pub async fn remove_group(&self, name: &str) -> Result<(), ControlError> {
+        self.ask_result(|r| Request::RemoveGroup(name.to_owned(), r))
+            .await
+    }
+
+    /// The groups being supervised, in start order, as configured (AUTO
+    /// logs resolved to their files).
+    pub async fn groups(&self) -> Vec<GroupConfig> {
+        self.ask(Request::Groups).await.unwrap_or_default()
+    }
+
+    /// Bytes of a process's log (`readProcessStdoutLog`): `offset` and
+    /// `length` as [`crate::logging::read_file`] takes them.
+    pub async fn read_log(
+        &self,
+        namespec: &str,
+        channel: Channel,
+        offset: i64,
+        length: i64,
+    ) -> Result<Vec<u8>, ControlError> {
+        let path = self.log_path(namespec, channel).await?;
+        read_file(&path, offset, length).map_err(|e| match e {
+            ReadError::BadArguments => ControlError::BadArguments,
+            ReadError::Failed => ControlError::Failed(namespec.to_owned()),
+        })
+    }
+
+    /// The newest bytes of a process's log (`tailProcessStdoutLog`):
+    /// data, the next offset, and whether bytes were skipped.
+    pub async fn tail_log(
+        &self,
+        namespec: &str,
+        channel: Channel,
+        offset: i64,
+        length: i64,
+    ) -> Result<(Vec<u8>, i64, bool), ControlError> {
+        let info = self.process_info(namespec).await?;
+        let path = match channel {
+            Channel::Stdout => info.stdout_logfile,
+            Channel::Stderr => info.stderr_logfile,
+        };
+        if path.is_empty() || !Path::new(&path).exists() {
+            return Ok((Vec::new(), 0, false));
+        }
+        Ok(tail_file(Path::new(&path), offset, length))
+    }
+
+    async fn log_path(
+        &self,
+        namespec: &str,
+        channel: Channel,
+    ) -> Result<std::path::PathBuf, ControlError> {
+        let info = self.process_info(namespec).await?;
+        let path = match channel {
+            Channel::Stdout => info.stdout_logfile,
+            Channel::Stderr => info.stderr_logfile,
+        };
+        if path.is_empty() || !Path::new(&path).exists() {
+            return Err(ControlError::NoFile(path));
+        }
+        Ok(path.into())
+    }
+
+    /// The path of supervisord's own log, when it writes one.
+    pub async fn main_log_path(&self) -> Option<std::path::PathBuf> {
+        self.ask(Request::MainLogPath).await.flatten()
+    }
+
+    /// Bytes of supervisord's own log (`readLog`).
+    pub async fn read_main_log(&self, offset: i64, length: i64) -> Result<Vec<u8>, ControlError> {
+        let path = self
+            .main_log_path()
+            .await
+            .filter(|p| p.exists())
+            .ok_or(ControlError::NoFile(String::new()))?;
+        read_file(&path, offset, length).map_err(|e| match e {
+            ReadError::BadArguments => ControlError::BadArguments,
+            ReadError::Failed => ControlError::Failed(path.display().to_string()),
+        })
     }
 
     /// Stops every process (groups one at a time, highest priority first)

@@ -8,8 +8,9 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::broadcast;
 
 use crate::config::LogLevel;
+use crate::config::repr;
 use crate::events::{Channel, Event};
-use crate::logging::{MainLog, RotatingFile};
+use crate::logging::{MainLog, RotatingFile, strip_escapes, syslog};
 
 /// A channel's log file, shared by its reader and by clear/reopen requests.
 pub(crate) type SharedLog = Arc<Mutex<Option<RotatingFile>>>;
@@ -21,6 +22,10 @@ pub(crate) struct Pump {
     pub pid: u32,
     pub channel: Channel,
     pub log: SharedLog,
+    /// `*_syslog`.
+    pub syslog: bool,
+    /// `[supervisord] strip_ansi`.
+    pub strip_ansi: bool,
     pub events: broadcast::Sender<Event>,
     pub mainlog: Arc<Mutex<MainLog>>,
 }
@@ -38,20 +43,36 @@ impl Pump {
                     Ok(0) | Err(_) => break,
                     Ok(n) => n,
                 };
-                let data = &buf[..n];
+                let stripped;
+                let data = if self.strip_ansi {
+                    stripped = strip_escapes(&buf[..n]);
+                    &stripped[..]
+                } else {
+                    &buf[..n]
+                };
                 if let Ok(mut guard) = self.log.lock()
                     && let Some(file) = guard.as_mut()
                 {
                     // A full disk must not stop the child; the bytes are lost.
                     let _ = file.write(data);
                 }
+                if self.syslog {
+                    syslog::send_lines(Some(&self.name), data);
+                }
                 if let Ok(mut main) = self.mainlog.lock()
                     && main.enabled(LogLevel::Debug)
                 {
-                    let text = String::from_utf8_lossy(data);
+                    let text = match std::str::from_utf8(data) {
+                        Ok(t) => t.to_owned(),
+                        Err(_) => format!("Undecodable: {}", bytes_repr(data)),
+                    };
                     main.log(
                         LogLevel::Debug,
-                        &format!("'{}' {} output:\n{text}", self.name, self.channel.name()),
+                        &format!(
+                            "{} {} output:\n{text}",
+                            repr(&self.name),
+                            self.channel.name()
+                        ),
                     );
                 }
                 if self.events.receiver_count() > 0 {
@@ -65,5 +86,31 @@ impl Pump {
                 }
             }
         });
+    }
+}
+
+/// Python's `repr()` of a bytes value (`b'\xff\n'`).
+fn bytes_repr(data: &[u8]) -> String {
+    let mut out = String::from("b'");
+    for &b in data {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\'' => out.push_str("\\'"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bytes_repr_matches_python() {
+        assert_eq!(super::bytes_repr(b"a'\xff\n"), "b'a\\'\\xff\\n'");
     }
 }

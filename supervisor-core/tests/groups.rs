@@ -1,0 +1,93 @@
+//! Adding and removing groups while running.
+
+mod common;
+use common::*;
+use supervisor_core::config::{Config, ProcessGroup, Program};
+use supervisor_core::events::Event;
+use supervisor_core::process::ProcessState::{Running, Stopped};
+use supervisor_core::supervisor::ControlError;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_come_and_go() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (sv, mut ev) = start(
+        dir.path(),
+        "[program:base]\ncommand=sleep 300\nstartsecs=0\n",
+    );
+    wait_for(&mut ev, "base", Running).await;
+
+    let mut extra = Program::new("extra", "sleep 300");
+    extra.startsecs = 0;
+    let group = ProcessGroup::new("more", vec![extra]);
+    let mut group_events = sv.subscribe();
+    sv.add_group(group.clone()).await.expect("add");
+    wait_for(&mut ev, "extra", Running).await;
+    assert_eq!(
+        sv.add_group(group).await,
+        Err(ControlError::AlreadyAdded("more".into()))
+    );
+    let names: Vec<String> = sv.groups().await.into_iter().map(|g| g.name).collect();
+    assert_eq!(names, ["base", "more"]);
+    let info = sv.process_info("more:extra").await.expect("info");
+    assert!(
+        info.stdout_logfile.contains("extra-stdout---supervisor-"),
+        "AUTO log resolved: {}",
+        info.stdout_logfile
+    );
+
+    assert_eq!(
+        sv.remove_group("more").await,
+        Err(ControlError::StillRunning("more".into()))
+    );
+    sv.stop_group(Some("more"), true).await.expect("stop");
+    assert_eq!(
+        sv.process_info("more:extra").await.expect("info").state,
+        Stopped
+    );
+    sv.remove_group("more").await.expect("remove");
+    assert_eq!(
+        sv.process_info("more:extra").await,
+        Err(ControlError::BadName("more:extra".into()))
+    );
+    assert_eq!(
+        sv.remove_group("more").await,
+        Err(ControlError::BadName("more".into()))
+    );
+    sv.shutdown().await;
+
+    let mut seen = Vec::new();
+    while let Ok(event) = group_events.try_recv() {
+        match event {
+            Event::GroupAdded(g) => seen.push(format!("+{g}")),
+            Event::GroupRemoved(g) => seen.push(format!("-{g}")),
+            _ => {}
+        }
+    }
+    assert_eq!(seen, ["+more", "-more"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_built_in_code_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("hello.out");
+    let mut hello = Program::new("hello", "echo hello");
+    hello.startsecs = 0;
+    hello.autorestart = supervisor_core::config::AutoRestart::Never;
+    hello.stdout.logfile = supervisor_core::config::LogFile::Path(out.clone());
+    let mut config = Config::new(vec![ProcessGroup::new("hello", vec![hello])]);
+    config.supervisord.childlogdir = dir.path().to_path_buf();
+    let (sv, mut ev) =
+        supervisor_core::supervisor::Supervisor::start_subscribed(config, Default::default())
+            .expect("start");
+    wait_for(
+        &mut ev,
+        "hello",
+        supervisor_core::process::ProcessState::Exited,
+    )
+    .await;
+    eventually("output", || {
+        std::fs::read_to_string(&out).is_ok_and(|t| t == "hello\n")
+    })
+    .await;
+    sv.shutdown().await;
+}
