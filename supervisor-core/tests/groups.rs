@@ -91,3 +91,43 @@ async fn a_config_built_in_code_runs() {
     .await;
     sv.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applying_a_config_diff() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (sv, mut ev) = start(
+        dir.path(),
+        "[program:keep]\ncommand=sleep 300\nstartsecs=0\n[program:gone]\ncommand=sleep 300\nstartsecs=0\n\
+         [program:edit]\ncommand=sleep 300\nstartsecs=0\n",
+    );
+    // Equal priorities start in name order.
+    let edit = wait_for(&mut ev, "edit", Running).await;
+    wait_for(&mut ev, "gone", Running).await;
+    let keep = wait_for(&mut ev, "keep", Running).await;
+    let old = Config::from_str(
+        "[supervisord]\n[program:keep]\ncommand=sleep 300\nstartsecs=0\n[program:gone]\ncommand=sleep 300\nstartsecs=0\n\
+         [program:edit]\ncommand=sleep 300\nstartsecs=0\n",
+        dir.path().join("supervisord.conf"),
+    )
+    .expect("old");
+    let new = Config::from_str(
+        "[supervisord]\n[program:keep]\ncommand=sleep 300\nstartsecs=0\n[program:edit]\ncommand=sleep 301\nstartsecs=0\n\
+         [program:new]\ncommand=sleep 300\nstartsecs=0\n",
+        dir.path().join("supervisord.conf"),
+    )
+    .expect("new");
+    let results = sv.apply(&supervisor_core::config::diff(&old, &new)).await;
+    assert!(results.iter().all(|(_, r)| r.is_ok()), "{results:?}");
+    wait_for(&mut ev, "new", Running).await;
+    let names: Vec<String> = sv.groups().await.into_iter().map(|g| g.name).collect();
+    assert_eq!(names, ["edit", "keep", "new"]);
+    assert_eq!(
+        sv.process_info("keep").await.expect("keep").pid,
+        keep,
+        "unchanged groups keep running"
+    );
+    let edited = sv.process_info("edit").await.expect("edit");
+    assert_ne!(edited.pid, edit, "changed groups restart");
+    assert!(!alive(edit));
+    sv.shutdown().await;
+}

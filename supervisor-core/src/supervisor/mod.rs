@@ -40,7 +40,7 @@ pub use info::{ProcessInfo, format_uptime};
 
 use self::actor::{Actor, Request};
 use self::host::RealHost;
-use crate::config::{Config, GroupConfig, LogFile, LogLevel};
+use crate::config::{Config, ConfigDiff, GroupConfig, LogFile, LogLevel};
 use crate::events::{Channel, Event};
 use crate::logging::{MainLog, ReadError, read_file, tail_file};
 use crate::platform::SpawnContext;
@@ -303,6 +303,28 @@ impl Supervisor {
         };
         self.ask_result(|r| Request::AddGroup(Box::new(group), r))
             .await
+    }
+
+    /// Applies a [`ConfigDiff`] as 4.3.0's `update` does: removed groups are
+    /// stopped and removed, changed groups stopped, removed and added again
+    /// with their new settings, added groups added. Returns each group's
+    /// outcome, in that order.
+    pub async fn apply(&self, diff: &ConfigDiff) -> Vec<(String, Result<(), ControlError>)> {
+        let mut out = Vec::new();
+        for group in diff.removed.iter().chain(&diff.changed) {
+            let stopped = self.stop_group(Some(&group.name), true).await;
+            let removed = match stopped {
+                Ok(_) => self.remove_group(&group.name).await,
+                Err(e) => Err(e),
+            };
+            if diff.removed.contains(group) || removed.is_err() {
+                out.push((group.name.clone(), removed));
+            }
+        }
+        for group in diff.changed.iter().chain(&diff.added) {
+            out.push((group.name.clone(), self.add_group(group.clone()).await));
+        }
+        out
     }
 
     /// Removes a group whose processes are all stopped
