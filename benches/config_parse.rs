@@ -10,7 +10,5 @@ fn main() {
 #[divan::bench(args = [10, 1000])]
 fn parse_programs(bencher: divan::Bencher, n: usize) {
     let text = config_with_programs(n);
-    bencher.bench(|| {
-        Config::from_str(divan::black_box(&text), "/tmp/bench.conf").map(|c| c.groups.len())
-    });
+    bencher.bench(|| Config::from_str(divan::black_box(&text), "/tmp/bench.conf").map(|c| c.groups.len()));
 }

@@ -22,8 +22,7 @@ mod tests {
     #[test]
     fn generated_config_loads() {
         let text = super::config_with_programs(3);
-        let config =
-            supervisor_core::config::Config::from_str(&text, "/tmp/bench.conf").expect("loads");
+        let config = supervisor_core::config::Config::from_str(&text, "/tmp/bench.conf").expect("loads");
         assert_eq!(config.groups.len(), 3);
         assert_eq!(config.groups[2].processes[0].environment["B"], "p2");
     }

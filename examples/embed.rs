@@ -32,13 +32,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let until = tokio::time::Instant::now() + Duration::from_secs(5);
     while let Ok(Ok(event)) = tokio::time::timeout_at(until, events.recv()).await {
         match event {
-            Event::ProcessState {
-                name, transition, ..
-            } => {
-                println!(
-                    "{name}: {} -> {} (pid {})",
-                    transition.from, transition.to, transition.pid
-                );
+            Event::ProcessState { name, transition, .. } => {
+                println!("{name}: {} -> {} (pid {})", transition.from, transition.to, transition.pid);
             }
             Event::ProcessLog { name, data, .. } => {
                 print!("{name} says: {}", String::from_utf8_lossy(&data))
@@ -47,12 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     for info in supervisor.all_process_info().await {
-        println!(
-            "{:<10} {:<9} {}",
-            info.name,
-            info.state.name(),
-            info.description
-        );
+        println!("{:<10} {:<9} {}", info.name, info.state.name(), info.description);
     }
     supervisor.shutdown().await;
     Ok(())

@@ -7,9 +7,7 @@ use std::process::ExitCode;
 use supervisor_core::config::Config;
 
 fn main() -> ExitCode {
-    let path = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "examples/supervisord.conf".to_owned());
+    let path = std::env::args().nth(1).unwrap_or_else(|| "examples/supervisord.conf".to_owned());
     let config = match Config::load(&path) {
         Ok(c) => c,
         Err(errors) => {

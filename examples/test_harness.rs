@@ -19,11 +19,9 @@ async fn running(events: &mut Receiver<Event>, name: &str) -> Result<u32, String
         match tokio::time::timeout_at(deadline, events.recv()).await {
             Err(_) => return Err(format!("{name} did not reach RUNNING")),
             Ok(Err(e)) => return Err(e.to_string()),
-            Ok(Ok(Event::ProcessState {
-                name: n,
-                transition,
-                ..
-            })) if n == name && transition.to == ProcessState::Running => {
+            Ok(Ok(Event::ProcessState { name: n, transition, .. }))
+                if n == name && transition.to == ProcessState::Running =>
+            {
                 return Ok(transition.pid);
             }
             Ok(Ok(_)) => {}

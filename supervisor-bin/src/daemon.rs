@@ -78,14 +78,9 @@ fn daemonize(config: &Config) -> Result<(), String> {
         Ok(nix::unistd::ForkResult::Child) => {}
     }
     if let Some(dir) = &config.supervisord.directory {
-        std::env::set_current_dir(dir)
-            .map_err(|e| format!("can't chdir into {}: {e}", dir.display()))?;
+        std::env::set_current_dir(dir).map_err(|e| format!("can't chdir into {}: {e}", dir.display()))?;
     }
-    let null = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/null")
-        .map_err(|e| e.to_string())?;
+    let null = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null").map_err(|e| e.to_string())?;
     for fd in 0..3 {
         // SAFETY: dup2 onto the standard descriptors of our own process.
         unsafe {
@@ -93,9 +88,7 @@ fn daemonize(config: &Config) -> Result<(), String> {
         }
     }
     let _ = nix::unistd::setsid();
-    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(
-        config.supervisord.umask,
-    ));
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(config.supervisord.umask));
     Ok(())
 }
 
@@ -117,19 +110,13 @@ fn clear_auto_child_logs(config: &Config, log: &Mutex<MainLog>) {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        let stem = name
-            .trim_end_matches(|c: char| c.is_ascii_digit())
-            .trim_end_matches('.');
+        let stem = name.trim_end_matches(|c: char| c.is_ascii_digit()).trim_end_matches('.');
         if let Some(at) = name.find(&marker)
             && at > 0
             && stem.ends_with(".log")
             && let Err(e) = std::fs::remove_file(entry.path())
         {
-            write(
-                log,
-                LogLevel::Warn,
-                &format!("Failed to clean up {:?}: {e}", entry.path()),
-            );
+            write(log, LogLevel::Warn, &format!("Failed to clean up {:?}: {e}", entry.path()));
         }
     }
 }
@@ -147,14 +134,8 @@ fn open_log(config: &Config) -> Result<MainLog, String> {
         return Ok(MainLog::to_syslog(s.loglevel, echo));
     }
     let file = supervisor_core::config::datatypes::abspath(&s.logfile);
-    MainLog::open(
-        Some(file.clone()),
-        s.logfile_maxbytes,
-        s.logfile_backups,
-        s.loglevel,
-        echo,
-    )
-    .map_err(|e| format!("could not open logfile {}: {e}", file.display()))
+    MainLog::open(Some(file.clone()), s.logfile_maxbytes, s.logfile_backups, s.loglevel, echo)
+        .map_err(|e| format!("could not open logfile {}: {e}", file.display()))
 }
 
 /// Runs supervisord until it is told to exit.
@@ -168,11 +149,7 @@ pub fn run(path: PathBuf, args: &ServerArgs) -> ExitCode {
     {
         return fail(&e);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(r) => r,
         Err(e) => return fail(&format!("could not start the runtime: {e}")),
     };
@@ -222,23 +199,12 @@ async fn serve(path: PathBuf, args: ServerArgs, mut config: Config) -> ExitCode 
         let pidfile = supervisor_core::config::datatypes::abspath(&config.supervisord.pidfile);
         let pid = std::process::id();
         match std::fs::write(&pidfile, format!("{pid}\n")) {
-            Ok(()) => write(
-                &log,
-                LogLevel::Info,
-                &format!("supervisord started with pid {pid}"),
-            ),
-            Err(_) => write(
-                &log,
-                LogLevel::Critical,
-                &format!("could not write pidfile {}", pidfile.display()),
-            ),
+            Ok(()) => write(&log, LogLevel::Info, &format!("supervisord started with pid {pid}")),
+            Err(_) => write(&log, LogLevel::Critical, &format!("could not write pidfile {}", pidfile.display())),
         }
         let options = RunOptions {
             mainlog: Some(log.clone()),
-            spawn: SpawnContext {
-                environ: environ.clone(),
-                serverurl: None,
-            },
+            spawn: SpawnContext { environ: environ.clone(), serverurl: None },
             ..RunOptions::default()
         };
         let supervisor = match Supervisor::start(config.clone(), options) {
@@ -262,37 +228,23 @@ async fn serve(path: PathBuf, args: ServerArgs, mut config: Config) -> ExitCode 
                     // edit must not leave every program down.
                     match load(&path, &args) {
                         Ok(new) => {
-                            write(
-                                &log,
-                                LogLevel::Warn,
-                                "received SIGHUP indicating restart request",
-                            );
+                            write(&log, LogLevel::Warn, "received SIGHUP indicating restart request");
                             config = new;
                             break true;
                         }
                         Err(e) => write(
                             &log,
                             LogLevel::Critical,
-                            &format!(
-                                "received SIGHUP but the configuration is invalid; not restarting:\n{e}"
-                            ),
+                            &format!("received SIGHUP but the configuration is invalid; not restarting:\n{e}"),
                         ),
                     }
                 }
                 Signal::USR2 => {
-                    write(
-                        &log,
-                        LogLevel::Info,
-                        "received SIGUSR2 indicating log reopen request",
-                    );
+                    write(&log, LogLevel::Info, "received SIGUSR2 indicating log reopen request");
                     supervisor.reopen_logs().await;
                 }
                 other => {
-                    write(
-                        &log,
-                        LogLevel::Warn,
-                        &format!("received {other} indicating exit request"),
-                    );
+                    write(&log, LogLevel::Warn, &format!("received {other} indicating exit request"));
                     break false;
                 }
             }

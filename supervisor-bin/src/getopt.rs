@@ -57,10 +57,7 @@ pub fn getopt(args: &[String], short: &str, long: &[&str]) -> Result<Parsed, Get
                 match inline {
                     Some(v) => v,
                     None => {
-                        let v = args
-                            .get(i)
-                            .cloned()
-                            .ok_or_else(|| GetoptError::LongNeedsArgument(full.clone()))?;
+                        let v = args.get(i).cloned().ok_or_else(|| GetoptError::LongNeedsArgument(full.clone()))?;
                         i += 1;
                         v
                     }
@@ -76,10 +73,7 @@ pub fn getopt(args: &[String], short: &str, long: &[&str]) -> Result<Parsed, Get
                 if short_has_arg(c, short)? {
                     let rest = &arg[1 + at + c.len_utf8()..];
                     let value = if rest.is_empty() {
-                        let v = args
-                            .get(i)
-                            .cloned()
-                            .ok_or(GetoptError::ShortNeedsArgument(c))?;
+                        let v = args.get(i).cloned().ok_or(GetoptError::ShortNeedsArgument(c))?;
                         i += 1;
                         v
                     } else {
@@ -96,11 +90,7 @@ pub fn getopt(args: &[String], short: &str, long: &[&str]) -> Result<Parsed, Get
 }
 
 fn long_has_arg(name: &str, long: &[&str]) -> Result<(bool, String), GetoptError> {
-    let possible: Vec<&str> = long
-        .iter()
-        .copied()
-        .filter(|o| o.starts_with(name))
-        .collect();
+    let possible: Vec<&str> = long.iter().copied().filter(|o| o.starts_with(name)).collect();
     if possible.is_empty() {
         return Err(GetoptError::UnknownLong(name.to_owned()));
     }
@@ -142,30 +132,14 @@ mod tests {
         let long = ["configuration=", "nodaemon", "nocleanup"];
         let (o, _) = getopt(&args(&["--conf", "f"]), "", &long).unwrap();
         assert_eq!(o, [("--configuration".to_owned(), "f".to_owned())]);
+        assert_eq!(getopt(&args(&["--no"]), "", &long).unwrap_err().to_string(), "option --no not a unique prefix");
+        assert_eq!(getopt(&args(&["--bogus"]), "", &long).unwrap_err().to_string(), "option --bogus not recognized");
         assert_eq!(
-            getopt(&args(&["--no"]), "", &long).unwrap_err().to_string(),
-            "option --no not a unique prefix"
-        );
-        assert_eq!(
-            getopt(&args(&["--bogus"]), "", &long)
-                .unwrap_err()
-                .to_string(),
-            "option --bogus not recognized"
-        );
-        assert_eq!(
-            getopt(&args(&["--nodaemon=1"]), "", &long)
-                .unwrap_err()
-                .to_string(),
+            getopt(&args(&["--nodaemon=1"]), "", &long).unwrap_err().to_string(),
             "option --nodaemon must not have an argument"
         );
-        assert_eq!(
-            getopt(&args(&["-c"]), "c:", &long).unwrap_err().to_string(),
-            "option -c requires argument"
-        );
-        assert_eq!(
-            getopt(&args(&["-x"]), "c:", &long).unwrap_err().to_string(),
-            "option -x not recognized"
-        );
+        assert_eq!(getopt(&args(&["-c"]), "c:", &long).unwrap_err().to_string(), "option -c requires argument");
+        assert_eq!(getopt(&args(&["-x"]), "c:", &long).unwrap_err().to_string(), "option -x not recognized");
         let (o, rest) = getopt(&args(&["-cfile", "--", "-n"]), "c:n", &long).unwrap();
         assert_eq!(o, [("-c".to_owned(), "file".to_owned())]);
         assert_eq!(rest, ["-n"]);

@@ -157,11 +157,7 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
     let home = std::env::var("HOME").ok();
     let home = home.as_deref();
     for (opt, value) in &opts {
-        let invalid = |reason: String| UsageError::InvalidValue {
-            option: opt.clone(),
-            value: value.clone(),
-            reason,
-        };
+        let invalid = |reason: String| UsageError::InvalidValue { option: opt.clone(), value: value.clone(), reason };
         let name = canonical(opt);
         match name {
             "help" => return Ok(Command::Help),
@@ -184,48 +180,28 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
             "strip_ansi" => a.strip_ansi = true,
             "user" => a.user = Some(value.clone()),
             "umask" => a.umask = Some(dt::octal(value).map_err(|e| invalid(e.to_string()))?),
-            "directory" => {
-                a.directory =
-                    Some(dt::existing_directory(value, home).map_err(|e| invalid(e.to_string()))?)
-            }
-            "logfile" => {
-                a.logfile =
-                    Some(dt::existing_dirpath(value, home).map_err(|e| invalid(e.to_string()))?)
-            }
-            "logfile_maxbytes" => {
-                a.logfile_maxbytes = Some(dt::byte_size(value).map_err(|e| invalid(e.to_string()))?)
-            }
-            "logfile_backups" => {
-                a.logfile_backups = Some(dt::integer(value).map_err(|e| invalid(e.to_string()))?)
-            }
+            "directory" => a.directory = Some(dt::existing_directory(value, home).map_err(|e| invalid(e.to_string()))?),
+            "logfile" => a.logfile = Some(dt::existing_dirpath(value, home).map_err(|e| invalid(e.to_string()))?),
+            "logfile_maxbytes" => a.logfile_maxbytes = Some(dt::byte_size(value).map_err(|e| invalid(e.to_string()))?),
+            "logfile_backups" => a.logfile_backups = Some(dt::integer(value).map_err(|e| invalid(e.to_string()))?),
             "loglevel" => {
-                a.loglevel =
-                    Some(LogLevel::from_description(value).ok_or_else(|| {
-                        invalid(format!("bad logging level name {}", repr(value)))
-                    })?)
+                a.loglevel = Some(
+                    LogLevel::from_description(value)
+                        .ok_or_else(|| invalid(format!("bad logging level name {}", repr(value))))?,
+                )
             }
-            "pidfile" => {
-                a.pidfile =
-                    Some(dt::existing_dirpath(value, home).map_err(|e| invalid(e.to_string()))?)
-            }
+            "pidfile" => a.pidfile = Some(dt::existing_dirpath(value, home).map_err(|e| invalid(e.to_string()))?),
             "identifier" => a.identifier = Some(value.clone()),
             "childlogdir" => {
-                a.childlogdir =
-                    Some(dt::existing_directory(value, home).map_err(|e| invalid(e.to_string()))?)
+                a.childlogdir = Some(dt::existing_directory(value, home).map_err(|e| invalid(e.to_string()))?)
             }
             "minfds" => a.minfds = Some(dt::integer(value).map_err(|e| invalid(e.to_string()))?),
-            "minprocs" => {
-                a.minprocs = Some(dt::integer(value).map_err(|e| invalid(e.to_string()))?)
-            }
+            "minprocs" => a.minprocs = Some(dt::integer(value).map_err(|e| invalid(e.to_string()))?),
             "profile_options" => a.profile_options = Some(value.clone()),
             _ => {}
         }
     }
-    Ok(if check {
-        Command::Check(a)
-    } else {
-        Command::Run(a)
-    })
+    Ok(if check { Command::Check(a) } else { Command::Run(a) })
 }
 
 fn canonical(opt: &str) -> &'static str {
@@ -265,25 +241,14 @@ mod tests {
 
     #[test]
     fn flags_and_values() {
-        let Command::Run(a) = parse(&args(&[
-            "-n",
-            "-c",
-            "/x.conf",
-            "--loglevel=debug",
-            "-m",
-            "077",
-        ]))
-        .unwrap() else {
+        let Command::Run(a) = parse(&args(&["-n", "-c", "/x.conf", "--loglevel=debug", "-m", "077"])).unwrap() else {
             panic!("expected Run");
         };
         assert!(a.nodaemon);
         assert_eq!(a.configuration, Some(PathBuf::from("/x.conf")));
         assert_eq!(a.loglevel, Some(LogLevel::Debug));
         assert_eq!(a.umask, Some(0o77));
-        assert!(matches!(
-            parse(&args(&["--check", "-c", "f"])).unwrap(),
-            Command::Check(_)
-        ));
+        assert!(matches!(parse(&args(&["--check", "-c", "f"])).unwrap(), Command::Check(_)));
         assert_eq!(parse(&args(&["-h"])).unwrap(), Command::Help);
     }
 

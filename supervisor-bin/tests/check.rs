@@ -6,16 +6,11 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 fn supervisord(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_supervisord"))
-        .args(args)
-        .output()
-        .expect("run supervisord")
+    Command::new(env!("CARGO_BIN_EXE_supervisord")).args(args).output().expect("run supervisord")
 }
 
 fn sample() -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_echo_supervisord_conf"))
-        .output()
-        .expect("run echo_supervisord_conf");
+    let out = Command::new(env!("CARGO_BIN_EXE_echo_supervisord_conf")).output().expect("run echo_supervisord_conf");
     assert!(out.status.success());
     String::from_utf8(out.stdout).expect("utf-8")
 }
@@ -33,12 +28,7 @@ fn the_sample_config_passes_check_through_a_pipe() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(sample().as_bytes())
-        .expect("write");
+    child.stdin.take().expect("stdin").write_all(sample().as_bytes()).expect("write");
     let out = child.wait_with_output().expect("wait");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("configuration is valid"));
@@ -78,14 +68,7 @@ fn the_sample_documents_every_section_and_loads_uncommented() {
     std::fs::write(&path, live).expect("write");
     let out = supervisord(&["--check", "-c", path.to_str().expect("utf-8 path")]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    for key in [
-        "stopasgroup",
-        "stderr_capture_maxbytes",
-        "socket_backlog",
-        "buffer_size",
-        "minprocs",
-        "history_file",
-    ] {
+    for key in ["stopasgroup", "stderr_capture_maxbytes", "socket_backlog", "buffer_size", "minprocs", "history_file"] {
         assert!(sample.contains(&format!(";{key}=")), "sample lacks {key}");
     }
 }
@@ -101,25 +84,15 @@ fn the_bundled_example_passes_check() {
 fn a_bad_config_lists_every_error_and_exits_2() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("bad.conf");
-    std::fs::write(
-        &path,
-        "[supervisord]\nloglevel=loud\n\n[program:web]\ncommand=cat\nstartretries=x\n",
-    )
-    .expect("write");
+    std::fs::write(&path, "[supervisord]\nloglevel=loud\n\n[program:web]\ncommand=cat\nstartretries=x\n")
+        .expect("write");
     let out = supervisord(&["--check", "-c", path.to_str().expect("utf-8 path")]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     let p = path.display();
+    assert!(err.contains(&format!("Error: {p}:2: [supervisord] loglevel: bad logging level name 'loud'")), "{err}");
     assert!(
-        err.contains(&format!(
-            "Error: {p}:2: [supervisord] loglevel: bad logging level name 'loud'"
-        )),
-        "{err}"
-    );
-    assert!(
-        err.contains(&format!(
-            "Error: {p}:6: [program:web] startretries: invalid literal for int() with base 10: 'x'"
-        )),
+        err.contains(&format!("Error: {p}:6: [program:web] startretries: invalid literal for int() with base 10: 'x'")),
         "{err}"
     );
 }
@@ -136,23 +109,15 @@ fn command_line_errors_read_like_4_3_0() {
     let out = supervisord(&["--bogus"]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(
-        err.starts_with("Error: option --bogus not recognized\nFor help, use "),
-        "{err}"
-    );
+    assert!(err.starts_with("Error: option --bogus not recognized\nFor help, use "), "{err}");
     assert!(err.ends_with(" -h\n"), "{err}");
 
     let out = supervisord(&["-c", "x.conf", "extra"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).starts_with("Error: positional arguments are not supported: ['extra']\n")
-    );
+    assert!(text(&out.stderr).starts_with("Error: positional arguments are not supported: ['extra']\n"));
 
     let out = supervisord(&["-v"]);
-    assert_eq!(
-        (out.status.code(), text(&out.stdout)),
-        (Some(0), "4.3.0\n".to_owned())
-    );
+    assert_eq!((out.status.code(), text(&out.stdout)), (Some(0), "4.3.0\n".to_owned()));
 
     let out = supervisord(&["-h"]);
     assert!(out.status.success());
@@ -164,11 +129,8 @@ fn check_without_c_searches_the_default_places() {
     // ./supervisord.conf is on 4.3.0's search path.
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("supervisord.conf"), "[supervisord]\n").expect("write");
-    let out = Command::new(env!("CARGO_BIN_EXE_supervisord"))
-        .arg("--check")
-        .current_dir(dir.path())
-        .output()
-        .expect("run");
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_supervisord")).arg("--check").current_dir(dir.path()).output().expect("run");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).starts_with("supervisord.conf: configuration is valid"));
 }

@@ -14,11 +14,8 @@ fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
 }
 
 fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        !s.rsplit(')')
-            .next()
-            .is_some_and(|r| r.trim_start().starts_with('Z'))
-    })
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|s| !s.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z')))
 }
 
 fn children(pid: i32) -> Vec<i32> {
@@ -28,14 +25,7 @@ fn children(pid: i32) -> Vec<i32> {
         .filter(|p| {
             std::fs::read_to_string(format!("/proc/{p}/stat"))
                 .ok()
-                .and_then(|s| {
-                    s.rsplit(')')
-                        .next()?
-                        .split_whitespace()
-                        .nth(1)?
-                        .parse::<i32>()
-                        .ok()
-                })
+                .and_then(|s| s.rsplit(')').next()?.split_whitespace().nth(1)?.parse::<i32>().ok())
                 == Some(pid)
         })
         .filter(|&p| alive(p))
@@ -60,11 +50,7 @@ fn write_config(dir: &Path, nodaemon: bool) -> std::path::PathBuf {
 }
 
 fn pid_in(dir: &Path) -> Option<i32> {
-    std::fs::read_to_string(dir.join("supervisord.pid"))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+    std::fs::read_to_string(dir.join("supervisord.pid")).ok()?.trim().parse().ok()
 }
 
 fn log(dir: &Path) -> String {
@@ -87,9 +73,7 @@ fn foreground_signals_and_clean_exit() {
     let first = children(pid);
 
     kill(pid, nix::sys::signal::Signal::SIGUSR2);
-    wait_until("reopen", || {
-        log(dir.path()).contains("INFO received SIGUSR2 indicating log reopen request")
-    });
+    wait_until("reopen", || log(dir.path()).contains("INFO received SIGUSR2 indicating log reopen request"));
 
     kill(pid, nix::sys::signal::Signal::SIGHUP);
     wait_until("restart", || {
@@ -97,36 +81,21 @@ fn foreground_signals_and_clean_exit() {
         now.len() == 2 && now.iter().all(|p| !first.contains(p))
     });
     assert!(log(dir.path()).contains("WARN received SIGHUP indicating restart request"));
-    assert!(
-        first.iter().all(|&p| !alive(p)),
-        "old children must be gone"
-    );
+    assert!(first.iter().all(|&p| !alive(p)), "old children must be gone");
     let second = children(pid);
 
     kill(pid, nix::sys::signal::Signal::SIGTERM);
     let out = child.wait_with_output().expect("wait");
     assert_eq!(out.status.code(), Some(0));
     let text = log(dir.path());
-    assert!(
-        text.contains("WARN received SIGTERM indicating exit request"),
-        "{text}"
-    );
+    assert!(text.contains("WARN received SIGTERM indicating exit request"), "{text}");
     // Higher priority number stops first.
-    let (b, a) = (
-        text.rfind("stopped: b ").expect("b"),
-        text.rfind("stopped: a ").expect("a"),
-    );
+    let (b, a) = (text.rfind("stopped: b ").expect("b"), text.rfind("stopped: a ").expect("a"));
     assert!(b < a, "{text}");
     assert!(second.iter().all(|&p| !alive(p)), "no child survives");
-    assert!(
-        !dir.path().join("supervisord.pid").exists(),
-        "pidfile removed"
-    );
+    assert!(!dir.path().join("supervisord.pid").exists(), "pidfile removed");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("INFO supervisord started with pid"),
-        "nodaemon echoes the log: {stdout}"
-    );
+    assert!(stdout.contains("INFO supervisord started with pid"), "nodaemon echoes the log: {stdout}");
 }
 
 #[test]
@@ -152,18 +121,12 @@ fn daemon_mode_detaches_and_stops_on_term() {
 fn a_bad_config_exits_2_without_starting_anything() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("bad.conf");
-    std::fs::write(
-        &path,
-        "[supervisord]\nnodaemon=true\n[program:x]\ncommand=sleep 300\nstartsecs=soon\n",
-    )
-    .expect("write");
+    std::fs::write(&path, "[supervisord]\nnodaemon=true\n[program:x]\ncommand=sleep 300\nstartsecs=soon\n")
+        .expect("write");
     let out = Command::new(env!("CARGO_BIN_EXE_supervisord"))
         .args(["-c", path.to_str().expect("path")])
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("[program:x] startsecs: invalid literal for int()")
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[program:x] startsecs: invalid literal for int()"));
 }

@@ -96,10 +96,7 @@ impl Signal {
 
     /// The canonical name, `SIGTERM` style.
     pub fn name(self) -> &'static str {
-        NAMES
-            .iter()
-            .find(|&&(_, v)| v == self.0)
-            .map_or("SIG?", |&(name, _)| name)
+        NAMES.iter().find(|&&(_, v)| v == self.0).map_or("SIG?", |&(name, _)| name)
     }
 }
 
@@ -115,11 +112,7 @@ impl std::str::FromStr for Signal {
                 .ok_or_else(|| SignalError::BadNumber(value.to_owned()));
         }
         let upper = crate::config::strip(value).to_uppercase();
-        let name = if upper.starts_with("SIG") {
-            upper
-        } else {
-            format!("SIG{upper}")
-        };
+        let name = if upper.starts_with("SIG") { upper } else { format!("SIG{upper}") };
         NAMES
             .iter()
             .find(|&&(n, _)| n == name)
@@ -145,13 +138,7 @@ mod tests {
         assert_eq!(" Hup ".parse::<Signal>(), Ok(Signal::HUP));
         assert_eq!("IOT".parse::<Signal>().map(Signal::name), Ok("SIGABRT"));
         assert_eq!("12".parse::<Signal>(), Ok(Signal::USR2));
-        assert_eq!(
-            "FOO".parse::<Signal>().unwrap_err().to_string(),
-            "value 'FOO' is not a valid signal name"
-        );
-        assert_eq!(
-            "40".parse::<Signal>().unwrap_err().to_string(),
-            "value '40' is not a valid signal number"
-        );
+        assert_eq!("FOO".parse::<Signal>().unwrap_err().to_string(), "value 'FOO' is not a valid signal name");
+        assert_eq!("40".parse::<Signal>().unwrap_err().to_string(), "value '40' is not a valid signal number");
     }
 }

@@ -8,27 +8,14 @@ use supervisor_core::supervisor::ControlError;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exiting_too_quickly_backs_off_then_gives_up() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (sv, mut ev) = start(
-        dir.path(),
-        "[program:quick]\ncommand=true\nstartsecs=1\nstartretries=2\n",
-    );
+    let (sv, mut ev) = start(dir.path(), "[program:quick]\ncommand=true\nstartsecs=1\nstartretries=2\n");
     wait_for(&mut ev, "quick", Backoff).await;
     wait_for(&mut ev, "quick", Fatal).await;
     let log = log_contains(dir.path(), "gave up: quick").await;
-    assert_eq!(
-        log.matches("spawned: 'quick'").count(),
-        3,
-        "1 + startretries spawns:\n{log}"
-    );
-    assert!(
-        log.contains("gave up: quick entered FATAL state, too many start retries too quickly"),
-        "{log}"
-    );
+    assert_eq!(log.matches("spawned: 'quick'").count(), 3, "1 + startretries spawns:\n{log}");
+    assert!(log.contains("gave up: quick entered FATAL state, too many start retries too quickly"), "{log}");
     let info = sv.process_info("quick").await.expect("info");
-    assert_eq!(
-        info.description,
-        "Exited too quickly (process log may have details)"
-    );
+    assert_eq!(info.description, "Exited too quickly (process log may have details)");
     sv.shutdown().await;
 }
 
@@ -43,15 +30,10 @@ async fn a_missing_command_is_fatal_with_the_spawn_error_and_the_daemon_goes_on(
     let info = sv.process_info("ghost").await.expect("info");
     assert_eq!(info.spawnerr, "can't find command '/no/such/program'");
     assert!(mainlog(dir.path()).contains("INFO spawnerr: can't find command '/no/such/program'"));
-    assert_eq!(
-        sv.process_info("ok").await.expect("info").state,
-        supervisor_core::process::ProcessState::Running
-    );
+    assert_eq!(sv.process_info("ok").await.expect("info").state, supervisor_core::process::ProcessState::Running);
     assert_eq!(
         sv.start_process("ghost", true).await,
-        Err(ControlError::NoFile(
-            "can't find command '/no/such/program'".into()
-        ))
+        Err(ControlError::NoFile("can't find command '/no/such/program'".into()))
     );
     sv.shutdown().await;
 }
@@ -64,18 +46,9 @@ async fn starting_with_wait_reports_abnormal_termination_and_spawn_errors() {
         "[program:flaky]\ncommand=sh -c 'sleep 0.3; exit 1'\nstartsecs=2\nautostart=false\nstartretries=0\n\
          [program:slow]\ncommand=sleep 30\nstartsecs=1\nautostart=false\n",
     );
-    assert_eq!(
-        sv.start_process("flaky", true).await,
-        Err(ControlError::SpawnError("flaky".into()))
-    );
+    assert_eq!(sv.start_process("flaky", true).await, Err(ControlError::SpawnError("flaky".into())));
     assert_eq!(sv.start_process("slow", true).await, Ok(()));
-    assert_eq!(
-        sv.start_process("slow", true).await,
-        Err(ControlError::AlreadyStarted("slow".into()))
-    );
-    assert_eq!(
-        sv.start_process("nope", true).await,
-        Err(ControlError::BadName("nope".into()))
-    );
+    assert_eq!(sv.start_process("slow", true).await, Err(ControlError::AlreadyStarted("slow".into())));
+    assert_eq!(sv.start_process("nope", true).await, Err(ControlError::BadName("nope".into())));
     sv.shutdown().await;
 }

@@ -27,11 +27,7 @@ fn options() -> LoadOptions {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
-    LoadOptions {
-        environ,
-        temp_dir: PathBuf::from("/tmp"),
-        ..LoadOptions::default()
-    }
+    LoadOptions { environ, temp_dir: PathBuf::from("/tmp"), ..LoadOptions::default() }
 }
 
 fn errors_of(path: &Path) -> ConfigErrors {
@@ -54,10 +50,7 @@ fn invalid_fixtures_give_the_pinned_located_messages() {
     let mut report = String::new();
     for file in &files {
         let errors = errors_of(file);
-        report.push_str(&format!(
-            "== {}\n",
-            file.file_name().and_then(|n| n.to_str()).unwrap_or("?")
-        ));
+        report.push_str(&format!("== {}\n", file.file_name().and_then(|n| n.to_str()).unwrap_or("?")));
         for e in errors.errors() {
             let loc = &e.location;
             assert!(loc.file.is_some(), "no file in {e}");
@@ -67,10 +60,8 @@ fn invalid_fixtures_give_the_pinned_located_messages() {
             if matches!(e.kind, ErrorKind::Value(_) | ErrorKind::Expand(_)) {
                 assert!(loc.section.is_some(), "no section in {e}");
                 // A bad section name is the section itself; anything else is a key.
-                let names_the_section = matches!(
-                    e.kind,
-                    ErrorKind::Value(ValueError::Name { .. } | ValueError::EmptyName)
-                );
+                let names_the_section =
+                    matches!(e.kind, ErrorKind::Value(ValueError::Name { .. } | ValueError::EmptyName));
                 assert!(names_the_section || loc.key.is_some(), "no key in {e}");
             }
             report.push_str(&e.to_string().replace(&prefix, ""));
@@ -85,9 +76,7 @@ fn invalid_fixtures_give_the_pinned_located_messages() {
     let expected = std::fs::read_to_string(&expected_path).expect("expected-errors.txt (bless it)");
     if expected != report {
         let first = expected.lines().zip(report.lines()).find(|(a, b)| a != b);
-        panic!(
-            "error messages changed; first difference: {first:?}\n(rerun with SUPERVISOR_BLESS=1 if intended)"
-        );
+        panic!("error messages changed; first difference: {first:?}\n(rerun with SUPERVISOR_BLESS=1 if intended)");
     }
 }
 
@@ -100,24 +89,10 @@ fn write(dir: &Path, name: &str, text: &[u8]) -> PathBuf {
 #[test]
 fn unknown_section_types_are_rejected_with_their_line() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = write(
-        dir.path(),
-        "s.conf",
-        b"[supervisord]\n\n[programs:web]\ncommand=cat\n[default]\nx=1\n",
-    );
+    let path = write(dir.path(), "s.conf", b"[supervisord]\n\n[programs:web]\ncommand=cat\n[default]\nx=1\n");
     let errors = errors_of(&path);
-    let lines: Vec<_> = errors
-        .errors()
-        .iter()
-        .map(|e| (e.location.line, e.location.section.clone()))
-        .collect();
-    assert_eq!(
-        lines,
-        [
-            (Some(3), Some("programs:web".into())),
-            (Some(5), Some("default".into()))
-        ]
-    );
+    let lines: Vec<_> = errors.errors().iter().map(|e| (e.location.line, e.location.section.clone())).collect();
+    assert_eq!(lines, [(Some(3), Some("programs:web".into())), (Some(5), Some("default".into()))]);
     assert!(errors.to_string().contains("unknown section type"));
 }
 
@@ -130,21 +105,8 @@ fn every_error_in_a_file_is_reported_in_one_pass() {
         b"[supervisord]\nnodaemon=perhaps\n[program:a]\ncommand=cat\nstartsecs=soon\nstopsignal=NOPE\n[program:b]\nautostart=2\n",
     );
     let errors = errors_of(&path);
-    let keys: Vec<_> = errors
-        .errors()
-        .iter()
-        .map(|e| e.location.key.clone().unwrap_or_default())
-        .collect();
-    assert_eq!(
-        keys,
-        [
-            "nodaemon",
-            "startsecs",
-            "stopsignal",
-            "autostart",
-            "command"
-        ]
-    );
+    let keys: Vec<_> = errors.errors().iter().map(|e| e.location.key.clone().unwrap_or_default()).collect();
+    assert_eq!(keys, ["nodaemon", "startsecs", "stopsignal", "autostart", "command"]);
 }
 
 #[test]
@@ -154,31 +116,17 @@ fn unreadable_includes_and_bad_encodings_are_errors() {
     // A directory matched by the glob cannot be read as a file; 4.3.0
     // skips it silently, we refuse.
     std::fs::create_dir(dir.path().join("conf.d/dir.conf")).expect("mkdir");
-    let path = write(
-        dir.path(),
-        "s.conf",
-        b"[supervisord]\n[include]\nfiles=conf.d/*.conf\n",
-    );
+    let path = write(dir.path(), "s.conf", b"[supervisord]\n[include]\nfiles=conf.d/*.conf\n");
     let errors = errors_of(&path);
-    assert!(
-        matches!(errors.errors()[0].kind, ErrorKind::Unreadable { .. }),
-        "{errors}"
-    );
+    assert!(matches!(errors.errors()[0].kind, ErrorKind::Unreadable { .. }), "{errors}");
     assert_eq!(errors.errors()[0].location.line, Some(3));
 
-    let path = write(
-        dir.path(),
-        "latin1.conf",
-        b"[supervisord]\nidentifier=caf\xe9\n",
-    );
+    let path = write(dir.path(), "latin1.conf", b"[supervisord]\nidentifier=caf\xe9\n");
     let errors = errors_of(&path);
     assert!(errors.to_string().contains("not valid UTF-8"), "{errors}");
 
     let errors = errors_of(&dir.path().join("missing.conf"));
-    assert!(
-        errors.to_string().starts_with("could not find config file"),
-        "{errors}"
-    );
+    assert!(errors.to_string().starts_with("could not find config file"), "{errors}");
 }
 
 #[test]
@@ -191,12 +139,7 @@ fn two_groups_of_one_name_are_rejected() {
     );
     let errors = errors_of(&path);
     assert_eq!(errors.errors().len(), 1);
-    assert!(
-        errors
-            .to_string()
-            .contains("a process group named 'x' is already defined by [program:x]"),
-        "{errors}"
-    );
+    assert!(errors.to_string().contains("a process group named 'x' is already defined by [program:x]"), "{errors}");
     assert_eq!(errors.errors()[0].location.line, Some(4));
 }
 
@@ -204,27 +147,10 @@ fn two_groups_of_one_name_are_rejected() {
 fn error_locations_point_into_included_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir(dir.path().join("conf.d")).expect("mkdir");
-    write(
-        dir.path(),
-        "conf.d/web.ini",
-        b"; web\n[program:web]\ncommand=cat\nautorestart=often\n",
-    );
-    let path = write(
-        dir.path(),
-        "s.conf",
-        b"[supervisord]\n[include]\nfiles=conf.d/*.ini\n",
-    );
+    write(dir.path(), "conf.d/web.ini", b"; web\n[program:web]\ncommand=cat\nautorestart=often\n");
+    let path = write(dir.path(), "s.conf", b"[supervisord]\n[include]\nfiles=conf.d/*.ini\n");
     let errors = errors_of(&path);
     let e = &errors.errors()[0];
-    assert!(
-        e.location
-            .file
-            .as_deref()
-            .is_some_and(|f| f.ends_with("conf.d/web.ini")),
-        "{e}"
-    );
-    assert_eq!(
-        (e.location.line, e.location.key.as_deref()),
-        (Some(4), Some("autorestart"))
-    );
+    assert!(e.location.file.as_deref().is_some_and(|f| f.ends_with("conf.d/web.ini")), "{e}");
+    assert_eq!((e.location.line, e.location.key.as_deref()), (Some(4), Some("autorestart")));
 }

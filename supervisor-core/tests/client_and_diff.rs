@@ -27,10 +27,7 @@ fn supervisorctl_section_with_defaults_and_here() {
     assert_eq!((c.username.as_deref(), c.password.as_deref()), (None, None));
     assert_eq!(c.plugins.len(), 1);
     assert_eq!(c.plugins[0].factory, "my.module:make");
-    assert_eq!(
-        c.plugins[0].extras.get("key").map(String::as_str),
-        Some("v")
-    );
+    assert_eq!(c.plugins[0].extras.get("key").map(String::as_str), Some("v"));
 
     let bare = write(dir.path(), "bare.conf", "[supervisorctl]\n");
     let c = CtlConfig::load_with(&bare, &LoadOptions::default()).expect("loads");
@@ -41,11 +38,7 @@ fn supervisorctl_section_with_defaults_and_here() {
 
     let none = write(dir.path(), "none.conf", "[supervisord]\n");
     let err = CtlConfig::load_with(&none, &LoadOptions::default()).unwrap_err();
-    assert!(
-        err.to_string()
-            .contains(".ini file does not include supervisorctl section"),
-        "{err}"
-    );
+    assert!(err.to_string().contains(".ini file does not include supervisorctl section"), "{err}");
 }
 
 fn config(text: &str) -> Config {
@@ -63,9 +56,7 @@ fn diff_reports_added_changed_and_removed_groups() {
          [program:new]\ncommand=cat\n[group:g]\nprograms=m1\npriority=5\n[program:m1]\ncommand=cat\n",
     );
     let d = diff(&old, &new);
-    let names = |gs: &[supervisor_core::config::GroupConfig]| {
-        gs.iter().map(|g| g.name.clone()).collect::<Vec<_>>()
-    };
+    let names = |gs: &[supervisor_core::config::GroupConfig]| gs.iter().map(|g| g.name.clone()).collect::<Vec<_>>();
     assert_eq!(names(&d.added), ["new"]);
     assert_eq!(names(&d.changed), ["g", "edit"]);
     assert_eq!(names(&d.removed), ["gone"]);

@@ -55,21 +55,12 @@ fn python_dump(python: &Path, fixture: &Path) -> Value {
         .envs(environ())
         .output()
         .expect("run the Python oracle");
-    assert!(
-        out.status.success(),
-        "oracle crashed on {}: {}",
-        fixture.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "oracle crashed on {}: {}", fixture.display(), String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("oracle prints JSON")
 }
 
 fn load_options() -> LoadOptions {
-    LoadOptions {
-        environ: environ(),
-        temp_dir: PathBuf::from("/tmp"),
-        ..LoadOptions::default()
-    }
+    LoadOptions { environ: environ(), temp_dir: PathBuf::from("/tmp"), ..LoadOptions::default() }
 }
 
 fn logfile(l: &LogFile) -> Value {
@@ -104,18 +95,9 @@ fn process(p: &ProcessConfig) -> Value {
     for (prefix, c) in [("stdout", &p.stdout), ("stderr", &p.stderr)] {
         let obj = v.as_object_mut().expect("object");
         obj.insert(format!("{prefix}_logfile"), logfile(&c.logfile));
-        obj.insert(
-            format!("{prefix}_logfile_maxbytes"),
-            json!(c.logfile_maxbytes),
-        );
-        obj.insert(
-            format!("{prefix}_logfile_backups"),
-            json!(c.logfile_backups),
-        );
-        obj.insert(
-            format!("{prefix}_capture_maxbytes"),
-            json!(c.capture_maxbytes),
-        );
+        obj.insert(format!("{prefix}_logfile_maxbytes"), json!(c.logfile_maxbytes));
+        obj.insert(format!("{prefix}_logfile_backups"), json!(c.logfile_backups));
+        obj.insert(format!("{prefix}_capture_maxbytes"), json!(c.capture_maxbytes));
         obj.insert(format!("{prefix}_events_enabled"), json!(c.events_enabled));
         obj.insert(format!("{prefix}_syslog"), json!(c.syslog));
     }
@@ -135,14 +117,7 @@ fn server(s: &HttpServerConfig) -> Value {
             obj.insert("family".into(), json!("unix"));
             obj.insert("file".into(), json!(file));
             obj.insert("chmod".into(), json!(chmod));
-            obj.insert(
-                "chown".into(),
-                if chown.is_some() {
-                    ids(chown)
-                } else {
-                    json!([-1, -1])
-                },
-            );
+            obj.insert("chown".into(), if chown.is_some() { ids(chown) } else { json!([-1, -1]) });
         }
     }
     v
@@ -241,12 +216,7 @@ fn valid_fixtures_resolve_as_in_4_3_0() {
     let mut compared = 0;
     for file in &files {
         let theirs = python_dump(&python, file);
-        assert!(
-            theirs.get("error").is_none(),
-            "4.3.0 rejects valid fixture {}: {}",
-            file.display(),
-            theirs["error"]
-        );
+        assert!(theirs.get("error").is_none(), "4.3.0 rejects valid fixture {}: {}", file.display(), theirs["error"]);
         match Config::load_with(file, &load_options()) {
             Err(e) => failures.push(format!("{}: we reject it:\n{e}", file.display())),
             Ok(config) => {
@@ -258,12 +228,7 @@ fn valid_fixtures_resolve_as_in_4_3_0() {
                 tampered["supervisord"]["umask"] = json!(-1);
                 let mut probe = Vec::new();
                 differences("", &tampered, &theirs, &mut probe);
-                assert_eq!(
-                    probe.len(),
-                    diffs.len() + 1,
-                    "comparison is blind on {}",
-                    file.display()
-                );
+                assert_eq!(probe.len(), diffs.len() + 1, "comparison is blind on {}", file.display());
                 compared += 1;
                 if !diffs.is_empty() {
                     failures.push(format!("{}:\n  {}", file.display(), diffs.join("\n  ")));
@@ -271,13 +236,7 @@ fn valid_fixtures_resolve_as_in_4_3_0() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} fixtures differ:\n{}",
-        failures.len(),
-        files.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {} fixtures differ:\n{}", failures.len(), files.len(), failures.join("\n"));
     assert_eq!(compared, files.len());
 }
 
@@ -289,17 +248,9 @@ fn invalid_fixtures_are_rejected_by_both() {
     let mut failures = Vec::new();
     for file in &files {
         let theirs = python_dump(&python, file);
-        assert!(
-            theirs.get("error").is_some(),
-            "4.3.0 accepts invalid fixture {}",
-            file.display()
-        );
+        assert!(theirs.get("error").is_some(), "4.3.0 accepts invalid fixture {}", file.display());
         match Config::load_with(file, &load_options()) {
-            Ok(_) => failures.push(format!(
-                "{}: we accept it; 4.3.0 says {}",
-                file.display(),
-                theirs["error"]
-            )),
+            Ok(_) => failures.push(format!("{}: we accept it; 4.3.0 says {}", file.display(), theirs["error"])),
             Err(errors) => {
                 for e in errors.errors() {
                     // Every error names at least the file.
@@ -310,11 +261,5 @@ fn invalid_fixtures_are_rejected_by_both() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} fixtures:\n{}",
-        failures.len(),
-        files.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {} fixtures:\n{}", failures.len(), files.len(), failures.join("\n"));
 }

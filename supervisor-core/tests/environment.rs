@@ -17,21 +17,14 @@ async fn environment_directory_umask_and_process_group() {
     );
     let (sv, mut ev) = start(dir.path(), &format!("environment=GLOBAL=g\n{programs}"));
     wait_for(&mut ev, "envy", Exited).await;
-    eventually("output", || {
-        std::fs::read_to_string(&out).is_ok_and(|t| t.contains("pid="))
-    })
-    .await;
+    eventually("output", || std::fs::read_to_string(&out).is_ok_and(|t| t.contains("pid="))).await;
     let text = std::fs::read_to_string(&out).expect("output");
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "name=envy group=envy enabled=1 mine=a,b global=g");
     assert_eq!(lines[1], "/tmp");
     assert_eq!(lines[2], "0027");
     let pid = lines[4].trim_start_matches("pid=");
-    assert_eq!(
-        lines[3].trim(),
-        pid,
-        "the child leads its own process group"
-    );
+    assert_eq!(lines[3].trim(), pid, "the child leads its own process group");
     sv.shutdown().await;
 }
 
@@ -47,10 +40,7 @@ async fn a_bad_directory_fails_in_the_child_as_4_3_0_reports_it() {
         ),
     );
     wait_for(&mut ev, "lost", Exited).await;
-    eventually("stderr", || {
-        std::fs::read_to_string(&err).is_ok_and(|t| t.contains("not spawned"))
-    })
-    .await;
+    eventually("stderr", || std::fs::read_to_string(&err).is_ok_and(|t| t.contains("not spawned"))).await;
     assert_eq!(
         std::fs::read_to_string(&err).expect("err"),
         "supervisor: couldn't chdir to /no/such/dir: ENOENT\nsupervisor: child process was not spawned\n"

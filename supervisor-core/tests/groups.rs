@@ -10,10 +10,7 @@ use supervisor_core::supervisor::ControlError;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn groups_come_and_go() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (sv, mut ev) = start(
-        dir.path(),
-        "[program:base]\ncommand=sleep 300\nstartsecs=0\n",
-    );
+    let (sv, mut ev) = start(dir.path(), "[program:base]\ncommand=sleep 300\nstartsecs=0\n");
     wait_for(&mut ev, "base", Running).await;
 
     let mut extra = Program::new("extra", "sleep 300");
@@ -22,37 +19,18 @@ async fn groups_come_and_go() {
     let mut group_events = sv.subscribe();
     sv.add_group(group.clone()).await.expect("add");
     wait_for(&mut ev, "extra", Running).await;
-    assert_eq!(
-        sv.add_group(group).await,
-        Err(ControlError::AlreadyAdded("more".into()))
-    );
+    assert_eq!(sv.add_group(group).await, Err(ControlError::AlreadyAdded("more".into())));
     let names: Vec<String> = sv.groups().await.into_iter().map(|g| g.name).collect();
     assert_eq!(names, ["base", "more"]);
     let info = sv.process_info("more:extra").await.expect("info");
-    assert!(
-        info.stdout_logfile.contains("extra-stdout---supervisor-"),
-        "AUTO log resolved: {}",
-        info.stdout_logfile
-    );
+    assert!(info.stdout_logfile.contains("extra-stdout---supervisor-"), "AUTO log resolved: {}", info.stdout_logfile);
 
-    assert_eq!(
-        sv.remove_group("more").await,
-        Err(ControlError::StillRunning("more".into()))
-    );
+    assert_eq!(sv.remove_group("more").await, Err(ControlError::StillRunning("more".into())));
     sv.stop_group(Some("more"), true).await.expect("stop");
-    assert_eq!(
-        sv.process_info("more:extra").await.expect("info").state,
-        Stopped
-    );
+    assert_eq!(sv.process_info("more:extra").await.expect("info").state, Stopped);
     sv.remove_group("more").await.expect("remove");
-    assert_eq!(
-        sv.process_info("more:extra").await,
-        Err(ControlError::BadName("more:extra".into()))
-    );
-    assert_eq!(
-        sv.remove_group("more").await,
-        Err(ControlError::BadName("more".into()))
-    );
+    assert_eq!(sv.process_info("more:extra").await, Err(ControlError::BadName("more:extra".into())));
+    assert_eq!(sv.remove_group("more").await, Err(ControlError::BadName("more".into())));
     sv.shutdown().await;
 
     let mut seen = Vec::new();
@@ -77,18 +55,9 @@ async fn a_config_built_in_code_runs() {
     let mut config = Config::new(vec![ProcessGroup::new("hello", vec![hello])]);
     config.supervisord.childlogdir = dir.path().to_path_buf();
     let (sv, mut ev) =
-        supervisor_core::supervisor::Supervisor::start_subscribed(config, Default::default())
-            .expect("start");
-    wait_for(
-        &mut ev,
-        "hello",
-        supervisor_core::process::ProcessState::Exited,
-    )
-    .await;
-    eventually("output", || {
-        std::fs::read_to_string(&out).is_ok_and(|t| t == "hello\n")
-    })
-    .await;
+        supervisor_core::supervisor::Supervisor::start_subscribed(config, Default::default()).expect("start");
+    wait_for(&mut ev, "hello", supervisor_core::process::ProcessState::Exited).await;
+    eventually("output", || std::fs::read_to_string(&out).is_ok_and(|t| t == "hello\n")).await;
     sv.shutdown().await;
 }
 
@@ -121,11 +90,7 @@ async fn applying_a_config_diff() {
     wait_for(&mut ev, "new", Running).await;
     let names: Vec<String> = sv.groups().await.into_iter().map(|g| g.name).collect();
     assert_eq!(names, ["edit", "keep", "new"]);
-    assert_eq!(
-        sv.process_info("keep").await.expect("keep").pid,
-        keep,
-        "unchanged groups keep running"
-    );
+    assert_eq!(sv.process_info("keep").await.expect("keep").pid, keep, "unchanged groups keep running");
     let edited = sv.process_info("edit").await.expect("edit");
     assert_ne!(edited.pid, edit, "changed groups restart");
     assert!(!alive(edit));

@@ -21,15 +21,9 @@ async fn output_rotates_into_backups() {
     let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
     let backup = |n: u32| dir.path().join(format!("big.log.{n}"));
     // How reads chunk the output varies; these hold whatever the chunking.
-    eventually("all 2500 bytes", || {
-        size(&log) + size(&backup(1)) + size(&backup(2)) == 2500
-    })
-    .await;
+    eventually("all 2500 bytes", || size(&log) + size(&backup(1)) + size(&backup(2)) == 2500).await;
     assert!(size(&backup(1)) >= 1000, "rotated once at least");
-    assert!(
-        size(&log) < 1000,
-        "the live file rotates once it reaches maxbytes"
-    );
+    assert!(size(&log) < 1000, "the live file rotates once it reaches maxbytes");
     assert!(!backup(2).exists() || size(&backup(2)) >= 1000);
     assert!(!backup(3).exists(), "only 2 backups");
     sv.shutdown().await;
@@ -45,17 +39,8 @@ async fn auto_logs_redirect_and_the_event_stream() {
     let mut got = Vec::new();
     let deadline = tokio::time::Instant::now() + PATIENCE;
     while !String::from_utf8_lossy(&got).contains("err") {
-        match tokio::time::timeout_at(deadline, ev.recv())
-            .await
-            .expect("output event")
-            .expect("open")
-        {
-            Event::ProcessLog {
-                name,
-                channel,
-                data,
-                ..
-            } if name == "talk" => {
+        match tokio::time::timeout_at(deadline, ev.recv()).await.expect("output event").expect("open") {
+            Event::ProcessLog { name, channel, data, .. } if name == "talk" => {
                 assert_eq!(channel, Channel::Stdout, "stderr is redirected");
                 got.extend(data);
             }
@@ -65,16 +50,10 @@ async fn auto_logs_redirect_and_the_event_stream() {
     let info = sv.process_info("talk").await.expect("info");
     let file = std::path::Path::new(&info.stdout_logfile);
     let name = file.file_name().and_then(|n| n.to_str()).expect("name");
-    assert!(
-        name.starts_with("talk-stdout---supervisor-") && name.ends_with(".log"),
-        "{name}"
-    );
+    assert!(name.starts_with("talk-stdout---supervisor-") && name.ends_with(".log"), "{name}");
     assert_eq!(file.parent(), Some(dir.path()));
     assert_eq!(info.stderr_logfile, "");
-    eventually("log file", || {
-        std::fs::read_to_string(file).is_ok_and(|t| t == "out\nerr\n")
-    })
-    .await;
+    eventually("log file", || std::fs::read_to_string(file).is_ok_and(|t| t == "out\nerr\n")).await;
     sv.shutdown().await;
 }
 
@@ -82,25 +61,14 @@ async fn auto_logs_redirect_and_the_event_stream() {
 async fn stdin_reaches_the_process() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("cat.out");
-    let (sv, mut ev) = start(
-        dir.path(),
-        &format!(
-            "[program:cat]\ncommand=cat\nstartsecs=0\nstdout_logfile={}\n",
-            out.display()
-        ),
-    );
+    let (sv, mut ev) =
+        start(dir.path(), &format!("[program:cat]\ncommand=cat\nstartsecs=0\nstdout_logfile={}\n", out.display()));
     wait_for(&mut ev, "cat", Running).await;
     sv.send_stdin("cat", "hello\n").await.expect("stdin");
-    eventually("echo", || {
-        std::fs::read_to_string(&out).is_ok_and(|t| t == "hello\n")
-    })
-    .await;
+    eventually("echo", || std::fs::read_to_string(&out).is_ok_and(|t| t == "hello\n")).await;
     sv.clear_logs("cat").await.expect("clear");
     sv.send_stdin("cat", "again\n").await.expect("stdin");
-    eventually("after clear", || {
-        std::fs::read_to_string(&out).is_ok_and(|t| t == "again\n")
-    })
-    .await;
+    eventually("after clear", || std::fs::read_to_string(&out).is_ok_and(|t| t == "again\n")).await;
     sv.shutdown().await;
 }
 
@@ -114,45 +82,17 @@ async fn strip_ansi_and_reading_logs_back() {
     wait_for(&mut ev, "color", Exited).await;
     let want = b"red 0123456789".to_vec();
     let info = sv.process_info("color").await.expect("info");
-    eventually("log", || {
-        std::fs::read(&info.stdout_logfile).is_ok_and(|d| d == want)
-    })
-    .await;
+    eventually("log", || std::fs::read(&info.stdout_logfile).is_ok_and(|d| d == want)).await;
 
-    assert_eq!(
-        sv.read_log("color", Channel::Stdout, 0, 0)
-            .await
-            .expect("read"),
-        want
-    );
-    assert_eq!(
-        sv.read_log("color", Channel::Stdout, 4, 3)
-            .await
-            .expect("read"),
-        b"012"
-    );
-    assert_eq!(
-        sv.read_log("color", Channel::Stdout, -4, 0)
-            .await
-            .expect("read"),
-        b"6789"
-    );
+    assert_eq!(sv.read_log("color", Channel::Stdout, 0, 0).await.expect("read"), want);
+    assert_eq!(sv.read_log("color", Channel::Stdout, 4, 3).await.expect("read"), b"012");
+    assert_eq!(sv.read_log("color", Channel::Stdout, -4, 0).await.expect("read"), b"6789");
     assert_eq!(
         sv.read_log("color", Channel::Stdout, -4, 2).await,
         Err(supervisor_core::supervisor::ControlError::BadArguments)
     );
-    assert_eq!(
-        sv.tail_log("color", Channel::Stdout, 0, 5)
-            .await
-            .expect("tail"),
-        (b"56789".to_vec(), 14, true)
-    );
-    assert_eq!(
-        sv.tail_log("color", Channel::Stdout, 14, 5)
-            .await
-            .expect("tail"),
-        (Vec::new(), 14, false)
-    );
+    assert_eq!(sv.tail_log("color", Channel::Stdout, 0, 5).await.expect("tail"), (b"56789".to_vec(), 14, true));
+    assert_eq!(sv.tail_log("color", Channel::Stdout, 14, 5).await.expect("tail"), (Vec::new(), 14, false));
     assert!(matches!(
         sv.read_log("nope", Channel::Stdout, 0, 0).await,
         Err(supervisor_core::supervisor::ControlError::BadName(_))

@@ -7,27 +7,18 @@ use supervisor_core::process::ProcessState::Running;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn numprocs_run_side_by_side() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (sv, mut ev) = start(
-        dir.path(),
-        "[program:w]\ncommand=sleep 300\nnumprocs=3\nprocess_name=w_%(process_num)d\nstartsecs=0\n",
-    );
+    let (sv, mut ev) =
+        start(dir.path(), "[program:w]\ncommand=sleep 300\nnumprocs=3\nprocess_name=w_%(process_num)d\nstartsecs=0\n");
     for n in 0..3 {
         wait_for(&mut ev, &format!("w_{n}"), Running).await;
     }
     let infos = sv.all_process_info().await;
-    let names: Vec<_> = infos
-        .iter()
-        .map(|i| format!("{}:{}", i.group, i.name))
-        .collect();
+    let names: Vec<_> = infos.iter().map(|i| format!("{}:{}", i.group, i.name)).collect();
     assert_eq!(names, ["w:w_0", "w:w_1", "w:w_2"]);
     let mut pids: Vec<u32> = infos.iter().map(|i| i.pid).collect();
     pids.dedup();
     assert_eq!(pids.len(), 3);
-    assert!(
-        infos[0]
-            .description
-            .starts_with(&format!("pid {}, uptime 0:00:0", infos[0].pid))
-    );
+    assert!(infos[0].description.starts_with(&format!("pid {}, uptime 0:00:0", infos[0].pid)));
     sv.shutdown().await;
     for pid in pids {
         assert!(!alive(pid), "{pid} survived shutdown");
@@ -48,19 +39,10 @@ async fn shutdown_stops_groups_highest_priority_first() {
     }
     sv.shutdown().await;
     let log = mainlog(dir.path());
-    let at = |n: &str| {
-        log.find(&format!("stopped: {n} "))
-            .unwrap_or_else(|| panic!("{n} not stopped:\n{log}"))
-    };
-    assert!(
-        at("last") < at("middle") && at("middle") < at("first"),
-        "{log}"
-    );
+    let at = |n: &str| log.find(&format!("stopped: {n} ")).unwrap_or_else(|| panic!("{n} not stopped:\n{log}"));
+    assert!(at("last") < at("middle") && at("middle") < at("first"), "{log}");
     let spawned = |n: &str| log.find(&format!("spawned: '{n}'")).expect("spawned");
-    assert!(
-        spawned("first") < spawned("middle") && spawned("middle") < spawned("last"),
-        "start order:\n{log}"
-    );
+    assert!(spawned("first") < spawned("middle") && spawned("middle") < spawned("last"), "start order:\n{log}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,27 +53,14 @@ async fn group_operations_cover_every_member() {
         "[program:g]\ncommand=sleep 300\nnumprocs=2\nprocess_name=g_%(process_num)d\nstartsecs=0\nautostart=false\n",
     );
     let started = sv.start_group(Some("g"), true).await.expect("start group");
-    assert_eq!(
-        started,
-        [("g:g_0".to_owned(), Ok(())), ("g:g_1".to_owned(), Ok(()))]
-    );
+    assert_eq!(started, [("g:g_0".to_owned(), Ok(())), ("g:g_1".to_owned(), Ok(()))]);
     wait_for(&mut ev, "g_1", Running).await;
     let stopped = sv.stop_group(None, true).await.expect("stop all");
-    assert_eq!(
-        stopped,
-        [("g:g_1".to_owned(), Ok(())), ("g:g_0".to_owned(), Ok(()))]
-    );
-    assert!(
-        sv.all_process_info()
-            .await
-            .iter()
-            .all(|i| i.state.is_stopped())
-    );
+    assert_eq!(stopped, [("g:g_1".to_owned(), Ok(())), ("g:g_0".to_owned(), Ok(()))]);
+    assert!(sv.all_process_info().await.iter().all(|i| i.state.is_stopped()));
     assert_eq!(
         sv.start_group(Some("nope"), true).await,
-        Err(supervisor_core::supervisor::ControlError::BadName(
-            "nope".into()
-        ))
+        Err(supervisor_core::supervisor::ControlError::BadName("nope".into()))
     );
     sv.shutdown().await;
 }

@@ -15,19 +15,10 @@ async fn a_program_ignoring_sigterm_is_killed_after_stopwaitsecs() {
     // Stop only once the trap is in place.
     wait_output(&mut ev, "stubborn", "ready").await;
     sv.stop_process("stubborn", true).await.expect("stop");
-    assert_eq!(
-        sv.process_info("stubborn").await.expect("info").state,
-        Stopped
-    );
+    assert_eq!(sv.process_info("stubborn").await.expect("info").state, Stopped);
     let log = log_contains(dir.path(), "stopped: stubborn").await;
-    assert!(
-        log.contains(&format!("WARN killing 'stubborn' ({pid}) with SIGKILL")),
-        "{log}"
-    );
-    assert!(
-        log.contains("WARN stopped: stubborn (terminated by SIGKILL)"),
-        "{log}"
-    );
+    assert!(log.contains(&format!("WARN killing 'stubborn' ({pid}) with SIGKILL")), "{log}");
+    assert!(log.contains("WARN stopped: stubborn (terminated by SIGKILL)"), "{log}");
     assert!(!alive(pid));
     sv.shutdown().await;
 }
@@ -40,11 +31,7 @@ fn children_of(pid: u32) -> Vec<u32> {
             std::fs::read_to_string(format!("/proc/{p}/stat"))
                 .ok()
                 .and_then(|s| s.rsplit(')').next().map(str::to_owned))
-                .and_then(|rest| {
-                    rest.split_whitespace()
-                        .nth(1)
-                        .and_then(|pp| pp.parse::<u32>().ok())
-                })
+                .and_then(|rest| rest.split_whitespace().nth(1).and_then(|pp| pp.parse::<u32>().ok()))
                 == Some(pid)
         })
         .collect()
@@ -72,23 +59,16 @@ async fn stopasgroup_reaches_the_grandchildren() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clean_stop_and_signals() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (sv, mut ev) = start(
-        dir.path(),
-        "[program:sleeper]\ncommand=sleep 300\nstartsecs=0\n",
-    );
+    let (sv, mut ev) = start(dir.path(), "[program:sleeper]\ncommand=sleep 300\nstartsecs=0\n");
     let pid = wait_for(&mut ev, "sleeper", Running).await;
-    sv.signal_process("sleeper", supervisor_core::signals::Signal::TERM)
-        .await
-        .expect("signal");
+    sv.signal_process("sleeper", supervisor_core::signals::Signal::TERM).await.expect("signal");
     // Not a stop: it exited on its own and autorestart=unexpected brings it back.
     wait_for(&mut ev, "sleeper", Running).await;
     assert!(!alive(pid));
     sv.stop_process("sleeper", true).await.expect("stop");
     assert_eq!(
         sv.stop_process("sleeper", true).await,
-        Err(supervisor_core::supervisor::ControlError::NotRunning(
-            "sleeper".into()
-        ))
+        Err(supervisor_core::supervisor::ControlError::NotRunning("sleeper".into()))
     );
     assert!(mainlog(dir.path()).contains("WARN stopped: sleeper (terminated by SIGTERM)"));
     sv.shutdown().await;
@@ -114,10 +94,8 @@ async fn a_waiting_stop_is_reported() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_child_that_closes_its_pipes_is_still_supervised() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (sv, mut ev) = start(
-        dir.path(),
-        "[program:quiet]\ncommand=sh -c 'exec 0<&- 1>&- 2>&-; sleep 300'\nstartsecs=1\n",
-    );
+    let (sv, mut ev) =
+        start(dir.path(), "[program:quiet]\ncommand=sh -c 'exec 0<&- 1>&- 2>&-; sleep 300'\nstartsecs=1\n");
     let pid = wait_for(&mut ev, "quiet", Running).await;
     sv.stop_process("quiet", true).await.expect("stop");
     assert!(!alive(pid));

@@ -99,10 +99,7 @@ impl Fault {
 
     /// The fault with a detail: `faultString` becomes `NAME: detail`.
     pub fn with(self, detail: impl Into<String>) -> FaultString {
-        FaultString {
-            fault: self,
-            detail: Some(detail.into()),
-        }
+        FaultString { fault: self, detail: Some(detail.into()) }
     }
 
     /// The fault code for a number, if Supervisor defines it.
@@ -122,10 +119,7 @@ pub struct FaultString {
 
 impl From<Fault> for FaultString {
     fn from(fault: Fault) -> Self {
-        FaultString {
-            fault,
-            detail: None,
-        }
+        FaultString { fault, detail: None }
     }
 }
 

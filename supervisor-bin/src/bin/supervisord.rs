@@ -74,11 +74,7 @@ fn check(progname: &str, a: &ServerArgs) -> ExitCode {
             for e in errors.errors() {
                 eprintln!("Error: {e}");
             }
-            eprintln!(
-                "{}: configuration is invalid ({} error(s))",
-                path.display(),
-                errors.errors().len()
-            );
+            eprintln!("{}: configuration is invalid ({} error(s))", path.display(), errors.errors().len());
             ExitCode::from(2)
         }
     }

@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::model::{
-    AutoRestart, ChannelConfig, Config, GroupConfig, GroupKind, LogFile, LogLevel, ParseMessages,
-    ProcessConfig, SupervisordConfig,
+    AutoRestart, ChannelConfig, Config, GroupConfig, GroupKind, LogFile, LogLevel, ParseMessages, ProcessConfig,
+    SupervisordConfig,
 };
 use crate::signals::Signal;
 
@@ -78,19 +78,8 @@ impl GroupConfig {
     /// A program group (priority 999) of `processes`, each moved into it.
     pub fn new(name: impl Into<String>, processes: Vec<ProcessConfig>) -> GroupConfig {
         let name = name.into();
-        let processes = processes
-            .into_iter()
-            .map(|p| ProcessConfig {
-                group: name.clone(),
-                ..p
-            })
-            .collect();
-        GroupConfig {
-            name,
-            priority: 999,
-            kind: GroupKind::Programs,
-            processes,
-        }
+        let processes = processes.into_iter().map(|p| ProcessConfig { group: name.clone(), ..p }).collect();
+        GroupConfig { name, priority: 999, kind: GroupKind::Programs, processes }
     }
 }
 
@@ -141,13 +130,10 @@ mod tests {
 
     #[test]
     fn code_built_programs_equal_file_defaults() {
-        let from_file = Config::from_str(
-            "[supervisord]\n[program:cat]\ncommand=/bin/cat\n",
-            "/tmp/x.conf",
-        )
-        .expect("config")
-        .groups
-        .remove(0);
+        let from_file = Config::from_str("[supervisord]\n[program:cat]\ncommand=/bin/cat\n", "/tmp/x.conf")
+            .expect("config")
+            .groups
+            .remove(0);
         let mut built = GroupConfig::new("cat", vec![ProcessConfig::new("cat", "/bin/cat")]);
         // The file's environment is merged with [supervisord]'s, which is empty.
         built.processes[0].environment = from_file.processes[0].environment.clone();

@@ -127,15 +127,12 @@ pub fn byte_size(s: &str) -> Result<u64, ValueError> {
     };
     let n = pytext::parse_int(number).ok_or_else(|| ValueError::Integer(number.to_owned()))?;
     let n = u64::try_from(n).map_err(|_| ValueError::TooSmall { value: n, min: 0 })?;
-    n.checked_mul(multiplier)
-        .ok_or_else(|| ValueError::Integer(s.to_owned()))
+    n.checked_mul(multiplier).ok_or_else(|| ValueError::Integer(s.to_owned()))
 }
 
 /// `octal_type()`: `022`, `0o22`.
 pub fn octal(s: &str) -> Result<u32, ValueError> {
-    pytext::parse_octal(s)
-        .and_then(|n| u32::try_from(n).ok())
-        .ok_or_else(|| ValueError::Octal(s.to_owned()))
+    pytext::parse_octal(s).and_then(|n| u32::try_from(n).ok()).ok_or_else(|| ValueError::Octal(s.to_owned()))
 }
 
 /// `signal_number()`.
@@ -166,10 +163,7 @@ pub fn list_of_strings(s: &str) -> Vec<String> {
 pub fn process_or_group_name(s: &str) -> Result<String, ValueError> {
     let name = pytext::strip(s);
     if let Some(character) = name.chars().find(|c| matches!(c, ' ' | ':' | '/')) {
-        return Err(ValueError::Name {
-            name: s.to_owned(),
-            character,
-        });
+        return Err(ValueError::Name { name: s.to_owned(), character });
     }
     if name.is_empty() {
         return Err(ValueError::EmptyName);
@@ -230,30 +224,16 @@ pub fn expand_user(s: &str, home: Option<&str>) -> String {
     let dir = if user.is_empty() {
         match home {
             Some(h) => Some(h.to_owned()),
-            None => User::from_uid(Uid::current())
-                .ok()
-                .flatten()
-                .map(|u| u.dir.to_string_lossy().into_owned()),
+            None => User::from_uid(Uid::current()).ok().flatten().map(|u| u.dir.to_string_lossy().into_owned()),
         }
     } else {
-        User::from_name(user)
-            .ok()
-            .flatten()
-            .map(|u| u.dir.to_string_lossy().into_owned())
+        User::from_name(user).ok().flatten().map(|u| u.dir.to_string_lossy().into_owned())
     };
     match dir {
         Some(dir) => {
-            let dir = if tail.is_empty() {
-                dir
-            } else {
-                dir.trim_end_matches('/').to_owned()
-            };
+            let dir = if tail.is_empty() { dir } else { dir.trim_end_matches('/').to_owned() };
             let joined = format!("{dir}{tail}");
-            if joined.is_empty() {
-                "/".to_owned()
-            } else {
-                joined
-            }
+            if joined.is_empty() { "/".to_owned() } else { joined }
         }
         None => s.to_owned(),
     }
@@ -286,20 +266,14 @@ pub fn normalize_path(s: &str, home: Option<&str>) -> PathBuf {
 /// `existing_directory()`.
 pub fn existing_directory(s: &str, home: Option<&str>) -> Result<PathBuf, ValueError> {
     let path = PathBuf::from(expand_user(s, home));
-    if path.is_dir() {
-        Ok(path)
-    } else {
-        Err(ValueError::NotADirectory(s.to_owned()))
-    }
+    if path.is_dir() { Ok(path) } else { Err(ValueError::NotADirectory(s.to_owned())) }
 }
 
 /// `existing_dirpath()`: a file path whose directory exists (or has none).
 pub fn existing_dirpath(s: &str, home: Option<&str>) -> Result<PathBuf, ValueError> {
     let path = PathBuf::from(expand_user(s, home));
     match path.parent() {
-        Some(dir) if dir != Path::new("") && !dir.is_dir() => {
-            Err(ValueError::MissingParentDirectory(s.to_owned()))
-        }
+        Some(dir) if dir != Path::new("") && !dir.is_dir() => Err(ValueError::MissingParentDirectory(s.to_owned())),
         _ => Ok(path),
     }
 }
@@ -315,10 +289,7 @@ pub fn inet_address(s: &str) -> Result<(String, u16), ValueError> {
             }
             (host.to_lowercase(), port_number(port)?)
         }
-        None => (
-            String::new(),
-            port_number(s).map_err(|_| ValueError::Port(s.to_owned()))?,
-        ),
+        None => (String::new(), port_number(s).map_err(|_| ValueError::Port(s.to_owned()))?),
     };
     let host = if host == "*" { String::new() } else { host };
     Ok((host, port))
@@ -326,10 +297,7 @@ pub fn inet_address(s: &str) -> Result<(String, u16), ValueError> {
 
 fn port_number(s: &str) -> Result<u16, ValueError> {
     let value = integer(s)?;
-    u16::try_from(value)
-        .ok()
-        .filter(|p| *p != 0)
-        .ok_or(ValueError::PortRange { value })
+    u16::try_from(value).ok().filter(|p| *p != 0).ok_or(ValueError::PortRange { value })
 }
 
 /// `url()`: a scheme and a location, as supervisorctl's `serverurl` needs.
@@ -337,9 +305,7 @@ pub fn url(s: &str) -> Result<String, ValueError> {
     match s.split_once(':') {
         Some((scheme, rest))
             if !scheme.is_empty()
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
                 && !rest.is_empty() =>
         {
             Ok(s.to_owned())
@@ -360,10 +326,7 @@ mod tests {
         assert_eq!(byte_size("50 MB"), Ok(52_428_800));
         assert_eq!(byte_size("0"), Ok(0));
         assert_eq!(byte_size("7"), Ok(7));
-        assert_eq!(
-            byte_size("1.5MB").unwrap_err().to_string(),
-            "invalid literal for int() with base 10: '1.5'"
-        );
+        assert_eq!(byte_size("1.5MB").unwrap_err().to_string(), "invalid literal for int() with base 10: '1.5'");
         assert!(byte_size("10TB").is_err());
         assert!(byte_size("-1MB").is_err());
     }
@@ -376,10 +339,7 @@ mod tests {
         for f in ["no", "False", "OFF", "0"] {
             assert_eq!(boolean(f), Ok(false));
         }
-        assert_eq!(
-            boolean("maybe").unwrap_err().to_string(),
-            "not a valid boolean value: 'maybe'"
-        );
+        assert_eq!(boolean("maybe").unwrap_err().to_string(), "not a valid boolean value: 'maybe'");
         assert!(boolean(" true").is_err());
     }
 
@@ -388,10 +348,7 @@ mod tests {
         assert_eq!(exit_codes("0,2"), Ok(vec![0, 2]));
         assert_eq!(exit_codes("0, 2"), Ok(vec![0, 2]));
         assert_eq!(exit_codes(""), Ok(vec![]));
-        assert_eq!(
-            exit_codes("256").unwrap_err().to_string(),
-            "not a valid list of exit codes: '256'"
-        );
+        assert_eq!(exit_codes("256").unwrap_err().to_string(), "not a valid list of exit codes: '256'");
         assert!(exit_codes("0,,1").is_err());
         assert_eq!(process_or_group_name(" web "), Ok("web".to_owned()));
         assert_eq!(
@@ -403,45 +360,27 @@ mod tests {
     #[test]
     fn octal_and_ports() {
         assert_eq!(octal("022"), Ok(0o22));
-        assert_eq!(
-            octal("9").unwrap_err().to_string(),
-            "9 can not be converted to an octal type"
-        );
+        assert_eq!(octal("9").unwrap_err().to_string(), "9 can not be converted to an octal type");
         assert_eq!(inet_address("9001"), Ok((String::new(), 9001)));
         assert_eq!(inet_address("*:9001"), Ok((String::new(), 9001)));
-        assert_eq!(
-            inet_address("LocalHost:80"),
-            Ok(("localhost".to_owned(), 80))
-        );
+        assert_eq!(inet_address("LocalHost:80"), Ok(("localhost".to_owned(), 80)));
         assert_eq!(inet_address(":80"), Ok((String::new(), 80)));
-        assert_eq!(
-            inet_address("0").unwrap_err().to_string(),
-            "not a valid port number: '0' "
-        );
-        assert_eq!(
-            inet_address("h:70000").unwrap_err().to_string(),
-            "70000 is above upper bound (65535)"
-        );
+        assert_eq!(inet_address("0").unwrap_err().to_string(), "not a valid port number: '0' ");
+        assert_eq!(inet_address("h:70000").unwrap_err().to_string(), "70000 is above upper bound (65535)");
     }
 
     #[test]
     fn users_resolve() {
         assert_eq!(name_to_uid("root"), Ok(0));
         assert_eq!(name_to_uid("0"), Ok(0));
-        assert_eq!(
-            name_to_uid("no-such-user-x").unwrap_err().to_string(),
-            "Invalid user name no-such-user-x"
-        );
+        assert_eq!(name_to_uid("no-such-user-x").unwrap_err().to_string(), "Invalid user name no-such-user-x");
         assert_eq!(user_and_group("root:root"), Ok((0, Some(0))));
         assert_eq!(user_and_group("root"), Ok((0, None)));
     }
 
     #[test]
     fn normalize_path_is_lexical() {
-        assert_eq!(
-            normalize_path("/a/./b/../c//d/", None),
-            PathBuf::from("/a/c/d")
-        );
+        assert_eq!(normalize_path("/a/./b/../c//d/", None), PathBuf::from("/a/c/d"));
         assert_eq!(normalize_path("/..", None), PathBuf::from("/"));
         assert!(normalize_path("rel", None).is_absolute());
     }

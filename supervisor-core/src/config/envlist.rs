@@ -107,10 +107,7 @@ mod tests {
     use super::*;
 
     fn pairs(s: &str) -> Vec<(String, String)> {
-        parse_key_value_pairs(s)
-            .expect("parses")
-            .into_iter()
-            .collect()
+        parse_key_value_pairs(s).expect("parses").into_iter().collect()
     }
 
     fn p(k: &str, v: &str) -> (String, String) {
@@ -119,10 +116,7 @@ mod tests {
 
     #[test]
     fn quoted_values_keep_commas() {
-        assert_eq!(
-            pairs(r#"KEY="a,b",PATH=/usr/bin:/bin"#),
-            vec![p("KEY", "a,b"), p("PATH", "/usr/bin:/bin")]
-        );
+        assert_eq!(pairs(r#"KEY="a,b",PATH=/usr/bin:/bin"#), vec![p("KEY", "a,b"), p("PATH", "/usr/bin:/bin")]);
         assert_eq!(pairs("A='x y', B = 2"), vec![p("A", "x y"), p("B", "2")]);
         assert_eq!(pairs(""), vec![]);
         assert_eq!(pairs("A=1;B=2"), vec![p("A", "1"), p("B", "2")]);
@@ -139,9 +133,6 @@ mod tests {
         assert_eq!(pairs("A=caf\u{e9}"), vec![p("A", "caf")]);
         assert!(parse_key_value_pairs("A=caf\u{e9},B=1").is_err());
         assert_eq!(pairs("A=\"caf\u{e9}\""), vec![p("A", "caf\u{e9}")]);
-        assert_eq!(
-            parse_key_value_pairs("A=\"x").unwrap_err().to_string(),
-            "No closing quotation"
-        );
+        assert_eq!(parse_key_value_pairs("A=\"x").unwrap_err().to_string(), "No closing quotation");
     }
 }

@@ -25,19 +25,12 @@ pub struct Location {
 impl Location {
     /// A line of a file.
     pub fn at(origin: &Origin) -> Location {
-        Location {
-            file: Some(origin.file.clone()),
-            line: Some(origin.line),
-            ..Location::default()
-        }
+        Location { file: Some(origin.file.clone()), line: Some(origin.line), ..Location::default() }
     }
 
     /// A whole file.
     pub fn file(path: &Path) -> Location {
-        Location {
-            file: Some(Arc::from(path)),
-            ..Location::default()
-        }
+        Location { file: Some(Arc::from(path)), ..Location::default() }
     }
 
     /// The same place, in `section`.
@@ -139,9 +132,7 @@ pub enum ErrorKind {
     #[error("Unknown event type {0}")]
     UnknownEvent(String),
     /// `redirect_stderr=true` in a listener.
-    #[error(
-        "redirect_stderr=true is not allowed because it will interfere with the eventlistener protocol"
-    )]
+    #[error("redirect_stderr=true is not allowed because it will interfere with the eventlistener protocol")]
     ListenerRedirectsStderr,
     /// `buffer_size` below 1.
     #[error("invalid buffer_size ({0})")]
@@ -193,21 +184,14 @@ pub struct ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let location = self.location.to_string();
-        if location.is_empty() {
-            write!(f, "{}", self.kind)
-        } else {
-            write!(f, "{location}: {}", self.kind)
-        }
+        if location.is_empty() { write!(f, "{}", self.kind) } else { write!(f, "{location}: {}", self.kind) }
     }
 }
 
 impl ConfigError {
     /// An error at a place.
     pub fn new(location: Location, kind: impl Into<ErrorKind>) -> ConfigError {
-        ConfigError {
-            location,
-            kind: kind.into(),
-        }
+        ConfigError { location, kind: kind.into() }
     }
 }
 

@@ -90,11 +90,7 @@ pub fn expand(format: &str, names: &[&Expansions], option: &str) -> Result<Strin
                 all
             },
         },
-        Failure::Bad(reason) => ExpandError::BadFormat {
-            format: format.to_owned(),
-            option: option.to_owned(),
-            reason,
-        },
+        Failure::Bad(reason) => ExpandError::BadFormat { format: format.to_owned(), option: option.to_owned(), reason },
     })
 }
 
@@ -227,14 +223,8 @@ fn convert(conv: char, value: &ExpandValue, spec: &Spec, index: usize) -> Result
         }
         'd' | 'i' | 'u' | 'x' | 'X' | 'o' => {
             let ExpandValue::Int(n) = value else {
-                let kind = if matches!(conv, 'x' | 'X' | 'o') {
-                    "an integer"
-                } else {
-                    "a real number"
-                };
-                return Err(Failure::Bad(format!(
-                    "%{conv} format: {kind} is required, not str"
-                )));
+                let kind = if matches!(conv, 'x' | 'X' | 'o') { "an integer" } else { "a real number" };
+                return Err(Failure::Bad(format!("%{conv} format: {kind} is required, not str")));
             };
             let mut digits = match conv {
                 'x' => format!("{:x}", n.unsigned_abs()),
@@ -296,12 +286,7 @@ fn python_exp(v: f64, p: usize, upper: bool) -> String {
     let exp: i32 = exp.parse().unwrap_or(0);
     let sign = if exp < 0 { '-' } else { '+' };
     let mut out = String::new();
-    let _ = write!(
-        out,
-        "{mantissa}{}{sign}{:02}",
-        if upper { 'E' } else { 'e' },
-        exp.abs()
-    );
+    let _ = write!(out, "{mantissa}{}{sign}{:02}", if upper { 'E' } else { 'e' }, exp.abs());
     out
 }
 
@@ -352,15 +337,9 @@ mod tests {
     fn substitutes_names_and_formats() {
         assert_eq!(ok("%(here)s/x"), "/etc/sv/x");
         assert_eq!(ok("%(program_name)s_%(process_num)02d"), "web_03");
-        assert_eq!(
-            ok("%(process_num)d|%(process_num)-3d|%(process_num)3d"),
-            "3|3  |  3"
-        );
+        assert_eq!(ok("%(process_num)d|%(process_num)-3d|%(process_num)3d"), "3|3  |  3");
         assert_eq!(ok("%(process_num)s"), "3");
-        assert_eq!(
-            ok("%(process_num)x %(process_num)#o %(process_num)+d"),
-            "3 0o3 +3"
-        );
+        assert_eq!(ok("%(process_num)x %(process_num)#o %(process_num)+d"), "3 0o3 +3");
         assert_eq!(ok("100%%"), "100%");
         assert_eq!(ok("%(program_name).2s"), "we");
         assert_eq!(ok("%(program_name)r"), "'web'");
@@ -376,20 +355,14 @@ mod tests {
              which cannot be expanded. Available names: here, process_num, program_name"
         );
         let e = expand("50%", &[&names()], "x.y").unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "Format string '50%' for 'x.y' is badly formatted: incomplete format"
-        );
+        assert_eq!(e.to_string(), "Format string '50%' for 'x.y' is badly formatted: incomplete format");
         let e = expand("%(here)z", &[&names()], "x.y").unwrap_err();
         assert_eq!(
             e.to_string(),
             "Format string '%(here)z' for 'x.y' is badly formatted: unsupported format character 'z' (0x7a) at index 7"
         );
         let e = expand("%(here)d", &[&names()], "x.y").unwrap_err();
-        assert!(
-            e.to_string()
-                .ends_with("%d format: a real number is required, not str")
-        );
+        assert!(e.to_string().ends_with("%d format: a real number is required, not str"));
         let e = expand("%(here", &[&names()], "x.y").unwrap_err();
         assert!(e.to_string().ends_with("incomplete format key"));
     }

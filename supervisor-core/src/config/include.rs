@@ -25,15 +25,10 @@ pub(crate) fn read_includes(
     let here = here_of(main);
     ini.expand_here(&here.to_string_lossy());
     let Some(entry) = ini.get("include", "files") else {
-        errors.push(ConfigError::new(
-            location.with_key("files"),
-            ErrorKind::MissingKey("files"),
-        ));
+        errors.push(ConfigError::new(location.with_key("files"), ErrorKind::MissingKey("files")));
         return errors;
     };
-    let key_location = Location::at(&entry.origin)
-        .in_section("include")
-        .with_key("files");
+    let key_location = Location::at(&entry.origin).in_section("include").with_key("files");
     let files = match expand(&entry.value, names, "include.files") {
         Ok(f) => f,
         Err(e) => {
@@ -41,11 +36,8 @@ pub(crate) fn read_includes(
             return errors;
         }
     };
-    let options = glob::MatchOptions {
-        case_sensitive: true,
-        require_literal_separator: true,
-        require_literal_leading_dot: true,
-    };
+    let options =
+        glob::MatchOptions { case_sensitive: true, require_literal_separator: true, require_literal_leading_dot: true };
     for pattern in files.split_whitespace() {
         let pattern = here.join(pattern).to_string_lossy().into_owned();
         let mut matches: Vec<PathBuf> = match glob::glob_with(&pattern, options) {
@@ -53,36 +45,24 @@ pub(crate) fn read_includes(
             Err(_) => Vec::new(),
         };
         if matches.is_empty() {
-            messages
-                .warnings
-                .push(format!("No file matches via include \"{pattern}\""));
+            messages.warnings.push(format!("No file matches via include \"{pattern}\""));
             continue;
         }
         matches.sort();
         for file in matches {
-            messages.infos.push(format!(
-                "Included extra file \"{}\" during parsing",
-                file.display()
-            ));
+            messages.infos.push(format!("Included extra file \"{}\" during parsing", file.display()));
             let text = match read_file(&file) {
                 Ok(t) => t,
                 Err(e) => {
                     // 4.3.0 skips an unreadable include silently; we refuse.
-                    let kind = ErrorKind::Unreadable {
-                        path: file.clone(),
-                        source: e.into(),
-                    };
+                    let kind = ErrorKind::Unreadable { path: file.clone(), source: e.into() };
                     errors.push(ConfigError::new(key_location.clone(), kind));
                     continue;
                 }
             };
             let ini_errors = ini.read_str(&text, &file);
             let failed = !ini_errors.is_empty();
-            errors.extend(
-                ini_errors
-                    .into_iter()
-                    .map(|e| ConfigError::new(Location::at(&e.origin), e.error)),
-            );
+            errors.extend(ini_errors.into_iter().map(|e| ConfigError::new(Location::at(&e.origin), e.error)));
             if failed {
                 continue;
             }

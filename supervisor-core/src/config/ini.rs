@@ -42,11 +42,7 @@ pub struct IniSection {
 
 impl IniSection {
     fn new(name: String, origin: Origin) -> Self {
-        IniSection {
-            name,
-            origin,
-            entries: Vec::new(),
-        }
+        IniSection { name, origin, entries: Vec::new() }
     }
 
     /// The entries in the order their keys first appeared.
@@ -165,9 +161,7 @@ impl Ini {
 
     /// A key of a section, falling back to `[DEFAULT]` as configparser does.
     pub fn get(&self, section: &str, key: &str) -> Option<&IniEntry> {
-        self.section(section)?
-            .get(key)
-            .or_else(|| self.defaults.as_ref().and_then(|d| d.get(key)))
+        self.section(section)?.get(key).or_else(|| self.defaults.as_ref().and_then(|d| d.get(key)))
     }
 
     /// The keys of a section: its own, then `[DEFAULT]`'s (configparser's `options()`).
@@ -223,18 +217,12 @@ impl Ini {
 
         for (index, line) in split_lines(text).enumerate() {
             let lineno = index + 1;
-            let origin = Origin {
-                file: file.clone(),
-                line: lineno,
-            };
+            let origin = Origin { file: file.clone(), line: lineno };
             let comment_start = comment_start(line);
             let value = strip(&line[..comment_start.unwrap_or(line.len())]);
             if value.is_empty() {
                 // A blank line belongs to the value being read, a comment line does not.
-                if let Some(p) = pending
-                    .as_mut()
-                    .filter(|_| comment_start.is_none() && has_option)
-                {
+                if let Some(p) = pending.as_mut().filter(|_| comment_start.is_none() && has_option) {
                     p.lines.push(String::new());
                 }
                 continue;
@@ -250,58 +238,34 @@ impl Ini {
             if let Some(name) = section_header(value) {
                 self.flush(pending.take());
                 has_option = false;
-                target = Some(
-                    if let Some(i) = self.sections.iter().position(|s| s.name == name) {
-                        Target::Section(i)
-                    } else if name == "DEFAULT" {
-                        self.defaults.get_or_insert_with(|| {
-                            IniSection::new(name.to_owned(), origin.clone())
-                        });
-                        Target::Defaults
-                    } else {
-                        self.sections
-                            .push(IniSection::new(name.to_owned(), origin.clone()));
-                        Target::Section(self.sections.len() - 1)
-                    },
-                );
+                target = Some(if let Some(i) = self.sections.iter().position(|s| s.name == name) {
+                    Target::Section(i)
+                } else if name == "DEFAULT" {
+                    self.defaults.get_or_insert_with(|| IniSection::new(name.to_owned(), origin.clone()));
+                    Target::Defaults
+                } else {
+                    self.sections.push(IniSection::new(name.to_owned(), origin.clone()));
+                    Target::Section(self.sections.len() - 1)
+                });
                 continue;
             }
             let Some(t) = target else {
-                errors.push(IniLineError {
-                    origin,
-                    error: IniError::MissingSectionHeader {
-                        text: line.to_owned(),
-                    },
-                });
+                errors.push(IniLineError { origin, error: IniError::MissingSectionHeader { text: line.to_owned() } });
                 return errors;
             };
             let Some((key, val)) = split_option(value) else {
-                errors.push(IniLineError {
-                    origin,
-                    error: IniError::NoDelimiter {
-                        text: line.to_owned(),
-                    },
-                });
+                errors.push(IniLineError { origin, error: IniError::NoDelimiter { text: line.to_owned() } });
                 continue;
             };
             self.flush(pending.take());
             if key.is_empty() {
-                errors.push(IniLineError {
-                    origin,
-                    error: IniError::EmptyKey {
-                        text: line.to_owned(),
-                    },
-                });
+                errors.push(IniLineError { origin, error: IniError::EmptyKey { text: line.to_owned() } });
                 has_option = false;
                 continue;
             }
             let section = self.target_mut(t);
             let entry = section.set(key.to_lowercase(), String::new(), origin);
-            pending = Some(Pending {
-                target: t,
-                entry,
-                lines: vec![val.to_owned()],
-            });
+            pending = Some(Pending { target: t, entry, lines: vec![val.to_owned()] });
             has_option = true;
         }
         self.flush(pending.take());
@@ -312,13 +276,7 @@ impl Ini {
         match t {
             Target::Section(i) => &mut self.sections[i],
             Target::Defaults => self.defaults.get_or_insert_with(|| {
-                IniSection::new(
-                    "DEFAULT".into(),
-                    Origin {
-                        file: Arc::from(Path::new("")),
-                        line: 0,
-                    },
-                )
+                IniSection::new("DEFAULT".into(), Origin { file: Arc::from(Path::new("")), line: 0 })
             }),
         }
     }
@@ -404,10 +362,7 @@ pub(crate) fn read_file(path: &Path) -> std::io::Result<String> {
     String::from_utf8(bytes).map_err(|e| {
         std::io::Error::new(
             std::io::ErrorKind::InvalidData,
-            format!(
-                "not valid UTF-8 (byte offset {})",
-                e.utf8_error().valid_up_to()
-            ),
+            format!("not valid UTF-8 (byte offset {})", e.utf8_error().valid_up_to()),
         )
     })
 }
@@ -415,9 +370,7 @@ pub(crate) fn read_file(path: &Path) -> std::io::Result<String> {
 /// The directory a file sits in, absolute, as `%(here)s` means it.
 pub(crate) fn here_of(path: &Path) -> PathBuf {
     let abs = super::datatypes::abspath(path);
-    abs.parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("/"))
+    abs.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"))
 }
 
 #[cfg(test)]
@@ -432,16 +385,12 @@ mod tests {
     }
 
     fn val<'a>(ini: &'a Ini, s: &str, k: &str) -> &'a str {
-        &ini.get(s, k)
-            .unwrap_or_else(|| panic!("{s}.{k} missing"))
-            .value
+        &ini.get(s, k).unwrap_or_else(|| panic!("{s}.{k} missing")).value
     }
 
     #[test]
     fn inline_comments_need_whitespace_before() {
-        let ini = parse(
-            "[s]\na=b;c\nb=x#y#z #c ;d\nc=v ; comment\nd=e\t#tab\ne=;start\nf = http://h:1/x#frag\n",
-        );
+        let ini = parse("[s]\na=b;c\nb=x#y#z #c ;d\nc=v ; comment\nd=e\t#tab\ne=;start\nf = http://h:1/x#frag\n");
         assert_eq!(val(&ini, "s", "a"), "b;c");
         assert_eq!(val(&ini, "s", "b"), "x#y#z #c");
         assert_eq!(val(&ini, "s", "c"), "v");
@@ -452,8 +401,7 @@ mod tests {
 
     #[test]
     fn delimiters_case_and_duplicates() {
-        let ini =
-            parse("[S]\nurl:http://x=1\nKey = V\ndup=1\nDUP=2\n[S]\nmore=yes\n[s]\nlower=1\n");
+        let ini = parse("[S]\nurl:http://x=1\nKey = V\ndup=1\nDUP=2\n[S]\nmore=yes\n[s]\nlower=1\n");
         assert_eq!(val(&ini, "S", "url"), "http://x=1");
         assert_eq!(val(&ini, "S", "key"), "V");
         assert_eq!(val(&ini, "S", "dup"), "2");
@@ -476,13 +424,7 @@ mod tests {
     #[test]
     fn headers_and_defaults() {
         let ini = parse("[DEFAULT]\nautostart=false\n[a] trailing\n[b]]\n[x]\nk=1\n");
-        assert_eq!(
-            ini.sections()
-                .iter()
-                .map(|s| s.name.as_str())
-                .collect::<Vec<_>>(),
-            ["a", "b]", "x"]
-        );
+        assert_eq!(ini.sections().iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["a", "b]", "x"]);
         assert_eq!(val(&ini, "a", "autostart"), "false");
         assert_eq!(ini.keys("x"), ["k", "autostart"]);
     }
@@ -497,24 +439,14 @@ mod tests {
 
         let mut ini = Ini::default();
         let errors = ini.read_str("; c\nkey=1\n[s]\n", Path::new("t.conf"));
-        assert!(matches!(
-            errors[0].error,
-            IniError::MissingSectionHeader { .. }
-        ));
+        assert!(matches!(errors[0].error, IniError::MissingSectionHeader { .. }));
         assert_eq!(errors[0].origin.line, 2);
     }
 
     #[test]
     fn line_endings_and_bom() {
         let ini = parse("\u{feff}[s]\r\na=1\r\nb=2\rc=3");
-        assert_eq!(
-            (
-                val(&ini, "s", "a"),
-                val(&ini, "s", "b"),
-                val(&ini, "s", "c")
-            ),
-            ("1", "2", "3")
-        );
+        assert_eq!((val(&ini, "s", "a"), val(&ini, "s", "b"), val(&ini, "s", "c")), ("1", "2", "3"));
     }
 
     #[test]

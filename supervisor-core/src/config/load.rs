@@ -38,13 +38,9 @@ pub struct LoadOptions {
 impl Default for LoadOptions {
     /// The current process's environment, host name and temp dir.
     fn default() -> Self {
-        let environ: BTreeMap<String, String> = std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-            .collect();
-        let host_node_name = nix::unistd::gethostname()
-            .ok()
-            .and_then(|h| h.into_string().ok())
-            .unwrap_or_default();
+        let environ: BTreeMap<String, String> =
+            std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect();
+        let host_node_name = nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok()).unwrap_or_default();
         LoadOptions {
             environ,
             host_node_name,
@@ -85,20 +81,10 @@ impl Config {
     /// [`Config::load`] with explicit outside inputs.
     pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Config, ConfigErrors> {
         if !path.exists() {
-            return Err(ConfigError::new(
-                Location::default(),
-                ErrorKind::NotFound(path.to_path_buf()),
-            )
-            .into());
+            return Err(ConfigError::new(Location::default(), ErrorKind::NotFound(path.to_path_buf())).into());
         }
         let text = read_file(path).map_err(|e| {
-            ConfigError::new(
-                Location::default(),
-                ErrorKind::Unreadable {
-                    path: path.to_path_buf(),
-                    source: e.into(),
-                },
-            )
+            ConfigError::new(Location::default(), ErrorKind::Unreadable { path: path.to_path_buf(), source: e.into() })
         })?;
         Config::from_str_with(&text, path, opts)
     }
@@ -121,35 +107,23 @@ impl Config {
     }
 
     /// [`Config::from_str`] with explicit outside inputs.
-    pub fn from_str_with(
-        text: &str,
-        path: &Path,
-        opts: &LoadOptions,
-    ) -> Result<Config, ConfigErrors> {
+    pub fn from_str_with(text: &str, path: &Path, opts: &LoadOptions) -> Result<Config, ConfigErrors> {
         let mut ini = Ini::default();
         let ini_errors = ini.read_str(text, path);
         if !ini_errors.is_empty() {
             return Err(ConfigErrors(
-                ini_errors
-                    .into_iter()
-                    .map(|e| ConfigError::new(Location::at(&e.origin), e.error))
-                    .collect(),
+                ini_errors.into_iter().map(|e| ConfigError::new(Location::at(&e.origin), e.error)).collect(),
             ));
         }
         let here = here_of(path);
         let here_str = here.to_string_lossy().into_owned();
         let mut messages = ParseMessages::default();
 
-        let env: Expansions = opts
-            .environ
-            .iter()
-            .map(|(k, v)| (format!("ENV_{k}"), v.clone().into()))
-            .collect();
+        let env: Expansions = opts.environ.iter().map(|(k, v)| (format!("ENV_{k}"), v.clone().into())).collect();
         let mut include_names = Expansions::new();
         include_names.insert("here".into(), here_str.clone().into());
         include_names.insert("host_node_name".into(), opts.host_node_name.clone().into());
-        let include_errors =
-            include::read_includes(&mut ini, path, &[&env, &include_names], &mut messages);
+        let include_errors = include::read_includes(&mut ini, path, &[&env, &include_names], &mut messages);
         if !include_errors.is_empty() {
             return Err(ConfigErrors(include_errors));
         }
@@ -158,29 +132,20 @@ impl Config {
         if opts.reject_unknown_sections {
             for section in ini.sections() {
                 let name = section.name.as_str();
-                if !KNOWN_EXACT.contains(&name)
-                    && !KNOWN_PREFIXES.iter().any(|p| name.starts_with(p))
-                {
-                    ctx.error(
-                        Location::at(&section.origin).in_section(name),
-                        ErrorKind::UnknownSection,
-                    );
+                if !KNOWN_EXACT.contains(&name) && !KNOWN_PREFIXES.iter().any(|p| name.starts_with(p)) {
+                    ctx.error(Location::at(&section.origin).in_section(name), ErrorKind::UnknownSection);
                 }
             }
         }
         let Some(sd_section) = ctx.section("supervisord") else {
-            ctx.error(
-                Location::file(path).in_section("supervisord"),
-                ErrorKind::MissingSection("supervisord"),
-            );
+            ctx.error(Location::file(path).in_section("supervisord"), ErrorKind::MissingSection("supervisord"));
             return Err(ConfigErrors(ctx.errors));
         };
         let mut here_names = Expansions::new();
         here_names.insert("here".into(), here_str.clone().into());
         let supervisord = supervisord::read(&mut ctx, sd_section, &here_names);
         let known = opts.rpc_factories.clone();
-        let rpc_interfaces =
-            plugins::read(&mut ctx, "rpcinterface:", RPC_FACTORY_KEY, Some(&known));
+        let rpc_interfaces = plugins::read(&mut ctx, "rpcinterface:", RPC_FACTORY_KEY, Some(&known));
         let mut groups = groups::read(&mut ctx, &here_str);
         for group in &mut groups {
             for process in &mut group.processes {
@@ -227,29 +192,16 @@ impl CtlConfig {
     /// `ClientOptions` does (includes are not followed).
     pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<CtlConfig, ConfigErrors> {
         if !path.exists() {
-            return Err(ConfigError::new(
-                Location::default(),
-                ErrorKind::NotFound(path.to_path_buf()),
-            )
-            .into());
+            return Err(ConfigError::new(Location::default(), ErrorKind::NotFound(path.to_path_buf())).into());
         }
         let text = read_file(path).map_err(|e| {
-            ConfigError::new(
-                Location::default(),
-                ErrorKind::Unreadable {
-                    path: path.to_path_buf(),
-                    source: e.into(),
-                },
-            )
+            ConfigError::new(Location::default(), ErrorKind::Unreadable { path: path.to_path_buf(), source: e.into() })
         })?;
         let mut ini = Ini::default();
         let errors = ini.read_str(&text, path);
         if !errors.is_empty() {
             return Err(ConfigErrors(
-                errors
-                    .into_iter()
-                    .map(|e| ConfigError::new(Location::at(&e.origin), e.error))
-                    .collect(),
+                errors.into_iter().map(|e| ConfigError::new(Location::at(&e.origin), e.error)).collect(),
             ));
         }
         let here = here_of(path).to_string_lossy().into_owned();
@@ -257,25 +209,16 @@ impl CtlConfig {
         here_names.insert("here".into(), here.into());
         let mut ctx = Ctx::new(&ini, opts);
         let Some(sec) = ctx.section("supervisorctl") else {
-            ctx.error(
-                Location::file(path).in_section("supervisorctl"),
-                ErrorKind::MissingSection("supervisorctl"),
-            );
+            ctx.error(Location::file(path).in_section("supervisorctl"), ErrorKind::MissingSection("supervisorctl"));
             return Err(ConfigErrors(ctx.errors));
         };
         let home = ctx.home().map(str::to_owned);
-        let mut serverurl = sec
-            .get(&mut ctx, "serverurl", &[&here_names])
-            .unwrap_or_else(|| "http://localhost:9001".to_owned());
+        let mut serverurl =
+            sec.get(&mut ctx, "serverurl", &[&here_names]).unwrap_or_else(|| "http://localhost:9001".to_owned());
         if let Some(p) = serverurl.strip_prefix("unix://") {
-            serverurl = format!(
-                "unix://{}",
-                super::datatypes::normalize_path(p, home.as_deref()).display()
-            );
+            serverurl = format!("unix://{}", super::datatypes::normalize_path(p, home.as_deref()).display());
         }
-        let prompt = sec
-            .get(&mut ctx, "prompt", &[])
-            .unwrap_or_else(|| "supervisor".to_owned());
+        let prompt = sec.get(&mut ctx, "prompt", &[]).unwrap_or_else(|| "supervisor".to_owned());
         let username = sec.get(&mut ctx, "username", &[]);
         let password = sec.get(&mut ctx, "password", &[]);
         let history_file = sec
@@ -286,13 +229,6 @@ impl CtlConfig {
         if !ctx.errors.is_empty() {
             return Err(ConfigErrors(ctx.errors));
         }
-        Ok(CtlConfig {
-            serverurl,
-            username,
-            password,
-            prompt,
-            history_file,
-            plugins,
-        })
+        Ok(CtlConfig { serverurl, username, password, prompt, history_file, plugins })
     }
 }

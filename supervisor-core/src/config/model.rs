@@ -348,10 +348,6 @@ pub struct ProcessConfig {
 impl ProcessConfig {
     /// `group:name`, or `name` when the two are the same (4.3.0's namespec).
     pub fn namespec(&self) -> String {
-        if self.group == self.name {
-            self.name.clone()
-        } else {
-            format!("{}:{}", self.group, self.name)
-        }
+        if self.group == self.name { self.name.clone() } else { format!("{}:{}", self.group, self.name) }
     }
 }

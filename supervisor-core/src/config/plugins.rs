@@ -14,36 +14,20 @@ pub const CTL_FACTORY_KEY: &str = "supervisor.ctl_factory";
 
 /// Every section named `prefix` + name, in file order. `known` lists the
 /// factories this build provides; `None` accepts any.
-pub(crate) fn read(
-    ctx: &mut Ctx<'_>,
-    prefix: &str,
-    factory_key: &str,
-    known: Option<&[String]>,
-) -> Vec<PluginConfig> {
-    let sections: Vec<Sec<'_>> = ctx
-        .ini
-        .sections()
-        .iter()
-        .filter(|s| s.name.starts_with(prefix))
-        .filter_map(|s| ctx.section(&s.name))
-        .collect();
+pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, factory_key: &str, known: Option<&[String]>) -> Vec<PluginConfig> {
+    let sections: Vec<Sec<'_>> =
+        ctx.ini.sections().iter().filter(|s| s.name.starts_with(prefix)).filter_map(|s| ctx.section(&s.name)).collect();
     let mut plugins = Vec::new();
     for sec in sections {
         let name = sec.name().split_once(':').map_or("", |(_, n)| n).to_owned();
         let Some(factory) = sec.get(ctx, factory_key, &[]) else {
             if sec.raw(factory_key).is_none() {
-                ctx.error(
-                    sec.location().with_key(factory_key),
-                    ErrorKind::MissingKey(static_key(factory_key)),
-                );
+                ctx.error(sec.location().with_key(factory_key), ErrorKind::MissingKey(static_key(factory_key)));
             }
             continue;
         };
         if known.is_some_and(|k| !k.contains(&factory)) {
-            ctx.error(
-                sec.key_location(factory_key),
-                ErrorKind::Unresolvable(factory),
-            );
+            ctx.error(sec.key_location(factory_key), ErrorKind::Unresolvable(factory));
             continue;
         }
         let mut extras = BTreeMap::new();
@@ -52,19 +36,11 @@ pub(crate) fn read(
                 extras.insert(key.to_owned(), v);
             }
         }
-        plugins.push(PluginConfig {
-            name,
-            factory,
-            extras,
-        });
+        plugins.push(PluginConfig { name, factory, extras });
     }
     plugins
 }
 
 fn static_key(key: &str) -> &'static str {
-    if key == RPC_FACTORY_KEY {
-        RPC_FACTORY_KEY
-    } else {
-        CTL_FACTORY_KEY
-    }
+    if key == RPC_FACTORY_KEY { RPC_FACTORY_KEY } else { CTL_FACTORY_KEY }
 }

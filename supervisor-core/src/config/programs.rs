@@ -34,10 +34,7 @@ pub(crate) fn common_names(ctx: &Ctx<'_>, here: &str, program: &str, group: &str
     let mut names = Expansions::new();
     names.insert("here".into(), here.into());
     names.insert("program_name".into(), program.into());
-    names.insert(
-        "host_node_name".into(),
-        ctx.opts.host_node_name.clone().into(),
-    );
+    names.insert("host_node_name".into(), ctx.opts.host_node_name.clone().into());
     names.insert("group_name".into(), group.into());
     names
 }
@@ -57,12 +54,7 @@ fn seconds(v: &str) -> Result<u64, ValueError> {
 }
 
 /// The processes one section defines, sorted by priority then name.
-pub(crate) fn processes_from_section(
-    ctx: &mut Ctx<'_>,
-    sec: Sec<'_>,
-    group: &str,
-    here: &str,
-) -> Vec<ProcessConfig> {
+pub(crate) fn processes_from_section(ctx: &mut Ctx<'_>, sec: Sec<'_>, group: &str, here: &str) -> Vec<ProcessConfig> {
     let Some(program) = section_suffix_name(ctx, sec) else {
         return Vec::new();
     };
@@ -88,9 +80,7 @@ pub(crate) fn processes_from_section(
     let stdout_events = sec.parse(ctx, "stdout_events_enabled", c, false, dt::boolean);
     let stderr_capture = sec.parse(ctx, "stderr_capture_maxbytes", c, 0, dt::byte_size);
     let stderr_events = sec.parse(ctx, "stderr_events_enabled", c, false, dt::boolean);
-    let serverurl = sec
-        .get(ctx, "serverurl", c)
-        .filter(|u| !super::pytext::strip(u).eq_ignore_ascii_case("auto"));
+    let serverurl = sec.get(ctx, "serverurl", c).filter(|u| !super::pytext::strip(u).eq_ignore_ascii_case("auto"));
     let user = sec.get(ctx, "user", c);
     let uid = match &user {
         None => None,
@@ -103,24 +93,15 @@ pub(crate) fn processes_from_section(
         },
     };
     let umask = sec.parse_opt(ctx, "umask", c, dt::octal);
-    let process_name_raw = sec
-        .raw("process_name")
-        .unwrap_or("%(program_name)s")
-        .to_owned();
+    let process_name_raw = sec.raw("process_name").unwrap_or("%(program_name)s").to_owned();
     if let Err(e) = dt::process_or_group_name(&process_name_raw) {
         ctx.error(sec.key_location("process_name"), e);
     }
     if numprocs > 1 && !process_name_raw.contains("%(process_num)") {
-        ctx.error(
-            sec.key_location("process_name"),
-            ErrorKind::ProcessNumRequired,
-        );
+        ctx.error(sec.key_location("process_name"), ErrorKind::ProcessNumRequired);
     }
     if stopasgroup && !killasgroup {
-        ctx.error(
-            sec.key_location("killasgroup"),
-            ErrorKind::StopAsGroupWithoutKillAsGroup,
-        );
+        ctx.error(sec.key_location("killasgroup"), ErrorKind::StopAsGroupWithoutKillAsGroup);
     }
     // 4.3.0 reuses one mapping for every process of the section, so ENV_*
     // names from one process's environment stay visible to the next.
@@ -130,14 +111,7 @@ pub(crate) fn processes_from_section(
         names.insert("process_num".into(), ExpandValue::Int(process_num));
         names.insert("numprocs".into(), ExpandValue::Int(numprocs));
 
-        let env_text = match expand_in(
-            ctx,
-            sec,
-            "environment",
-            &environment_raw,
-            &names,
-            "environment",
-        ) {
+        let env_text = match expand_in(ctx, sec, "environment", &environment_raw, &names, "environment") {
             Some(t) => t,
             None => break,
         };
@@ -167,19 +141,9 @@ pub(crate) fn processes_from_section(
         }
         let command = sec.get(ctx, "command", n);
         if command.is_none() && sec.raw("command").is_none() {
-            ctx.error(
-                sec.location().with_key("command"),
-                ErrorKind::MissingKey("command"),
-            );
+            ctx.error(sec.location().with_key("command"), ErrorKind::MissingKey("command"));
         }
-        let name = expand_in(
-            ctx,
-            sec,
-            "process_name",
-            &process_name_raw,
-            &names,
-            "process_name",
-        );
+        let name = expand_in(ctx, sec, "process_name", &process_name_raw, &names, "process_name");
         let (Some(command), Some(name)) = (command, name) else {
             break;
         };
@@ -248,17 +212,9 @@ fn channel(
     let lf_key = format!("{prefix}_logfile");
     let home = ctx.home().map(str::to_owned);
     let (mut logfile, deprecated_syslog) =
-        sec.parse(ctx, &lf_key, names, (LogFile::Auto, false), |v| {
-            logfile_name(v, home.as_deref())
-        });
+        sec.parse(ctx, &lf_key, names, (LogFile::Auto, false), |v| logfile_name(v, home.as_deref()));
     let logfile_backups = sec.parse(ctx, &format!("{prefix}_logfile_backups"), names, 10, count);
-    let logfile_maxbytes = sec.parse(
-        ctx,
-        &format!("{prefix}_logfile_maxbytes"),
-        names,
-        50 << 20,
-        dt::byte_size,
-    );
+    let logfile_maxbytes = sec.parse(ctx, &format!("{prefix}_logfile_maxbytes"), names, 50 << 20, dt::byte_size);
     let sy_key = format!("{prefix}_syslog");
     let mut syslog = sec.parse(ctx, &sy_key, names, false, dt::boolean);
     if deprecated_syslog {
@@ -277,14 +233,7 @@ fn channel(
             sec.name()
         ));
     }
-    ChannelConfig {
-        logfile,
-        logfile_maxbytes,
-        logfile_backups,
-        capture_maxbytes,
-        events_enabled,
-        syslog,
-    }
+    ChannelConfig { logfile, logfile_maxbytes, logfile_backups, capture_maxbytes, events_enabled, syslog }
 }
 
 /// `logfile_name()`: `AUTO`, `NONE`/`OFF`, a path whose directory exists, or

@@ -26,11 +26,7 @@ pub(crate) fn parse_int(s: &str) -> Option<i64> {
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
     };
-    if digits.is_empty()
-        || digits.starts_with('_')
-        || digits.ends_with('_')
-        || digits.contains("__")
-    {
+    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
         return None;
     }
     let mut value: i64 = 0;
@@ -54,11 +50,7 @@ pub(crate) fn parse_octal(s: &str) -> Option<i64> {
         .or_else(|| rest.strip_prefix("0O"))
         .map(|d| d.strip_prefix('_').unwrap_or(d))
         .unwrap_or(rest);
-    if digits.is_empty()
-        || digits.ends_with('_')
-        || digits.contains("__")
-        || digits.starts_with('_')
-    {
+    if digits.is_empty() || digits.ends_with('_') || digits.contains("__") || digits.starts_with('_') {
         return None;
     }
     let mut value: i64 = 0;
@@ -71,11 +63,7 @@ pub(crate) fn parse_octal(s: &str) -> Option<i64> {
 
 /// `repr(s)` of a Python str, so error messages quote values as 4.3.0 does.
 pub fn repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {

@@ -21,18 +21,8 @@ pub(crate) struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn new(ini: &'a Ini, opts: &'a LoadOptions) -> Self {
-        let env = opts
-            .environ
-            .iter()
-            .map(|(k, v)| (format!("ENV_{k}"), v.clone().into()))
-            .collect();
-        Ctx {
-            ini,
-            opts,
-            env,
-            errors: Vec::new(),
-            warnings: Vec::new(),
-        }
+        let env = opts.environ.iter().map(|(k, v)| (format!("ENV_{k}"), v.clone().into())).collect();
+        Ctx { ini, opts, env, errors: Vec::new(), warnings: Vec::new() }
     }
 
     pub fn home(&self) -> Option<&str> {
@@ -54,10 +44,7 @@ impl<'a> Ctx<'a> {
 
     /// A reader for one section.
     pub fn section(&self, name: &str) -> Option<Sec<'a>> {
-        self.ini.section(name).map(|section| Sec {
-            ini: self.ini,
-            section,
-        })
+        self.ini.section(name).map(|section| Sec { ini: self.ini, section })
     }
 }
 
@@ -81,18 +68,14 @@ impl<'a> Sec<'a> {
     /// A key's place, or the header's when the key is absent.
     pub fn key_location(&self, key: &str) -> Location {
         match self.ini.get(&self.section.name, key) {
-            Some(e) => Location::at(&e.origin)
-                .in_section(&self.section.name)
-                .with_key(key),
+            Some(e) => Location::at(&e.origin).in_section(&self.section.name).with_key(key),
             None => self.location().with_key(key),
         }
     }
 
     /// The raw value, `[DEFAULT]` included.
     pub fn raw(&self, key: &str) -> Option<&'a str> {
-        self.ini
-            .get(&self.section.name, key)
-            .map(|e| e.value.as_str())
+        self.ini.get(&self.section.name, key).map(|e| e.value.as_str())
     }
 
     /// The keys, own then `[DEFAULT]`'s.

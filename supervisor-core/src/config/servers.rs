@@ -28,33 +28,18 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, here: &Expansions) -> Vec<HttpServerConfig
     servers
 }
 
-fn read_one(
-    ctx: &mut Ctx<'_>,
-    sec: Sec<'_>,
-    inet: bool,
-    here: &Expansions,
-) -> Option<HttpServerConfig> {
+fn read_one(ctx: &mut Ctx<'_>, sec: Sec<'_>, inet: bool, here: &Expansions) -> Option<HttpServerConfig> {
     let name = sec.name().split_once(':').map(|(_, n)| n.to_owned());
     let username = sec.get(ctx, "username", &[]);
     let password = sec.get(ctx, "password", &[]);
     if sec.raw("username").is_some() != sec.raw("password").is_some() {
-        let key = if sec.raw("username").is_none() {
-            "username"
-        } else {
-            "password"
-        };
-        ctx.error(
-            sec.location().with_key(key),
-            ErrorKind::IncompleteAuthentication,
-        );
+        let key = if sec.raw("username").is_none() { "username" } else { "password" };
+        ctx.error(sec.location().with_key(key), ErrorKind::IncompleteAuthentication);
     }
     let listen = if inet {
         let Some(port) = sec.get(ctx, "port", &[]) else {
             if sec.raw("port").is_none() {
-                ctx.error(
-                    sec.location().with_key("port"),
-                    ErrorKind::MissingKey("port"),
-                );
+                ctx.error(sec.location().with_key("port"), ErrorKind::MissingKey("port"));
             }
             return None;
         };
@@ -69,10 +54,7 @@ fn read_one(
     } else {
         let Some(file) = sec.get(ctx, "file", &[here]) else {
             if sec.raw("file").is_none() {
-                ctx.error(
-                    sec.location().with_key("file"),
-                    ErrorKind::MissingKey("file"),
-                );
+                ctx.error(sec.location().with_key("file"), ErrorKind::MissingKey("file"));
             }
             return None;
         };
@@ -96,11 +78,5 @@ fn read_one(
         };
         Listen::Unix { file, chmod, chown }
     };
-    Some(HttpServerConfig {
-        section: sec.name().to_owned(),
-        name,
-        username,
-        password,
-        listen,
-    })
+    Some(HttpServerConfig { section: sec.name().to_owned(), name, username, password, listen })
 }

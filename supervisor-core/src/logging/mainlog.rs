@@ -19,11 +19,7 @@ pub struct MainLog {
 
 /// One line in 4.3.0's format, local time with milliseconds.
 pub fn format_line(now: chrono::DateTime<chrono::Local>, level: LogLevel, message: &str) -> String {
-    format!(
-        "{} {} {message}\n",
-        now.format("%Y-%m-%d %H:%M:%S,%3f"),
-        level.tag()
-    )
+    format!("{} {} {message}\n", now.format("%Y-%m-%d %H:%M:%S,%3f"), level.tag())
 }
 
 impl MainLog {
@@ -36,35 +32,18 @@ impl MainLog {
         level: LogLevel,
         echo: bool,
     ) -> io::Result<MainLog> {
-        let file = path
-            .map(|p| RotatingFile::open(p, maxbytes, backups))
-            .transpose()?;
-        Ok(MainLog {
-            file,
-            syslog: false,
-            level,
-            echo,
-        })
+        let file = path.map(|p| RotatingFile::open(p, maxbytes, backups)).transpose()?;
+        Ok(MainLog { file, syslog: false, level, echo })
     }
 
     /// A log that only echoes to stdout (or discards, without `echo`).
     pub fn stdout_only(level: LogLevel, echo: bool) -> MainLog {
-        MainLog {
-            file: None,
-            syslog: false,
-            level,
-            echo,
-        }
+        MainLog { file: None, syslog: false, level, echo }
     }
 
     /// A log sent to syslog (`logfile=syslog`), echoed to stdout when `echo`.
     pub fn to_syslog(level: LogLevel, echo: bool) -> MainLog {
-        MainLog {
-            file: None,
-            syslog: true,
-            level,
-            echo,
-        }
+        MainLog { file: None, syslog: true, level, echo }
     }
 
     /// The log file's path, if it writes to one.
@@ -112,19 +91,13 @@ mod tests {
 
     #[test]
     fn lines_look_like_4_3_0() {
-        let t = chrono::Local
-            .with_ymd_and_hms(2026, 11, 21, 10, 42, 24)
-            .single()
-            .expect("time")
+        let t = chrono::Local.with_ymd_and_hms(2026, 11, 21, 10, 42, 24).single().expect("time")
             + chrono::Duration::milliseconds(42);
         assert_eq!(
             format_line(t, LogLevel::Info, "spawned: 'x' with pid 7"),
             "2026-11-21 10:42:24,042 INFO spawned: 'x' with pid 7\n"
         );
-        assert_eq!(
-            format_line(t, LogLevel::Debug, "m"),
-            "2026-11-21 10:42:24,042 DEBG m\n"
-        );
+        assert_eq!(format_line(t, LogLevel::Debug, "m"), "2026-11-21 10:42:24,042 DEBG m\n");
     }
 
     #[test]
@@ -135,9 +108,6 @@ mod tests {
         log.log(LogLevel::Info, "hidden");
         log.log(LogLevel::Critical, "shown");
         let text = std::fs::read_to_string(path).expect("read");
-        assert!(
-            !text.contains("hidden") && text.ends_with(" CRIT shown\n"),
-            "{text}"
-        );
+        assert!(!text.contains("hidden") && text.ends_with(" CRIT shown\n"), "{text}");
     }
 }

@@ -28,23 +28,17 @@ pub fn read_file(path: &Path, offset: i64, length: i64) -> Result<Vec<u8>, ReadE
         }
         let size = f.seek(SeekFrom::End(0)).map_err(|_| ReadError::Failed)?;
         let pos = size.saturating_sub(offset.unsigned_abs());
-        f.seek(SeekFrom::Start(pos))
-            .map_err(|_| ReadError::Failed)?;
-        f.take(offset.unsigned_abs())
-            .read_to_end(&mut data)
-            .map_err(|_| ReadError::Failed)?;
+        f.seek(SeekFrom::Start(pos)).map_err(|_| ReadError::Failed)?;
+        f.take(offset.unsigned_abs()).read_to_end(&mut data).map_err(|_| ReadError::Failed)?;
     } else {
         if length < 0 {
             return Err(ReadError::BadArguments);
         }
-        f.seek(SeekFrom::Start(offset as u64))
-            .map_err(|_| ReadError::Failed)?;
+        f.seek(SeekFrom::Start(offset as u64)).map_err(|_| ReadError::Failed)?;
         if length == 0 {
             f.read_to_end(&mut data).map_err(|_| ReadError::Failed)?;
         } else {
-            f.take(length as u64)
-                .read_to_end(&mut data)
-                .map_err(|_| ReadError::Failed)?;
+            f.take(length as u64).read_to_end(&mut data).map_err(|_| ReadError::Failed)?;
         }
     }
     Ok(data)
@@ -104,10 +98,7 @@ mod tests {
         assert_eq!(read_file(&p, 20, 5).expect("read"), b"");
         assert_eq!(read_file(&p, -4, 2), Err(ReadError::BadArguments));
         assert_eq!(read_file(&p, 0, -2), Err(ReadError::BadArguments));
-        assert_eq!(
-            read_file(Path::new("/no/such"), 0, 0),
-            Err(ReadError::Failed)
-        );
+        assert_eq!(read_file(Path::new("/no/such"), 0, 0), Err(ReadError::Failed));
     }
 
     #[test]
@@ -119,9 +110,6 @@ mod tests {
         assert_eq!(tail_file(&p, 10, 5), (b"".to_vec(), 10, false));
         assert_eq!(tail_file(&p, 8, 5), (b"56789".to_vec(), 10, false));
         assert_eq!(tail_file(&p, 0, 20), (b"0123456789".to_vec(), 10, false));
-        assert_eq!(
-            tail_file(Path::new("/no/such"), 3, 5),
-            (Vec::new(), 3, false)
-        );
+        assert_eq!(tail_file(Path::new("/no/such"), 3, 5), (Vec::new(), 3, false));
     }
 }

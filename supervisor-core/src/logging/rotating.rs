@@ -20,9 +20,7 @@ pub struct RotatingFile {
 fn open_append(path: &Path) -> io::Result<File> {
     match OpenOptions::new().append(true).create(true).open(path) {
         // Special files that cannot seek (as 4.3.0 retries in 'w' mode).
-        Err(e) if e.raw_os_error() == Some(libc::ESPIPE) => {
-            OpenOptions::new().write(true).open(path)
-        }
+        Err(e) if e.raw_os_error() == Some(libc::ESPIPE) => OpenOptions::new().write(true).open(path),
         other => other,
     }
 }
@@ -33,13 +31,7 @@ impl RotatingFile {
         let path = path.into();
         let file = open_append(&path)?;
         let regular = file.metadata()?.is_file();
-        Ok(RotatingFile {
-            path,
-            file,
-            maxbytes,
-            backups,
-            regular,
-        })
+        Ok(RotatingFile { path, file, maxbytes, backups, regular })
     }
 
     /// The file's path.
@@ -135,11 +127,7 @@ mod tests {
         assert_eq!(seen[3], [5, 100, 0, 0]);
         assert_eq!(seen[4], [0, 125, 100, 0], "one write may overshoot");
         assert_eq!(seen[6], [0, 100, 125, 100]);
-        assert_eq!(
-            seen[11],
-            [50, 100, 100, 100],
-            "only `backups` files are kept"
-        );
+        assert_eq!(seen[11], [50, 100, 100, 100], "only `backups` files are kept");
     }
 
     #[test]
@@ -154,12 +142,7 @@ mod tests {
         for _ in 0..100 {
             g.write(b"0123456789").expect("write");
         }
-        assert_eq!(
-            std::fs::metadata(dir.path().join("y.log"))
-                .expect("meta")
-                .len(),
-            1000
-        );
+        assert_eq!(std::fs::metadata(dir.path().join("y.log")).expect("meta").len(), 1000);
     }
 
     #[test]

@@ -16,11 +16,7 @@ pub fn send_lines(prefix: Option<&str>, text: &[u8]) {
         };
         // SAFETY: a constant "%s" format with one valid C string argument.
         unsafe {
-            libc::syslog(
-                libc::LOG_INFO | libc::LOG_USER,
-                c"%s".as_ptr(),
-                message.as_ptr(),
-            );
+            libc::syslog(libc::LOG_INFO | libc::LOG_USER, c"%s".as_ptr(), message.as_ptr());
         }
     }
 }

@@ -35,27 +35,16 @@ pub enum CommandError {
 }
 
 /// `command` split as POSIX shlex does, the program found on PATH.
-pub fn resolve(
-    config: &ProcessConfig,
-    supervisord_path: Option<&str>,
-) -> Result<(PathBuf, Vec<String>), CommandError> {
+pub fn resolve(config: &ProcessConfig, supervisord_path: Option<&str>) -> Result<(PathBuf, Vec<String>), CommandError> {
     let argv = shlex::split(&config.command).ok_or_else(|| CommandError::Parse {
         command: config.command.clone(),
-        reason: if config.command.trim_end().ends_with('\\') {
-            "No escaped character"
-        } else {
-            "No closing quotation"
-        },
+        reason: if config.command.trim_end().ends_with('\\') { "No escaped character" } else { "No closing quotation" },
     })?;
     let program = argv.first().ok_or(CommandError::Empty)?;
     let filename = if program.contains('/') {
         PathBuf::from(program)
     } else {
-        let path = config
-            .environment
-            .get("PATH")
-            .map(String::as_str)
-            .or(supervisord_path.filter(|p| !p.is_empty()));
+        let path = config.environment.get("PATH").map(String::as_str).or(supervisord_path.filter(|p| !p.is_empty()));
         let dirs: Vec<&str> = match path {
             Some(p) => p.split(':').collect(),
             None => vec!["/bin", "/usr/bin", "/usr/local/bin"],
@@ -91,29 +80,19 @@ mod tests {
 
     fn config(command: &str, env: &str) -> ProcessConfig {
         let text = format!("[supervisord]\n[program:p]\ncommand={command}\n{env}\n");
-        Config::from_str(&text, "/tmp/t.conf")
-            .expect("config")
-            .groups[0]
-            .processes[0]
-            .clone()
+        Config::from_str(&text, "/tmp/t.conf").expect("config").groups[0].processes[0].clone()
     }
 
     #[test]
     fn finds_programs_and_words_failures_like_4_3_0() {
-        let (path, argv) =
-            resolve(&config("sh -c 'echo \"a b\"'", ""), Some("/usr/bin:/bin")).expect("sh");
+        let (path, argv) = resolve(&config("sh -c 'echo \"a b\"'", ""), Some("/usr/bin:/bin")).expect("sh");
         assert!(path.ends_with("sh"));
         assert_eq!(argv, ["sh", "-c", "echo \"a b\""]);
         assert_eq!(
-            resolve(&config("no-such-program-x", ""), Some("/bin"))
-                .unwrap_err()
-                .to_string(),
+            resolve(&config("no-such-program-x", ""), Some("/bin")).unwrap_err().to_string(),
             "can't find command 'no-such-program-x'"
         );
-        assert_eq!(
-            resolve(&config("/tmp", ""), None).unwrap_err().to_string(),
-            "command at '/tmp' is a directory"
-        );
+        assert_eq!(resolve(&config("/tmp", ""), None).unwrap_err().to_string(), "command at '/tmp' is a directory");
         let dir = tempfile::tempdir().expect("tempdir");
         let plain = dir.path().join("plain");
         std::fs::write(&plain, "x").expect("write");
@@ -124,9 +103,7 @@ mod tests {
             format!("command at '{shown}' is not executable")
         );
         assert_eq!(
-            resolve(&config("echo 'open", ""), None)
-                .unwrap_err()
-                .to_string(),
+            resolve(&config("echo 'open", ""), None).unwrap_err().to_string(),
             "can't parse command \"echo 'open\": No closing quotation"
         );
     }

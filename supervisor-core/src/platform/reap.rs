@@ -38,10 +38,7 @@ static WAKE_FD: AtomicI32 = AtomicI32::new(-1);
 fn registry() -> &'static Mutex<Registry> {
     REGISTRY.get_or_init(|| {
         start_thread();
-        Mutex::new(Registry {
-            owners: HashMap::new(),
-            orphans: Vec::new(),
-        })
+        Mutex::new(Registry { owners: HashMap::new(), orphans: Vec::new() })
     })
 }
 
@@ -70,18 +67,16 @@ fn start_thread() {
     if registered.is_err() {
         return;
     }
-    let spawned = std::thread::Builder::new()
-        .name("supervisor-reaper".into())
-        .spawn(move || {
-            let mut buf = [0u8; 64];
-            loop {
-                reap_and_route();
-                if matches!(reader.read(&mut buf), Ok(0) | Err(_)) {
-                    // Without a wake-up pipe, fall back to a slow sweep.
-                    std::thread::sleep(std::time::Duration::from_millis(100));
-                }
+    let spawned = std::thread::Builder::new().name("supervisor-reaper".into()).spawn(move || {
+        let mut buf = [0u8; 64];
+        loop {
+            reap_and_route();
+            if matches!(reader.read(&mut buf), Ok(0) | Err(_)) {
+                // Without a wake-up pipe, fall back to a slow sweep.
+                std::thread::sleep(std::time::Duration::from_millis(100));
             }
-        });
+        }
+    });
     drop(spawned);
 }
 
@@ -90,13 +85,9 @@ fn reap_and_route() {
     loop {
         let exit = match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::Exited(pid, code)) => (pid.as_raw() as u32, ExitStatus::Exited(code)),
-            Ok(WaitStatus::Signaled(pid, signal, core_dumped)) => (
-                pid.as_raw() as u32,
-                ExitStatus::Signaled {
-                    signal: signal as i32,
-                    core_dumped,
-                },
-            ),
+            Ok(WaitStatus::Signaled(pid, signal, core_dumped)) => {
+                (pid.as_raw() as u32, ExitStatus::Signaled { signal: signal as i32, core_dumped })
+            }
             Ok(WaitStatus::StillAlive) | Err(_) => break,
             Ok(_) => continue,
         };

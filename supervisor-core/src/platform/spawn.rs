@@ -28,18 +28,12 @@ pub struct SpawnContext {
 impl SpawnContext {
     /// The current process's environment, no server URL.
     pub fn from_process() -> SpawnContext {
-        SpawnContext {
-            environ: std::env::vars_os().collect(),
-            serverurl: None,
-        }
+        SpawnContext { environ: std::env::vars_os().collect(), serverurl: None }
     }
 
     /// supervisord's `PATH`, where relative commands are looked up.
     pub(crate) fn path(&self) -> Option<String> {
-        self.environ
-            .iter()
-            .find(|(k, _)| k == "PATH")
-            .map(|(_, v)| v.to_string_lossy().into_owned())
+        self.environ.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.to_string_lossy().into_owned())
     }
 }
 
@@ -73,12 +67,7 @@ pub struct Child {
 /// The identity to switch to in the child, or the message to print there.
 enum Identity {
     Keep,
-    Switch {
-        uid: Uid,
-        gid: Gid,
-        groups: Vec<Gid>,
-        prefix: Vec<u8>,
-    },
+    Switch { uid: Uid, gid: Gid, groups: Vec<Gid>, prefix: Vec<u8> },
     Fail(CString),
 }
 
@@ -88,10 +77,7 @@ fn identity(config: &ProcessConfig) -> Identity {
     };
     let uid = Uid::from_raw(uid);
     let fail = |reason: &str| {
-        let text = format!(
-            "supervisor: couldn't setuid to {}: {reason}\n",
-            uid.as_raw()
-        );
+        let text = format!("supervisor: couldn't setuid to {}: {reason}\n", uid.as_raw());
         Identity::Fail(CString::new(text).unwrap_or_default())
     };
     if uid == Uid::current() {
@@ -110,12 +96,7 @@ fn identity(config: &ProcessConfig) -> Identity {
         groups.extend(all.into_iter().filter(|g| *g != user.gid));
     }
     let prefix = format!("supervisor: couldn't setuid to {}: ", uid.as_raw()).into_bytes();
-    Identity::Switch {
-        uid,
-        gid: user.gid,
-        groups,
-        prefix,
-    }
+    Identity::Switch { uid, gid: user.gid, groups, prefix }
 }
 
 fn write_stderr(bytes: &[u8]) {
@@ -144,9 +125,7 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), nix::errno::Errno> {
 pub fn spawn(config: &ProcessConfig, ctx: &SpawnContext) -> Result<Child, SpawnFailure> {
     let (program, argv) = command::resolve(config, ctx.path().as_deref())?;
     let too_many = |e: nix::errno::Errno| match e {
-        nix::errno::Errno::EMFILE | nix::errno::Errno::ENFILE => {
-            SpawnFailure::TooManyFiles(config.name.clone())
-        }
+        nix::errno::Errno::EMFILE | nix::errno::Errno::ENFILE => SpawnFailure::TooManyFiles(config.name.clone()),
         other => SpawnFailure::Os(format!(
             "unknown error making dispatchers for '{}': {}",
             config.name,
@@ -156,33 +135,21 @@ pub fn spawn(config: &ProcessConfig, ctx: &SpawnContext) -> Result<Child, SpawnF
     let (stdin_r, stdin_w) = pipe().map_err(too_many)?;
     let (stdout_r, stdout_w) = pipe().map_err(too_many)?;
     let (stderr_r, stderr_w) = if config.redirect_stderr {
-        (
-            None,
-            stdout_w.try_clone().map_err(|e| {
-                too_many(nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0)))
-            })?,
-        )
+        (None, stdout_w.try_clone().map_err(|e| too_many(nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0))))?)
     } else {
         let (r, w) = pipe().map_err(too_many)?;
         (Some(r), w)
     };
 
     let mut cmd = Command::new(&program);
-    cmd.arg0(&argv[0])
-        .args(&argv[1..])
-        .env_clear()
-        .envs(ctx.environ.iter().cloned());
+    cmd.arg0(&argv[0]).args(&argv[1..]).env_clear().envs(ctx.environ.iter().cloned());
     cmd.env("SUPERVISOR_ENABLED", "1");
     if let Some(url) = config.serverurl.as_ref().or(ctx.serverurl.as_ref()) {
         cmd.env("SUPERVISOR_SERVER_URL", url);
     }
-    cmd.env("SUPERVISOR_PROCESS_NAME", &config.name)
-        .env("SUPERVISOR_GROUP_NAME", &config.group);
+    cmd.env("SUPERVISOR_PROCESS_NAME", &config.name).env("SUPERVISOR_GROUP_NAME", &config.group);
     cmd.envs(&config.environment);
-    cmd.process_group(0)
-        .stdin(Stdio::from(stdin_r))
-        .stdout(Stdio::from(stdout_w))
-        .stderr(Stdio::from(stderr_w));
+    cmd.process_group(0).stdin(Stdio::from(stdin_r)).stdout(Stdio::from(stdout_w)).stderr(Stdio::from(stderr_w));
 
     let identity = identity(config);
     let directory = config.directory.as_ref().map(|d| {
@@ -200,14 +167,8 @@ pub fn spawn(config: &ProcessConfig, ctx: &SpawnContext) -> Result<Child, SpawnF
             match &identity {
                 Identity::Keep => {}
                 Identity::Fail(message) => child_fail(&[message.as_bytes()]),
-                Identity::Switch {
-                    uid,
-                    gid,
-                    groups,
-                    prefix,
-                } => {
-                    let raw: &[libc::gid_t] =
-                        std::slice::from_raw_parts(groups.as_ptr().cast(), groups.len());
+                Identity::Switch { uid, gid, groups, prefix } => {
+                    let raw: &[libc::gid_t] = std::slice::from_raw_parts(groups.as_ptr().cast(), groups.len());
                     if libc::setgroups(raw.len(), raw.as_ptr()) != 0 {
                         child_fail(&[prefix, b"Could not set groups of effective user\n"]);
                     }
@@ -230,29 +191,18 @@ pub fn spawn(config: &ProcessConfig, ctx: &SpawnContext) -> Result<Child, SpawnF
             }
             // Nothing supervisord has open may leak into the child; CLOEXEC
             // (not close) keeps std's exec-error pipe working until exec.
-            libc::syscall(
-                libc::SYS_close_range,
-                3u32,
-                u32::MAX,
-                libc::CLOSE_RANGE_CLOEXEC,
-            );
+            libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC);
             Ok(())
         });
     }
     match cmd.spawn() {
-        Ok(child) => Ok(Child {
-            pid: child.id(),
-            stdin: stdin_w,
-            stdout: stdout_r,
-            stderr: stderr_r,
-        }),
+        Ok(child) => Ok(Child { pid: child.id(), stdin: stdin_w, stdout: stdout_r, stderr: stderr_r }),
         Err(e) => {
             let code = e.raw_os_error().unwrap_or(0);
             Err(match code {
-                libc::EAGAIN => SpawnFailure::Os(format!(
-                    "Too many processes in process table to spawn '{}'",
-                    config.name
-                )),
+                libc::EAGAIN => {
+                    SpawnFailure::Os(format!("Too many processes in process table to spawn '{}'", config.name))
+                }
                 _ => SpawnFailure::Os(format!("couldn't exec {}: {}", argv[0], errno_name(code))),
             })
         }

@@ -39,6 +39,8 @@ pub struct Transition {
     pub pid: u32,
     /// The backoff counter (`tries` in STARTING/BACKOFF events).
     pub tries: u32,
+    /// The exit status, once the process has exited (EXITED, STOPPED).
+    pub exitstatus: Option<i32>,
 }
 
 /// What the state machine needs from the world.
@@ -149,13 +151,7 @@ impl Process {
             self.backoff += 1;
             self.delay = Some(now.mono + Duration::from_secs(u64::from(self.backoff)));
         }
-        let change = Transition {
-            from,
-            to,
-            expected,
-            pid: self.pid,
-            tries: self.backoff,
-        };
+        let change = Transition { from, to, expected, pid: self.pid, tries: self.backoff, exitstatus: self.exitstatus };
         host.transition(&self.config, change);
     }
 
@@ -163,13 +159,10 @@ impl Process {
     /// (BACKOFF counts as started, as in 4.3.0's `startProcess`).
     pub fn start(&mut self, host: &mut dyn Host, now: Now) -> Result<(), StartError> {
         match self.state {
-            ProcessState::Starting | ProcessState::Running | ProcessState::Backoff => {
-                Err(StartError::AlreadyStarted)
+            ProcessState::Starting | ProcessState::Running | ProcessState::Backoff => Err(StartError::AlreadyStarted),
+            ProcessState::Stopping | ProcessState::Unknown => {
+                Err(StartError::NotStartable(self.config.name.clone(), self.state))
             }
-            ProcessState::Stopping | ProcessState::Unknown => Err(StartError::NotStartable(
-                self.config.name.clone(),
-                self.state,
-            )),
             _ => {
                 self.spawn(host, now);
                 Ok(())
@@ -179,10 +172,7 @@ impl Process {
 
     fn spawn(&mut self, host: &mut dyn Host, now: Now) {
         if self.pid != 0 {
-            host.log(
-                LogLevel::Warn,
-                format!("process '{}' already running", self.config.name),
-            );
+            host.log(LogLevel::Warn, format!("process '{}' already running", self.config.name));
             return;
         }
         self.killing = false;
@@ -193,10 +183,7 @@ impl Process {
         match host.spawn(&self.config) {
             Ok(pid) => {
                 self.pid = pid;
-                host.log(
-                    LogLevel::Info,
-                    format!("spawned: '{}' with pid {pid}", self.config.name),
-                );
+                host.log(LogLevel::Info, format!("spawned: '{}' with pid {pid}", self.config.name));
                 self.spawnerr = None;
                 self.delay = Some(now.mono + Duration::from_secs(self.config.startsecs));
             }
@@ -221,10 +208,7 @@ impl Process {
         // Stopping a process that keeps failing to start must not wait for
         // its retries: BACKOFF goes straight to STOPPED.
         if self.state == ProcessState::Backoff {
-            host.log(
-                LogLevel::Debug,
-                format!("Attempted to kill {name}, which is in BACKOFF state."),
-            );
+            host.log(LogLevel::Debug, format!("Attempted to kill {name}, which is in BACKOFF state."));
             self.change_state(host, ProcessState::Stopped, true, now);
             return Ok(());
         }
@@ -234,19 +218,10 @@ impl Process {
             return Err(msg);
         }
         // The first signal honours stopasgroup, the SIGKILL killasgroup.
-        let group = if self.state == ProcessState::Stopping {
-            self.config.killasgroup
-        } else {
-            self.config.stopasgroup
-        };
+        let group =
+            if self.state == ProcessState::Stopping { self.config.killasgroup } else { self.config.stopasgroup };
         let as_group = if group { "process group " } else { "" };
-        host.log(
-            LogLevel::Debug,
-            format!(
-                "killing {name} (pid {}) {as_group}with signal {signal}",
-                self.pid
-            ),
-        );
+        host.log(LogLevel::Debug, format!("killing {name} (pid {}) {as_group}with signal {signal}", self.pid));
         self.killing = true;
         self.delay = Some(now.mono + Duration::from_secs(self.config.stopwaitsecs));
         self.change_state(host, ProcessState::Stopping, true, now);
@@ -256,10 +231,7 @@ impl Process {
                 // It exited on its own; the reaper will report it.
                 host.log(
                     LogLevel::Debug,
-                    format!(
-                        "unable to signal {name} (pid {}), it probably just exited on its own",
-                        self.pid
-                    ),
+                    format!("unable to signal {name} (pid {}), it probably just exited on its own", self.pid),
                 );
                 Ok(())
             }
@@ -282,10 +254,7 @@ impl Process {
             host.log(LogLevel::Debug, msg.clone());
             return Err(msg);
         }
-        host.log(
-            LogLevel::Debug,
-            format!("sending {name} (pid {}) sig {signal}", self.pid),
-        );
+        host.log(LogLevel::Debug, format!("sending {name} (pid {}) sig {signal}", self.pid));
         match host.kill(self.pid, false, signal) {
             Ok(()) | Err(nix::errno::Errno::ESRCH) => Ok(()),
             Err(e) => {
@@ -303,9 +272,7 @@ impl Process {
         let es = status.code();
         let msg = status.describe();
         self.laststop = Some(now.wall);
-        let ran_for = self
-            .laststart
-            .map_or(Duration::MAX, |s| now.mono.saturating_sub(s.mono));
+        let ran_for = self.laststart.map_or(Duration::MAX, |s| now.mono.saturating_sub(s.mono));
         let too_quickly = ran_for < Duration::from_secs(self.config.startsecs);
         let exit_expected = self.exit_expected(es);
 
@@ -314,20 +281,13 @@ impl Process {
             self.delay = None;
             self.exitstatus = Some(es);
             self.change_state(host, ProcessState::Stopped, true, now);
-            let level = if exit_expected {
-                LogLevel::Info
-            } else {
-                LogLevel::Warn
-            };
+            let level = if exit_expected { LogLevel::Info } else { LogLevel::Warn };
             host.log(level, format!("stopped: {name} ({msg})"));
         } else if too_quickly && self.state == ProcessState::Starting {
             self.exitstatus = None;
             self.spawnerr = Some("Exited too quickly (process log may have details)".to_owned());
             self.change_state(host, ProcessState::Backoff, true, now);
-            host.log(
-                LogLevel::Warn,
-                format!("exited: {name} ({msg}; not expected)"),
-            );
+            host.log(LogLevel::Warn, format!("exited: {name} ({msg}; not expected)"));
         } else {
             self.delay = None;
             self.backoff = 0;
@@ -341,10 +301,7 @@ impl Process {
             } else {
                 self.spawnerr = Some(format!("Bad exit code {es}"));
                 self.change_state(host, ProcessState::Exited, false, now);
-                host.log(
-                    LogLevel::Warn,
-                    format!("exited: {name} ({msg}; not expected)"),
-                );
+                host.log(LogLevel::Warn, format!("exited: {name} ({msg}; not expected)"));
             }
         }
         self.pid = 0;
@@ -358,12 +315,8 @@ impl Process {
         if accept_starts {
             match state {
                 ProcessState::Exited if self.wants_restart() => self.spawn(host, now),
-                ProcessState::Stopped if self.laststart.is_none() && self.config.autostart => {
-                    self.spawn(host, now)
-                }
-                ProcessState::Backoff
-                    if self.backoff <= self.config.startretries && self.delay_passed(now) =>
-                {
+                ProcessState::Stopped if self.laststart.is_none() && self.config.autostart => self.spawn(host, now),
+                ProcessState::Backoff if self.backoff <= self.config.startretries && self.delay_passed(now) => {
                     self.spawn(host, now);
                 }
                 _ => {}
@@ -389,16 +342,11 @@ impl Process {
                 self.change_state(host, ProcessState::Fatal, true, now);
                 host.log(
                     LogLevel::Info,
-                    format!(
-                        "gave up: {name} entered FATAL state, too many start retries too quickly"
-                    ),
+                    format!("gave up: {name} entered FATAL state, too many start retries too quickly"),
                 );
             }
             ProcessState::Stopping if self.delay_passed(now) => {
-                host.log(
-                    LogLevel::Warn,
-                    format!("killing '{name}' ({}) with SIGKILL", self.pid),
-                );
+                host.log(LogLevel::Warn, format!("killing '{name}' ({}) with SIGKILL", self.pid));
                 let _ = self.kill(host, Signal::KILL, now);
             }
             _ => {}
@@ -419,9 +367,7 @@ impl Process {
     }
 
     fn up_for_startsecs(&self, now: Now) -> bool {
-        self.laststart.is_some_and(|s| {
-            now.mono.saturating_sub(s.mono) >= Duration::from_secs(self.config.startsecs)
-        })
+        self.laststart.is_some_and(|s| now.mono.saturating_sub(s.mono) >= Duration::from_secs(self.config.startsecs))
     }
 
     fn delay_passed(&self, now: Now) -> bool {
@@ -433,9 +379,7 @@ impl Process {
     pub fn deadline(&self, accept_starts: bool) -> Option<Duration> {
         let now_ish = Duration::ZERO;
         match self.state {
-            ProcessState::Starting => self
-                .laststart
-                .map(|s| s.mono + Duration::from_secs(self.config.startsecs)),
+            ProcessState::Starting => self.laststart.map(|s| s.mono + Duration::from_secs(self.config.startsecs)),
             ProcessState::Backoff if self.backoff > self.config.startretries => Some(now_ish),
             ProcessState::Backoff if accept_starts => Some(self.delay.unwrap_or(now_ish)),
             ProcessState::Stopping => self.delay,
@@ -464,14 +408,8 @@ impl Process {
         if self.state != ProcessState::Stopping {
             return;
         }
-        if self
-            .laststopreport
-            .is_none_or(|last| now.mono > last + Duration::from_secs(2))
-        {
-            host.log(
-                LogLevel::Info,
-                format!("waiting for {} to stop", self.config.name),
-            );
+        if self.laststopreport.is_none_or(|last| now.mono > last + Duration::from_secs(2)) {
+            host.log(LogLevel::Info, format!("waiting for {} to stop", self.config.name));
             self.laststopreport = Some(now.mono);
         }
     }

@@ -54,29 +54,17 @@ impl ProcessState {
 
     /// STOPPED, EXITED, FATAL or UNKNOWN.
     pub fn is_stopped(self) -> bool {
-        matches!(
-            self,
-            ProcessState::Stopped
-                | ProcessState::Exited
-                | ProcessState::Fatal
-                | ProcessState::Unknown
-        )
+        matches!(self, ProcessState::Stopped | ProcessState::Exited | ProcessState::Fatal | ProcessState::Unknown)
     }
 
     /// RUNNING, BACKOFF or STARTING (4.3.0's `RUNNING_STATES`).
     pub fn is_running(self) -> bool {
-        matches!(
-            self,
-            ProcessState::Running | ProcessState::Backoff | ProcessState::Starting
-        )
+        matches!(self, ProcessState::Running | ProcessState::Backoff | ProcessState::Starting)
     }
 
     /// RUNNING, STARTING or STOPPING: a live pid that can take a signal.
     pub fn is_signallable(self) -> bool {
-        matches!(
-            self,
-            ProcessState::Running | ProcessState::Starting | ProcessState::Stopping
-        )
+        matches!(self, ProcessState::Running | ProcessState::Starting | ProcessState::Stopping)
     }
 }
 
@@ -149,10 +137,7 @@ impl ExitStatus {
     pub fn describe(self) -> String {
         match self {
             ExitStatus::Exited(code) => format!("exit status {code}"),
-            ExitStatus::Signaled {
-                signal,
-                core_dumped,
-            } => {
+            ExitStatus::Signaled { signal, core_dumped } => {
                 let name = crate::signals::Signal::from_number(signal)
                     .map_or_else(|| format!("signal {signal}"), |s| s.name().to_owned());
                 if core_dumped {
@@ -171,34 +156,13 @@ mod tests {
 
     #[test]
     fn codes_and_descriptions() {
-        assert_eq!(
-            (ProcessState::Fatal.code(), ProcessState::Fatal.name()),
-            (200, "FATAL")
-        );
+        assert_eq!((ProcessState::Fatal.code(), ProcessState::Fatal.name()), (200, "FATAL"));
         assert_eq!(ExitStatus::Exited(3).describe(), "exit status 3");
+        assert_eq!(ExitStatus::Signaled { signal: 15, core_dumped: false }.describe(), "terminated by SIGTERM");
         assert_eq!(
-            ExitStatus::Signaled {
-                signal: 15,
-                core_dumped: false
-            }
-            .describe(),
-            "terminated by SIGTERM"
-        );
-        assert_eq!(
-            ExitStatus::Signaled {
-                signal: 11,
-                core_dumped: true
-            }
-            .describe(),
+            ExitStatus::Signaled { signal: 11, core_dumped: true }.describe(),
             "terminated by SIGSEGV (core dumped)"
         );
-        assert_eq!(
-            ExitStatus::Signaled {
-                signal: 9,
-                core_dumped: false
-            }
-            .code(),
-            -1
-        );
+        assert_eq!(ExitStatus::Signaled { signal: 9, core_dumped: false }.code(), -1);
     }
 }

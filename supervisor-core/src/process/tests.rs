@@ -51,10 +51,7 @@ impl Fake {
 
 fn at(secs: f64) -> Now {
     let d = Duration::from_secs_f64(secs);
-    Now {
-        mono: d,
-        wall: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000) + d,
-    }
+    Now { mono: d, wall: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000) + d }
 }
 
 fn process(extra: &str) -> Process {
@@ -83,15 +80,8 @@ fn autostart_then_running_after_startsecs() {
         LogLevel::Info,
         "success: cat entered RUNNING state, process has stayed up for > than 1 seconds (startsecs)"
     ));
-    assert_eq!(
-        h.states(),
-        [(S::Stopped, S::Starting), (S::Starting, S::Running)]
-    );
-    assert_eq!(
-        p.deadline(true),
-        None,
-        "an idle RUNNING process needs no timer"
-    );
+    assert_eq!(h.states(), [(S::Stopped, S::Starting), (S::Starting, S::Running)]);
+    assert_eq!(p.deadline(true), None, "an idle RUNNING process needs no timer");
 }
 
 #[test]
@@ -121,17 +111,11 @@ fn early_exits_back_off_linearly_then_give_up() {
         p.exited(&mut h, exit(1), at(t));
         assert_eq!(p.state(), S::Backoff);
         assert_eq!(p.backoff(), tries);
-        assert_eq!(
-            p.spawnerr(),
-            Some("Exited too quickly (process log may have details)")
-        );
+        assert_eq!(p.spawnerr(), Some("Exited too quickly (process log may have details)"));
         assert_eq!(h.changes.last().map(|c| c.tries), Some(tries));
         if tries <= 3 {
             // Retry after 1 s, 2 s, 3 s: not before.
-            assert_eq!(
-                p.deadline(true),
-                Some(Duration::from_secs_f64(t) + Duration::from_secs(u64::from(tries)))
-            );
+            assert_eq!(p.deadline(true), Some(Duration::from_secs_f64(t) + Duration::from_secs(u64::from(tries))));
             p.tick(&mut h, at(t + f64::from(tries) - 0.05), true);
             assert_eq!(p.state(), S::Backoff);
             t += f64::from(tries);
@@ -142,31 +126,20 @@ fn early_exits_back_off_linearly_then_give_up() {
     assert!(h.logged(LogLevel::Warn, "exited: cat (exit status 1; not expected)"));
     p.tick(&mut h, at(t + 0.2), true);
     assert_eq!(p.state(), S::Fatal);
-    assert!(h.logged(
-        LogLevel::Info,
-        "gave up: cat entered FATAL state, too many start retries too quickly"
-    ));
+    assert!(h.logged(LogLevel::Info, "gave up: cat entered FATAL state, too many start retries too quickly"));
     assert_eq!(h.spawns, 4, "1 + startretries spawns");
     assert_eq!((p.backoff(), p.deadline(true)), (0, None));
 }
 
 #[test]
 fn spawn_errors_go_to_backoff_with_the_message() {
-    let (mut p, mut h) = (
-        process("startretries=0"),
-        Fake {
-            spawn_error: Some("can't find command '/x'".into()),
-            ..Fake::default()
-        },
-    );
+    let (mut p, mut h) =
+        (process("startretries=0"), Fake { spawn_error: Some("can't find command '/x'".into()), ..Fake::default() });
     p.tick(&mut h, at(0.0), true);
     assert_eq!(p.state(), S::Backoff);
     assert_eq!(p.spawnerr(), Some("can't find command '/x'"));
     assert!(h.logged(LogLevel::Info, "spawnerr: can't find command '/x'"));
-    assert_eq!(
-        h.states(),
-        [(S::Stopped, S::Starting), (S::Starting, S::Backoff)]
-    );
+    assert_eq!(h.states(), [(S::Stopped, S::Starting), (S::Starting, S::Backoff)]);
     p.tick(&mut h, at(0.0), true);
     assert_eq!(p.state(), S::Fatal);
 }
@@ -191,6 +164,7 @@ fn autorestart_unexpected_follows_exitcodes() {
     assert_eq!((p.state(), p.exitstatus()), (S::Exited, Some(2)));
     assert!(h.changes.last().is_some_and(|c| c.expected));
     assert!(h.logged(LogLevel::Info, "exited: cat (exit status 2; expected)"));
+    assert_eq!(h.changes.last().map(|c| c.exitstatus), Some(Some(2)));
     assert_eq!(p.deadline(true), None, "expected exit: no restart");
 
     let (mut p, mut h) = (process("startsecs=0"), Fake::default());
@@ -208,18 +182,8 @@ fn autorestart_unexpected_follows_exitcodes() {
 #[test]
 fn autorestart_true_and_false() {
     for (setting, restarts) in [("true", true), ("false", false)] {
-        let (mut p, mut h) = (
-            process(&format!("startsecs=0\nautorestart={setting}")),
-            Fake::default(),
-        );
-        assert_eq!(
-            p.config().autorestart,
-            if restarts {
-                AutoRestart::Always
-            } else {
-                AutoRestart::Never
-            }
-        );
+        let (mut p, mut h) = (process(&format!("startsecs=0\nautorestart={setting}")), Fake::default());
+        assert_eq!(p.config().autorestart, if restarts { AutoRestart::Always } else { AutoRestart::Never });
         p.tick(&mut h, at(0.0), true);
         p.tick(&mut h, at(0.0), true);
         p.exited(&mut h, exit(0), at(1.0));
@@ -256,21 +220,10 @@ fn stop_signals_then_sigkills_after_stopwaitsecs() {
     assert_eq!(h.kills[1], (101, false, Signal::KILL));
     // Still stuck: SIGKILL again every stopwaitsecs.
     assert_eq!(p.deadline(true), Some(Duration::from_secs(14)));
-    p.exited(
-        &mut h,
-        ExitStatus::Signaled {
-            signal: 9,
-            core_dumped: false,
-        },
-        at(12.1),
-    );
+    p.exited(&mut h, ExitStatus::Signaled { signal: 9, core_dumped: false }, at(12.1));
     assert_eq!(p.state(), S::Stopped);
     assert!(h.logged(LogLevel::Warn, "stopped: cat (terminated by SIGKILL)"));
-    assert_eq!(
-        p.deadline(true),
-        None,
-        "a stopped process is not autostarted again"
-    );
+    assert_eq!(p.deadline(true), None, "a stopped process is not autostarted again");
 }
 
 #[test]
@@ -279,23 +232,14 @@ fn stopasgroup_and_killasgroup_pick_the_target() {
     p.tick(&mut h, at(0.0), true);
     p.stop(&mut h, at(0.5)).expect("stop");
     p.tick(&mut h, at(10.5), true);
-    assert_eq!(
-        h.kills,
-        [(101, true, Signal::TERM), (101, true, Signal::KILL)]
-    );
-    assert!(h.logged(
-        LogLevel::Debug,
-        "killing cat (pid 101) process group with signal SIGTERM"
-    ));
+    assert_eq!(h.kills, [(101, true, Signal::TERM), (101, true, Signal::KILL)]);
+    assert!(h.logged(LogLevel::Debug, "killing cat (pid 101) process group with signal SIGTERM"));
 
     let (mut p, mut h) = (process("killasgroup=true"), Fake::default());
     p.tick(&mut h, at(0.0), true);
     p.stop(&mut h, at(0.5)).expect("stop");
     p.tick(&mut h, at(10.5), true);
-    assert_eq!(
-        h.kills,
-        [(101, false, Signal::TERM), (101, true, Signal::KILL)]
-    );
+    assert_eq!(h.kills, [(101, false, Signal::TERM), (101, true, Signal::KILL)]);
 }
 
 #[test]
@@ -320,10 +264,7 @@ fn stopping_a_backoff_process_is_immediate() {
 #[test]
 fn stopping_or_signalling_nothing_is_an_error() {
     let (mut p, mut h) = (process("autostart=false"), Fake::default());
-    assert_eq!(
-        p.stop(&mut h, at(0.0)),
-        Err("attempted to kill cat with sig SIGTERM but it wasn't running".into())
-    );
+    assert_eq!(p.stop(&mut h, at(0.0)), Err("attempted to kill cat with sig SIGTERM but it wasn't running".into()));
     assert_eq!(
         p.signal(&mut h, Signal::HUP, at(0.0)),
         Err("attempted to send cat sig SIGHUP but it wasn't running".into())
@@ -333,31 +274,16 @@ fn stopping_or_signalling_nothing_is_an_error() {
 #[test]
 fn kill_failures() {
     // ESRCH: it just exited; stay STOPPING and let the reaper report it.
-    let (mut p, mut h) = (
-        process(""),
-        Fake {
-            kill_error: Some(nix::errno::Errno::ESRCH),
-            ..Fake::default()
-        },
-    );
+    let (mut p, mut h) = (process(""), Fake { kill_error: Some(nix::errno::Errno::ESRCH), ..Fake::default() });
     p.tick(&mut h, at(0.0), true);
     assert_eq!(p.stop(&mut h, at(0.5)), Ok(()));
     assert_eq!(p.state(), S::Stopping);
     // Anything else: UNKNOWN.
-    let (mut p, mut h) = (
-        process(""),
-        Fake {
-            kill_error: Some(nix::errno::Errno::EPERM),
-            ..Fake::default()
-        },
-    );
+    let (mut p, mut h) = (process(""), Fake { kill_error: Some(nix::errno::Errno::EPERM), ..Fake::default() });
     p.tick(&mut h, at(0.0), true);
     assert!(p.stop(&mut h, at(0.5)).is_err());
     assert_eq!(p.state(), S::Unknown);
-    assert!(matches!(
-        p.start(&mut h, at(1.0)),
-        Err(StartError::NotStartable(_, S::Unknown))
-    ));
+    assert!(matches!(p.start(&mut h, at(1.0)), Err(StartError::NotStartable(_, S::Unknown))));
 }
 
 #[test]
@@ -366,10 +292,7 @@ fn signal_does_not_change_state() {
     p.tick(&mut h, at(0.0), true);
     p.tick(&mut h, at(1.0), true);
     assert_eq!(p.signal(&mut h, Signal::USR1, at(2.0)), Ok(()));
-    assert_eq!(
-        (p.state(), h.kills.clone()),
-        (S::Running, vec![(101, false, Signal::USR1)])
-    );
+    assert_eq!((p.state(), h.kills.clone()), (S::Running, vec![(101, false, Signal::USR1)]));
     assert!(h.logged(LogLevel::Debug, "sending cat (pid 101) sig SIGUSR1"));
 }
 
@@ -379,18 +302,8 @@ fn start_requests() {
     assert_eq!(p.start(&mut h, at(0.0)), Ok(()));
     assert_eq!(p.start(&mut h, at(0.1)), Err(StartError::AlreadyStarted));
     p.stop(&mut h, at(0.2)).expect("stop");
-    assert!(matches!(
-        p.start(&mut h, at(0.3)),
-        Err(StartError::NotStartable(_, S::Stopping))
-    ));
-    p.exited(
-        &mut h,
-        ExitStatus::Signaled {
-            signal: 15,
-            core_dumped: false,
-        },
-        at(0.4),
-    );
+    assert!(matches!(p.start(&mut h, at(0.3)), Err(StartError::NotStartable(_, S::Stopping))));
+    p.exited(&mut h, ExitStatus::Signaled { signal: 15, core_dumped: false }, at(0.4));
     assert_eq!(p.start(&mut h, at(0.5)), Ok(()));
     assert_eq!(p.start_time(), Some(at(0.5).wall));
     assert_eq!(p.stop_time(), Some(at(0.4).wall));
@@ -401,14 +314,7 @@ fn an_exit_after_startsecs_but_before_the_tick_passes_through_running() {
     let (mut p, mut h) = (process("autorestart=false"), Fake::default());
     p.tick(&mut h, at(0.0), true);
     p.exited(&mut h, exit(0), at(1.5));
-    assert_eq!(
-        h.states(),
-        [
-            (S::Stopped, S::Starting),
-            (S::Starting, S::Running),
-            (S::Running, S::Exited)
-        ]
-    );
+    assert_eq!(h.states(), [(S::Stopped, S::Starting), (S::Starting, S::Running), (S::Running, S::Exited)]);
     assert_eq!(h.changes[1].pid, 101);
 }
 
@@ -420,10 +326,6 @@ fn waiting_to_stop_is_reported_every_two_seconds() {
     for t in [1.0, 2.0, 3.5, 4.0] {
         p.stop_report(&mut h, at(t));
     }
-    let n = h
-        .logs
-        .iter()
-        .filter(|(_, m)| m == "waiting for cat to stop")
-        .count();
+    let n = h.logs.iter().filter(|(_, m)| m == "waiting for cat to stop").count();
     assert_eq!(n, 2);
 }

@@ -100,10 +100,7 @@ impl Actor {
     }
 
     fn now(&self) -> Now {
-        Now {
-            mono: self.origin.elapsed(),
-            wall: SystemTime::now(),
-        }
+        Now { mono: self.origin.elapsed(), wall: SystemTime::now() }
     }
 
     fn accepting(&self) -> bool {
@@ -120,13 +117,7 @@ impl Actor {
         for p in &config.processes {
             let id = self.next_id;
             self.next_id += 1;
-            self.slots.insert(
-                id,
-                Slot {
-                    process: Process::new(Arc::new(p.clone())),
-                    deadline: None,
-                },
-            );
+            self.slots.insert(id, Slot { process: Process::new(Arc::new(p.clone())), deadline: None });
             members.push(id);
         }
         let at = self
@@ -134,25 +125,12 @@ impl Actor {
             .iter()
             .position(|g| (g.config.priority, &g.config.name) > (config.priority, &config.name))
             .unwrap_or(self.groups.len());
-        self.groups.insert(
-            at,
-            GroupSlot {
-                config,
-                members: members.clone(),
-            },
-        );
+        self.groups.insert(at, GroupSlot { config, members: members.clone() });
         members
     }
 
-    pub(crate) async fn run(
-        mut self,
-        mut requests: mpsc::Receiver<Request>,
-        mut exits: mpsc::UnboundedReceiver<Exit>,
-    ) {
-        let _ = self
-            .host
-            .events
-            .send(Event::SupervisorState(SupervisorState::Running));
+    pub(crate) async fn run(mut self, mut requests: mpsc::Receiver<Request>, mut exits: mpsc::UnboundedReceiver<Exit>) {
+        let _ = self.host.events.send(Event::SupervisorState(SupervisorState::Running));
         // Start in group priority order, all in one pass (4.3.0 does not wait
         // for one to be up before the next).
         for id in self.start_order() {
@@ -172,10 +150,7 @@ impl Actor {
                     None => std::future::pending::<()>().await,
                 }
             };
-            let stopping_waits = self
-                .waiters
-                .iter()
-                .any(|(_, w)| matches!(w, Waiter::Stop(_)));
+            let stopping_waits = self.waiters.iter().any(|(_, w)| matches!(w, Waiter::Stop(_)));
             tokio::select! {
                 biased;
                 Some((pid, status)) = exits.recv() => self.on_exit(pid, status),
@@ -195,10 +170,7 @@ impl Actor {
     }
 
     fn start_order(&self) -> Vec<usize> {
-        self.groups
-            .iter()
-            .flat_map(|g| g.members.iter().copied())
-            .collect()
+        self.groups.iter().flat_map(|g| g.members.iter().copied()).collect()
     }
 
     fn reschedule(&mut self, id: usize) {
@@ -220,12 +192,7 @@ impl Actor {
         // startsecs=0), so loop until nothing is due.
         loop {
             let now = self.now();
-            let due: Vec<usize> = self
-                .timers
-                .iter()
-                .take_while(|(d, _)| *d <= now.mono)
-                .map(|(_, id)| *id)
-                .collect();
+            let due: Vec<usize> = self.timers.iter().take_while(|(d, _)| *d <= now.mono).map(|(_, id)| *id).collect();
             if due.is_empty() {
                 return;
             }
@@ -238,11 +205,7 @@ impl Actor {
 
     /// Runs one state machine call on `id`, then the bookkeeping every
     /// change needs (pid map, timer, waiters).
-    fn with_process<T>(
-        &mut self,
-        id: usize,
-        f: impl FnOnce(&mut Process, &mut RealHost) -> T,
-    ) -> Option<T> {
+    fn with_process<T>(&mut self, id: usize, f: impl FnOnce(&mut Process, &mut RealHost) -> T) -> Option<T> {
         let slot = self.slots.get_mut(&id)?;
         let before = slot.process.pid();
         let out = f(&mut slot.process, &mut self.host);
@@ -263,10 +226,7 @@ impl Actor {
 
     fn on_exit(&mut self, pid: u32, status: ExitStatus) {
         let Some(&id) = self.by_pid.get(&pid) else {
-            self.host.log(
-                LogLevel::Info,
-                &format!("reaped unknown pid {pid} ({})", status.describe()),
-            );
+            self.host.log(LogLevel::Info, &format!("reaped unknown pid {pid} ({})", status.describe()));
             return;
         };
         let now = self.now();
@@ -275,12 +235,8 @@ impl Actor {
 
     fn report_stops(&mut self) {
         let now = self.now();
-        let ids: Vec<usize> = self
-            .waiters
-            .iter()
-            .filter(|(_, w)| matches!(w, Waiter::Stop(_)))
-            .map(|(id, _)| *id)
-            .collect();
+        let ids: Vec<usize> =
+            self.waiters.iter().filter(|(_, w)| matches!(w, Waiter::Stop(_))).map(|(id, _)| *id).collect();
         for id in ids {
             if let Some(slot) = self.slots.get_mut(&id) {
                 slot.process.stop_report(&mut self.host, now);
@@ -331,10 +287,7 @@ impl Actor {
             .iter()
             .find(|g| g.config.name == group)
             .and_then(|g| {
-                g.members
-                    .iter()
-                    .copied()
-                    .find(|&id| self.process(id).is_some_and(|p| p.config().name == name))
+                g.members.iter().copied().find(|&id| self.process(id).is_some_and(|p| p.config().name == name))
             })
             .ok_or_else(|| ControlError::BadName(namespec.to_owned()))
     }
@@ -367,22 +320,17 @@ impl Actor {
     fn handle(&mut self, request: Request) {
         match request {
             Request::Info(name, reply) => {
-                let info = self
-                    .find(&name)
-                    .and_then(|id| self.info(id).ok_or(ControlError::BadName(name)));
+                let info = self.find(&name).and_then(|id| self.info(id).ok_or(ControlError::BadName(name)));
                 let _ = reply.send(info);
             }
             Request::AllInfo(reply) => {
-                let mut all: Vec<ProcessInfo> =
-                    self.slots.keys().filter_map(|&id| self.info(id)).collect();
+                let mut all: Vec<ProcessInfo> = self.slots.keys().filter_map(|&id| self.info(id)).collect();
                 all.sort_by(|a, b| (&a.group, &a.name).cmp(&(&b.group, &b.name)));
                 let _ = reply.send(all);
             }
             Request::Members(group, reply) => {
                 let namespecs = |ids: &[usize]| -> Vec<String> {
-                    ids.iter()
-                        .filter_map(|&id| self.process(id).map(|p| p.config().namespec()))
-                        .collect()
+                    ids.iter().filter_map(|&id| self.process(id).map(|p| p.config().namespec())).collect()
                 };
                 let result = match group {
                     None => Ok(namespecs(&self.start_order())),
@@ -409,18 +357,11 @@ impl Actor {
             }
             Request::SendStdin(name, data, reply) => {
                 let result = self.find(&name).and_then(|id| {
-                    let pid = self
-                        .process(id)
-                        .filter(|p| p.state().is_signallable())
-                        .map_or(0, Process::pid);
+                    let pid = self.process(id).filter(|p| p.state().is_signallable()).map_or(0, Process::pid);
                     if pid == 0 {
                         return Err(ControlError::NotRunning(name.clone()));
                     }
-                    let fd = self
-                        .host
-                        .stdin
-                        .get(&pid)
-                        .ok_or_else(|| ControlError::NoFile(name.clone()))?;
+                    let fd = self.host.stdin.get(&pid).ok_or_else(|| ControlError::NoFile(name.clone()))?;
                     write_all_nonblocking(fd, &data).map_err(|_| ControlError::NoFile(name.clone()))
                 });
                 let _ = reply.send(result);
@@ -432,13 +373,9 @@ impl Actor {
             }
             Request::ClearLog(name, reply) => {
                 let result = self.find(&name).and_then(|id| {
-                    let config = self
-                        .process(id)
-                        .map(|p| p.config().clone())
-                        .ok_or(ControlError::BadName(name.clone()))?;
-                    self.host
-                        .clear_logs(&config)
-                        .map_err(|e| ControlError::Failed(format!("{name}: {e}")))
+                    let config =
+                        self.process(id).map(|p| p.config().clone()).ok_or(ControlError::BadName(name.clone()))?;
+                    self.host.clear_logs(&config).map_err(|e| ControlError::Failed(format!("{name}: {e}")))
                 });
                 let _ = reply.send(result);
             }
@@ -463,10 +400,7 @@ impl Actor {
                     None => Err(ControlError::BadName(name)),
                     Some(at) => {
                         let members = &self.groups[at].members;
-                        if members
-                            .iter()
-                            .any(|&id| self.process(id).is_some_and(|p| !p.state().is_stopped()))
-                        {
+                        if members.iter().any(|&id| self.process(id).is_some_and(|p| !p.state().is_stopped())) {
                             Err(ControlError::StillRunning(name))
                         } else {
                             let group = self.groups.remove(at);
@@ -491,13 +425,7 @@ impl Actor {
                 let _ = reply.send(self.groups.iter().map(|g| g.config.clone()).collect());
             }
             Request::MainLogPath(reply) => {
-                let _ = reply.send(
-                    self.host
-                        .mainlog
-                        .lock()
-                        .ok()
-                        .and_then(|m| m.path().map(PathBuf::from)),
-                );
+                let _ = reply.send(self.host.mainlog.lock().ok().and_then(|m| m.path().map(PathBuf::from)));
             }
             Request::State(reply) => {
                 let _ = reply.send(self.state);
@@ -546,15 +474,11 @@ impl Actor {
             r
         });
         let result = match started {
-            Some(Err(StartError::AlreadyStarted)) => {
-                Err(ControlError::AlreadyStarted(name.to_owned()))
+            Some(Err(StartError::AlreadyStarted)) => Err(ControlError::AlreadyStarted(name.to_owned())),
+            Some(Err(StartError::NotStartable(_, ProcessState::Unknown))) => {
+                Err(ControlError::Failed(format!("{name} is in an unknown process state")))
             }
-            Some(Err(StartError::NotStartable(_, ProcessState::Unknown))) => Err(
-                ControlError::Failed(format!("{name} is in an unknown process state")),
-            ),
-            Some(Err(StartError::NotStartable(..))) => {
-                Err(ControlError::Failed(format!("{name} is stopping")))
-            }
+            Some(Err(StartError::NotStartable(..))) => Err(ControlError::Failed(format!("{name} is stopping"))),
             None => Err(ControlError::BadName(name.to_owned())),
             Some(Ok(())) => Ok(()),
         };
@@ -601,10 +525,7 @@ impl Actor {
             return;
         }
         self.state = SupervisorState::Shutdown;
-        let _ = self
-            .host
-            .events
-            .send(Event::SupervisorState(SupervisorState::Shutdown));
+        let _ = self.host.events.send(Event::SupervisorState(SupervisorState::Shutdown));
         self.stop_groups = self.groups.iter().map(|g| g.config.name.clone()).collect();
         let ids: Vec<usize> = self.slots.keys().copied().collect();
         for id in ids {
@@ -620,9 +541,7 @@ impl Actor {
                 continue;
             };
             let mut members = group.members.clone();
-            members.sort_by_key(|&id| {
-                std::cmp::Reverse(self.process(id).map_or(0, |p| p.config().priority))
-            });
+            members.sort_by_key(|&id| std::cmp::Reverse(self.process(id).map_or(0, |p| p.config().priority)));
             let now = self.now();
             for &id in &members {
                 self.with_process(id, |p, host| match p.state() {
@@ -644,14 +563,8 @@ impl Actor {
                 continue;
             }
             let now = self.now().mono;
-            if self
-                .last_die_report
-                .is_none_or(|t| now > t + Duration::from_secs(3))
-            {
-                self.host.log(
-                    LogLevel::Info,
-                    &format!("waiting for {} to die", unstopped.join(", ")),
-                );
+            if self.last_die_report.is_none_or(|t| now > t + Duration::from_secs(3)) {
+                self.host.log(LogLevel::Info, &format!("waiting for {} to die", unstopped.join(", ")));
                 self.last_die_report = Some(now);
             }
             return false;
@@ -662,10 +575,7 @@ impl Actor {
 
 /// Writes to a child's stdin without waiting: a full pipe is an error, as a
 /// closed one is (4.3.0 buffers; we refuse rather than grow without bound).
-fn write_all_nonblocking(
-    fd: &std::os::fd::OwnedFd,
-    mut data: &[u8],
-) -> Result<(), nix::errno::Errno> {
+fn write_all_nonblocking(fd: &std::os::fd::OwnedFd, mut data: &[u8]) -> Result<(), nix::errno::Errno> {
     while !data.is_empty() {
         let n = nix::unistd::write(fd, data)?;
         data = &data[n..];

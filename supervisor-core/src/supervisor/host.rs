@@ -69,14 +69,9 @@ impl RealHost {
     /// Empties a process's log files, open or not (`clearProcessLogs`).
     pub(crate) fn clear_logs(&mut self, config: &ProcessConfig) -> std::io::Result<()> {
         let io = self.io.get(&config.namespec()).cloned().unwrap_or_default();
-        for (file, shared) in [
-            (&config.stdout.logfile, io.stdout),
-            (&config.stderr.logfile, io.stderr),
-        ] {
+        for (file, shared) in [(&config.stdout.logfile, io.stdout), (&config.stderr.logfile, io.stderr)] {
             let LogFile::Path(path) = file else { continue };
-            let mut guard = shared
-                .lock()
-                .map_err(|_| std::io::Error::other("log lock poisoned"))?;
+            let mut guard = shared.lock().map_err(|_| std::io::Error::other("log lock poisoned"))?;
             match guard.as_mut() {
                 Some(f) => f.clear()?,
                 None => match std::fs::remove_file(path) {
@@ -102,18 +97,10 @@ impl Host for RealHost {
         };
         let io = self.io.entry(config.namespec()).or_default().clone();
         if let Ok(mut g) = io.stdout.lock() {
-            *g = open_log(
-                &config.stdout.logfile,
-                config.stdout.logfile_maxbytes,
-                config.stdout.logfile_backups,
-            );
+            *g = open_log(&config.stdout.logfile, config.stdout.logfile_maxbytes, config.stdout.logfile_backups);
         }
         if let Ok(mut g) = io.stderr.lock() {
-            *g = open_log(
-                &config.stderr.logfile,
-                config.stderr.logfile_maxbytes,
-                config.stderr.logfile_backups,
-            );
+            *g = open_log(&config.stderr.logfile, config.stderr.logfile_maxbytes, config.stderr.logfile_backups);
         }
         let pump = |channel, log, syslog| Pump {
             group: config.group.clone(),
@@ -130,10 +117,7 @@ impl Host for RealHost {
         if let Some(fd) = child.stderr {
             pump(Channel::Stderr, io.stderr.clone(), config.stderr.syslog).run(fd);
         }
-        let nonblocking = nix::fcntl::fcntl(
-            &child.stdin,
-            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
-        );
+        let nonblocking = nix::fcntl::fcntl(&child.stdin, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
         if nonblocking.is_ok() {
             self.stdin.insert(child.pid, child.stdin);
         }

@@ -35,8 +35,7 @@ pub struct ProcessInfo {
 }
 
 pub(crate) fn epoch_secs(t: Option<SystemTime>) -> i64 {
-    t.and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_secs() as i64)
+    t.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// `datetime.timedelta` as `str()` prints it: `0:02:05`, `1 day, 2:11:57`.
@@ -54,11 +53,7 @@ pub fn format_uptime(secs: i64) -> String {
 /// 4.3.0's `_interpretProcessInfo`.
 pub(crate) fn describe(info: &ProcessInfo) -> String {
     match info.state {
-        ProcessState::Running => format!(
-            "pid {}, uptime {}",
-            info.pid,
-            format_uptime(info.now - info.start)
-        ),
+        ProcessState::Running => format!("pid {}, uptime {}", info.pid, format_uptime(info.now - info.start)),
         ProcessState::Fatal | ProcessState::Backoff if info.spawnerr.is_empty() => {
             format!("unknown error (try \"tail {}\")", info.name)
         }
@@ -82,10 +77,7 @@ mod tests {
     #[test]
     fn uptimes_read_like_timedelta() {
         assert_eq!(format_uptime(125), "0:02:05");
-        assert_eq!(
-            format_uptime(86_400 + 2 * 3600 + 11 * 60 + 57),
-            "1 day, 2:11:57"
-        );
+        assert_eq!(format_uptime(86_400 + 2 * 3600 + 11 * 60 + 57), "1 day, 2:11:57");
         assert_eq!(format_uptime(2 * 86_400 + 1), "2 days, 0:00:01");
         assert_eq!(format_uptime(-5), "0:00:00");
     }

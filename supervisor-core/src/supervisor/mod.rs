@@ -62,11 +62,7 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions {
-            mainlog: None,
-            spawn: SpawnContext::from_process(),
-            event_capacity: 4096,
-        }
+        RunOptions { mainlog: None, spawn: SpawnContext::from_process(), event_capacity: 4096 }
     }
 }
 
@@ -116,17 +112,12 @@ impl Supervisor {
         options: RunOptions,
     ) -> Result<(Supervisor, broadcast::Receiver<Event>), RunError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| RunError::NoRuntime)?;
-        let groups = resolve_auto_logs(
-            config.groups,
-            &config.supervisord.childlogdir,
-            &config.supervisord.identifier,
-        )?;
+        let groups = resolve_auto_logs(config.groups, &config.supervisord.childlogdir, &config.supervisord.identifier)?;
         let (events, first) = broadcast::channel(options.event_capacity.max(16));
         let (exits_tx, exits_rx) = mpsc::unbounded_channel();
         reap::listen_for_orphans(exits_tx.clone());
-        let mainlog = options.mainlog.unwrap_or_else(|| {
-            Arc::new(Mutex::new(MainLog::stdout_only(LogLevel::Critical, false)))
-        });
+        let mainlog =
+            options.mainlog.unwrap_or_else(|| Arc::new(Mutex::new(MainLog::stdout_only(LogLevel::Critical, false))));
         let host = RealHost {
             ctx: options.spawn,
             exits: exits_tx,
@@ -139,18 +130,8 @@ impl Supervisor {
         let (requests, requests_rx) = mpsc::channel(1024);
         let actor = Actor::new(groups, host);
         runtime.spawn(actor.run(requests_rx, exits_rx));
-        let auto_logs = Arc::new((
-            config.supervisord.childlogdir,
-            config.supervisord.identifier,
-        ));
-        Ok((
-            Supervisor {
-                requests,
-                events,
-                auto_logs,
-            },
-            first,
-        ))
+        let auto_logs = Arc::new((config.supervisord.childlogdir, config.supervisord.identifier));
+        Ok((Supervisor { requests, events, auto_logs }, first))
     }
 
     /// Every event from now on: transitions, output, group changes.
@@ -168,23 +149,17 @@ impl Supervisor {
         &self,
         make: impl FnOnce(oneshot::Sender<Result<(), ControlError>>) -> Request,
     ) -> Result<(), ControlError> {
-        self.ask(make)
-            .await
-            .unwrap_or(Err(ControlError::ShuttingDown))
+        self.ask(make).await.unwrap_or(Err(ControlError::ShuttingDown))
     }
 
     /// The supervisor's state.
     pub async fn state(&self) -> SupervisorState {
-        self.ask(Request::State)
-            .await
-            .unwrap_or(SupervisorState::Shutdown)
+        self.ask(Request::State).await.unwrap_or(SupervisorState::Shutdown)
     }
 
     /// One process by `name` or `group:name`.
     pub async fn process_info(&self, namespec: &str) -> Result<ProcessInfo, ControlError> {
-        self.ask(|r| Request::Info(namespec.to_owned(), r))
-            .await
-            .unwrap_or(Err(ControlError::ShuttingDown))
+        self.ask(|r| Request::Info(namespec.to_owned(), r)).await.unwrap_or(Err(ControlError::ShuttingDown))
     }
 
     /// Every process, sorted by group then name.
@@ -194,31 +169,32 @@ impl Supervisor {
 
     /// Starts a process; with `wait`, returns once it is RUNNING.
     pub async fn start_process(&self, namespec: &str, wait: bool) -> Result<(), ControlError> {
-        self.ask_result(|r| Request::Start(namespec.to_owned(), wait, r))
-            .await
+        self.ask_result(|r| Request::Start(namespec.to_owned(), wait, r)).await
     }
 
     /// Stops a process; with `wait`, returns once it has stopped.
     pub async fn stop_process(&self, namespec: &str, wait: bool) -> Result<(), ControlError> {
-        self.ask_result(|r| Request::Stop(namespec.to_owned(), wait, r))
-            .await
+        self.ask_result(|r| Request::Stop(namespec.to_owned(), wait, r)).await
+    }
+
+    /// Stops a process if it runs, then starts it (`supervisorctl restart`).
+    pub async fn restart_process(&self, namespec: &str, wait: bool) -> Result<(), ControlError> {
+        match self.stop_process(namespec, true).await {
+            Ok(()) | Err(ControlError::NotRunning(_)) => {}
+            Err(e) => return Err(e),
+        }
+        self.start_process(namespec, wait).await
     }
 
     /// Sends a signal to a running process.
     pub async fn signal_process(&self, namespec: &str, signal: Signal) -> Result<(), ControlError> {
-        self.ask_result(|r| Request::Signal(namespec.to_owned(), signal, r))
-            .await
+        self.ask_result(|r| Request::Signal(namespec.to_owned(), signal, r)).await
     }
 
     /// Writes to a running process's stdin.
-    pub async fn send_stdin(
-        &self,
-        namespec: &str,
-        data: impl Into<Vec<u8>>,
-    ) -> Result<(), ControlError> {
+    pub async fn send_stdin(&self, namespec: &str, data: impl Into<Vec<u8>>) -> Result<(), ControlError> {
         let data = data.into();
-        self.ask_result(|r| Request::SendStdin(namespec.to_owned(), data, r))
-            .await
+        self.ask_result(|r| Request::SendStdin(namespec.to_owned(), data, r)).await
     }
 
     /// Reopens every log file (what SIGUSR2 does).
@@ -228,41 +204,26 @@ impl Supervisor {
 
     /// Empties a process's log files.
     pub async fn clear_logs(&self, namespec: &str) -> Result<(), ControlError> {
-        self.ask_result(|r| Request::ClearLog(namespec.to_owned(), r))
-            .await
+        self.ask_result(|r| Request::ClearLog(namespec.to_owned(), r)).await
     }
 
     async fn members(&self, group: Option<&str>) -> Result<Vec<String>, ControlError> {
-        self.ask(|r| Request::Members(group.map(str::to_owned), r))
-            .await
-            .unwrap_or(Err(ControlError::ShuttingDown))
+        self.ask(|r| Request::Members(group.map(str::to_owned), r)).await.unwrap_or(Err(ControlError::ShuttingDown))
     }
 
     /// Starts every stopped process of a group (all groups with `None`);
     /// with `wait`, each result comes once that process is RUNNING or failed.
-    pub async fn start_group(
-        &self,
-        group: Option<&str>,
-        wait: bool,
-    ) -> Result<Vec<ProcessResult>, ControlError> {
+    pub async fn start_group(&self, group: Option<&str>, wait: bool) -> Result<Vec<ProcessResult>, ControlError> {
         let names = self.members(group).await?;
-        self.fan_out(names, false, |name, reply| {
-            Request::Start(name, wait, reply)
-        })
-        .await
+        self.fan_out(names, false, |name, reply| Request::Start(name, wait, reply)).await
     }
 
     /// Stops every running process of a group (all groups with `None`),
     /// highest priority first.
-    pub async fn stop_group(
-        &self,
-        group: Option<&str>,
-        wait: bool,
-    ) -> Result<Vec<ProcessResult>, ControlError> {
+    pub async fn stop_group(&self, group: Option<&str>, wait: bool) -> Result<Vec<ProcessResult>, ControlError> {
         let mut names = self.members(group).await?;
         names.reverse();
-        self.fan_out(names, true, |name, reply| Request::Stop(name, wait, reply))
-            .await
+        self.fan_out(names, true, |name, reply| Request::Stop(name, wait, reply)).await
     }
 
     /// Sends one request per process whose running-ness equals `running`,
@@ -279,10 +240,7 @@ impl Supervisor {
                 continue;
             }
             let (tx, rx) = oneshot::channel();
-            self.requests
-                .send(make(name.clone(), tx))
-                .await
-                .map_err(|_| ControlError::ShuttingDown)?;
+            self.requests.send(make(name.clone(), tx)).await.map_err(|_| ControlError::ShuttingDown)?;
             pending.push((name, rx));
         }
         let mut out = Vec::new();
@@ -296,13 +254,12 @@ impl Supervisor {
     /// start at once.
     pub async fn add_group(&self, group: GroupConfig) -> Result<(), ControlError> {
         let (dir, identifier) = &*self.auto_logs;
-        let mut resolved = resolve_auto_logs(vec![group], dir, identifier)
-            .map_err(|e| ControlError::Failed(e.to_string()))?;
+        let mut resolved =
+            resolve_auto_logs(vec![group], dir, identifier).map_err(|e| ControlError::Failed(e.to_string()))?;
         let Some(group) = resolved.pop() else {
             return Ok(());
         };
-        self.ask_result(|r| Request::AddGroup(Box::new(group), r))
-            .await
+        self.ask_result(|r| Request::AddGroup(Box::new(group), r)).await
     }
 
     /// Applies a [`ConfigDiff`] as 4.3.0's `update` does: removed groups are
@@ -330,8 +287,7 @@ impl Supervisor {
     /// Removes a group whose processes are all stopped
     /// (`removeProcessGroup`).
     pub async fn remove_group(&self, name: &str) -> Result<(), ControlError> {
-        self.ask_result(|r| Request::RemoveGroup(name.to_owned(), r))
-            .await
+        self.ask_result(|r| Request::RemoveGroup(name.to_owned(), r)).await
     }
 
     /// The groups being supervised, in start order, as configured (AUTO
@@ -376,11 +332,7 @@ impl Supervisor {
         Ok(tail_file(Path::new(&path), offset, length))
     }
 
-    async fn log_path(
-        &self,
-        namespec: &str,
-        channel: Channel,
-    ) -> Result<std::path::PathBuf, ControlError> {
+    async fn log_path(&self, namespec: &str, channel: Channel) -> Result<std::path::PathBuf, ControlError> {
         let info = self.process_info(namespec).await?;
         let path = match channel {
             Channel::Stdout => info.stdout_logfile,
@@ -399,11 +351,7 @@ impl Supervisor {
 
     /// Bytes of supervisord's own log (`readLog`).
     pub async fn read_main_log(&self, offset: i64, length: i64) -> Result<Vec<u8>, ControlError> {
-        let path = self
-            .main_log_path()
-            .await
-            .filter(|p| p.exists())
-            .ok_or(ControlError::NoFile(String::new()))?;
+        let path = self.main_log_path().await.filter(|p| p.exists()).ok_or(ControlError::NoFile(String::new()))?;
         read_file(&path, offset, length).map_err(|e| match e {
             ReadError::BadArguments => ControlError::BadArguments,
             ReadError::Failed => ControlError::Failed(path.display().to_string()),
@@ -419,11 +367,7 @@ impl Supervisor {
 
 /// Gives every AUTO log a file in `childlogdir`, named as 4.3.0 names them
 /// (`<name>-<channel>---<identifier>-<random>.log`).
-fn resolve_auto_logs(
-    mut groups: Vec<GroupConfig>,
-    dir: &Path,
-    identifier: &str,
-) -> Result<Vec<GroupConfig>, RunError> {
+fn resolve_auto_logs(mut groups: Vec<GroupConfig>, dir: &Path, identifier: &str) -> Result<Vec<GroupConfig>, RunError> {
     for group in &mut groups {
         for p in &mut group.processes {
             for (channel, config) in [("stdout", &mut p.stdout), ("stderr", &mut p.stderr)] {
@@ -435,14 +379,9 @@ fn resolve_auto_logs(
                     .suffix(".log")
                     .rand_bytes(8)
                     .tempfile_in(dir)
-                    .map_err(|source| RunError::AutoLog {
-                        dir: dir.to_path_buf(),
-                        source,
-                    })?;
-                let (_, path) = file.keep().map_err(|e| RunError::AutoLog {
-                    dir: dir.to_path_buf(),
-                    source: e.error,
-                })?;
+                    .map_err(|source| RunError::AutoLog { dir: dir.to_path_buf(), source })?;
+                let (_, path) =
+                    file.keep().map_err(|e| RunError::AutoLog { dir: dir.to_path_buf(), source: e.error })?;
                 config.logfile = LogFile::Path(path);
             }
         }

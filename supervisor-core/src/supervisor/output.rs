@@ -66,14 +66,7 @@ impl Pump {
                         Ok(t) => t.to_owned(),
                         Err(_) => format!("Undecodable: {}", bytes_repr(data)),
                     };
-                    main.log(
-                        LogLevel::Debug,
-                        &format!(
-                            "{} {} output:\n{text}",
-                            repr(&self.name),
-                            self.channel.name()
-                        ),
-                    );
+                    main.log(LogLevel::Debug, &format!("{} {} output:\n{text}", repr(&self.name), self.channel.name()));
                 }
                 if self.events.receiver_count() > 0 {
                     let _ = self.events.send(Event::ProcessLog {

@@ -17,23 +17,11 @@ pub const PATIENCE: Duration = Duration::from_secs(30);
 /// A supervisor for `programs` (config text after `[supervisord]`), logging
 /// to `dir/supervisord.log` at debug level, with child logs in `dir`.
 pub fn start(dir: &Path, programs: &str) -> (Supervisor, Receiver<Event>) {
-    let text = format!(
-        "[supervisord]\nchildlogdir={d}\nlogfile={d}/supervisord.log\n{programs}\n",
-        d = dir.display()
-    );
+    let text = format!("[supervisord]\nchildlogdir={d}\nlogfile={d}/supervisord.log\n{programs}\n", d = dir.display());
     let config = Config::from_str(&text, dir.join("supervisord.conf")).expect("config");
-    let log = MainLog::open(
-        Some(dir.join("supervisord.log")),
-        0,
-        0,
-        LogLevel::Debug,
-        false,
-    )
-    .expect("log");
-    let options = RunOptions {
-        mainlog: Some(std::sync::Arc::new(std::sync::Mutex::new(log))),
-        ..RunOptions::default()
-    };
+    let log = MainLog::open(Some(dir.join("supervisord.log")), 0, 0, LogLevel::Debug, false).expect("log");
+    let options =
+        RunOptions { mainlog: Some(std::sync::Arc::new(std::sync::Mutex::new(log))), ..RunOptions::default() };
     Supervisor::start_subscribed(config, options).expect("start")
 }
 
@@ -45,11 +33,7 @@ pub async fn wait_for(events: &mut Receiver<Event>, name: &str, state: ProcessSt
             .await
             .unwrap_or_else(|_| panic!("{name} never reached {state}"))
             .expect("event stream open");
-        if let Event::ProcessState {
-            name: n,
-            transition,
-            ..
-        } = event
+        if let Event::ProcessState { name: n, transition, .. } = event
             && n == name
             && transition.to == state
         {
@@ -66,10 +50,7 @@ pub fn mainlog(dir: &Path) -> String {
 /// Whether a pid is alive (and not a zombie).
 pub fn alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit(')')
-            .next()
-            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+        Ok(stat) => !stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')),
         Err(_) => false,
     }
 }
@@ -78,20 +59,14 @@ pub fn alive(pid: u32) -> bool {
 pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     while !check() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
 /// Waits until the main log contains `needle`; returns the log.
 pub async fn log_contains(dir: &Path, needle: &str) -> String {
-    eventually(&format!("{needle:?} in supervisord.log"), || {
-        mainlog(dir).contains(needle)
-    })
-    .await;
+    eventually(&format!("{needle:?} in supervisord.log"), || mainlog(dir).contains(needle)).await;
     mainlog(dir)
 }
 
