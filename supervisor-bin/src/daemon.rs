@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 use supervisor_core::config::{Config, LogLevel};
 use supervisor_core::logging::MainLog;
 use supervisor_core::platform::SpawnContext;
+use supervisor_core::platform::limits::raise_limits;
+use supervisor_core::platform::privileges::{become_subreaper, drop_privileges};
 use supervisor_core::signals::Signal;
 use supervisor_core::supervisor::{RunOptions, Supervisor};
 use tokio::signal::unix::{SignalKind, signal};
@@ -140,7 +142,7 @@ fn open_log(config: &Config) -> Result<MainLog, String> {
 
 /// Runs supervisord until it is told to exit.
 pub fn run(path: PathBuf, args: &ServerArgs) -> ExitCode {
-    let config = match load(&path, args) {
+    let mut config = match load(&path, args) {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
@@ -149,6 +151,23 @@ pub fn run(path: PathBuf, args: &ServerArgs) -> ExitCode {
     {
         return fail(&e);
     }
+    // As 4.3.0: drop privileges, then raise limits, before the log is opened
+    // (so it belongs to the new user) and before any child starts.
+    let mut infos = Vec::new();
+    if let Some(user) = &config.supervisord.user {
+        match drop_privileges(user) {
+            Ok(Some(uid)) => infos.push(format!("Set uid to user {uid} succeeded")),
+            Ok(None) => {}
+            Err(e) => return fail(&e),
+        }
+    }
+    match raise_limits(config.supervisord.minfds, config.supervisord.minprocs) {
+        Ok(lines) => infos.extend(lines),
+        Err(e) => return fail(&e.to_string()),
+    }
+    // Orphaned grandchildren come to us and are reaped (PID 1 gets them anyway).
+    let _ = become_subreaper();
+    config.messages.infos.extend(infos);
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(r) => r,
         Err(e) => return fail(&format!("could not start the runtime: {e}")),
@@ -178,12 +197,6 @@ async fn serve(path: PathBuf, args: ServerArgs, mut config: Config) -> ExitCode 
             Ok(l) => Arc::new(Mutex::new(l)),
             Err(e) => return fail(&e),
         };
-        for w in &config.messages.warnings {
-            write(&log, LogLevel::Warn, w);
-        }
-        for i in &config.messages.infos {
-            write(&log, LogLevel::Info, i);
-        }
         if nix::unistd::geteuid().is_root() && config.supervisord.user.is_none() {
             write(
                 &log,
@@ -192,6 +205,12 @@ async fn serve(path: PathBuf, args: ServerArgs, mut config: Config) -> ExitCode 
                  config file.  If you intend to run as root, you can set user=root in the config file to avoid \
                  this message.",
             );
+        }
+        for w in &config.messages.warnings {
+            write(&log, LogLevel::Warn, w);
+        }
+        for i in &config.messages.infos {
+            write(&log, LogLevel::Info, i);
         }
         if !config.supervisord.nocleanup {
             clear_auto_child_logs(&config, &log);

@@ -5,6 +5,7 @@
 
 pub mod daemon;
 pub mod getopt;
+pub mod pidproxy;
 pub mod supervisord_cli;
 
 /// The text `echo_supervisord_conf` prints: every section and key, documented.

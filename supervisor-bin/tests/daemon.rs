@@ -3,40 +3,9 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|s| !s.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z')))
-}
-
-fn children(pid: i32) -> Vec<i32> {
-    let mut out: Vec<i32> = std::fs::read_dir("/proc")
-        .expect("proc")
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|p| {
-            std::fs::read_to_string(format!("/proc/{p}/stat"))
-                .ok()
-                .and_then(|s| s.rsplit(')').next()?.split_whitespace().nth(1)?.parse::<i32>().ok())
-                == Some(pid)
-        })
-        .filter(|&p| alive(p))
-        .collect();
-    out.sort();
-    out
-}
-
-fn kill(pid: i32, sig: nix::sys::signal::Signal) {
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig).expect("kill");
-}
+mod common;
+use common::*;
 
 fn write_config(dir: &Path, nodaemon: bool) -> std::path::PathBuf {
     let d = dir.display();
@@ -53,10 +22,6 @@ fn pid_in(dir: &Path) -> Option<i32> {
     std::fs::read_to_string(dir.join("supervisord.pid")).ok()?.trim().parse().ok()
 }
 
-fn log(dir: &Path) -> String {
-    std::fs::read_to_string(dir.join("supervisord.log")).unwrap_or_default()
-}
-
 #[test]
 fn foreground_signals_and_clean_exit() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -68,6 +33,7 @@ fn foreground_signals_and_clean_exit() {
         .spawn()
         .expect("spawn");
     let pid = child.id() as i32;
+    let mut daemon = Guard::new(child);
     wait_until("two programs", || children(pid).len() == 2);
     assert_eq!(pid_in(dir.path()), Some(pid));
     let first = children(pid);
@@ -84,8 +50,11 @@ fn foreground_signals_and_clean_exit() {
     assert!(first.iter().all(|&p| !alive(p)), "old children must be gone");
     let second = children(pid);
 
-    kill(pid, nix::sys::signal::Signal::SIGTERM);
-    let out = child.wait_with_output().expect("wait");
+    let out = daemon.0.take().map(|c| {
+        kill(pid, nix::sys::signal::Signal::SIGTERM);
+        c.wait_with_output().expect("wait")
+    });
+    let out = out.expect("output");
     assert_eq!(out.status.code(), Some(0));
     let text = log(dir.path());
     assert!(text.contains("WARN received SIGTERM indicating exit request"), "{text}");
@@ -129,4 +98,72 @@ fn a_bad_config_exits_2_without_starting_anything() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("[program:x] startsecs: invalid literal for int()"));
+}
+
+#[test]
+fn command_line_options_override_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(dir.path(), true);
+    let other_pid = dir.path().join("other.pid");
+    let other_log = dir.path().join("other.log");
+    let child = Command::new(env!("CARGO_BIN_EXE_supervisord"))
+        .arg("-c")
+        .arg(&config)
+        .args(["-e", "debug", "-i", "custom", "-s"])
+        .arg("-j")
+        .arg(&other_pid)
+        .arg("-l")
+        .arg(&other_log)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id() as i32;
+    let daemon = Guard::new(child);
+    wait_until("two programs", || children(pid).len() == 2);
+    wait_until("the other pidfile", || other_pid.exists());
+    assert!(!dir.path().join("supervisord.pid").exists(), "-j wins over pidfile=");
+    let out = daemon.finish();
+    assert!(out.stdout.is_empty(), "-s keeps stdout quiet");
+    let text = std::fs::read_to_string(&other_log).expect("-l log");
+    assert!(text.contains(" DEBG killing a (pid"), "-e debug: {text}");
+    assert!(!dir.path().join("supervisord.log").exists(), "-l wins over logfile=");
+}
+
+#[test]
+fn usr2_reopens_a_log_rotated_from_outside() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(dir.path(), true);
+    let child = Command::new(env!("CARGO_BIN_EXE_supervisord"))
+        .arg("-c")
+        .arg(&config)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id() as i32;
+    let daemon = Guard::new(child);
+    wait_until("startup", || log(dir.path()).contains("supervisord started"));
+    let rotated = dir.path().join("supervisord.log.1");
+    std::fs::rename(dir.path().join("supervisord.log"), &rotated).expect("rotate");
+    kill(pid, nix::sys::signal::Signal::SIGUSR2);
+    wait_until("reopen", || std::fs::read_to_string(&rotated).is_ok_and(|t| t.contains("supervisord logreopen")));
+    daemon.finish();
+    let fresh = log(dir.path());
+    assert!(fresh.contains("received SIGTERM indicating exit request"), "new lines go to a new file: {fresh}");
+    assert!(!fresh.contains("supervisord started"));
+}
+
+#[test]
+fn an_unwritable_logfile_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s.conf");
+    // /proc exists, so the config is valid, but nothing can be created there.
+    std::fs::write(
+        &path,
+        "[supervisord]\nnodaemon=true\nlogfile=/proc/supervisord-test.log\n[program:x]\ncommand=sleep 300\n",
+    )
+    .expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_supervisord")).arg("-c").arg(&path).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("could not open logfile /proc/supervisord-test.log"), "{err}");
 }

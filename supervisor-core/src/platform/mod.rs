@@ -3,6 +3,8 @@
 
 pub mod command;
 mod errno;
+pub mod limits;
+pub mod privileges;
 pub mod reap;
 pub mod spawn;
 

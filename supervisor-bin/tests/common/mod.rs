@@ -1,0 +1,85 @@
+//! Helpers for tests that run the real binaries.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Child, Output};
+use std::time::{Duration, Instant};
+
+/// Polls `check` until it holds; the limit only guards against hangs.
+pub fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Field `n` after the command name in /proc/PID/stat (0: state, 1: ppid).
+pub fn stat_field(pid: i32, n: usize) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')').next()?.split_whitespace().nth(n).map(str::to_owned)
+}
+
+/// Whether `pid` exists and is not a zombie.
+pub fn alive(pid: i32) -> bool {
+    stat_field(pid, 0).is_some_and(|s| s != "Z")
+}
+
+/// Live children of `pid` (any thread's), sorted.
+pub fn children(pid: i32) -> Vec<i32> {
+    let mut out: Vec<i32> = std::fs::read_dir("/proc")
+        .expect("proc")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&p| stat_field(p, 1).and_then(|pp| pp.parse().ok()) == Some(pid))
+        .filter(|&p| alive(p))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Zombie children of `pid`.
+pub fn zombies(pid: i32) -> usize {
+    std::fs::read_dir("/proc")
+        .expect("proc")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&p| stat_field(p, 1).and_then(|pp| pp.parse().ok()) == Some(pid))
+        .filter(|&p| stat_field(p, 0).as_deref() == Some("Z"))
+        .count()
+}
+
+/// Sends `sig` to `pid`.
+pub fn kill(pid: i32, sig: nix::sys::signal::Signal) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig).expect("kill");
+}
+
+/// supervisord.log in `dir`.
+pub fn log(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("supervisord.log")).unwrap_or_default()
+}
+
+/// A running daemon, stopped with SIGTERM on drop even when a test fails,
+/// so nothing is left running. `.1` is the pid to signal.
+pub struct Guard(pub Option<Child>, pub i32);
+
+impl Guard {
+    pub fn new(child: Child) -> Guard {
+        let pid = child.id() as i32;
+        Guard(Some(child), pid)
+    }
+
+    /// SIGTERM, then the exit status and output.
+    pub fn finish(mut self) -> Output {
+        let child = self.0.take().expect("child");
+        kill(self.1, nix::sys::signal::Signal::SIGTERM);
+        child.wait_with_output().expect("wait")
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.1), nix::sys::signal::Signal::SIGTERM);
+            let _ = child.wait();
+        }
+    }
+}
