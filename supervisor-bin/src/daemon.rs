@@ -6,13 +6,17 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use supervisor_core::config::{Config, LogLevel};
+use supervisor_core::config::{Config, LoadOptions, LogLevel};
 use supervisor_core::logging::MainLog;
 use supervisor_core::platform::SpawnContext;
 use supervisor_core::platform::limits::raise_limits;
 use supervisor_core::platform::privileges::{become_subreaper, drop_privileges};
 use supervisor_core::signals::Signal;
 use supervisor_core::supervisor::{RunOptions, Supervisor};
+use supervisor_rpc::RpcRegistry;
+use supervisor_rpc::daemon::{Daemon, DaemonRequest};
+use supervisor_rpc::listen::server_url;
+use supervisor_rpc::server::{Bound, bind_all, dispatcher, serve as serve_api};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::supervisord_cli::ServerArgs;
@@ -146,6 +150,13 @@ pub fn run(path: PathBuf, args: &ServerArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
+    // Bind before detaching, so "address in use" reaches the terminal and
+    // the exit status, and before dropping privileges (low ports, socket
+    // files in root's directories).
+    let bound = match bind_all(&config) {
+        Ok(b) => b,
+        Err(e) => return fail(&e.to_string()),
+    };
     if !config.supervisord.nodaemon
         && let Err(e) = daemonize(&config)
     {
@@ -172,7 +183,7 @@ pub fn run(path: PathBuf, args: &ServerArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(&format!("could not start the runtime: {e}")),
     };
-    runtime.block_on(serve(path, args.clone(), config))
+    runtime.block_on(serve(path, args.clone(), config, bound))
 }
 
 fn fail(message: &str) -> ExitCode {
@@ -180,7 +191,8 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-async fn serve(path: PathBuf, args: ServerArgs, mut config: Config) -> ExitCode {
+async fn serve(path: PathBuf, args: ServerArgs, mut config: Config, bound: Bound) -> ExitCode {
+    let mut bound = Some(bound);
     let streams = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
@@ -221,9 +233,21 @@ async fn serve(path: PathBuf, args: ServerArgs, mut config: Config) -> ExitCode 
             Ok(()) => write(&log, LogLevel::Info, &format!("supervisord started with pid {pid}")),
             Err(_) => write(&log, LogLevel::Critical, &format!("could not write pidfile {}", pidfile.display())),
         }
+        // A restart binds the servers of the new config afresh.
+        let this_bound = match bound.take() {
+            Some(b) => b,
+            None => match bind_all(&config) {
+                Ok(b) => b,
+                Err(e) => {
+                    write(&log, LogLevel::Critical, &e.to_string());
+                    let _ = std::fs::remove_file(&pidfile);
+                    return ExitCode::from(2);
+                }
+            },
+        };
         let options = RunOptions {
             mainlog: Some(log.clone()),
-            spawn: SpawnContext { environ: environ.clone(), serverurl: None },
+            spawn: SpawnContext { environ: environ.clone(), serverurl: server_url(&config.http_servers) },
             ..RunOptions::default()
         };
         let supervisor = match Supervisor::start(config.clone(), options) {
@@ -233,6 +257,20 @@ async fn serve(path: PathBuf, args: ServerArgs, mut config: Config) -> ExitCode 
                 return fail(&e.to_string());
             }
         };
+        let (daemon, mut api_requests) = Daemon::new(supervisor.clone(), &config, LoadOptions::default());
+        let daemon = Arc::new(daemon);
+        let serving =
+            match dispatcher(&daemon, &config, &RpcRegistry::with_main()).map_err(|e| e.to_string()).and_then(|d| {
+                serve_api(this_bound, d, &config, |level, m| write(&log, level, m)).map_err(|e| e.to_string())
+            }) {
+                Ok(s) => s,
+                Err(e) => {
+                    write(&log, LogLevel::Critical, &e);
+                    supervisor.shutdown().await;
+                    let _ = std::fs::remove_file(&pidfile);
+                    return ExitCode::from(2);
+                }
+            };
         let restart = loop {
             let received = tokio::select! {
                 _ = term.recv() => Signal::TERM,
@@ -240,6 +278,19 @@ async fn serve(path: PathBuf, args: ServerArgs, mut config: Config) -> ExitCode 
                 _ = quit.recv() => Signal::QUIT,
                 _ = hup.recv() => Signal::HUP,
                 _ = usr2.recv() => Signal::USR2,
+                Some(request) = api_requests.recv() => match request {
+                    DaemonRequest::Shutdown => break false,
+                    DaemonRequest::Restart => match load(&path, &args) {
+                        Ok(new) => {
+                            config = new;
+                            break true;
+                        }
+                        Err(e) => {
+                            write(&log, LogLevel::Critical, &format!("restart requested but the configuration is invalid; not restarting:\n{e}"));
+                            continue;
+                        }
+                    },
+                },
             };
             match received {
                 Signal::HUP => {
@@ -268,7 +319,9 @@ async fn serve(path: PathBuf, args: ServerArgs, mut config: Config) -> ExitCode 
                 }
             }
         };
+        daemon.mark_stopping();
         supervisor.shutdown().await;
+        serving.stop();
         let _ = std::fs::remove_file(&pidfile);
         if !restart {
             return ExitCode::SUCCESS;

@@ -140,4 +140,11 @@ pub enum Event {
     GroupAdded(String),
     /// A group was removed.
     GroupRemoved(String),
+    /// `supervisor.sendRemoteCommEvent(type, data)`.
+    RemoteCommunication {
+        /// The `type` argument.
+        kind: String,
+        /// The `data` argument.
+        data: String,
+    },
 }

@@ -132,6 +132,26 @@ impl fmt::Display for FaultString {
     }
 }
 
+impl From<supervisor_core::supervisor::ControlError> for FaultString {
+    fn from(e: supervisor_core::supervisor::ControlError) -> Self {
+        use supervisor_core::supervisor::ControlError as E;
+        match e {
+            E::BadName(n) => Fault::BadName.with(n),
+            E::NoFile(n) => Fault::NoFile.with(n),
+            E::NotExecutable(n) => Fault::NotExecutable.with(n),
+            E::AlreadyStarted(n) => Fault::AlreadyStarted.with(n),
+            E::NotRunning(n) => Fault::NotRunning.with(n),
+            E::SpawnError(n) => Fault::SpawnError.with(n),
+            E::AbnormalTermination(n) => Fault::AbnormalTermination.with(n),
+            E::Failed(n) => Fault::Failed.with(n),
+            E::AlreadyAdded(n) => Fault::AlreadyAdded.with(n),
+            E::StillRunning(n) => Fault::StillRunning.with(n),
+            E::BadArguments => Fault::BadArguments.into(),
+            E::ShuttingDown => Fault::ShutdownState.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
-//! Supervisor 4.3's XML-RPC interface for supervisor-core.
-//!
-//! This crate grows into the `supervisor.*` and `system.*` namespaces served
-//! over HTTP. It starts with the fault codes every client checks.
+//! Supervisor 4.3's XML-RPC interface over HTTP, on unix sockets and TCP:
+//! the `supervisor.*` and `system.*` namespaces, Basic auth, and a trait
+//! for plugin namespaces. Wire-compatible with 4.3.0's clients
+//! (`supervisorctl`, `xmlrpc.client`, Cesi, supervisord-monitor).
 //!
 //! ```
 //! use supervisor_rpc::Fault;
@@ -10,6 +10,16 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod daemon;
+pub mod dispatch;
 mod faults;
+pub mod http;
+pub mod interface;
+pub mod listen;
+pub mod server;
+pub mod supervisor_ns;
+pub mod value;
 
+pub use dxr;
 pub use faults::{Fault, FaultString};
+pub use interface::{MethodDoc, RpcInterface, RpcRegistry};

@@ -197,6 +197,11 @@ impl Supervisor {
         self.ask_result(|r| Request::SendStdin(namespec.to_owned(), data, r)).await
     }
 
+    /// Publishes a REMOTE_COMMUNICATION event (`sendRemoteCommEvent`).
+    pub fn send_remote_comm_event(&self, kind: &str, data: &str) {
+        let _ = self.events.send(Event::RemoteCommunication { kind: kind.to_owned(), data: data.to_owned() });
+    }
+
     /// Reopens every log file (what SIGUSR2 does).
     pub async fn reopen_logs(&self) {
         let _ = self.ask(Request::ReopenLogs).await;

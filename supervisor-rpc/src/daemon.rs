@@ -1,0 +1,143 @@
+//! What the `supervisor` namespace needs from the running daemon beyond the
+//! process engine: its identity, its config file, and a way to ask it to
+//! shut down or restart.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use supervisor_core::config::{Config, GroupConfig, LoadOptions};
+use supervisor_core::supervisor::Supervisor;
+use tokio::sync::mpsc;
+
+/// A request from the API to the daemon's main loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DaemonRequest {
+    /// `supervisor.shutdown`.
+    Shutdown,
+    /// `supervisor.restart`.
+    Restart,
+}
+
+/// The running daemon as the API sees it.
+pub struct Daemon {
+    /// The process engine.
+    pub supervisor: Supervisor,
+    /// `[supervisord] identifier`.
+    pub identifier: String,
+    /// supervisord's pid.
+    pub pid: u32,
+    /// The config file, for `reloadConfig`.
+    pub config_path: Option<PathBuf>,
+    /// How to read it again.
+    pub load_options: LoadOptions,
+    control: mpsc::UnboundedSender<DaemonRequest>,
+    stopping: AtomicBool,
+    configs: Mutex<Configs>,
+}
+
+/// What `reloadConfig` reports: group names by kind of change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reread {
+    /// Groups only in the file.
+    pub added: Vec<String>,
+    /// Groups in both whose settings differ.
+    pub changed: Vec<String>,
+    /// Groups only in use.
+    pub removed: Vec<String>,
+}
+
+/// The groups of the last config read, and of the ones in use, as read
+/// (AUTO logs unresolved), which is what `reloadConfig` diffs.
+struct Configs {
+    latest: Vec<GroupConfig>,
+    active: BTreeMap<String, GroupConfig>,
+}
+
+impl Daemon {
+    /// The daemon for `supervisor`, started from `config`; requests come out
+    /// of the returned receiver.
+    pub fn new(
+        supervisor: Supervisor,
+        config: &Config,
+        load_options: LoadOptions,
+    ) -> (Daemon, mpsc::UnboundedReceiver<DaemonRequest>) {
+        let (control, requests) = mpsc::unbounded_channel();
+        let daemon = Daemon {
+            supervisor,
+            identifier: config.supervisord.identifier.clone(),
+            pid: std::process::id(),
+            config_path: config.file.clone(),
+            load_options,
+            control,
+            stopping: AtomicBool::new(false),
+            configs: Mutex::new(Configs {
+                latest: config.groups.clone(),
+                active: config.groups.iter().map(|g| (g.name.clone(), g.clone())).collect(),
+            }),
+        };
+        (daemon, requests)
+    }
+
+    /// Asks the main loop to shut down or restart; from then on the API
+    /// answers SHUTDOWN_STATE.
+    pub fn request(&self, request: DaemonRequest) {
+        self.stopping.store(true, Ordering::SeqCst);
+        let _ = self.control.send(request);
+    }
+
+    /// Whether a shutdown or restart was requested (or began by signal).
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// Marks the daemon as stopping (the main loop got a signal).
+    pub fn mark_stopping(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+    }
+
+    fn configs(&self) -> std::sync::MutexGuard<'_, Configs> {
+        self.configs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reads the config file again; returns the group names added, changed
+    /// and removed relative to the groups in use (`reloadConfig`).
+    pub fn reread(&self) -> Result<Reread, String> {
+        let path = self.config_path.clone().ok_or_else(|| "no config file to read".to_owned())?;
+        let config = Config::load_with(&path, &self.load_options).map_err(|e| e.to_string())?;
+        let mut c = self.configs();
+        c.latest = config.groups;
+        let added = c.latest.iter().filter(|g| !c.active.contains_key(&g.name)).map(|g| g.name.clone()).collect();
+        let changed = c
+            .latest
+            .iter()
+            .filter(|g| c.active.get(&g.name).is_some_and(|old| old != *g))
+            .map(|g| g.name.clone())
+            .collect();
+        let latest: Vec<&String> = c.latest.iter().map(|g| &g.name).collect();
+        let removed = c.active.keys().filter(|n| !latest.contains(n)).cloned().collect();
+        Ok(Reread { added, changed, removed })
+    }
+
+    /// The latest config's group of that name.
+    pub fn latest_group(&self, name: &str) -> Option<GroupConfig> {
+        self.configs().latest.iter().find(|g| g.name == name).cloned()
+    }
+
+    /// The latest config's groups, with whether each is in use.
+    pub fn latest_groups(&self) -> Vec<(GroupConfig, bool)> {
+        let c = self.configs();
+        c.latest.iter().map(|g| (g.clone(), c.active.contains_key(&g.name))).collect()
+    }
+
+    /// Records that a group is now in use.
+    pub fn activated(&self, group: GroupConfig) {
+        self.configs().active.insert(group.name.clone(), group);
+    }
+
+    /// Records that a group is no longer in use.
+    pub fn deactivated(&self, name: &str) {
+        self.configs().active.remove(name);
+    }
+}

@@ -1,0 +1,118 @@
+//! The HTTP side: `POST /RPC2` (any path under it, as 4.3.0 matches),
+//! Basic authentication, and limits on what a client may send.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use base64::Engine;
+use sha1::Digest;
+
+use crate::dispatch::Dispatcher;
+
+/// The largest request body accepted (larger ones get 413).
+pub const DEFAULT_BODY_LIMIT: usize = 2 << 20;
+
+/// Who may call: `username` and `password` from the server section.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Credentials {
+    /// The user name.
+    pub username: String,
+    /// Plain text, or `{SHA}` and the hex SHA-1 of the password.
+    pub password: String,
+}
+
+impl Credentials {
+    /// Whether an `Authorization` header value carries these credentials.
+    pub fn accepts(&self, header: &str) -> bool {
+        let Some(encoded) = header.strip_prefix("Basic ").or_else(|| header.strip_prefix("basic ")) else {
+            return false;
+        };
+        let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else {
+            return false;
+        };
+        let Ok(decoded) = String::from_utf8(decoded) else {
+            return false;
+        };
+        let Some((user, password)) = decoded.split_once(':') else {
+            return false;
+        };
+        if user != self.username {
+            return false;
+        }
+        match self.password.strip_prefix("{SHA}") {
+            Some(hex) => {
+                let digest = sha1::Sha1::digest(password.as_bytes());
+                let ours: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+                ours.eq_ignore_ascii_case(hex)
+            }
+            None => password == self.password,
+        }
+    }
+}
+
+async fn rpc2(State(dispatcher): State<Arc<Dispatcher>>, body: Bytes) -> Response {
+    match dispatcher.handle(&body).await {
+        Ok(xml) => ([(header::CONTENT_TYPE, "text/xml")], xml).into_response(),
+        // Only the reason is answered, never the body: nothing is echoed.
+        Err(bad) => (StatusCode::BAD_REQUEST, bad.to_string()).into_response(),
+    }
+}
+
+async fn authenticate(
+    State(credentials): State<Option<Arc<Credentials>>>,
+    headers: HeaderMap,
+    request: axum::extract::Request,
+    next: Next,
+) -> Response {
+    if let Some(c) = credentials {
+        let ok = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| c.accepts(v));
+        if !ok {
+            let mut response = (StatusCode::UNAUTHORIZED, "Unauthorized").into_response();
+            let h = response.headers_mut();
+            h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"default\""));
+            h.insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
+    }
+    next.run(request).await
+}
+
+/// The router one server serves.
+pub fn router(dispatcher: Arc<Dispatcher>, credentials: Option<Credentials>, body_limit: usize) -> Router {
+    Router::new()
+        .route("/RPC2", post(rpc2))
+        .route("/RPC2/{*rest}", post(rpc2))
+        .with_state(dispatcher)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn_with_state(credentials.map(Arc::new), authenticate))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basic(s: &str) -> String {
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(s))
+    }
+
+    #[test]
+    fn plain_and_sha_passwords() {
+        let plain = Credentials { username: "user".into(), password: "123".into() };
+        assert!(plain.accepts(&basic("user:123")));
+        assert!(!plain.accepts(&basic("user:124")));
+        assert!(!plain.accepts(&basic("other:123")));
+        assert!(!plain.accepts("Basic !!!"));
+        assert!(!plain.accepts("Bearer x"));
+        // sha1("123") = 40bd001563085fc35165329ea1ff5c5ecbdbbeef
+        let sha =
+            Credentials { username: "user".into(), password: "{SHA}40bd001563085fc35165329ea1ff5c5ecbdbbeef".into() };
+        assert!(sha.accepts(&basic("user:123")));
+        assert!(!sha.accepts(&basic("user:{SHA}40bd001563085fc35165329ea1ff5c5ecbdbbeef")));
+    }
+}

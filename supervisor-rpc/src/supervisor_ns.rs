@@ -1,0 +1,450 @@
+//! The `supervisor` namespace: every method of 4.3.0's
+//! `SupervisorNamespaceRPCInterface`, with its aliases, parameters, return
+//! shapes and faults.
+
+use std::sync::Arc;
+
+use dxr::Value;
+use supervisor_core::config::{GroupConfig, LogFile, ProcessConfig};
+use supervisor_core::events::Channel;
+use supervisor_core::supervisor::{ControlError, ProcessInfo, ProcessResult};
+
+use crate::daemon::{Daemon, DaemonRequest};
+use crate::faults::{Fault, FaultString};
+use crate::interface::{MethodDoc, RpcInterface};
+use crate::value::{Params, int, string, structure};
+
+/// The API version 4.3.0 reports.
+pub const API_VERSION: &str = "3.0";
+/// The Supervisor version clients are written against.
+pub const SUPERVISOR_VERSION: &str = "4.3.0";
+
+/// `supervisor.*`.
+pub struct SupervisorNamespace {
+    daemon: Arc<Daemon>,
+}
+
+macro_rules! docs {
+    ($( $name:literal [$($t:literal),*] $help:literal; )*) => {
+        &[ $( MethodDoc { name: $name, signature: &[$($t),*], help: $help }, )* ]
+    };
+}
+
+const METHODS: &[MethodDoc] = docs! {
+    "getAPIVersion" ["string"] "Return the version of the RPC API used by supervisord";
+    "getVersion" ["string"] "Return the version of the RPC API used by supervisord";
+    "getSupervisorVersion" ["string"] "Return the version of the supervisor package in use by supervisord";
+    "getIdentification" ["string"] "Return identifying string of supervisord";
+    "getState" ["struct"] "Return current state of supervisord as a struct";
+    "getPID" ["int"] "Return the PID of supervisord";
+    "readLog" ["string", "int", "int"] "Read length bytes from the main log starting at offset";
+    "readMainLog" ["string", "int", "int"] "Read length bytes from the main log starting at offset";
+    "clearLog" ["boolean"] "Clear the main log.";
+    "shutdown" ["boolean"] "Shut down the supervisor process";
+    "restart" ["boolean"] "Restart the supervisor process";
+    "reloadConfig" ["array"] "Reload the configuration.";
+    "addProcessGroup" ["boolean", "string"] "Update the config for a running process from config file.";
+    "removeProcessGroup" ["boolean", "string"] "Remove a stopped process from the active configuration.";
+    "startProcess" ["boolean", "string", "boolean"] "Start a process";
+    "startProcessGroup" ["array", "string", "boolean"] "Start all processes in the group named 'name'";
+    "startAllProcesses" ["array", "boolean"] "Start all processes listed in the configuration file";
+    "stopProcess" ["boolean", "string", "boolean"] "Stop a process named by name";
+    "stopProcessGroup" ["array", "string", "boolean"] "Stop all processes in the process group named 'name'";
+    "stopAllProcesses" ["array", "boolean"] "Stop all processes in the process list";
+    "signalProcess" ["boolean", "string", "string"] "Send an arbitrary UNIX signal to the process named by name";
+    "signalProcessGroup" ["array", "string", "string"] "Send a signal to all processes in the group named 'name'";
+    "signalAllProcesses" ["array", "string"] "Send a signal to all processes in the process list";
+    "getAllConfigInfo" ["array"] "Get info about all available process configurations.";
+    "getProcessInfo" ["struct", "string"] "Get info about a process named name";
+    "getAllProcessInfo" ["array"] "Get info about all processes";
+    "readProcessStdoutLog" ["string", "string", "int", "int"] "Read length bytes from name's stdout log starting at offset";
+    "readProcessLog" ["string", "string", "int", "int"] "Read length bytes from name's stdout log starting at offset";
+    "readProcessStderrLog" ["string", "string", "int", "int"] "Read length bytes from name's stderr log starting at offset";
+    "tailProcessStdoutLog" ["array", "string", "int", "int"] "Provides a more efficient way to tail the (stdout) log than readProcessStdoutLog().";
+    "tailProcessLog" ["array", "string", "int", "int"] "Provides a more efficient way to tail the (stdout) log than readProcessStdoutLog().";
+    "tailProcessStderrLog" ["array", "string", "int", "int"] "Provides a more efficient way to tail the (stderr) log than readProcessStderrLog().";
+    "clearProcessLogs" ["boolean", "string"] "Clear the stdout and stderr logs for the named process and reopen them.";
+    "clearProcessLog" ["boolean", "string"] "Clear the stdout and stderr logs for the named process and reopen them.";
+    "clearAllProcessLogs" ["array"] "Clear all process log files";
+    "sendProcessStdin" ["boolean", "string", "string"] "Send a string of chars to the stdin of the process name.";
+    "sendRemoteCommEvent" ["boolean", "string", "string"] "Send an event that will be received by event listener subprocesses subscribing to the RemoteCommunicationEvent.";
+};
+
+/// `group:name` → (group, Some(name)); `group:` or `group:*` → (group, None);
+/// `name` → (name, Some(name)) — 4.3.0's `split_namespec`.
+pub fn split_namespec(namespec: &str) -> (&str, Option<&str>) {
+    match namespec.split_once(':') {
+        Some((g, "" | "*")) => (g, None),
+        Some((g, p)) => (g, Some(p)),
+        None => (namespec, Some(namespec)),
+    }
+}
+
+fn process_info(info: &ProcessInfo) -> Value {
+    structure([
+        ("name", string(&info.name)),
+        ("group", string(&info.group)),
+        ("start", int(info.start)),
+        ("stop", int(info.stop)),
+        ("now", int(info.now)),
+        ("state", int(i64::from(info.state.code()))),
+        ("statename", string(info.state.name())),
+        ("spawnerr", string(&info.spawnerr)),
+        ("exitstatus", int(i64::from(info.exitstatus))),
+        ("logfile", string(&info.stdout_logfile)),
+        ("stdout_logfile", string(&info.stdout_logfile)),
+        ("stderr_logfile", string(&info.stderr_logfile)),
+        ("pid", int(i64::from(info.pid))),
+        ("description", string(&info.description)),
+    ])
+}
+
+/// `{name, group, status, description}` for one process of a group call.
+fn status(namespec: &str, result: &Result<(), ControlError>) -> Value {
+    let (group, name) = split_namespec(namespec);
+    let (code, description) = match result {
+        Ok(()) => (Fault::Success.code(), "OK".to_owned()),
+        Err(e) => {
+            let f = FaultString::from(e.clone());
+            (f.fault.code(), f.to_string())
+        }
+    };
+    structure([
+        ("name", string(name.unwrap_or(group))),
+        ("group", string(group)),
+        ("status", int(i64::from(code))),
+        ("description", string(description)),
+    ])
+}
+
+fn statuses(results: Vec<ProcessResult>) -> Value {
+    Value::Array(results.iter().map(|(n, r)| status(n, r)).collect())
+}
+
+fn config_info(group: &GroupConfig, p: &ProcessConfig, inuse: bool) -> Value {
+    let opt = |v: Option<String>| string(v.unwrap_or_else(|| "none".to_owned()));
+    let log = |l: &LogFile| match l {
+        LogFile::Auto => string("auto"),
+        LogFile::None => string("none"),
+        LogFile::Path(p) => string(p.display().to_string()),
+    };
+    let b = Value::Boolean;
+    let u = |n: u64| int(i64::try_from(n).unwrap_or(i64::MAX));
+    Value::Struct(
+        [
+            ("autostart", b(p.autostart)),
+            ("directory", opt(p.directory.as_ref().map(|d| d.display().to_string()))),
+            ("uid", p.uid.map_or_else(|| string("none"), |u| int(i64::from(u)))),
+            ("command", string(&p.command)),
+            ("exitcodes", Value::Array(p.exitcodes.iter().map(|c| int(i64::from(*c))).collect())),
+            ("group", string(&group.name)),
+            ("group_prio", int(group.priority)),
+            ("inuse", b(inuse)),
+            ("killasgroup", b(p.killasgroup)),
+            ("name", string(&p.name)),
+            ("process_prio", int(p.priority)),
+            ("redirect_stderr", b(p.redirect_stderr)),
+            ("startretries", int(i64::from(p.startretries))),
+            ("startsecs", u(p.startsecs)),
+            ("stdout_capture_maxbytes", u(p.stdout.capture_maxbytes)),
+            ("stdout_events_enabled", b(p.stdout.events_enabled)),
+            ("stdout_logfile", log(&p.stdout.logfile)),
+            ("stdout_logfile_backups", int(i64::from(p.stdout.logfile_backups))),
+            ("stdout_logfile_maxbytes", u(p.stdout.logfile_maxbytes)),
+            ("stdout_syslog", b(p.stdout.syslog)),
+            ("stopsignal", int(i64::from(p.stopsignal.number()))),
+            ("stopwaitsecs", u(p.stopwaitsecs)),
+            ("stderr_capture_maxbytes", u(p.stderr.capture_maxbytes)),
+            ("stderr_events_enabled", b(p.stderr.events_enabled)),
+            ("stderr_logfile", log(&p.stderr.logfile)),
+            ("stderr_logfile_backups", int(i64::from(p.stderr.logfile_backups))),
+            ("stderr_logfile_maxbytes", u(p.stderr.logfile_maxbytes)),
+            ("stderr_syslog", b(p.stderr.syslog)),
+            ("serverurl", opt(p.serverurl.clone())),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect(),
+    )
+}
+
+fn text(data: Vec<u8>) -> Value {
+    string(String::from_utf8_lossy(&data).into_owned())
+}
+
+impl SupervisorNamespace {
+    /// The namespace for `daemon`.
+    pub fn new(daemon: Arc<Daemon>) -> SupervisorNamespace {
+        SupervisorNamespace { daemon }
+    }
+
+    async fn read_log(&self, p: &Params<'_>, channel: Channel) -> Result<Value, FaultString> {
+        let name = p.string(0)?;
+        if split_namespec(&name).1.is_none() {
+            return Err(Fault::BadName.with(name));
+        }
+        let data = self.daemon.supervisor.read_log(&name, channel, p.int(1)?, p.int(2)?).await;
+        match data {
+            Err(ControlError::NoFile(path)) if path.is_empty() => Err(Fault::NoFile.with("None")),
+            other => Ok(text(other?)),
+        }
+    }
+
+    async fn tail_log(&self, p: &Params<'_>, channel: Channel) -> Result<Value, FaultString> {
+        let name = p.string(0)?;
+        if split_namespec(&name).1.is_none() {
+            return Err(Fault::BadName.with(name));
+        }
+        let (data, offset, overflow) = self.daemon.supervisor.tail_log(&name, channel, p.int(1)?, p.int(2)?).await?;
+        Ok(Value::Array(vec![text(data), int(offset), Value::Boolean(overflow)]))
+    }
+
+    async fn group_call(&self, name: &str, start: bool, wait: bool) -> Result<Value, FaultString> {
+        let sv = &self.daemon.supervisor;
+        let results =
+            if start { sv.start_group(Some(name), wait).await } else { sv.stop_group(Some(name), wait).await };
+        Ok(statuses(results?))
+    }
+
+    async fn signal_many(&self, group: Option<&str>, signal: &str) -> Result<Value, FaultString> {
+        let sv = &self.daemon.supervisor;
+        let infos = sv.all_process_info().await;
+        if let Some(g) = group
+            && !sv.groups().await.iter().any(|c| c.name == g)
+        {
+            return Err(Fault::BadName.with(g));
+        }
+        let mut results = Vec::new();
+        for info in infos.iter().filter(|i| group.is_none_or(|g| i.group == g)) {
+            if !info.state.is_signallable() {
+                continue;
+            }
+            let namespec =
+                if info.group == info.name { info.name.clone() } else { format!("{}:{}", info.group, info.name) };
+            let result = match signal.parse() {
+                Ok(sig) => sv.signal_process(&namespec, sig).await,
+                Err(_) => Err(ControlError::Failed(String::new())),
+            };
+            let value = match (signal.parse::<supervisor_core::signals::Signal>(), result) {
+                (Err(_), _) => {
+                    let f = Fault::BadSignal.with(signal);
+                    structure([
+                        ("name", string(&info.name)),
+                        ("group", string(&info.group)),
+                        ("status", int(i64::from(f.fault.code()))),
+                        ("description", string(f.to_string())),
+                    ])
+                }
+                (Ok(_), r) => status(&namespec, &r),
+            };
+            results.push(value);
+        }
+        Ok(Value::Array(results))
+    }
+}
+
+#[async_trait::async_trait]
+impl RpcInterface for SupervisorNamespace {
+    fn methods(&self) -> Vec<MethodDoc> {
+        METHODS.to_vec()
+    }
+
+    async fn call(&self, method: &str, params: &[Value]) -> Result<Value, FaultString> {
+        // 4.3.0's _update(): nothing but sendRemoteCommEvent once stopping.
+        if method != "sendRemoteCommEvent" && self.daemon.is_stopping() {
+            return Err(Fault::ShutdownState.into());
+        }
+        let sv = &self.daemon.supervisor;
+        match method {
+            "getAPIVersion" | "getVersion" => {
+                Params::new(params, 0, 0)?;
+                Ok(string(API_VERSION))
+            }
+            "getSupervisorVersion" => {
+                Params::new(params, 0, 0)?;
+                Ok(string(SUPERVISOR_VERSION))
+            }
+            "getIdentification" => {
+                Params::new(params, 0, 0)?;
+                Ok(string(&self.daemon.identifier))
+            }
+            "getState" => {
+                Params::new(params, 0, 0)?;
+                Ok(structure([("statecode", int(1)), ("statename", string("RUNNING"))]))
+            }
+            "getPID" => {
+                Params::new(params, 0, 0)?;
+                Ok(int(i64::from(self.daemon.pid)))
+            }
+            "readLog" | "readMainLog" => {
+                let p = Params::new(params, 2, 2)?;
+                Ok(text(sv.read_main_log(p.int(0)?, p.int(1)?).await?))
+            }
+            "clearLog" => {
+                Params::new(params, 0, 0)?;
+                let path = sv.main_log_path().await.filter(|p| p.exists()).ok_or(Fault::NoFile)?;
+                std::fs::remove_file(&path).map_err(|_| Fault::Failed)?;
+                sv.reopen_logs().await;
+                Ok(Value::Boolean(true))
+            }
+            "shutdown" => {
+                Params::new(params, 0, 0)?;
+                self.daemon.request(DaemonRequest::Shutdown);
+                Ok(Value::Boolean(true))
+            }
+            "restart" => {
+                Params::new(params, 0, 0)?;
+                self.daemon.request(DaemonRequest::Restart);
+                Ok(Value::Boolean(true))
+            }
+            "reloadConfig" => {
+                Params::new(params, 0, 0)?;
+                let r = self.daemon.reread().map_err(|e| Fault::CantReread.with(e))?;
+                let (added, changed, removed) = (r.added, r.changed, r.removed);
+                let names = |v: Vec<String>| Value::Array(v.into_iter().map(Value::String).collect());
+                Ok(Value::Array(vec![Value::Array(vec![names(added), names(changed), names(removed)])]))
+            }
+            "addProcessGroup" => {
+                let name = Params::new(params, 1, 1)?.string(0)?;
+                let group = self.daemon.latest_group(&name).ok_or_else(|| Fault::BadName.with(&name))?;
+                sv.add_group(group.clone()).await?;
+                self.daemon.activated(group);
+                Ok(Value::Boolean(true))
+            }
+            "removeProcessGroup" => {
+                let name = Params::new(params, 1, 1)?.string(0)?;
+                sv.remove_group(&name).await?;
+                self.daemon.deactivated(&name);
+                Ok(Value::Boolean(true))
+            }
+            "startProcess" | "stopProcess" => {
+                let p = Params::new(params, 1, 2)?;
+                let (name, wait) = (p.string(0)?, p.boolean(1, true));
+                let start = method == "startProcess";
+                match split_namespec(&name) {
+                    (group, None) => self.group_call(group, start, wait).await,
+                    _ if start => {
+                        sv.start_process(&name, wait).await.map(|()| Value::Boolean(true)).map_err(Into::into)
+                    }
+                    _ => sv.stop_process(&name, wait).await.map(|()| Value::Boolean(true)).map_err(Into::into),
+                }
+            }
+            "startProcessGroup" | "stopProcessGroup" => {
+                let p = Params::new(params, 1, 2)?;
+                self.group_call(&p.string(0)?, method == "startProcessGroup", p.boolean(1, true)).await
+            }
+            "startAllProcesses" => {
+                Ok(statuses(sv.start_group(None, Params::new(params, 0, 1)?.boolean(0, true)).await?))
+            }
+            "stopAllProcesses" => Ok(statuses(sv.stop_group(None, Params::new(params, 0, 1)?.boolean(0, true)).await?)),
+            "signalProcess" => {
+                let p = Params::new(params, 2, 2)?;
+                let (name, signal) = (p.string(0)?, p.string(1)?);
+                let (group, process) = split_namespec(&name);
+                if process.is_none() {
+                    return self.signal_many(Some(group), &signal).await;
+                }
+                sv.process_info(&name).await?;
+                let sig = signal.parse().map_err(|_| Fault::BadSignal.with(&signal))?;
+                sv.signal_process(&name, sig).await?;
+                Ok(Value::Boolean(true))
+            }
+            "signalProcessGroup" => {
+                let p = Params::new(params, 2, 2)?;
+                self.signal_many(Some(&p.string(0)?), &p.string(1)?).await
+            }
+            "signalAllProcesses" => {
+                let p = Params::new(params, 1, 1)?;
+                self.signal_many(None, &p.string(0)?).await
+            }
+            "getAllConfigInfo" => {
+                Params::new(params, 0, 0)?;
+                let mut all: Vec<(String, Value)> = Vec::new();
+                for (group, inuse) in self.daemon.latest_groups() {
+                    for p in &group.processes {
+                        all.push((p.name.clone(), config_info(&group, p, inuse)));
+                    }
+                }
+                all.sort_by(|a, b| a.0.cmp(&b.0));
+                Ok(Value::Array(all.into_iter().map(|(_, v)| v).collect()))
+            }
+            "getProcessInfo" => {
+                let name = Params::new(params, 1, 1)?.string(0)?;
+                if split_namespec(&name).1.is_none() {
+                    return Err(Fault::BadName.with(name));
+                }
+                Ok(process_info(&sv.process_info(&name).await?))
+            }
+            "getAllProcessInfo" => {
+                Params::new(params, 0, 0)?;
+                Ok(Value::Array(sv.all_process_info().await.iter().map(process_info).collect()))
+            }
+            "readProcessStdoutLog" | "readProcessLog" => {
+                self.read_log(&Params::new(params, 3, 3)?, Channel::Stdout).await
+            }
+            "readProcessStderrLog" => self.read_log(&Params::new(params, 3, 3)?, Channel::Stderr).await,
+            "tailProcessStdoutLog" | "tailProcessLog" => {
+                self.tail_log(&Params::new(params, 3, 3)?, Channel::Stdout).await
+            }
+            "tailProcessStderrLog" => self.tail_log(&Params::new(params, 3, 3)?, Channel::Stderr).await,
+            "clearProcessLogs" | "clearProcessLog" => {
+                let name = Params::new(params, 1, 1)?.string(0)?;
+                if split_namespec(&name).1.is_none() {
+                    return Err(Fault::BadName.with(name));
+                }
+                sv.clear_logs(&name).await.map_err(|e| match e {
+                    ControlError::BadName(n) => Fault::BadName.with(n),
+                    _ => Fault::Failed.with(&name),
+                })?;
+                Ok(Value::Boolean(true))
+            }
+            "clearAllProcessLogs" => {
+                Params::new(params, 0, 0)?;
+                let mut results = Vec::new();
+                for info in sv.all_process_info().await {
+                    let namespec = if info.group == info.name {
+                        info.name.clone()
+                    } else {
+                        format!("{}:{}", info.group, info.name)
+                    };
+                    let r = sv.clear_logs(&namespec).await.map_err(|_| ControlError::Failed(namespec.clone()));
+                    results.push(status(&namespec, &r));
+                }
+                Ok(Value::Array(results))
+            }
+            "sendProcessStdin" => {
+                let p = Params::new(params, 2, 2)?;
+                let name = p.string(0)?;
+                let chars = match p.value(1) {
+                    Some(Value::String(s)) => s.clone().into_bytes(),
+                    Some(Value::Base64(b)) => b.clone(),
+                    _ => return Err(Fault::IncorrectParameters.into()),
+                };
+                if split_namespec(&name).1.is_none() {
+                    return Err(Fault::BadName.with(name));
+                }
+                sv.send_stdin(&name, chars).await?;
+                Ok(Value::Boolean(true))
+            }
+            "sendRemoteCommEvent" => {
+                let p = Params::new(params, 2, 2)?;
+                sv.send_remote_comm_event(&p.string(0)?, &p.string(1)?);
+                Ok(Value::Boolean(true))
+            }
+            _ => Err(Fault::UnknownMethod.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespecs_split_like_4_3_0() {
+        assert_eq!(split_namespec("web"), ("web", Some("web")));
+        assert_eq!(split_namespec("g:web"), ("g", Some("web")));
+        assert_eq!(split_namespec("g:*"), ("g", None));
+        assert_eq!(split_namespec("g:"), ("g", None));
+    }
+}
