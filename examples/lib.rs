@@ -6,3 +6,6 @@
 //!   stream (`cargo run -p supervisor-examples --example embed`).
 //! - `test_harness`: start a program, wait for RUNNING, kill it, see it come
 //!   back (`cargo run -p supervisor-examples --example test_harness`).
+//! - `rpc_plugin`: a custom XML-RPC namespace selected by an
+//!   `[rpcinterface:x]` section, served and called
+//!   (`cargo run -p supervisor-examples --example rpc_plugin`).

@@ -69,3 +69,33 @@ fn python_xmlrpc_client_sees_4_3_0s_api() {
     assert_eq!(out.status.code(), Some(0));
     assert!(!sock.exists(), "the socket file is removed on exit");
 }
+
+#[test]
+fn children_reach_supervisord_through_supervisor_server_url() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().display();
+    let out_file = dir.path().join("child.out");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/child_api.py");
+    let text = format!(
+        "[unix_http_server]\nfile={d}/s.sock\n[supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\n\
+         childlogdir={d}\nnodaemon=true\n\
+         [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
+         [program:asker]\ncommand={} {}\nstartsecs=0\nautorestart=false\nstdout_logfile={}\n",
+        python().display(),
+        script.display(),
+        out_file.display()
+    );
+    let conf = dir.path().join("supervisord.conf");
+    std::fs::write(&conf, text).expect("write");
+    let child = Command::new(env!("CARGO_BIN_EXE_supervisord"))
+        .arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let daemon = Guard::new(child);
+    wait_until("the child's answer", || std::fs::read_to_string(&out_file).is_ok_and(|t| t.contains("state=")));
+    let answer = std::fs::read_to_string(&out_file).expect("answer");
+    assert_eq!(answer, format!("state=RUNNING url=unix://{d}/s.sock me=asker\n"), "{}", log(dir.path()));
+    daemon.finish();
+}

@@ -1,0 +1,188 @@
+//! A small blocking XML-RPC client for supervisord's API, over a unix
+//! socket (`unix:///path`) or TCP (`http://host:port`), with Basic auth.
+//! supervisorctl is synchronous, so this needs no runtime.
+//!
+//! ```no_run
+//! use supervisor_rpc::client::Client;
+//! let client = Client::new("unix:///tmp/supervisor.sock", None, None)?;
+//! let state = client.call("supervisor.getState", vec![])?;
+//! println!("{state:?}");
+//! # Ok::<(), supervisor_rpc::client::ClientError>(())
+//! ```
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use base64::Engine;
+use dxr::{FaultResponse, MethodCall, MethodResponse, Value};
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The URL is neither `unix://` nor `http://`.
+    #[error("value {0:?} is not a URL")]
+    BadUrl(String),
+    /// Connecting or talking failed (`ENOENT`, `ECONNREFUSED`, ...).
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// HTTP 401.
+    #[error("Server requires authentication")]
+    Unauthorized,
+    /// Another HTTP error status.
+    #[error("HTTP {0}")]
+    Http(u16),
+    /// The server answered with a fault.
+    #[error("{code}: {string}")]
+    Fault {
+        /// `faultCode`.
+        code: i32,
+        /// `faultString`.
+        string: String,
+    },
+    /// The answer was not XML-RPC.
+    #[error("the server's answer is not XML-RPC")]
+    BadResponse,
+}
+
+enum Target {
+    Unix(PathBuf),
+    Tcp(String),
+}
+
+/// A connection target and credentials; each call opens a connection.
+pub struct Client {
+    target: Target,
+    auth: Option<String>,
+    timeout: Option<Duration>,
+}
+
+impl Client {
+    /// A client for `url` (`unix:///path` or `http://host:port[/...]`).
+    pub fn new(url: &str, username: Option<&str>, password: Option<&str>) -> Result<Client, ClientError> {
+        let target = if let Some(path) = url.strip_prefix("unix://") {
+            Target::Unix(PathBuf::from(path))
+        } else if let Some(rest) = url.strip_prefix("http://") {
+            let hostport = rest.split('/').next().unwrap_or(rest);
+            let hostport = hostport.rsplit('@').next().unwrap_or(hostport);
+            if hostport.is_empty() {
+                return Err(ClientError::BadUrl(url.to_owned()));
+            }
+            let hostport = if hostport.contains(':') && !hostport.ends_with(']') {
+                hostport.to_owned()
+            } else {
+                format!("{hostport}:80")
+            };
+            Target::Tcp(hostport)
+        } else {
+            return Err(ClientError::BadUrl(url.to_owned()));
+        };
+        let auth = username.map(|u| {
+            let token = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{}", password.unwrap_or("")));
+            format!("Basic {token}")
+        });
+        Ok(Client { target, auth, timeout: None })
+    }
+
+    /// Limits how long one call may wait for the server.
+    pub fn with_timeout(mut self, timeout: Duration) -> Client {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Calls `method` with `params`.
+    pub fn call(&self, method: &str, params: Vec<Value>) -> Result<Value, ClientError> {
+        let body = MethodCall { name: method.into(), params }.to_xml().map_err(|_| ClientError::BadResponse)?;
+        let (status, response) = self.post("/RPC2", &body)?;
+        match status {
+            200 => {}
+            401 => return Err(ClientError::Unauthorized),
+            other => return Err(ClientError::Http(other)),
+        }
+        let text = String::from_utf8_lossy(&response);
+        if let Ok(r) = MethodResponse::from_xml(&text) {
+            return Ok(r.value);
+        }
+        match FaultResponse::from_xml(&text) {
+            Ok(f) => Err(ClientError::Fault { code: f.fault.code(), string: f.fault.string().to_owned() }),
+            Err(_) => Err(ClientError::BadResponse),
+        }
+    }
+
+    /// Opens a connection for a streaming GET (`/logtail/...`): returns the
+    /// status and a reader positioned at the body.
+    pub fn get(&self, path: &str) -> Result<(u16, Box<dyn BufRead>), ClientError> {
+        let mut stream = self.connect()?;
+        let mut head = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+        if let Some(a) = &self.auth {
+            head.push_str(&format!("Authorization: {a}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes())?;
+        let mut reader = BufReader::new(stream);
+        let (status, _) = read_head(&mut reader)?;
+        Ok((status, Box::new(reader)))
+    }
+
+    fn connect(&self) -> Result<Box<dyn ReadWrite>, ClientError> {
+        Ok(match &self.target {
+            Target::Unix(path) => {
+                let s = UnixStream::connect(path)?;
+                s.set_read_timeout(self.timeout)?;
+                Box::new(s)
+            }
+            Target::Tcp(hostport) => {
+                let s = TcpStream::connect(hostport.as_str())?;
+                s.set_read_timeout(self.timeout)?;
+                Box::new(s)
+            }
+        })
+    }
+
+    fn post(&self, path: &str, body: &str) -> Result<(u16, Vec<u8>), ClientError> {
+        let mut stream = self.connect()?;
+        let mut head = format!(
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n",
+            body.len()
+        );
+        if let Some(a) = &self.auth {
+            head.push_str(&format!("Authorization: {a}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes())?;
+        stream.write_all(body.as_bytes())?;
+        let mut reader = BufReader::new(stream);
+        let (status, length) = read_head(&mut reader)?;
+        let mut data = Vec::new();
+        match length {
+            Some(n) => reader.take(n as u64).read_to_end(&mut data)?,
+            None => reader.read_to_end(&mut data)?,
+        };
+        Ok((status, data))
+    }
+}
+
+trait ReadWrite: Read + Write {}
+impl<T: Read + Write> ReadWrite for T {}
+
+/// Reads the status line and headers; returns the status and Content-Length.
+fn read_head(reader: &mut impl BufRead) -> Result<(u16, Option<usize>), ClientError> {
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let status = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or(ClientError::BadResponse)?;
+    let mut length = None;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 || line == "\r\n" || line == "\n" {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':')
+            && k.eq_ignore_ascii_case("content-length")
+        {
+            length = v.trim().parse().ok();
+        }
+    }
+    Ok((status, length))
+}
