@@ -229,10 +229,22 @@ async fn serve(path: PathBuf, args: ServerArgs, mut config: Config, bound: Bound
         }
         let pidfile = supervisor_core::config::datatypes::abspath(&config.supervisord.pidfile);
         let pid = std::process::id();
-        match std::fs::write(&pidfile, format!("{pid}\n")) {
-            Ok(()) => write(&log, LogLevel::Info, &format!("supervisord started with pid {pid}")),
-            Err(_) => write(&log, LogLevel::Critical, &format!("could not write pidfile {}", pidfile.display())),
+        if std::fs::write(&pidfile, format!("{pid}\n")).is_err() {
+            // 4.3.0 logs this and runs on; a daemon nobody can find by its
+            // pidfile is worse than one that refuses to start.
+            let message = format!("could not write pidfile {}", pidfile.display());
+            write(&log, LogLevel::Critical, &message);
+            if let Some(b) = bound.take() {
+                drop(b);
+            }
+            for s in &config.http_servers {
+                if let supervisor_core::config::Listen::Unix { file, .. } = &s.listen {
+                    let _ = std::fs::remove_file(file);
+                }
+            }
+            return fail(&message);
         }
+        write(&log, LogLevel::Info, &format!("supervisord started with pid {pid}"));
         // A restart binds the servers of the new config afresh.
         let this_bound = match bound.take() {
             Some(b) => b,

@@ -167,3 +167,92 @@ fn an_unwritable_logfile_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("could not open logfile /proc/supervisord-test.log"), "{err}");
 }
+
+fn sock_config(dir: &Path, extra: &str) -> std::path::PathBuf {
+    let d = dir.display();
+    let text = format!(
+        "[unix_http_server]\nfile={d}/s.sock\n[supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\n\
+         childlogdir={d}\nnodaemon=true\n{extra}\n[program:a]\ncommand=sleep 300\nstartsecs=0\n"
+    );
+    let path = dir.join("supervisord.conf");
+    std::fs::write(&path, text).expect("write");
+    path
+}
+
+#[test]
+fn a_second_supervisord_on_the_same_socket_refuses_and_leaves_the_first_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conf = sock_config(dir.path(), "");
+    let first = Command::new(env!("CARGO_BIN_EXE_supervisord"))
+        .arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let pid = first.id() as i32;
+    let first = Guard::new(first);
+    wait_until("the first is up", || children(pid).len() == 1 && dir.path().join("s.sock").exists());
+    let second = Command::new(env!("CARGO_BIN_EXE_supervisord")).arg("-c").arg(&conf).output().expect("second");
+    assert_eq!(second.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains(
+            "Another program is already listening on a port that one of our HTTP servers is configured to use."
+        ),
+        "{err}"
+    );
+    assert!(dir.path().join("s.sock").exists(), "the first one's socket is untouched");
+    assert!(std::os::unix::net::UnixStream::connect(dir.path().join("s.sock")).is_ok());
+    assert_eq!(children(pid).len(), 1, "no second copy of the program");
+    let out = first.finish();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!dir.path().join("s.sock").exists(), "socket removed on exit");
+}
+
+#[test]
+fn a_stale_socket_is_replaced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conf = sock_config(dir.path(), "");
+    // A socket file nobody listens on, as a killed supervisord leaves behind.
+    drop(std::os::unix::net::UnixListener::bind(dir.path().join("s.sock")).expect("bind"));
+    let child = Command::new(env!("CARGO_BIN_EXE_supervisord"))
+        .arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id() as i32;
+    let daemon = Guard::new(child);
+    wait_until("running", || children(pid).len() == 1);
+    assert!(std::os::unix::net::UnixStream::connect(dir.path().join("s.sock")).is_ok());
+    daemon.finish();
+}
+
+#[test]
+fn a_tcp_port_in_use_refuses_with_nothing_left_behind() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port();
+    let conf = sock_config(dir.path(), &format!("[inet_http_server]\nport=127.0.0.1:{port}\n"));
+    let out = Command::new(env!("CARGO_BIN_EXE_supervisord")).arg("-c").arg(&conf).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Another program is already listening"));
+    assert!(!dir.path().join("s.sock").exists(), "the unix socket bound first is cleaned up");
+    assert!(!dir.path().join("supervisord.pid").exists());
+}
+
+#[test]
+fn an_unwritable_pidfile_refuses_to_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().display();
+    let path = dir.path().join("s.conf");
+    std::fs::write(
+        &path,
+        format!("[supervisord]\nnodaemon=true\nlogfile={d}/supervisord.log\npidfile=/proc/supervisord-test.pid\n[program:x]\ncommand=sleep 300\n"),
+    )
+    .expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_supervisord")).arg("-c").arg(&path).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("could not write pidfile /proc/supervisord-test.pid"));
+    assert!(!log(dir.path()).contains("spawned"), "nothing started");
+}

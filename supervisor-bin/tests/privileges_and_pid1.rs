@@ -21,7 +21,8 @@ fn config(dir: &Path, extra: &str, programs: &str) -> std::path::PathBuf {
 
 /// A program whose grandchild outlives its parent and must be reaped by us.
 /// (No space before `;`: in Supervisor's format ` ;` starts a comment.)
-const ORPHAN_MAKER: &str = "[program:orphans]\ncommand=sh -c '(sleep 0.3 &); sleep 300'\nstartsecs=0\n";
+const ORPHAN_MAKER: &str =
+    "[program:orphans]\ncommand=sh -c '(sleep 0.3 &); sleep 300'\nstartsecs=0\nstopasgroup=true\n";
 
 #[test]
 fn orphaned_grandchildren_are_reaped_as_subreaper() {

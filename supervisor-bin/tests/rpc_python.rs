@@ -28,7 +28,7 @@ fn write_config(dir: &Path, port: u16) -> PathBuf {
          [program:pool]\ncommand=sleep 300\nstartsecs=0\nnumprocs=2\nprocess_name=pool_%(process_num)d\n\
          [program:ghost]\ncommand=/no/such/program\nautostart=false\n\
          [program:quick]\ncommand=true\nstartsecs=1\nstartretries=0\nautostart=false\n\
-         [program:talker]\ncommand=sh -c 'echo hello-world-output; echo oops >&2; sleep 300'\nstartsecs=0\n\
+         [program:talker]\ncommand=sh -c 'echo hello-world-output; echo oops >&2; exec sleep 300'\nstartsecs=0\nstopasgroup=true\n\
          [program:nolog]\ncommand=sleep 300\nstartsecs=0\nstdout_logfile=NONE\n\
          [program:echoer]\ncommand=cat\nstartsecs=0\n"
     );

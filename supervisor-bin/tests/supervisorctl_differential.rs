@@ -45,8 +45,9 @@ autostart=false
 command=/no/such/program
 autostart=false
 [program:talker]
-command=sh -c 'echo hello from talker; echo complaint >&2; sleep 300'
+command=sh -c 'echo hello from talker; echo complaint >&2; exec sleep 300'
 startsecs=0
+stopasgroup=true
 ";
 
 /// Every command, in order; each is run as `supervisorctl -c CONF <args>`.
@@ -94,6 +95,9 @@ const SCRIPT: &[&[&str]] = &[
     &["status"],
     &["start", "all"],
     &["status"],
+    &["maintail"],
+    &["maintail", "-200"],
+    &["reload"],
 ];
 
 /// Masks what differs between runs: pids, uptimes, dates, the work dir.
@@ -154,9 +158,22 @@ fn run_script(daemon_cmd: Command, dir: &Path) -> Vec<String> {
             lines.sort();
             text = lines.join("\n") + "\n";
         }
+        if args[0] == "maintail" {
+            // The two daemons' logs differ line by line; the command works if
+            // it shows a log.
+            text = if text.trim().is_empty() { String::new() } else { "LOG\n".to_owned() };
+        }
         results.push(format!("$ supervisorctl {}\n{text}exit {code}\n", args.join(" ")));
         if args == &["start", "all"] {
             wait_until("restart all", || ctl(&["status", "a"]).1.contains("RUNNING"));
+        }
+        if args == &["reload"] {
+            wait_until("back after reload", || {
+                let (_, status) = ctl(&["status"]);
+                ["a ", "g:b", "g:c", "talker"]
+                    .iter()
+                    .all(|n| status.lines().any(|l| l.starts_with(n) && l.contains("RUNNING")))
+            });
         }
     }
     let (code, text) = ctl(&["shutdown"]);

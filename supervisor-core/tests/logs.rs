@@ -34,7 +34,7 @@ async fn auto_logs_redirect_and_the_event_stream() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (sv, mut ev) = start(
         dir.path(),
-        "[program:talk]\ncommand=sh -c 'echo out; echo err >&2; sleep 30'\nstartsecs=0\nredirect_stderr=true\n",
+        "[program:talk]\ncommand=sh -c 'echo out; echo err >&2; sleep 30'\nstartsecs=0\nredirect_stderr=true\nstopasgroup=true\n",
     );
     let mut got = Vec::new();
     let deadline = tokio::time::Instant::now() + PATIENCE;

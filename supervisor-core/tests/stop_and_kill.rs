@@ -94,8 +94,10 @@ async fn a_waiting_stop_is_reported() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_child_that_closes_its_pipes_is_still_supervised() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (sv, mut ev) =
-        start(dir.path(), "[program:quiet]\ncommand=sh -c 'exec 0<&- 1>&- 2>&-; sleep 300'\nstartsecs=1\n");
+    let (sv, mut ev) = start(
+        dir.path(),
+        "[program:quiet]\ncommand=sh -c 'exec 0<&- 1>&- 2>&-; sleep 300'\nstartsecs=1\nstopasgroup=true\n",
+    );
     let pid = wait_for(&mut ev, "quiet", Running).await;
     sv.stop_process("quiet", true).await.expect("stop");
     assert!(!alive(pid));
