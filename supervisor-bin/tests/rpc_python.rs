@@ -30,7 +30,8 @@ fn write_config(dir: &Path, port: u16) -> PathBuf {
          [program:quick]\ncommand=true\nstartsecs=1\nstartretries=0\nautostart=false\n\
          [program:talker]\ncommand=sh -c 'echo hello-world-output; echo oops >&2; exec sleep 300'\nstartsecs=0\nstopasgroup=true\n\
          [program:nolog]\ncommand=sleep 300\nstartsecs=0\nstdout_logfile=NONE\n\
-         [program:echoer]\ncommand=cat\nstartsecs=0\n"
+         [program:echoer]\ncommand=cat\nstartsecs=0\n\
+         [program:notexec]\ncommand=/tmp\nautostart=false\n"
     );
     let path = dir.join("supervisord.conf");
     std::fs::write(&path, text).expect("write");
@@ -65,8 +66,10 @@ fn python_xmlrpc_client_sees_4_3_0s_api() {
     let text = log(dir.path());
     assert!(text.contains("INFO RPC interface 'supervisor' initialized"), "{text}");
     assert!(text.contains("CRIT Server 'unix_http_server' running without any HTTP authentication checking"), "{text}");
-    let out = daemon.finish();
-    assert_eq!(out.status.code(), Some(0));
+    // The script ends with supervisor.shutdown(): the daemon exits by itself.
+    let mut daemon = daemon;
+    let status = daemon.0.take().expect("child").wait().expect("wait");
+    assert_eq!(status.code(), Some(0));
     assert!(!sock.exists(), "the socket file is removed on exit");
 }
 

@@ -66,6 +66,7 @@ assert fault(50, s.startProcess, "quick") == "SPAWN_ERROR: quick"
 assert fault(11, s.signalProcess, "sleeper", "NOPE") == "BAD_SIGNAL: NOPE"
 assert s.signalProcess("sleeper", "USR1") is True
 assert fault(10, s.startProcess, "nosuch")
+assert fault(21, s.startProcess, "notexec") == "NOT_EXECUTABLE: command at '/tmp' is a directory"
 
 # Group and all operations return {name, group, status, description}.
 res = s.stopProcessGroup("pool")
@@ -137,6 +138,14 @@ assert s.addProcessGroup("sleeper") is True
 assert fault(90, s.addProcessGroup, "sleeper") == "ALREADY_ADDED: sleeper"
 assert fault(10, s.addProcessGroup, "nosuch")
 
+# A config that no longer parses: CANT_REREAD, and nothing changes.
+conf = workdir + "/supervisord.conf"
+good = open(conf).read()
+open(conf, "a").write("\n[program:broken]\nstartsecs=soon\n")
+assert fault(92, s.reloadConfig).startswith("CANT_REREAD: ")
+open(conf, "w").write(good)
+assert s.reloadConfig()[0] == [[], [], []]
+
 # system.*: listMethods, methodHelp, methodSignature, multicall.
 methods = unix.system.listMethods()
 for m in ("supervisor.getState", "supervisor.tailProcessLog", "system.multicall", "system.listMethods"):
@@ -191,4 +200,14 @@ assert raw(b"\xff\xfe garbage", ok)[0] == 400
 assert raw(b"", ok)[0] == 400
 assert raw(b"<notxmlrpc/>", ok)[0] == 400
 assert raw(b"x" * (3 << 20), ok)[0] == 413
+# After shutdown is requested, supervisor.* answers SHUTDOWN_STATE (or the
+# daemon is already gone).
+assert s.shutdown() is True
+try:
+    s.getState()
+    raise AssertionError("getState answered after shutdown")
+except xmlrpc.client.Fault as f:
+    assert f.faultCode == 6 and f.faultString == "SHUTDOWN_STATE", f
+except (ConnectionError, OSError):
+    pass
 print("all RPC checks passed")
