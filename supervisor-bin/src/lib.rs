@@ -3,6 +3,7 @@
 //! does it. Everything a library user would want lives in supervisor-core.
 #![deny(missing_docs)]
 
+pub mod ctl;
 pub mod daemon;
 pub mod getopt;
 pub mod pidproxy;

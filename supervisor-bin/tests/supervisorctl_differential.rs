@@ -133,13 +133,13 @@ fn mask(text: &str, dir: &Path) -> String {
     out
 }
 
-fn run_script(daemon_cmd: Command, dir: &Path) -> Vec<String> {
+fn run_script(daemon_cmd: Command, ctl_bin: &Path, dir: &Path) -> Vec<String> {
     let conf = dir.join("supervisord.conf");
     let mut daemon_cmd = daemon_cmd;
     let child = daemon_cmd.arg("-c").arg(&conf).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn");
     let daemon = Guard::new(child);
     let ctl = |args: &[&str]| {
-        let out = Command::new(venv("supervisorctl")).arg("-c").arg(&conf).args(args).output().expect("supervisorctl");
+        let out = Command::new(ctl_bin).arg("-c").arg(&conf).args(args).output().expect("supervisorctl");
         let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         (out.status.code().unwrap_or(-1), text)
     };
@@ -182,22 +182,32 @@ fn run_script(daemon_cmd: Command, dir: &Path) -> Vec<String> {
     results
 }
 
+fn compare(label: &str, ours: &[String], reference: &[String]) -> Vec<String> {
+    ours.iter()
+        .zip(reference)
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| format!("[{label}]\n--- ours\n{a}--- 4.3.0 with 4.3.0\n{b}"))
+        .collect()
+}
+
+fn pairing(daemon: Command, ctl: &Path) -> Vec<String> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("supervisord.conf"), CONFIG).expect("write");
+    run_script(daemon, ctl, dir.path())
+}
+
+/// All four pairings of {4.3.0, ours} supervisorctl with {4.3.0, ours}
+/// supervisord must print what 4.3.0 with 4.3.0 prints.
 #[test]
-fn supervisorctl_sees_the_same_daemon() {
-    let ours_dir = tempfile::tempdir().expect("tempdir");
-    let theirs_dir = tempfile::tempdir().expect("tempdir");
-    for d in [ours_dir.path(), theirs_dir.path()] {
-        std::fs::write(d.join("supervisord.conf"), CONFIG).expect("write");
-    }
-    let theirs = run_script(Command::new(venv("supervisord")), theirs_dir.path());
-    let ours = run_script(Command::new(env!("CARGO_BIN_EXE_supervisord")), ours_dir.path());
-    let differences: Vec<String> =
-        ours.iter().zip(&theirs).filter(|(a, b)| a != b).map(|(a, b)| format!("--- ours\n{a}--- 4.3.0\n{b}")).collect();
-    assert!(
-        differences.is_empty(),
-        "{} of {} commands differ:\n{}",
-        differences.len(),
-        ours.len(),
-        differences.join("\n")
-    );
+fn supervisorctl_and_supervisord_in_every_pairing() {
+    let py_ctl = venv("supervisorctl");
+    let our_ctl = PathBuf::from(env!("CARGO_BIN_EXE_supervisorctl"));
+    let ours = || Command::new(env!("CARGO_BIN_EXE_supervisord"));
+    let theirs = || Command::new(venv("supervisord"));
+    let reference = pairing(theirs(), &py_ctl);
+    let mut differences = Vec::new();
+    differences.extend(compare("4.3.0 supervisorctl, our supervisord", &pairing(ours(), &py_ctl), &reference));
+    differences.extend(compare("our supervisorctl, 4.3.0 supervisord", &pairing(theirs(), &our_ctl), &reference));
+    differences.extend(compare("our supervisorctl, our supervisord", &pairing(ours(), &our_ctl), &reference));
+    assert!(differences.is_empty(), "{} differences:\n{}", differences.len(), differences.join("\n"));
 }

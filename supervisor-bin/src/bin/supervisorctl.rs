@@ -1,0 +1,54 @@
+//! `supervisorctl`: control a running supervisord from the command line.
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+use supervisor_bin::ctl::help::USAGE;
+use supervisor_bin::ctl::options::{Early, parse};
+use supervisor_bin::ctl::{Controller, exit};
+
+fn main() {
+    let mut argv = std::env::args();
+    let progname = argv.next().unwrap_or_else(|| "supervisorctl".to_owned());
+    let args: Vec<String> = argv.collect();
+    let options = match parse(Path::new(&progname), &args) {
+        Ok(o) => o,
+        Err(Early::Help) => {
+            print!("{}", USAGE.replace("%s", &progname));
+            std::process::exit(exit::SUCCESS);
+        }
+        Err(Early::Usage(message)) => {
+            eprintln!("Error: {message}");
+            eprintln!("For help, use {progname} -h");
+            std::process::exit(exit::INVALID_ARGS);
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut ctl = Controller::new(options.clone(), stdout.lock());
+    if !options.args.is_empty() {
+        ctl.onecmd(&options.args.join(" "));
+        std::process::exit(ctl.exitstatus);
+    }
+    // The shell: status first, then one command per line until EOF or quit.
+    ctl.onecmd("status");
+    let stdin = std::io::stdin();
+    loop {
+        print!("{}> ", options.prompt);
+        let _ = std::io::stdout().flush();
+        let mut line = String::new();
+        match stdin.lock().read_line(&mut line) {
+            Ok(0) | Err(_) => {
+                println!();
+                break;
+            }
+            Ok(_) => {}
+        }
+        let command = line.trim();
+        if matches!(command, "quit" | "exit" | "EOF") {
+            break;
+        }
+        ctl.onecmd(command);
+    }
+    // The shell always exits 0, as in 4.3.0.
+    std::process::exit(exit::SUCCESS);
+}

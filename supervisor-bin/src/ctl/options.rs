@@ -1,0 +1,89 @@
+//! supervisorctl's command line and `[supervisorctl]` section, as 4.3.0's
+//! `ClientOptions` reads them.
+
+use std::path::{Path, PathBuf};
+
+use supervisor_core::config::{CtlConfig, LoadOptions, datatypes, find_config_file, repr};
+
+use crate::getopt::getopt;
+
+/// Where and how to connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CtlOptions {
+    /// `-s` or `serverurl`.
+    pub serverurl: String,
+    /// `-u` or `username`.
+    pub username: Option<String>,
+    /// `-p` or `password`.
+    pub password: Option<String>,
+    /// `prompt` (`supervisor`).
+    pub prompt: String,
+    /// `-r` or `history_file`.
+    pub history_file: Option<PathBuf>,
+    /// `-i`, or no command given.
+    pub interactive: bool,
+    /// The command and its arguments.
+    pub args: Vec<String>,
+}
+
+/// What to do instead of running commands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Early {
+    /// `-h`.
+    Help,
+    /// A usage error (exit 2).
+    Usage(String),
+}
+
+/// Parses the command line and reads the config it names (or finds).
+pub fn parse(exe: &Path, args: &[String]) -> Result<CtlOptions, Early> {
+    let long = ["help", "configuration=", "interactive", "serverurl=", "username=", "password=", "history_file="];
+    let (opts, rest) = getopt(args, "h?c:is:u:p:r:", &long).map_err(|e| Early::Usage(e.to_string()))?;
+    let mut configuration = None;
+    let mut o = CtlOptions {
+        serverurl: String::new(),
+        username: None,
+        password: None,
+        prompt: "supervisor".into(),
+        history_file: None,
+        interactive: false,
+        args: rest,
+    };
+    let (mut url, mut user, mut pass, mut hist) = (None, None, None, None);
+    for (opt, value) in opts {
+        match opt.as_str() {
+            "-h" | "-?" | "--help" => return Err(Early::Help),
+            "-c" | "--configuration" => configuration = Some(PathBuf::from(value)),
+            "-i" | "--interactive" => o.interactive = true,
+            "-s" | "--serverurl" => {
+                let v = datatypes::url(&value)
+                    .map_err(|e| Early::Usage(format!("invalid value for {opt} {}: {e}", repr(&value))))?;
+                url = Some(v);
+            }
+            "-u" | "--username" => user = Some(value),
+            "-p" | "--password" => pass = Some(value),
+            "-r" | "--history_file" => hist = Some(PathBuf::from(value)),
+            _ => {}
+        }
+    }
+    let path = configuration.or_else(|| find_config_file(exe));
+    let file = match path {
+        Some(p) => Some(
+            CtlConfig::load_with(&p, &LoadOptions::default())
+                .map_err(|e| Early::Usage(e.errors().first().map_or_else(|| e.to_string(), |x| x.kind.to_string())))?,
+        ),
+        None => None,
+    };
+    o.serverurl =
+        url.or_else(|| file.as_ref().map(|f| f.serverurl.clone())).unwrap_or_else(|| "http://localhost:9001".into());
+    o.username = user.or_else(|| file.as_ref().and_then(|f| f.username.clone()));
+    o.password = pass.or_else(|| file.as_ref().and_then(|f| f.password.clone()));
+    o.history_file = hist.or_else(|| file.as_ref().and_then(|f| f.history_file.clone()));
+    if let Some(f) = &file {
+        o.prompt = f.prompt.clone();
+    }
+    if o.args.is_empty() {
+        o.interactive = true;
+    }
+    Ok(o)
+}
