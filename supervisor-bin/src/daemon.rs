@@ -273,7 +273,8 @@ async fn serve(path: PathBuf, args: ServerArgs, mut config: Config, bound: Bound
         let daemon = Arc::new(daemon);
         let serving =
             match dispatcher(&daemon, &config, &RpcRegistry::with_main()).map_err(|e| e.to_string()).and_then(|d| {
-                serve_api(this_bound, d, &config, |level, m| write(&log, level, m)).map_err(|e| e.to_string())
+                serve_api(this_bound, d, &config, Some(supervisor.clone()), |level, m| write(&log, level, m))
+                    .map_err(|e| e.to_string())
             }) {
                 Ok(s) => s,
                 Err(e) => {

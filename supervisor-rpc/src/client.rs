@@ -122,8 +122,11 @@ impl Client {
         head.push_str("\r\n");
         stream.write_all(head.as_bytes())?;
         let mut reader = BufReader::new(stream);
-        let (status, _) = read_head(&mut reader)?;
-        Ok((status, Box::new(reader)))
+        let head = read_head(&mut reader)?;
+        if head.chunked {
+            return Ok((head.status, Box::new(BufReader::new(Chunked { inner: reader, left: 0, done: false }))));
+        }
+        Ok((head.status, Box::new(reader)))
     }
 
     fn connect(&self) -> Result<Box<dyn ReadWrite>, ClientError> {
@@ -154,35 +157,87 @@ impl Client {
         stream.write_all(head.as_bytes())?;
         stream.write_all(body.as_bytes())?;
         let mut reader = BufReader::new(stream);
-        let (status, length) = read_head(&mut reader)?;
+        let head = read_head(&mut reader)?;
         let mut data = Vec::new();
-        match length {
-            Some(n) => reader.take(n as u64).read_to_end(&mut data)?,
-            None => reader.read_to_end(&mut data)?,
-        };
-        Ok((status, data))
+        if head.chunked {
+            Chunked { inner: reader, left: 0, done: false }.read_to_end(&mut data)?;
+        } else {
+            match head.length {
+                Some(n) => reader.take(n as u64).read_to_end(&mut data)?,
+                None => reader.read_to_end(&mut data)?,
+            };
+        }
+        Ok((head.status, data))
     }
 }
 
 trait ReadWrite: Read + Write {}
 impl<T: Read + Write> ReadWrite for T {}
 
-/// Reads the status line and headers; returns the status and Content-Length.
-fn read_head(reader: &mut impl BufRead) -> Result<(u16, Option<usize>), ClientError> {
+struct Head {
+    status: u16,
+    length: Option<usize>,
+    chunked: bool,
+}
+
+/// Reads the status line and headers.
+fn read_head(reader: &mut impl BufRead) -> Result<Head, ClientError> {
     let mut line = String::new();
     reader.read_line(&mut line)?;
     let status = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or(ClientError::BadResponse)?;
-    let mut length = None;
+    let mut head = Head { status, length: None, chunked: false };
     loop {
         line.clear();
         if reader.read_line(&mut line)? == 0 || line == "\r\n" || line == "\n" {
             break;
         }
-        if let Some((k, v)) = line.split_once(':')
-            && k.eq_ignore_ascii_case("content-length")
-        {
-            length = v.trim().parse().ok();
+        if let Some((k, v)) = line.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                head.length = v.trim().parse().ok();
+            } else if k.eq_ignore_ascii_case("transfer-encoding") && v.trim().eq_ignore_ascii_case("chunked") {
+                head.chunked = true;
+            }
         }
     }
-    Ok((status, length))
+    Ok(head)
+}
+
+/// A chunked HTTP/1.1 body, decoded.
+struct Chunked<R> {
+    inner: R,
+    left: usize,
+    done: bool,
+}
+
+impl<R: BufRead> Read for Chunked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.done {
+            return Ok(0);
+        }
+        if self.left == 0 {
+            let mut line = String::new();
+            // Skip the CRLF that ends the previous chunk.
+            while line.trim().is_empty() {
+                line.clear();
+                if self.inner.read_line(&mut line)? == 0 {
+                    self.done = true;
+                    return Ok(0);
+                }
+            }
+            let size = line.trim().split(';').next().unwrap_or("");
+            self.left = usize::from_str_radix(size, 16)
+                .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "bad chunk size"))?;
+            if self.left == 0 {
+                self.done = true;
+                return Ok(0);
+            }
+        }
+        let want = buf.len().min(self.left);
+        let n = self.inner.read(&mut buf[..want])?;
+        if n == 0 {
+            self.done = true;
+        }
+        self.left -= n;
+        Ok(n)
+    }
 }

@@ -83,13 +83,20 @@ async fn authenticate(
     next.run(request).await
 }
 
-/// The router one server serves.
-pub fn router(dispatcher: Arc<Dispatcher>, credentials: Option<Credentials>, body_limit: usize) -> Router {
-    Router::new()
-        .route("/RPC2", post(rpc2))
-        .route("/RPC2/{*rest}", post(rpc2))
-        .with_state(dispatcher)
-        .layer(DefaultBodyLimit::max(body_limit))
+/// The router one server serves: the API, plus the log streams when a
+/// supervisor is given.
+pub fn router(
+    dispatcher: Arc<Dispatcher>,
+    credentials: Option<Credentials>,
+    body_limit: usize,
+    logs: Option<supervisor_core::supervisor::Supervisor>,
+) -> Router {
+    let api = Router::new().route("/RPC2", post(rpc2)).route("/RPC2/{*rest}", post(rpc2)).with_state(dispatcher);
+    let app = match logs {
+        Some(sv) => api.merge(crate::logtail::routes(sv)),
+        None => api,
+    };
+    app.layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn_with_state(credentials.map(Arc::new), authenticate))
 }
 

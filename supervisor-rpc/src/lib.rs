@@ -17,6 +17,7 @@ mod faults;
 pub mod http;
 pub mod interface;
 pub mod listen;
+pub mod logtail;
 pub mod server;
 pub mod supervisor_ns;
 pub mod value;

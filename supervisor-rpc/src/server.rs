@@ -66,12 +66,14 @@ pub fn dispatcher(daemon: &Arc<Daemon>, config: &Config, registry: &RpcRegistry)
     Ok(d)
 }
 
-/// Serves `bound` with `dispatcher`, writing 4.3.0's startup lines through
-/// `log`. Must run inside a tokio runtime.
+/// Serves `bound` with `dispatcher` (and the `/logtail` streams of `logs`),
+/// writing 4.3.0's startup lines through `log`. Must run inside a tokio
+/// runtime.
 pub fn serve(
     bound: Bound,
     dispatcher: Dispatcher,
     config: &Config,
+    logs: Option<supervisor_core::supervisor::Supervisor>,
     log: impl Fn(LogLevel, &str),
 ) -> std::io::Result<Serving> {
     for plugin in &config.rpc_interfaces {
@@ -90,7 +92,7 @@ pub fn serve(
                 None
             }
         };
-        let app = router(dispatcher.clone(), credentials, DEFAULT_BODY_LIMIT);
+        let app = router(dispatcher.clone(), credentials, DEFAULT_BODY_LIMIT, logs.clone());
         let task = match listener {
             Listener::Unix(l, path) => {
                 l.set_nonblocking(true)?;

@@ -23,8 +23,8 @@ fn main() {
             std::process::exit(exit::INVALID_ARGS);
         }
     };
-    let stdout = std::io::stdout();
-    let mut ctl = Controller::new(options.clone(), stdout.lock());
+    // Stdout, not a held lock: fg's streaming threads write to it too.
+    let mut ctl = Controller::new(options.clone(), std::io::stdout());
     if !options.args.is_empty() {
         ctl.onecmd(&options.args.join(" "));
         std::process::exit(ctl.exitstatus);

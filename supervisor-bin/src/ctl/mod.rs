@@ -2,6 +2,7 @@
 //! output text, column layout and exit codes.
 
 pub mod help;
+mod interrupt;
 pub mod options;
 
 use std::collections::BTreeMap;
@@ -144,6 +145,48 @@ fn result_struct(group: &str, name: &str, status: i32, description: &str) -> Val
 }
 
 impl<W: Write> Controller<W> {
+    /// `fg`: stream the process's stdout and stderr while sending typed
+    /// lines to its stdin, until EOF, Ctrl-C or the process stops.
+    fn foreground(&mut self, name: &str) -> Outcome {
+        self.output("==> Press Ctrl-C to exit <==");
+        let _ = self.out.flush();
+        for channel in ["stdout", "stderr"] {
+            let client = self.client()?;
+            let path = format!("/logtail/{name}/{channel}");
+            std::thread::spawn(move || {
+                if let Ok((200, mut body)) = client.get(&path) {
+                    let _ = std::io::copy(&mut body, &mut std::io::stdout());
+                }
+            });
+        }
+        let stdin = std::io::stdin();
+        loop {
+            let mut line = String::new();
+            match stdin.read_line(&mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            match self.call("supervisor.sendProcessStdin", vec![Value::String(name.to_owned()), Value::String(line)]) {
+                Ok(_) => {}
+                Err(ClientError::Fault { code: NOT_RUNNING, .. }) => {
+                    self.output("Process got killed");
+                    break;
+                }
+                Err(e) => {
+                    self.output(&format!("ERROR: {e}"));
+                    break;
+                }
+            }
+            let info = self.call_s("supervisor.getProcessInfo", &[name])?;
+            if n(&info, "state") != 20 {
+                self.output("Process got killed");
+                break;
+            }
+        }
+        self.output("Exiting foreground");
+        Ok(())
+    }
+
     /// A controller writing to `out`.
     pub fn new(options: CtlOptions, out: W) -> Controller<W> {
         Controller { options, exitstatus: exit::SUCCESS, out }
@@ -616,7 +659,9 @@ impl<W: Write> Controller<W> {
     fn tail_follow(&mut self, path: &str) -> Outcome {
         self.output("==> Press Ctrl-C to exit <==");
         let _ = self.out.flush();
-        let (status, mut body) = self.client()?.get(path)?;
+        let interrupted = interrupt::watch();
+        let client = self.client()?.with_timeout(std::time::Duration::from_millis(200));
+        let (status, mut body) = client.get(path)?;
         if status == 401 {
             return Err(ClientError::Unauthorized);
         }
@@ -625,12 +670,21 @@ impl<W: Write> Controller<W> {
         }
         let mut buf = [0u8; 8192];
         loop {
-            let n = std::io::Read::read(&mut body, &mut buf)?;
-            if n == 0 {
+            if interrupted() {
+                // 4.3.0 ends a follow on Ctrl-C with an empty line.
+                self.output("");
                 return Ok(());
             }
-            let _ = self.out.write_all(&buf[..n]);
-            let _ = self.out.flush();
+            match std::io::Read::read(&mut body, &mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => {
+                    let _ = self.out.write_all(&buf[..n]);
+                    let _ = self.out.flush();
+                }
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
         }
     }
 
@@ -1006,10 +1060,7 @@ impl<W: Write> Controller<W> {
                     self.exitstatus = exit::GENERIC;
                 }
                 Ok(_) => {
-                    // Streaming output while forwarding input needs the
-                    // /logtail endpoint; until it lands, say so.
-                    self.output("ERROR: fg is not available in this build yet");
-                    self.exitstatus = exit::GENERIC;
+                    self.foreground(name)?;
                 }
             },
         }
