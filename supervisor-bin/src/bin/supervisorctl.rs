@@ -1,11 +1,10 @@
 //! `supervisorctl`: control a running supervisord from the command line.
 
-use std::io::{BufRead, Write};
 use std::path::Path;
 
 use supervisor_bin::ctl::help::USAGE;
 use supervisor_bin::ctl::options::{Early, parse};
-use supervisor_bin::ctl::{Controller, exit};
+use supervisor_bin::ctl::{Controller, exit, shell};
 
 fn main() {
     let mut argv = std::env::args();
@@ -29,26 +28,5 @@ fn main() {
         ctl.onecmd(&options.args.join(" "));
         std::process::exit(ctl.exitstatus);
     }
-    // The shell: status first, then one command per line until EOF or quit.
-    ctl.onecmd("status");
-    let stdin = std::io::stdin();
-    loop {
-        print!("{}> ", options.prompt);
-        let _ = std::io::stdout().flush();
-        let mut line = String::new();
-        match stdin.lock().read_line(&mut line) {
-            Ok(0) | Err(_) => {
-                println!();
-                break;
-            }
-            Ok(_) => {}
-        }
-        let command = line.trim();
-        if matches!(command, "quit" | "exit" | "EOF") {
-            break;
-        }
-        ctl.onecmd(command);
-    }
-    // The shell always exits 0, as in 4.3.0.
-    std::process::exit(exit::SUCCESS);
+    std::process::exit(shell::run(&mut ctl));
 }

@@ -4,6 +4,7 @@
 pub mod help;
 mod interrupt;
 pub mod options;
+pub mod shell;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -75,6 +76,32 @@ pub struct Controller<W: Write> {
     /// The exit status so far.
     pub exitstatus: i32,
     out: W,
+    asked_credentials: bool,
+}
+
+fn prompt_line(prompt: &str) -> String {
+    print!("{prompt}");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+    line.trim_end_matches(['\r', '\n']).to_owned()
+}
+
+/// Reads a line with echo off when stdin is a terminal (getpass).
+fn prompt_secret(prompt: &str) -> String {
+    use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
+    let stdin = std::io::stdin();
+    let saved = tcgetattr(&stdin).ok();
+    if let Some(t) = &saved {
+        let mut quiet = t.clone();
+        quiet.local_flags.remove(LocalFlags::ECHO);
+        let _ = tcsetattr(&stdin, SetArg::TCSANOW, &quiet);
+    }
+    let line = prompt_line(prompt);
+    if let Some(t) = &saved {
+        let _ = tcsetattr(&stdin, SetArg::TCSANOW, t);
+    }
+    line
 }
 
 type Outcome = Result<(), ClientError>;
@@ -189,7 +216,7 @@ impl<W: Write> Controller<W> {
 
     /// A controller writing to `out`.
     pub fn new(options: CtlOptions, out: W) -> Controller<W> {
-        Controller { options, exitstatus: exit::SUCCESS, out }
+        Controller { options, exitstatus: exit::SUCCESS, out, asked_credentials: false }
     }
 
     fn output(&mut self, message: &str) {
@@ -312,7 +339,19 @@ impl<W: Write> Controller<W> {
             Ok(()) => {}
             Err(ClientError::Unauthorized) => {
                 self.output("Server requires authentication");
-                self.exitstatus = exit::GENERIC;
+                if self.options.interactive && !self.asked_credentials {
+                    // 4.3.0 asks once, then runs the command again.
+                    self.asked_credentials = true;
+                    let username = prompt_line("Username:");
+                    let password = prompt_secret("Password:");
+                    self.output("");
+                    self.options.username = Some(username);
+                    self.options.password = Some(password);
+                    self.onecmd(line);
+                    self.asked_credentials = false;
+                } else {
+                    self.exitstatus = exit::GENERIC;
+                }
             }
             Err(e) => {
                 self.output(&format!("error: {e}"));

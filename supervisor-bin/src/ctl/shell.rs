@@ -1,0 +1,145 @@
+//! The interactive shell: a prompt with history and Tab completion of
+//! commands, process names and group names, as 4.3.0's readline shell has.
+
+use std::borrow::Cow;
+
+use rustyline::completion::Completer;
+use rustyline::error::ReadlineError;
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::history::DefaultHistory;
+use rustyline::validate::Validator;
+use rustyline::{Context, Editor, Helper};
+use supervisor_rpc::client::Client;
+use supervisor_rpc::dxr::Value;
+
+use super::options::CtlOptions;
+use super::{Controller, exit};
+
+/// Every command, for completion.
+const COMMANDS: &[&str] = &[
+    "add", "avail", "clear", "exit", "fg", "help", "maintail", "open", "pid", "quit", "reload", "remove", "reread",
+    "restart", "shutdown", "signal", "start", "status", "stop", "tail", "update", "version",
+];
+
+struct Completion {
+    options: CtlOptions,
+}
+
+impl Completion {
+    /// (group, name) of every process; asked when Tab is pressed.
+    fn processes(&self) -> Vec<(String, String)> {
+        let Ok(client) =
+            Client::new(&self.options.serverurl, self.options.username.as_deref(), self.options.password.as_deref())
+        else {
+            return Vec::new();
+        };
+        let Ok(Value::Array(infos)) = client.call("supervisor.getAllProcessInfo", vec![]) else { return Vec::new() };
+        let field = |v: &Value, k: &str| match v {
+            Value::Struct(m) => match m.get(k) {
+                Some(Value::String(s)) => s.clone(),
+                _ => String::new(),
+            },
+            _ => String::new(),
+        };
+        infos.iter().map(|i| (field(i, "group"), field(i, "name"))).collect()
+    }
+}
+
+impl Completer for Completion {
+    type Candidate = String;
+
+    fn complete(&self, line: &str, pos: usize, _: &Context<'_>) -> rustyline::Result<(usize, Vec<String>)> {
+        let before = &line[..pos];
+        let start = before.rfind(' ').map_or(0, |i| i + 1);
+        let text = &before[start..];
+        let action = before.split_whitespace().next().unwrap_or("");
+        let complete_actions = || COMMANDS.iter().filter(|c| c.starts_with(text)).map(|c| format!("{c} ")).collect();
+        let matches: Vec<String> = if start == 0 {
+            complete_actions()
+        } else {
+            match action {
+                "help" => complete_actions(),
+                "add" | "remove" | "update" => {
+                    let mut groups: Vec<String> = Vec::new();
+                    for (g, _) in self.processes() {
+                        if !groups.contains(&g) {
+                            groups.push(g);
+                        }
+                    }
+                    groups.into_iter().filter(|g| g.starts_with(text)).map(|g| format!("{g} ")).collect()
+                }
+                "clear" | "fg" | "pid" | "restart" | "signal" | "start" | "status" | "stop" | "tail" => {
+                    let mut names: Vec<String> = Vec::new();
+                    for (g, n) in self.processes() {
+                        if text.contains(':') || g != n {
+                            names.push(format!("{g}:{n}"));
+                            let all = format!("{g}:*");
+                            if !names.contains(&all) {
+                                names.push(all);
+                            }
+                        } else {
+                            names.push(n);
+                        }
+                    }
+                    names.into_iter().filter(|p| p.starts_with(text)).map(|p| format!("{p} ")).collect()
+                }
+                _ => Vec::new(),
+            }
+        };
+        Ok((start, matches))
+    }
+}
+
+impl Hinter for Completion {
+    type Hint = String;
+}
+
+impl Highlighter for Completion {
+    fn highlight<'l>(&self, line: &'l str, _: usize) -> Cow<'l, str> {
+        Cow::Borrowed(line)
+    }
+}
+
+impl Validator for Completion {}
+
+impl Helper for Completion {}
+
+/// Runs the shell until `quit`, `exit`, Ctrl-D or Ctrl-C; always exits 0.
+pub fn run<W: std::io::Write>(ctl: &mut Controller<W>) -> i32 {
+    let Ok(mut editor) = Editor::<Completion, DefaultHistory>::new() else {
+        return exit::GENERIC;
+    };
+    editor.set_helper(Some(Completion { options: ctl.options.clone() }));
+    if let Some(h) = &ctl.options.history_file {
+        let _ = editor.load_history(h);
+    }
+    ctl.onecmd("status");
+    let prompt = format!("{}> ", ctl.options.prompt);
+    loop {
+        match editor.readline(&prompt) {
+            Ok(line) => {
+                let command = line.trim();
+                if !command.is_empty() {
+                    let _ = editor.add_history_entry(command);
+                }
+                if matches!(command, "quit" | "exit" | "EOF") {
+                    break;
+                }
+                ctl.onecmd(command);
+                if let Some(helper) = editor.helper_mut() {
+                    helper.options = ctl.options.clone();
+                }
+            }
+            Err(ReadlineError::Eof | ReadlineError::Interrupted) => {
+                println!();
+                break;
+            }
+            Err(_) => break,
+        }
+    }
+    if let Some(h) = &ctl.options.history_file {
+        let _ = editor.save_history(h);
+    }
+    exit::SUCCESS
+}

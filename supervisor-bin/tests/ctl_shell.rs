@@ -1,0 +1,81 @@
+//! The interactive shell through a real pty: completion, history, help,
+//! confirmation, Ctrl-C out of `tail -f`.
+
+mod common;
+use common::*;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+fn config(dir: &Path) -> std::path::PathBuf {
+    let d = dir.display();
+    let text = format!(
+        "[unix_http_server]\nfile={d}/s.sock\n[supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\n\
+         childlogdir={d}\nnodaemon=true\n\
+         [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
+         [supervisorctl]\nserverurl=unix://{d}/s.sock\nprompt=testing\nhistory_file={d}/history\n\
+         [program:ticker]\ncommand=sh -c 'while true; do echo tick; sleep 0.2; done'\nstartsecs=0\nstopasgroup=true\n"
+    );
+    let path = dir.join("supervisord.conf");
+    std::fs::write(&path, text).expect("write");
+    path
+}
+
+#[test]
+fn the_shell_completes_remembers_and_confirms() -> Result<(), rexpect::error::Error> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conf = config(dir.path());
+    let child = Command::new(env!("CARGO_BIN_EXE_supervisord"))
+        .arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id() as i32;
+    let daemon = Guard::new(child);
+    wait_until("the program", || children(pid).len() == 1 && dir.path().join("s.sock").exists());
+
+    let cmd = format!("{} -c {}", env!("CARGO_BIN_EXE_supervisorctl"), conf.display());
+    let mut p = rexpect::spawn(&cmd, Some(20_000))?;
+    // status runs first, then the prompt from [supervisorctl] prompt=.
+    p.exp_string("ticker")?;
+    p.exp_string("RUNNING")?;
+    p.exp_string("testing> ")?;
+
+    p.send_line("help")?;
+    p.exp_string("default commands (type help <topic>):")?;
+    p.exp_string("testing> ")?;
+
+    // Tab completes a command...
+    p.send("vers\t")?;
+    p.send_line("")?;
+    p.exp_string("4.3.0")?;
+    p.exp_string("testing> ")?;
+
+    // ...and a process name, asked from the server.
+    p.send("pid tic\t")?;
+    p.send_line("")?;
+    p.exp_regex(r"\r\n\d+\r\n")?;
+    p.exp_string("testing> ")?;
+
+    // Ctrl-C ends tail -f and returns to the prompt.
+    p.send_line("tail -f ticker")?;
+    p.exp_string("==> Press Ctrl-C to exit <==")?;
+    p.exp_string("tick")?;
+    p.send_control('c')?;
+    p.exp_string("testing> ")?;
+
+    // shutdown asks first; "n" keeps it running.
+    p.send_line("shutdown")?;
+    p.exp_string("Really shut the remote supervisord process down y/N? ")?;
+    p.send_line("n")?;
+    p.exp_string("testing> ")?;
+    assert!(children(pid).len() == 1, "still running after 'n'");
+
+    p.send_line("quit")?;
+    p.exp_eof()?;
+    let history = std::fs::read_to_string(dir.path().join("history")).unwrap_or_default();
+    assert!(history.contains("version") && history.contains("shutdown"), "history kept: {history}");
+    daemon.finish();
+    Ok(())
+}
