@@ -114,3 +114,48 @@ fn fg_sends_typed_lines_and_shows_the_output() {
     assert!(text.trim_end().ends_with("Exiting foreground"), "{text}");
     daemon.finish();
 }
+
+#[test]
+fn update_restarts_only_the_programs_that_changed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().display();
+    let make = |second: &str| {
+        format!(
+            "[unix_http_server]\nfile={d}/s.sock\n[supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\n\
+             childlogdir={d}\nnodaemon=true\n\
+             [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
+             [supervisorctl]\nserverurl=unix://{d}/s.sock\n\
+             [group:g]\nprograms=one,two\n\
+             [program:one]\ncommand=sleep 300\nstartsecs=0\n\
+             [program:two]\ncommand={second}\nstartsecs=0\n"
+        )
+    };
+    let conf = dir.path().join("supervisord.conf");
+    std::fs::write(&conf, make("sleep 300")).expect("write");
+    let child = Command::new(env!("CARGO_BIN_EXE_supervisord"))
+        .arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id() as i32;
+    let daemon = Guard::new(child);
+    wait_until("both", || children(pid).len() == 2 && dir.path().join("s.sock").exists());
+    let ctl = |args: &[&str]| {
+        let out =
+            Command::new(env!("CARGO_BIN_EXE_supervisorctl")).arg("-c").arg(&conf).args(args).output().expect("ctl");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let pid_of = |name: &str| ctl(&["pid", name]).trim().to_owned();
+    let (one, two) = (pid_of("g:one"), pid_of("g:two"));
+    std::fs::write(&conf, make("sleep 301")).expect("rewrite");
+    assert_eq!(ctl(&["reread"]), "g: changed\n");
+    assert_eq!(ctl(&["update"]), "g: updated process group\n");
+    wait_until("two restarted", || {
+        let p = pid_of("g:two");
+        p != two && p != "0"
+    });
+    assert_eq!(pid_of("g:one"), one, "the unchanged program kept running");
+    assert_eq!(ctl(&["reread"]), "No config updates to processes\n");
+    daemon.finish();
+}

@@ -131,6 +131,11 @@ impl Daemon {
         c.latest.iter().map(|g| (g.clone(), c.active.contains_key(&g.name))).collect()
     }
 
+    /// The group in use of that name, as read.
+    pub fn active_group(&self, name: &str) -> Option<GroupConfig> {
+        self.configs().active.get(name).cloned()
+    }
+
     /// Records that a group is now in use.
     pub fn activated(&self, group: GroupConfig) {
         self.configs().active.insert(group.name.clone(), group);

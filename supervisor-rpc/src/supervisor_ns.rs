@@ -45,6 +45,7 @@ const METHODS: &[MethodDoc] = docs! {
     "reloadConfig" ["array"] "Reload the configuration.";
     "addProcessGroup" ["boolean", "string"] "Update the config for a running process from config file.";
     "removeProcessGroup" ["boolean", "string"] "Remove a stopped process from the active configuration.";
+    "updateProcessGroup" ["array", "string"] "Apply the reread config of a group in use, restarting only the processes whose settings changed (not in 4.3.0). Returns the names restarted, added or removed.";
     "startProcess" ["boolean", "string", "boolean"] "Start a process";
     "startProcessGroup" ["array", "string", "boolean"] "Start all processes in the group named 'name'";
     "startAllProcesses" ["array", "boolean"] "Start all processes listed in the configuration file";
@@ -310,6 +311,27 @@ impl RpcInterface for SupervisorNamespace {
                 sv.add_group(group.clone()).await?;
                 self.daemon.activated(group);
                 Ok(Value::Boolean(true))
+            }
+            "updateProcessGroup" => {
+                let name = Params::new(params, 1, 1)?.string(0)?;
+                let latest = self.daemon.latest_group(&name).ok_or_else(|| Fault::BadName.with(&name))?;
+                let active = self.daemon.active_group(&name).ok_or_else(|| Fault::BadName.with(&name))?;
+                // Processes whose settings are the same, as read; a change of
+                // group kind replaces every process.
+                let unchanged: Vec<String> =
+                    if std::mem::discriminant(&latest.kind) == std::mem::discriminant(&active.kind) {
+                        latest
+                            .processes
+                            .iter()
+                            .filter(|p| active.processes.iter().any(|q| q == *p))
+                            .map(|p| p.name.clone())
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                let touched = sv.update_group(latest.clone(), &unchanged).await?;
+                self.daemon.activated(latest);
+                Ok(Value::Array(touched.into_iter().map(Value::String).collect()))
             }
             "removeProcessGroup" => {
                 let name = Params::new(params, 1, 1)?.string(0)?;

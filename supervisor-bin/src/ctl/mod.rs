@@ -983,7 +983,14 @@ impl<W: Write> Controller<W> {
             self.call_s("supervisor.removeProcessGroup", &[g])?;
             self.output(&format!("{g}: removed process group"));
         }
+        let partial = !changed.is_empty() && self.server_has("supervisor.updateProcessGroup")?;
         for g in changed.iter().filter(|g| wanted(g)) {
+            if partial {
+                // Our supervisord restarts only the processes that changed.
+                self.call_s("supervisor.updateProcessGroup", &[g])?;
+                self.output(&format!("{g}: updated process group"));
+                continue;
+            }
             self.call_s("supervisor.stopProcessGroup", &[g])?;
             self.output(&format!("{g}: stopped"));
             self.call_s("supervisor.removeProcessGroup", &[g])?;
@@ -995,6 +1002,15 @@ impl<W: Write> Controller<W> {
             self.output(&format!("{g}: added process group"));
         }
         Ok(())
+    }
+
+    /// Whether the server offers `method` (ours has extensions 4.3.0 lacks).
+    fn server_has(&self, method: &str) -> Result<bool, ClientError> {
+        match self.call("system.listMethods", vec![]) {
+            Ok(v) => Ok(list(v).into_iter().any(|m| str_value(m) == method)),
+            Err(ClientError::Fault { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     fn confirm(&mut self, question: &str) -> bool {

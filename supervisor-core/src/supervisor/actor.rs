@@ -36,6 +36,8 @@ pub(crate) enum Request {
     ClearLog(String, Reply<Result<(), ControlError>>),
     AddGroup(Box<GroupConfig>, Reply<Result<(), ControlError>>),
     RemoveGroup(String, Reply<Result<(), ControlError>>),
+    /// A group's new settings; the processes named in the list keep running.
+    ReplaceGroup(Box<GroupConfig>, Vec<String>, Reply<Result<(), ControlError>>),
     Groups(Reply<Vec<GroupConfig>>),
     MainLogPath(Reply<Option<PathBuf>>),
     State(Reply<SupervisorState>),
@@ -421,6 +423,10 @@ impl Actor {
                 };
                 let _ = reply.send(result);
             }
+            Request::ReplaceGroup(config, keep, reply) => {
+                let _ = reply.send(self.replace_group(*config, &keep));
+                self.fire_due_timers();
+            }
             Request::Groups(reply) => {
                 let _ = reply.send(self.groups.iter().map(|g| g.config.clone()).collect());
             }
@@ -435,6 +441,58 @@ impl Actor {
                 self.begin_shutdown();
             }
         }
+    }
+
+    /// Swaps a group's settings in place: processes named in `keep` stay as
+    /// they are (running or not); the others are replaced by the new
+    /// configuration's (they must already be stopped) or dropped.
+    fn replace_group(&mut self, mut config: GroupConfig, keep: &[String]) -> Result<(), ControlError> {
+        let at = self
+            .groups
+            .iter()
+            .position(|g| g.config.name == config.name)
+            .ok_or_else(|| ControlError::BadName(config.name.clone()))?;
+        let old = self.groups.remove(at);
+        let mut kept: HashMap<String, usize> = HashMap::new();
+        for id in old.members {
+            let Some(name) = self.process(id).map(|p| p.config().name.clone()) else { continue };
+            if keep.contains(&name) {
+                kept.insert(name, id);
+            } else if let Some(slot) = self.slots.remove(&id)
+                && let Some(d) = slot.deadline
+            {
+                self.timers.remove(&(d, id));
+            }
+        }
+        let mut members = Vec::new();
+        for p in &mut config.processes {
+            let id = match kept.remove(&p.name) {
+                Some(id) => {
+                    // Keep the running process and the log files it writes.
+                    if let Some(slot) = self.slots.get(&id) {
+                        *p = (**slot.process.config()).clone();
+                    }
+                    id
+                }
+                None => {
+                    let id = self.next_id;
+                    self.next_id += 1;
+                    self.slots.insert(id, Slot { process: Process::new(Arc::new(p.clone())), deadline: None });
+                    id
+                }
+            };
+            members.push(id);
+        }
+        let at = self
+            .groups
+            .iter()
+            .position(|g| (g.config.priority, &g.config.name) > (config.priority, &config.name))
+            .unwrap_or(self.groups.len());
+        self.groups.insert(at, GroupSlot { config, members: members.clone() });
+        for id in members {
+            self.reschedule(id);
+        }
+        Ok(())
     }
 
     fn start(&mut self, name: &str, wait: bool, reply: Reply<Result<(), ControlError>>) {

@@ -289,6 +289,45 @@ impl Supervisor {
         out
     }
 
+    /// Applies new settings to a running group, restarting only what
+    /// changed: processes named in `unchanged` keep running; the others are
+    /// stopped and started again with their new settings, new ones are
+    /// added, vanished ones removed. Returns the namespecs restarted, added
+    /// or removed.
+    pub async fn update_group(&self, group: GroupConfig, unchanged: &[String]) -> Result<Vec<String>, ControlError> {
+        let current = self.groups().await.into_iter().find(|g| g.name == group.name);
+        let current = current.ok_or_else(|| ControlError::BadName(group.name.clone()))?;
+        let mut touched = Vec::new();
+        for p in current.processes.iter().filter(|p| !unchanged.contains(&p.name)) {
+            match self.stop_process(&p.namespec(), true).await {
+                Ok(()) | Err(ControlError::NotRunning(_)) => {}
+                Err(e) => return Err(e),
+            }
+            touched.push(p.namespec());
+        }
+        for p in group.processes.iter().filter(|p| !unchanged.contains(&p.name)) {
+            if !touched.contains(&p.namespec()) {
+                touched.push(p.namespec());
+            }
+        }
+        let (dir, identifier) = &*self.auto_logs;
+        let mut fresh = group.clone();
+        fresh.processes.retain(|p| !unchanged.contains(&p.name));
+        let resolved =
+            resolve_auto_logs(vec![fresh], dir, identifier).map_err(|e| ControlError::Failed(e.to_string()))?;
+        let mut group = group;
+        if let Some(r) = resolved.into_iter().next() {
+            for p in &mut group.processes {
+                if let Some(q) = r.processes.iter().find(|q| q.name == p.name) {
+                    *p = q.clone();
+                }
+            }
+        }
+        let keep = unchanged.to_vec();
+        self.ask_result(|r| Request::ReplaceGroup(Box::new(group), keep, r)).await?;
+        Ok(touched)
+    }
+
     /// Removes a group whose processes are all stopped
     /// (`removeProcessGroup`).
     pub async fn remove_group(&self, name: &str) -> Result<(), ControlError> {
