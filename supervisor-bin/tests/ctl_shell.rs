@@ -79,3 +79,49 @@ fn the_shell_completes_remembers_and_confirms() -> Result<(), rexpect::error::Er
     daemon.finish();
     Ok(())
 }
+
+#[test]
+fn the_shell_asks_for_credentials_on_401() -> Result<(), rexpect::error::Error> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().display();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let text = format!(
+        "[inet_http_server]\nport=127.0.0.1:{port}\nusername=admin\npassword={{SHA}}40bd001563085fc35165329ea1ff5c5ecbdbbeef\n\
+         [supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\nchildlogdir={d}\nnodaemon=true\n\
+         [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
+         [supervisorctl]\nserverurl=http://127.0.0.1:{port}\n\
+         [program:guarded]\ncommand=sleep 300\nstartsecs=0\n"
+    );
+    let conf = dir.path().join("supervisord.conf");
+    std::fs::write(&conf, text).expect("write");
+    let child = Command::new(env!("CARGO_BIN_EXE_supervisord"))
+        .arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id() as i32;
+    let daemon = Guard::new(child);
+    wait_until("the program", || children(pid).len() == 1);
+
+    let cmd = format!("{} -c {}", env!("CARGO_BIN_EXE_supervisorctl"), conf.display());
+    let mut p = rexpect::spawn(&cmd, Some(20_000))?;
+    p.exp_string("Server requires authentication")?;
+    p.exp_string("Username:")?;
+    p.send_line("admin")?;
+    p.exp_string("Password:")?;
+    p.send_line("123")?;
+    p.exp_string("guarded")?;
+    p.exp_string("RUNNING")?;
+    p.exp_string("supervisor> ")?;
+    p.send_line("quit")?;
+    p.exp_eof()?;
+
+    // Without the shell, a 401 is an error with exit status 1.
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_supervisorctl")).arg("-c").arg(&conf).arg("status").output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Server requires authentication\n");
+    daemon.finish();
+    Ok(())
+}
