@@ -5,7 +5,7 @@ mod common;
 use common::*;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn config(dir: &Path) -> std::path::PathBuf {
     let d = dir.display();
@@ -25,14 +25,7 @@ fn config(dir: &Path) -> std::path::PathBuf {
 fn the_shell_completes_remembers_and_confirms() -> Result<(), rexpect::error::Error> {
     let dir = tempfile::tempdir().expect("tempdir");
     let conf = config(dir.path());
-    let child = Command::new(env!("CARGO_BIN_EXE_supervisord"))
-        .arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let pid = child.id() as i32;
-    let daemon = Guard::new(child);
+    let (daemon, pid) = start_daemon(&conf);
     wait_until("the program", || children(pid).len() == 1 && dir.path().join("s.sock").exists());
 
     let cmd = format!("{} -c {}", env!("CARGO_BIN_EXE_supervisorctl"), conf.display());
@@ -94,14 +87,7 @@ fn the_shell_asks_for_credentials_on_401() -> Result<(), rexpect::error::Error> 
     );
     let conf = dir.path().join("supervisord.conf");
     std::fs::write(&conf, text).expect("write");
-    let child = Command::new(env!("CARGO_BIN_EXE_supervisord"))
-        .arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let pid = child.id() as i32;
-    let daemon = Guard::new(child);
+    let (daemon, pid) = start_daemon(&conf);
     wait_until("the program", || children(pid).len() == 1);
 
     let cmd = format!("{} -c {}", env!("CARGO_BIN_EXE_supervisorctl"), conf.display());

@@ -26,14 +26,7 @@ fn config(dir: &Path) -> std::path::PathBuf {
 
 fn start(dir: &Path) -> (Guard, std::path::PathBuf) {
     let conf = config(dir);
-    let child = Command::new(env!("CARGO_BIN_EXE_supervisord"))
-        .arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let pid = child.id() as i32;
-    let guard = Guard::new(child);
+    let (guard, pid) = start_daemon(&conf);
     wait_until("both programs", || children(pid).len() >= 2 && dir.join("s.sock").exists());
     (guard, conf)
 }
@@ -132,14 +125,7 @@ fn update_restarts_only_the_programs_that_changed() {
     };
     let conf = dir.path().join("supervisord.conf");
     std::fs::write(&conf, make("sleep 300")).expect("write");
-    let child = Command::new(env!("CARGO_BIN_EXE_supervisord"))
-        .arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let pid = child.id() as i32;
-    let daemon = Guard::new(child);
+    let (daemon, pid) = start_daemon(&conf);
     wait_until("both", || children(pid).len() == 2 && dir.path().join("s.sock").exists());
     let ctl = |args: &[&str]| {
         let out =

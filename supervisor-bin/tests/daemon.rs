@@ -133,14 +133,7 @@ fn command_line_options_override_the_file() {
 fn usr2_reopens_a_log_rotated_from_outside() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = write_config(dir.path(), true);
-    let child = Command::new(env!("CARGO_BIN_EXE_supervisord"))
-        .arg("-c")
-        .arg(&config)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let pid = child.id() as i32;
-    let daemon = Guard::new(child);
+    let (daemon, pid) = start_daemon(&config);
     wait_until("startup", || log(dir.path()).contains("supervisord started"));
     let rotated = dir.path().join("supervisord.log.1");
     std::fs::rename(dir.path().join("supervisord.log"), &rotated).expect("rotate");
@@ -215,14 +208,7 @@ fn a_stale_socket_is_replaced() {
     let conf = sock_config(dir.path(), "");
     // A socket file nobody listens on, as a killed supervisord leaves behind.
     drop(std::os::unix::net::UnixListener::bind(dir.path().join("s.sock")).expect("bind"));
-    let child = Command::new(env!("CARGO_BIN_EXE_supervisord"))
-        .arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let pid = child.id() as i32;
-    let daemon = Guard::new(child);
+    let (daemon, pid) = start_daemon(&conf);
     wait_until("running", || children(pid).len() == 1);
     assert!(std::os::unix::net::UnixStream::connect(dir.path().join("s.sock")).is_ok());
     daemon.finish();

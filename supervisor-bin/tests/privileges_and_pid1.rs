@@ -28,14 +28,7 @@ const ORPHAN_MAKER: &str =
 fn orphaned_grandchildren_are_reaped_as_subreaper() {
     let dir = tempfile::tempdir().expect("tempdir");
     let conf = config(dir.path(), "", ORPHAN_MAKER);
-    let child = Command::new(env!("CARGO_BIN_EXE_supervisord"))
-        .arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let pid = child.id() as i32;
-    let daemon = Guard::new(child);
+    let (daemon, pid) = start_daemon(&conf);
     wait_until("the orphan reaped", || log(dir.path()).contains("INFO reaped unknown pid"));
     assert!(log(dir.path()).contains("(exit status 0)"));
     assert_eq!(zombies(pid), 0);
@@ -86,14 +79,7 @@ fn user_drops_privileges_for_the_daemon_and_its_children() {
     }
     let dir = world_readable_dir();
     let conf = config(dir.path(), "user=nobody", "[program:p]\ncommand=sleep 300\nstartsecs=0\n");
-    let child = Command::new(env!("CARGO_BIN_EXE_supervisord"))
-        .arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let pid = child.id() as i32;
-    let daemon = Guard::new(child);
+    let (daemon, pid) = start_daemon(&conf);
     wait_until("a child", || !children(pid).is_empty());
     let uid_of = |p: i32| {
         std::fs::read_to_string(format!("/proc/{p}/status")).ok().and_then(|s| {

@@ -83,3 +83,15 @@ impl Drop for Guard {
         }
     }
 }
+
+/// Starts our supervisord on `conf` (stdout discarded); the guard stops it.
+pub fn start_daemon(conf: &Path) -> (Guard, i32) {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_supervisord"))
+        .arg("-c")
+        .arg(conf)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn supervisord");
+    let pid = child.id() as i32;
+    (Guard::new(child), pid)
+}

@@ -113,21 +113,28 @@ impl Actor {
         self.slots.get(&id).map(|s| &s.process)
     }
 
-    /// Adds a group's processes in start order; returns their ids.
-    fn insert_group(&mut self, config: GroupConfig) -> Vec<usize> {
-        let mut members = Vec::new();
-        for p in &config.processes {
-            let id = self.next_id;
-            self.next_id += 1;
-            self.slots.insert(id, Slot { process: Process::new(Arc::new(p.clone())), deadline: None });
-            members.push(id);
-        }
+    /// A new slot for a process that has never run; returns its id.
+    fn new_slot(&mut self, config: &crate::config::ProcessConfig) -> usize {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.slots.insert(id, Slot { process: Process::new(Arc::new(config.clone())), deadline: None });
+        id
+    }
+
+    /// Puts a group where start order wants it: priority, then name.
+    fn place_group(&mut self, config: GroupConfig, members: Vec<usize>) {
         let at = self
             .groups
             .iter()
             .position(|g| (g.config.priority, &g.config.name) > (config.priority, &config.name))
             .unwrap_or(self.groups.len());
-        self.groups.insert(at, GroupSlot { config, members: members.clone() });
+        self.groups.insert(at, GroupSlot { config, members });
+    }
+
+    /// Adds a group's processes in start order; returns their ids.
+    fn insert_group(&mut self, config: GroupConfig) -> Vec<usize> {
+        let members: Vec<usize> = config.processes.iter().map(|p| self.new_slot(p)).collect();
+        self.place_group(config, members.clone());
         members
     }
 
@@ -474,21 +481,11 @@ impl Actor {
                     }
                     id
                 }
-                None => {
-                    let id = self.next_id;
-                    self.next_id += 1;
-                    self.slots.insert(id, Slot { process: Process::new(Arc::new(p.clone())), deadline: None });
-                    id
-                }
+                None => self.new_slot(p),
             };
             members.push(id);
         }
-        let at = self
-            .groups
-            .iter()
-            .position(|g| (g.config.priority, &g.config.name) > (config.priority, &config.name))
-            .unwrap_or(self.groups.len());
-        self.groups.insert(at, GroupSlot { config, members: members.clone() });
+        self.place_group(config, members.clone());
         for id in members {
             self.reschedule(id);
         }
