@@ -1,4 +1,9 @@
-//! Supervisor's event types, by the names listeners subscribe to.
+//! Supervisor's events: their types, by the names listeners subscribe to;
+//! the typed [`Event`]s the engine publishes; their 4.3.0 text payloads
+//! ([`payload`]); and the event listener protocol ([`listener`]).
+
+pub mod listener;
+pub mod payload;
 
 use std::fmt;
 
@@ -140,6 +145,13 @@ pub enum Event {
     GroupAdded(String),
     /// A group was removed.
     GroupRemoved(String),
+    /// A TICK_5, TICK_60 or TICK_3600 time slice began.
+    Tick {
+        /// Which tick.
+        kind: EventType,
+        /// The slice start, epoch seconds.
+        when: u64,
+    },
     /// `supervisor.sendRemoteCommEvent(type, data)`.
     RemoteCommunication {
         /// The `type` argument.
