@@ -14,8 +14,10 @@ use tokio::sync::{mpsc, oneshot};
 use super::error::ControlError;
 use super::host::RealHost;
 use super::info::{ProcessInfo, describe, epoch_secs};
-use crate::config::{GroupConfig, LogFile, LogLevel};
-use crate::events::Event;
+use super::pools::{PoolHost, Pools, is_output};
+use crate::config::{GroupConfig, GroupKind, LogFile, LogLevel};
+use crate::events::payload::{notification, timeslice};
+use crate::events::{Channel, Event, EventType};
 use crate::platform::command::{self, CommandError};
 use crate::platform::reap::Exit;
 use crate::process::{ExitStatus, Now, Process, ProcessState, StartError, SupervisorState};
@@ -77,10 +79,46 @@ pub(crate) struct Actor {
     stop_groups: Vec<String>,
     shutdown_replies: Vec<Reply<()>>,
     last_die_report: Option<Duration>,
+    pools: Pools,
+    /// The event bus, read only while there are pools to feed.
+    bus: Option<tokio::sync::broadcast::Receiver<Event>>,
+    /// The last TICK slice seen, by period.
+    ticks: HashMap<u64, u64>,
+}
+
+/// The pools' view of the actor's processes and I/O.
+struct PoolView<'a> {
+    slots: &'a HashMap<usize, Slot>,
+    host: &'a mut RealHost,
+}
+
+impl PoolHost for PoolView<'_> {
+    fn running_pid(&self, id: usize) -> Option<u32> {
+        self.slots.get(&id).map(|s| &s.process).filter(|p| p.state() == ProcessState::Running).map(Process::pid)
+    }
+
+    fn write_stdin(&mut self, pid: u32, data: &[u8]) -> bool {
+        self.host.stdin.get(&pid).is_some_and(|fd| write_all_nonblocking(fd, data).is_ok())
+    }
+
+    fn log(&mut self, level: LogLevel, message: &str) {
+        self.host.log(level, message);
+    }
+
+    fn name(&self, id: usize) -> String {
+        self.slots.get(&id).map(|s| s.process.config().name.clone()).unwrap_or_default()
+    }
+}
+
+const TICK_PERIODS: [(u64, EventType); 3] =
+    [(5, EventType::Tick5), (60, EventType::Tick60), (3600, EventType::Tick3600)];
+
+fn epoch_now() -> u64 {
+    SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 impl Actor {
-    pub(crate) fn new(groups: Vec<GroupConfig>, host: RealHost) -> Actor {
+    pub(crate) fn new(groups: Vec<GroupConfig>, host: RealHost, identifier: &str) -> Actor {
         let mut actor = Actor {
             origin: Instant::now(),
             slots: HashMap::new(),
@@ -94,6 +132,9 @@ impl Actor {
             stop_groups: Vec::new(),
             shutdown_replies: Vec::new(),
             last_die_report: None,
+            pools: Pools::new(identifier),
+            bus: None,
+            ticks: HashMap::new(),
         };
         for group in groups {
             actor.insert_group(group);
@@ -134,11 +175,62 @@ impl Actor {
     /// Adds a group's processes in start order; returns their ids.
     fn insert_group(&mut self, config: GroupConfig) -> Vec<usize> {
         let members: Vec<usize> = config.processes.iter().map(|p| self.new_slot(p)).collect();
+        self.track_pool(&config, &members);
         self.place_group(config, members.clone());
         members
     }
 
-    pub(crate) async fn run(mut self, mut requests: mpsc::Receiver<Request>, mut exits: mpsc::UnboundedReceiver<Exit>) {
+    /// Registers a listener pool (and starts reading the bus for it).
+    fn track_pool(&mut self, config: &GroupConfig, members: &[usize]) {
+        if let GroupKind::EventListenerPool(pool) = &config.kind {
+            self.pools.add(&config.name, pool, members.to_vec());
+            self.host.listener_groups.insert(config.name.clone());
+            if self.bus.is_none() {
+                self.bus = Some(self.host.events.subscribe());
+            }
+        }
+    }
+
+    /// An event from the bus, for the pools.
+    fn on_bus_event(&mut self, event: Event) {
+        if let Event::ProcessLog { group, name, channel, .. } = &event {
+            let enabled = self
+                .groups
+                .iter()
+                .find(|g| &g.config.name == group)
+                .and_then(|g| g.config.processes.iter().find(|p| &p.name == name))
+                .is_some_and(|p| match channel {
+                    Channel::Stdout => p.stdout.events_enabled,
+                    Channel::Stderr => p.stderr.events_enabled,
+                });
+            if !enabled || !is_output(&event) {
+                return;
+            }
+        }
+        let n = notification(&event);
+        self.pools.publish(n, &mut PoolView { slots: &self.slots, host: &mut self.host });
+    }
+
+    /// Emits the TICK events whose slice changed since the last look.
+    fn tick_events(&mut self) {
+        let now = epoch_now();
+        for (period, kind) in TICK_PERIODS {
+            let slice = timeslice(period, now);
+            match self.ticks.insert(period, slice) {
+                Some(last) if last != slice => {
+                    let _ = self.host.events.send(Event::Tick { kind, when: slice });
+                }
+                _ => {}
+            }
+        }
+    }
+
+    pub(crate) async fn run(
+        mut self,
+        mut requests: mpsc::Receiver<Request>,
+        mut exits: mpsc::UnboundedReceiver<Exit>,
+        mut protocol: mpsc::UnboundedReceiver<(u32, Vec<u8>)>,
+    ) {
         let _ = self.host.events.send(Event::SupervisorState(SupervisorState::Running));
         // Start in group priority order, all in one pass (4.3.0 does not wait
         // for one to be up before the next).
@@ -146,6 +238,9 @@ impl Actor {
             self.reschedule(id);
         }
         self.fire_due_timers();
+        self.tick_events();
+        let mut tick_timer = tokio::time::interval(Duration::from_secs(1));
+        tick_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut stop_reports = tokio::time::interval(STOP_REPORT_EVERY);
         stop_reports.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -160,9 +255,25 @@ impl Actor {
                 }
             };
             let stopping_waits = self.waiters.iter().any(|(_, w)| matches!(w, Waiter::Stop(_)));
+            let wants_ticks = self.pools.wants_ticks();
+            let bus = async {
+                match self.bus.as_mut() {
+                    Some(rx) => rx.recv().await.ok(),
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 biased;
                 Some((pid, status)) = exits.recv() => self.on_exit(pid, status),
+                Some((pid, data)) = protocol.recv() => {
+                    if let Some(&id) = self.by_pid.get(&pid) {
+                        self.pools.output(id, &data, &mut PoolView { slots: &self.slots, host: &mut self.host });
+                    }
+                }
+                Some(event) = bus => self.on_bus_event(event),
+                // Slices turn on wall-clock boundaries; a once-a-second look is
+                // enough, and only while some pool subscribes to TICK.
+                _ = tick_timer.tick(), if wants_ticks => self.tick_events(),
                 request = requests.recv() => match request {
                     Some(r) => self.handle(r),
                     // Every handle is gone: stop everything, as a shutdown would.
@@ -223,9 +334,18 @@ impl Actor {
             if before != 0 {
                 self.by_pid.remove(&before);
                 self.host.stdin.remove(&before);
+                self.pools.exited(id, &mut PoolView { slots: &self.slots, host: &mut self.host });
             }
             if pid != 0 {
                 self.by_pid.insert(pid, id);
+                self.pools.spawned(id);
+            }
+        }
+        if !self.pools.is_empty() {
+            let running = self.process(id).is_some_and(|p| p.state() == ProcessState::Running);
+            let group = self.process(id).map(|p| p.config().group.clone());
+            if let (true, Some(group)) = (running, group) {
+                self.pools.dispatch(&group, &mut PoolView { slots: &self.slots, host: &mut self.host });
             }
         }
         self.reschedule(id);
@@ -413,6 +533,8 @@ impl Actor {
                             Err(ControlError::StillRunning(name))
                         } else {
                             let group = self.groups.remove(at);
+                            self.pools.remove(&group.config.name);
+                            self.host.listener_groups.remove(&group.config.name);
                             for id in group.members {
                                 if let Some(slot) = self.slots.remove(&id)
                                     && let Some(d) = slot.deadline
@@ -485,6 +607,7 @@ impl Actor {
             };
             members.push(id);
         }
+        self.track_pool(&config, &members);
         self.place_group(config, members.clone());
         for id in members {
             self.reschedule(id);

@@ -34,6 +34,10 @@ pub(crate) struct RealHost {
     pub stdin: HashMap<u32, std::os::fd::OwnedFd>,
     /// `[supervisord] strip_ansi`.
     pub strip_ansi: bool,
+    /// Groups that are event listener pools: their stdout is the protocol.
+    pub listener_groups: std::collections::HashSet<String>,
+    /// Where listener stdout goes, besides its log.
+    pub protocol: tokio::sync::mpsc::UnboundedSender<(u32, Vec<u8>)>,
 }
 
 fn open_log(file: &LogFile, maxbytes: u64, backups: u32) -> Option<RotatingFile> {
@@ -102,6 +106,7 @@ impl Host for RealHost {
         if let Ok(mut g) = io.stderr.lock() {
             *g = open_log(&config.stderr.logfile, config.stderr.logfile_maxbytes, config.stderr.logfile_backups);
         }
+        let is_listener = self.listener_groups.contains(&config.group);
         let pump = |channel, log, syslog| Pump {
             group: config.group.clone(),
             name: config.name.clone(),
@@ -112,6 +117,7 @@ impl Host for RealHost {
             strip_ansi: self.strip_ansi,
             events: self.events.clone(),
             mainlog: self.mainlog.clone(),
+            protocol: (is_listener && channel == Channel::Stdout).then(|| self.protocol.clone()),
         };
         pump(Channel::Stdout, io.stdout.clone(), config.stdout.syslog).run(child.stdout);
         if let Some(fd) = child.stderr {

@@ -28,6 +28,7 @@ mod error;
 mod host;
 mod info;
 mod output;
+mod pools;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -115,6 +116,7 @@ impl Supervisor {
         let groups = resolve_auto_logs(config.groups, &config.supervisord.childlogdir, &config.supervisord.identifier)?;
         let (events, first) = broadcast::channel(options.event_capacity.max(16));
         let (exits_tx, exits_rx) = mpsc::unbounded_channel();
+        let (protocol_tx, protocol_rx) = mpsc::unbounded_channel();
         reap::listen_for_orphans(exits_tx.clone());
         let mainlog =
             options.mainlog.unwrap_or_else(|| Arc::new(Mutex::new(MainLog::stdout_only(LogLevel::Critical, false))));
@@ -126,10 +128,12 @@ impl Supervisor {
             io: HashMap::new(),
             stdin: HashMap::new(),
             strip_ansi: config.supervisord.strip_ansi,
+            listener_groups: std::collections::HashSet::new(),
+            protocol: protocol_tx,
         };
         let (requests, requests_rx) = mpsc::channel(1024);
-        let actor = Actor::new(groups, host);
-        runtime.spawn(actor.run(requests_rx, exits_rx));
+        let actor = Actor::new(groups, host, &config.supervisord.identifier);
+        runtime.spawn(actor.run(requests_rx, exits_rx, protocol_rx));
         let auto_logs = Arc::new((config.supervisord.childlogdir, config.supervisord.identifier));
         Ok((Supervisor { requests, events, auto_logs }, first))
     }

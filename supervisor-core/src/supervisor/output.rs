@@ -28,6 +28,8 @@ pub(crate) struct Pump {
     pub strip_ansi: bool,
     pub events: broadcast::Sender<Event>,
     pub mainlog: Arc<Mutex<MainLog>>,
+    /// For an event listener's stdout: where its protocol replies go.
+    pub protocol: Option<tokio::sync::mpsc::UnboundedSender<(u32, Vec<u8>)>>,
 }
 
 impl Pump {
@@ -55,6 +57,9 @@ impl Pump {
                 {
                     // A full disk must not stop the child; the bytes are lost.
                     let _ = file.write(data);
+                }
+                if let Some(tx) = &self.protocol {
+                    let _ = tx.send((self.pid, data.to_vec()));
                 }
                 if self.syslog {
                     syslog::send_lines(Some(&self.name), data);
