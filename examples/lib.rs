@@ -9,3 +9,5 @@
 //! - `rpc_plugin`: a custom XML-RPC namespace selected by an
 //!   `[rpcinterface:x]` section, served and called
 //!   (`cargo run -p supervisor-examples --example rpc_plugin`).
+//! - `listener`: an event listener written in Rust, reading payloads by
+//!   byte count (`len_in_bytes=true`).

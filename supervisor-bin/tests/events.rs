@@ -169,3 +169,60 @@ fn tick_5_arrives_on_a_five_second_boundary() {
     assert_eq!(when % 5, 0, "ticks mark slice starts");
     daemon.finish();
 }
+
+/// The example listener, built by `cargo test --all-targets` beside the tests.
+fn rust_listener() -> PathBuf {
+    let exe = std::env::current_exe().expect("exe");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let listener = dir.join("examples/listener");
+    assert!(
+        listener.exists(),
+        "build the examples first (cargo test --workspace --all-targets): {}",
+        listener.display()
+    );
+    listener
+}
+
+#[test]
+fn a_rust_listener_reads_byte_counted_payloads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().display();
+    let text = format!(
+        "[unix_http_server]\nfile={d}/s.sock\n[supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\n\
+         childlogdir={d}\nnodaemon=true\n\
+         [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
+         [eventlistener:rusty]\ncommand={} {d}/events.out\nevents=REMOTE_COMMUNICATION\nlen_in_bytes=true\n",
+        rust_listener().display()
+    );
+    let conf = dir.path().join("supervisord.conf");
+    std::fs::write(&conf, text).expect("write");
+    let (daemon, _pid) = start_daemon(&conf);
+    wait_until("the socket", || dir.path().join("s.sock").exists());
+    wait_until("listener running", || log(dir.path()).contains("success: rusty entered RUNNING"));
+    remote(dir.path(), "naïve — ünïcode");
+    remote(dir.path(), "second");
+    wait_until("both events", || events(dir.path()).lines().count() == 2);
+    assert_eq!(events(dir.path()), "REMOTE_COMMUNICATION type:t|naïve — ünïcode\nREMOTE_COMMUNICATION type:t|second\n");
+    daemon.finish();
+}
+
+#[test]
+fn capture_mode_turns_marked_output_into_communication_events() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conf = config(dir.path(), "ok", "PROCESS_COMMUNICATION");
+    let extra = "[program:talker]\ncommand=sh -c 'echo before; echo \"<!--XSUPERVISOR:BEGIN-->the message<!--XSUPERVISOR:END-->\"; echo after-after-after-after-after; sleep 300'\n\
+                 startsecs=0\nstopasgroup=true\nstdout_capture_maxbytes=1KB\n";
+    let text = std::fs::read_to_string(&conf).expect("read") + extra;
+    std::fs::write(&conf, text).expect("write");
+    let (daemon, _pid) = start_daemon(&conf);
+    wait_until("the communication event", || {
+        events(dir.path()).contains("PROCESS_COMMUNICATION_STDOUT processname:talker groupname:talker pid:")
+    });
+    let line = events(dir.path())
+        .lines()
+        .find(|l| l.contains("PROCESS_COMMUNICATION_STDOUT"))
+        .map(str::to_owned)
+        .expect("line");
+    assert!(line.ends_with("|the message"), "{line}");
+    daemon.finish();
+}

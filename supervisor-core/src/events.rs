@@ -145,6 +145,19 @@ pub enum Event {
     GroupAdded(String),
     /// A group was removed.
     GroupRemoved(String),
+    /// A process wrote a capture-mode message (PROCESS_COMMUNICATION).
+    ProcessCommunication {
+        /// Its group.
+        group: String,
+        /// Its name.
+        name: String,
+        /// Its pid.
+        pid: u32,
+        /// stdout or stderr.
+        channel: Channel,
+        /// What it wrote between the tokens.
+        data: Vec<u8>,
+    },
     /// A TICK_5, TICK_60 or TICK_3600 time slice began.
     Tick {
         /// Which tick.

@@ -122,8 +122,14 @@ fn listener_pool(ctx: &mut Ctx<'_>, sec: Sec<'_>, here: &Expansions) -> Option<E
     if sec.parse(ctx, "redirect_stderr", n, false, dt::boolean) {
         ctx.error(sec.key_location("redirect_stderr"), ErrorKind::ListenerRedirectsStderr);
     }
+    let len_in_bytes = sec.parse(ctx, "len_in_bytes", n, false, dt::boolean);
     let buffer_size = usize::try_from(buffer_size).unwrap_or(1);
-    (ctx.errors.len() == errors_before).then_some(EventListenerPoolConfig { buffer_size, events, result_handler })
+    (ctx.errors.len() == errors_before).then_some(EventListenerPoolConfig {
+        buffer_size,
+        events,
+        result_handler,
+        len_in_bytes,
+    })
 }
 
 /// The socket keys see only `here` (and `socket`, `program_name`), as in 4.3.0.

@@ -213,6 +213,9 @@ pub struct EventListenerPoolConfig {
     pub events: Vec<EventType>,
     /// `result_handler` (`supervisor.dispatchers:default_handler`).
     pub result_handler: String,
+    /// `len_in_bytes` (false): count the envelope's `len:` in bytes rather
+    /// than 4.3.0's characters. Not a 4.3.0 key (4.3.0 ignores it).
+    pub len_in_bytes: bool,
 }
 
 /// The socket an `[fcgi-program:x]` group shares with its processes.

@@ -62,6 +62,9 @@ impl Default for Listener {
 }
 
 const READY: &[u8] = b"READY\n";
+/// A result line or body longer than this is a violation (4.3.0 has no
+/// limit, so a flooding listener grows its memory without bound).
+const MAX_RESULT: usize = 1 << 20;
 const RESULT_PREFIX_LEN: usize = b"RESULT ".len();
 
 impl Listener {
@@ -118,13 +121,18 @@ impl Listener {
                 }
                 ListenerState::Busy => match self.result_len {
                     None => {
-                        let Some(pos) = self.buffer.iter().position(|&b| b == b'\n') else { return };
+                        let Some(pos) = self.buffer.iter().position(|&b| b == b'\n') else {
+                            if self.buffer.len() > MAX_RESULT {
+                                self.violate(Some("result line too long".into()), out);
+                            }
+                            return;
+                        };
                         let line: Vec<u8> = self.buffer.drain(..=pos).take(pos).collect();
                         // 4.3.0 skips the first 7 bytes without checking them.
                         let digits = String::from_utf8_lossy(line.get(RESULT_PREFIX_LEN..).unwrap_or(&[])).into_owned();
                         match digits.trim().parse::<usize>() {
-                            Ok(n) => self.result_len = Some(n),
-                            Err(_) => {
+                            Ok(n) if n <= MAX_RESULT => self.result_len = Some(n),
+                            _ => {
                                 let shown = String::from_utf8_lossy(&line).into_owned();
                                 self.violate(Some(format!("bad result line: '{shown}'")), out);
                                 return;
@@ -166,6 +174,19 @@ mod tests {
         assert_eq!(l.feed(b"RESULT 4\nFA"), vec![]);
         assert_eq!(l.feed(b"IL"), vec![Outcome::Rejected]);
         assert_eq!(l.state(), ListenerState::Acknowledged);
+    }
+
+    #[test]
+    fn floods_are_violations() {
+        let mut l = Listener::default();
+        l.feed(b"READY\n");
+        l.sent();
+        let out = l.feed(&vec![b'x'; MAX_RESULT + 1]);
+        assert!(matches!(out.as_slice(), [Outcome::Violation { requeue: true, .. }]));
+        let mut l = Listener::default();
+        l.feed(b"READY\n");
+        l.sent();
+        assert!(matches!(l.feed(b"RESULT 99999999999\n").as_slice(), [Outcome::Violation { .. }]));
     }
 
     #[test]

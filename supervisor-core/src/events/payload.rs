@@ -72,6 +72,13 @@ pub fn notification(event: &Event) -> Notification {
             };
             (kind, format!("processname:{name} groupname:{group} pid:{pid} channel:{}\n{}", channel.name(), text(data)))
         }
+        Event::ProcessCommunication { group, name, pid, channel, data } => {
+            let kind = match channel {
+                Channel::Stdout => EventType::ProcessCommunicationStdout,
+                Channel::Stderr => EventType::ProcessCommunicationStderr,
+            };
+            (kind, format!("processname:{name} groupname:{group} pid:{pid}\n{}", text(data)))
+        }
         Event::SupervisorState(SupervisorState::Running) => (EventType::SupervisorStateChangeRunning, String::new()),
         Event::SupervisorState(_) => (EventType::SupervisorStateChangeStopping, String::new()),
         Event::GroupAdded(g) => (EventType::ProcessGroupAdded, format!("groupname:{g}\n")),

@@ -118,6 +118,10 @@ impl Host for RealHost {
             events: self.events.clone(),
             mainlog: self.mainlog.clone(),
             protocol: (is_listener && channel == Channel::Stdout).then(|| self.protocol.clone()),
+            capture_maxbytes: match channel {
+                Channel::Stdout => config.stdout.capture_maxbytes,
+                Channel::Stderr => config.stderr.capture_maxbytes,
+            },
         };
         pump(Channel::Stdout, io.stdout.clone(), config.stdout.syslog).run(child.stdout);
         if let Some(fd) = child.stderr {

@@ -24,6 +24,7 @@
 //! ```
 
 mod actor;
+mod capture;
 mod error;
 mod host;
 mod info;

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use tokio::io::AsyncReadExt;
 use tokio::sync::broadcast;
 
+use super::capture::{Capture, Piece};
 use crate::config::LogLevel;
 use crate::config::repr;
 use crate::events::{Channel, Event};
@@ -30,15 +31,71 @@ pub(crate) struct Pump {
     pub mainlog: Arc<Mutex<MainLog>>,
     /// For an event listener's stdout: where its protocol replies go.
     pub protocol: Option<tokio::sync::mpsc::UnboundedSender<(u32, Vec<u8>)>>,
+    /// `*_capture_maxbytes` (0: no capture mode).
+    pub capture_maxbytes: u64,
 }
 
 impl Pump {
+    /// Ordinary output: log file, protocol, syslog, debug copy, event.
+    fn record(&self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        if let Ok(mut guard) = self.log.lock()
+            && let Some(file) = guard.as_mut()
+        {
+            // A full disk must not stop the child; the bytes are lost.
+            let _ = file.write(data);
+        }
+        if let Some(tx) = &self.protocol {
+            let _ = tx.send((self.pid, data.to_vec()));
+        }
+        if self.syslog {
+            syslog::send_lines(Some(&self.name), data);
+        }
+        if let Ok(mut main) = self.mainlog.lock()
+            && main.enabled(LogLevel::Debug)
+        {
+            let text = match std::str::from_utf8(data) {
+                Ok(t) => t.to_owned(),
+                Err(_) => format!("Undecodable: {}", bytes_repr(data)),
+            };
+            main.log(LogLevel::Debug, &format!("{} {} output:\n{text}", repr(&self.name), self.channel.name()));
+        }
+        if self.events.receiver_count() > 0 {
+            let _ = self.events.send(Event::ProcessLog {
+                group: self.group.clone(),
+                name: self.name.clone(),
+                pid: self.pid,
+                channel: self.channel,
+                data: data.to_vec(),
+            });
+        }
+    }
+
+    /// A finished capture-mode message.
+    fn communicate(&self, data: Vec<u8>) {
+        if let Ok(mut main) = self.mainlog.lock() {
+            main.log(LogLevel::Debug, &format!("{} {} emitted a comm event", repr(&self.name), self.channel.name()));
+        }
+        let _ = self.events.send(Event::ProcessCommunication {
+            group: self.group.clone(),
+            name: self.name.clone(),
+            pid: self.pid,
+            channel: self.channel,
+            data,
+        });
+    }
+
     /// Reads `fd` until the child closes it.
     pub(crate) fn run(self, fd: OwnedFd) {
         let Ok(mut pipe) = tokio::net::unix::pipe::Receiver::from_owned_fd(fd) else {
             return;
         };
         tokio::spawn(async move {
+            // The protocol channel of a listener never captures.
+            let mut capture = (self.capture_maxbytes > 0 && self.protocol.is_none())
+                .then(|| Capture::new(usize::try_from(self.capture_maxbytes).unwrap_or(usize::MAX)));
             let mut buf = vec![0u8; 64 * 1024];
             loop {
                 let n = match pipe.read(&mut buf).await {
@@ -52,35 +109,16 @@ impl Pump {
                 } else {
                     &buf[..n]
                 };
-                if let Ok(mut guard) = self.log.lock()
-                    && let Some(file) = guard.as_mut()
-                {
-                    // A full disk must not stop the child; the bytes are lost.
-                    let _ = file.write(data);
-                }
-                if let Some(tx) = &self.protocol {
-                    let _ = tx.send((self.pid, data.to_vec()));
-                }
-                if self.syslog {
-                    syslog::send_lines(Some(&self.name), data);
-                }
-                if let Ok(mut main) = self.mainlog.lock()
-                    && main.enabled(LogLevel::Debug)
-                {
-                    let text = match std::str::from_utf8(data) {
-                        Ok(t) => t.to_owned(),
-                        Err(_) => format!("Undecodable: {}", bytes_repr(data)),
-                    };
-                    main.log(LogLevel::Debug, &format!("{} {} output:\n{text}", repr(&self.name), self.channel.name()));
-                }
-                if self.events.receiver_count() > 0 {
-                    let _ = self.events.send(Event::ProcessLog {
-                        group: self.group.clone(),
-                        name: self.name.clone(),
-                        pid: self.pid,
-                        channel: self.channel,
-                        data: data.to_vec(),
-                    });
+                match capture.as_mut() {
+                    None => self.record(data),
+                    Some(c) => {
+                        for piece in c.feed(data) {
+                            match piece {
+                                Piece::Normal(d) => self.record(&d),
+                                Piece::Captured(d) => self.communicate(d),
+                            }
+                        }
+                    }
                 }
             }
         });

@@ -29,6 +29,7 @@ struct Queued {
 }
 
 struct Pool {
+    unit: LenUnit,
     events: Vec<EventType>,
     buffer_size: usize,
     buffer: VecDeque<Queued>,
@@ -79,6 +80,7 @@ impl Pools {
             });
         }
         let pool = self.pools.entry(name.to_owned()).or_insert_with(|| Pool {
+            unit: LenUnit::Characters,
             events: Vec::new(),
             buffer_size: 1,
             buffer: VecDeque::new(),
@@ -86,6 +88,7 @@ impl Pools {
             members: Vec::new(),
         });
         pool.events = config.events.clone();
+        pool.unit = if config.len_in_bytes { LenUnit::Bytes } else { LenUnit::Characters };
         pool.buffer_size = config.buffer_size.max(1);
         pool.members = members;
     }
@@ -165,6 +168,7 @@ impl Pools {
         loop {
             let Some(pool) = self.pools.get(pool_name) else { return };
             let Some(q) = pool.buffer.front().cloned() else { return };
+            let unit = pool.unit;
             let mut sent = false;
             for &id in &pool.members {
                 let Some(m) = self.members.get(&id) else { continue };
@@ -172,7 +176,7 @@ impl Pools {
                     continue;
                 }
                 let Some(pid) = host.running_pid(id) else { continue };
-                let text = envelope(&self.identifier, q.serial, pool_name, q.pool_serial, &q.n, LenUnit::Characters);
+                let text = envelope(&self.identifier, q.serial, pool_name, q.pool_serial, &q.n, unit);
                 if !host.write_stdin(pid, text.as_bytes()) {
                     let name = host.name(id);
                     host.log(
