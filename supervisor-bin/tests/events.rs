@@ -226,3 +226,67 @@ fn capture_mode_turns_marked_output_into_communication_events() {
     assert!(line.ends_with("|the message"), "{line}");
     daemon.finish();
 }
+
+#[test]
+fn every_event_type_reaches_an_event_subscriber_despite_a_stuck_pool() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().display();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/listener.py");
+    let py = python();
+    let text = format!(
+        "[unix_http_server]\nfile={d}/s.sock\n[supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\n\
+         childlogdir={d}\nnodaemon=true\n\
+         [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
+         [eventlistener:watcher]\ncommand={py} {s} {d}/events.out ok\nevents=EVENT\nbuffer_size=100\n\
+         [eventlistener:stuck]\ncommand={py} {s} {d}/stuck.out never-ready\nevents=EVENT\nbuffer_size=2\n\
+         [program:chatty]\ncommand=sh -c 'echo out-line; echo err-line >&2; echo \"<!--XSUPERVISOR:BEGIN-->note<!--XSUPERVISOR:END-->\"; echo padding-padding-padding-padding; sleep 300'\n\
+         startsecs=0\nstopasgroup=true\nstdout_events_enabled=true\nstderr_events_enabled=true\nstdout_capture_maxbytes=1KB\n\
+         [program:quick]\ncommand=true\nstartsecs=1\nstartretries=0\n\
+         [program:done]\ncommand=true\nstartsecs=0\nautorestart=false\n",
+        py = py.display(),
+        s = script.display(),
+    );
+    let conf = dir.path().join("supervisord.conf");
+    std::fs::write(&conf, text).expect("write");
+    let (daemon, _pid) = start_daemon(&conf);
+    wait_until("the socket", || dir.path().join("s.sock").exists());
+    let client = Client::new(&format!("unix://{}", dir.path().join("s.sock").display()), None, None).expect("client");
+    wait_until("chatty running", || events(dir.path()).contains("PROCESS_STATE_RUNNING processname:chatty"));
+    client
+        .call("supervisor.sendRemoteCommEvent", vec![Value::String("k".into()), Value::String("v".into())])
+        .expect("remote");
+    client.call("supervisor.stopProcess", vec![Value::String("chatty".into())]).expect("stop");
+    client.call("supervisor.removeProcessGroup", vec![Value::String("chatty".into())]).expect("remove");
+    client.call("supervisor.reloadConfig", vec![]).expect("reread");
+    client.call("supervisor.addProcessGroup", vec![Value::String("chatty".into())]).expect("add");
+    let wanted = [
+        "SUPERVISOR_STATE_CHANGE_RUNNING",
+        "PROCESS_STATE_STARTING",
+        "PROCESS_STATE_RUNNING",
+        "PROCESS_STATE_BACKOFF",
+        "PROCESS_STATE_FATAL",
+        "PROCESS_STATE_EXITED",
+        "PROCESS_STATE_STOPPING",
+        "PROCESS_STATE_STOPPED",
+        "PROCESS_LOG_STDOUT",
+        "PROCESS_LOG_STDERR",
+        "PROCESS_COMMUNICATION_STDOUT",
+        "REMOTE_COMMUNICATION",
+        "PROCESS_GROUP_REMOVED",
+        "PROCESS_GROUP_ADDED",
+        "TICK_5",
+    ];
+    wait_until("every event type", || {
+        let text = events(dir.path());
+        wanted.iter().all(|w| text.lines().any(|l| l.split(' ').nth(1) == Some(*w)))
+    });
+    let text = events(dir.path());
+    assert!(text.contains("PROCESS_LOG_STDERR processname:chatty groupname:chatty pid:"), "{text}");
+    assert!(text.contains("channel:stderr|err-line"), "{text}");
+    assert!(text.contains("PROCESS_GROUP_ADDED groupname:chatty|"), "{text}");
+    assert!(
+        log(dir.path()).contains("ERRO pool stuck event buffer overflowed"),
+        "the stuck pool overflowed on its own"
+    );
+    daemon.finish();
+}
