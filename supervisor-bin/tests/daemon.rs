@@ -242,3 +242,27 @@ fn an_unwritable_pidfile_refuses_to_start() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("could not write pidfile /proc/supervisord-test.pid"));
     assert!(!log(dir.path()).contains("spawned"), "nothing started");
 }
+
+#[test]
+fn killing_supervisord_takes_its_children_along_so_a_restart_never_doubles_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(dir.path(), true);
+    let (first, pid) = start_daemon(&config);
+    wait_until("two programs", || children(pid).len() == 2);
+    let orphans = children(pid);
+    kill(pid, nix::sys::signal::Signal::SIGKILL);
+    drop(first);
+    wait_until("children gone with the daemon", || orphans.iter().all(|&c| !alive(c)));
+    // A second supervisord starts exactly one copy of each program.
+    let (second, pid2) = start_daemon(&config);
+    wait_until("two programs again", || children(pid2).len() == 2);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let running = std::fs::read_dir("/proc")
+        .expect("proc")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&p| stat_field(p, 1).and_then(|pp| pp.parse::<i32>().ok()) == Some(pid2) || orphans.contains(&p))
+        .filter(|&p| alive(p))
+        .count();
+    assert_eq!(running, 2, "one copy of each program");
+    second.finish();
+}

@@ -81,7 +81,12 @@ fn start_thread() {
 }
 
 fn reap_and_route() {
-    let mut reg = lock();
+    reap_with(&mut lock());
+}
+
+/// Reaps every child that has exited and routes each exit; the caller holds
+/// the registry, so no spawn is between fork and registration.
+fn reap_with(reg: &mut Registry) {
     loop {
         let exit = match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::Exited(pid, code)) => (pid.as_raw() as u32, ExitStatus::Exited(code)),
@@ -130,8 +135,11 @@ impl Spawner {
 
 impl Drop for Spawner {
     fn drop(&mut self) {
-        // A child may have exited while we held the lock; its SIGCHLD was
-        // already counted, so look again now.
+        // While we hold the registry no other waitpid can run, so reap
+        // here: a stream of spawns (a crash loop) would otherwise keep the
+        // reaper thread waiting for the lock while zombies pile up.
+        reap_with(&mut self.guard);
+        // A child may also exit right after we let go; wake the reaper.
         let fd = WAKE_FD.load(Ordering::Relaxed);
         if fd >= 0 {
             // SAFETY: writing one byte to our own non-blocking socket.

@@ -160,10 +160,18 @@ pub fn spawn(config: &ProcessConfig, ctx: &SpawnContext) -> Result<Child, SpawnF
         )
     });
     let umask = config.umask;
+    let parent = nix::unistd::getpid().as_raw();
     // SAFETY: the closure runs in the child between fork and exec and only
     // makes async-signal-safe calls on data prepared above; it allocates nothing.
     unsafe {
         cmd.pre_exec(move || {
+            // Children go down with us: if supervisord dies (even by
+            // SIGKILL), a restarted one must never find a second copy
+            // running. If we died before this line, leave now.
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            if libc::getppid() != parent {
+                libc::_exit(0);
+            }
             match &identity {
                 Identity::Keep => {}
                 Identity::Fail(message) => child_fail(&[message.as_bytes()]),

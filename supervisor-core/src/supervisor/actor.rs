@@ -262,8 +262,9 @@ impl Actor {
                     None => std::future::pending().await,
                 }
             };
+            // Unbiased on purpose: in a crash storm exits are always ready,
+            // and a biased select would never reach a stop request.
             tokio::select! {
-                biased;
                 Some((pid, status)) = exits.recv() => self.on_exit(pid, status),
                 Some((pid, data)) = protocol.recv() => {
                     if let Some(&id) = self.by_pid.get(&pid) {
