@@ -10,6 +10,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod accept;
 pub mod client;
 pub mod daemon;
 pub mod dispatch;

@@ -98,16 +98,12 @@ pub fn serve(
                 l.set_nonblocking(true)?;
                 let l = tokio::net::UnixListener::from_std(l)?;
                 serving.sockets.push(path);
-                tokio::spawn(async move {
-                    let _ = axum::serve(l, app).await;
-                })
+                tokio::spawn(crate::accept::serve_unix(l, app))
             }
             Listener::Tcp(l) => {
                 l.set_nonblocking(true)?;
                 let l = tokio::net::TcpListener::from_std(l)?;
-                tokio::spawn(async move {
-                    let _ = axum::serve(l, app).await;
-                })
+                tokio::spawn(crate::accept::serve_tcp(l, app))
             }
         };
         serving.tasks.push(task);
