@@ -156,3 +156,21 @@ fn slowloris_connections_are_closed_and_others_are_answered() {
     }
     assert!(get_state(&sock).contains("RUNNING"));
 }
+
+#[test]
+fn repeated_wrong_passwords_are_all_refused_and_slowed_down() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_daemon, sock) = setup(dir.path());
+    let wrong = post(b"<methodCall/>", "Authorization: Basic dXNlcjp3cm9uZw==\r\n"); // user:wrong
+    let started = std::time::Instant::now();
+    for i in 0..8 {
+        assert_eq!(status_of(&sock, &wrong), 401, "wrong password #{i}");
+    }
+    // Three are free, then 100, 200, 400, 800, 1600 ms: a lower bound, so
+    // a slow machine cannot make this fail.
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(3100), "8 failures took only {took:?}");
+    // The right password is still let in, and forgives the failures.
+    assert!(get_state(&sock).contains("RUNNING"));
+    assert_eq!(status_of(&sock, &wrong), 401);
+}

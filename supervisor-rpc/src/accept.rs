@@ -8,19 +8,25 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use crate::throttle::Peer;
+
 /// How long a client may take to send a request head.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The most a request head may hold before the connection is refused.
 pub const HEADER_LIMIT: usize = 64 << 10;
 
-/// Serves one connection until it closes, errs or stalls.
-pub async fn serve_connection<S>(stream: S, app: Router)
+/// Serves one connection from `peer` until it closes, errs or stalls.
+pub async fn serve_connection<S>(stream: S, peer: Peer, app: Router)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let app = app.layer(axum::Extension(peer));
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT).max_buf_size(HEADER_LIMIT);
+    // A client that sends its request and then shuts down its write side
+    // (as some scripts do) still gets the answer.
+    http.half_close(true);
     // A client that misbehaves only loses its own connection.
     let _ = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app)).await;
 }
@@ -30,7 +36,8 @@ pub async fn serve_unix(listener: tokio::net::UnixListener, app: Router) {
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
-                tokio::spawn(serve_connection(stream, app.clone()));
+                let peer = Peer::Uid(stream.peer_cred().ok().map(|c| c.uid()));
+                tokio::spawn(serve_connection(stream, peer, app.clone()));
             }
             // Out of fds and the like: back off rather than spin.
             Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
@@ -42,9 +49,9 @@ pub async fn serve_unix(listener: tokio::net::UnixListener, app: Router) {
 pub async fn serve_tcp(listener: tokio::net::TcpListener, app: Router) {
     loop {
         match listener.accept().await {
-            Ok((stream, _)) => {
+            Ok((stream, addr)) => {
                 let _ = stream.set_nodelay(true);
-                tokio::spawn(serve_connection(stream, app.clone()));
+                tokio::spawn(serve_connection(stream, Peer::Ip(addr.ip()), app.clone()));
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
         }

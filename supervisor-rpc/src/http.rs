@@ -14,6 +14,7 @@ use base64::Engine;
 use sha1::Digest;
 
 use crate::dispatch::Dispatcher;
+use crate::throttle::{Peer, Throttle};
 
 /// The largest request body accepted (larger ones get 413).
 pub const DEFAULT_BODY_LIMIT: usize = 2 << 20;
@@ -64,15 +65,30 @@ async fn rpc2(State(dispatcher): State<Arc<Dispatcher>>, body: Bytes) -> Respons
     }
 }
 
+/// What the authentication layer needs: the credentials and the failures.
+#[derive(Clone)]
+struct Auth {
+    credentials: Option<Arc<Credentials>>,
+    throttle: Arc<Throttle>,
+}
+
 async fn authenticate(
-    State(credentials): State<Option<Arc<Credentials>>>,
+    State(auth): State<Auth>,
     headers: HeaderMap,
     request: axum::extract::Request,
     next: Next,
 ) -> Response {
-    if let Some(c) = credentials {
+    if let Some(c) = auth.credentials {
         let ok = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| c.accepts(v));
-        if !ok {
+        // Requests served without the accept loop (tests) count as one client.
+        let peer = request.extensions().get::<Peer>().copied().unwrap_or(Peer::Uid(None));
+        if ok {
+            auth.throttle.succeed(peer);
+        } else {
+            let wait = auth.throttle.fail(peer, std::time::Instant::now());
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
             let mut response = (StatusCode::UNAUTHORIZED, "Unauthorized").into_response();
             let h = response.headers_mut();
             h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"default\""));
@@ -96,8 +112,10 @@ pub fn router(
         Some(sv) => api.merge(crate::logtail::routes(sv)),
         None => api,
     };
-    app.layer(DefaultBodyLimit::max(body_limit))
-        .layer(middleware::from_fn_with_state(credentials.map(Arc::new), authenticate))
+    app.layer(DefaultBodyLimit::max(body_limit)).layer(middleware::from_fn_with_state(
+        Auth { credentials: credentials.map(Arc::new), throttle: Arc::default() },
+        authenticate,
+    ))
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ pub mod listen;
 pub mod logtail;
 pub mod server;
 pub mod supervisor_ns;
+pub mod throttle;
 pub mod value;
 
 pub use dxr;
