@@ -9,16 +9,12 @@ use std::process::Command;
 
 fn config(dir: &Path) -> std::path::PathBuf {
     let d = dir.display();
+    let sections = daemon_sections(dir, "");
     let text = format!(
-        "[unix_http_server]\nfile={d}/s.sock\n[supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\n\
-         childlogdir={d}\nnodaemon=true\n\
-         [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
-         [supervisorctl]\nserverurl=unix://{d}/s.sock\nprompt=testing\nhistory_file={d}/history\n\
+        "{sections}[supervisorctl]\nserverurl=unix://{d}/s.sock\nprompt=testing\nhistory_file={d}/history\n\
          [program:ticker]\ncommand=sh -c 'while true; do echo tick; sleep 0.2; done'\nstartsecs=0\nstopasgroup=true\n"
     );
-    let path = dir.join("supervisord.conf");
-    std::fs::write(&path, text).expect("write");
-    path
+    write_conf(dir, &text)
 }
 
 #[test]

@@ -11,17 +11,13 @@ use std::time::Duration;
 
 fn config(dir: &Path) -> std::path::PathBuf {
     let d = dir.display();
+    let sections = daemon_sections(dir, "");
     let text = format!(
-        "[unix_http_server]\nfile={d}/s.sock\n[supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\n\
-         childlogdir={d}\nnodaemon=true\n\
-         [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
-         [supervisorctl]\nserverurl=unix://{d}/s.sock\n\
+        "{sections}[supervisorctl]\nserverurl=unix://{d}/s.sock\n\
          [program:ticker]\ncommand=sh -c 'i=0; while true; do echo tick-$i; i=$((i+1)); sleep 0.2; done'\nstartsecs=0\nstopasgroup=true\n\
          [program:echo]\ncommand=cat\nstartsecs=0\n"
     );
-    let path = dir.join("supervisord.conf");
-    std::fs::write(&path, text).expect("write");
-    path
+    write_conf(dir, &text)
 }
 
 fn start(dir: &Path) -> (Guard, std::path::PathBuf) {

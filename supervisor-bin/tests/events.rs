@@ -27,9 +27,7 @@ fn config(dir: &Path, mode: &str, events: &str) -> PathBuf {
         python().display(),
         script.display(),
     );
-    let path = dir.join("supervisord.conf");
-    std::fs::write(&path, text).expect("write");
-    path
+    write_conf(dir, &text)
 }
 
 fn events(dir: &Path) -> String {
@@ -187,15 +185,12 @@ fn rust_listener() -> PathBuf {
 fn a_rust_listener_reads_byte_counted_payloads() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path().display();
+    let sections = daemon_sections(dir.path(), "");
     let text = format!(
-        "[unix_http_server]\nfile={d}/s.sock\n[supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\n\
-         childlogdir={d}\nnodaemon=true\n\
-         [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
-         [eventlistener:rusty]\ncommand={} {d}/events.out\nevents=REMOTE_COMMUNICATION\nlen_in_bytes=true\n",
+        "{sections}[eventlistener:rusty]\ncommand={} {d}/events.out\nevents=REMOTE_COMMUNICATION\nlen_in_bytes=true\n",
         rust_listener().display()
     );
-    let conf = dir.path().join("supervisord.conf");
-    std::fs::write(&conf, text).expect("write");
+    let conf = write_conf(dir.path(), &text);
     let (daemon, _pid) = start_daemon(&conf);
     wait_until("the socket", || dir.path().join("s.sock").exists());
     wait_until("listener running", || log(dir.path()).contains("success: rusty entered RUNNING"));
@@ -233,11 +228,9 @@ fn every_event_type_reaches_an_event_subscriber_despite_a_stuck_pool() {
     let d = dir.path().display();
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/listener.py");
     let py = python();
+    let sections = daemon_sections(dir.path(), "");
     let text = format!(
-        "[unix_http_server]\nfile={d}/s.sock\n[supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\n\
-         childlogdir={d}\nnodaemon=true\n\
-         [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
-         [eventlistener:watcher]\ncommand={py} {s} {d}/events.out ok\nevents=EVENT\nbuffer_size=100\n\
+        "{sections}[eventlistener:watcher]\ncommand={py} {s} {d}/events.out ok\nevents=EVENT\nbuffer_size=100\n\
          [eventlistener:stuck]\ncommand={py} {s} {d}/stuck.out never-ready\nevents=EVENT\nbuffer_size=2\n\
          [program:chatty]\ncommand=sh -c 'echo out-line; echo err-line >&2; echo \"<!--XSUPERVISOR:BEGIN-->note<!--XSUPERVISOR:END-->\"; echo padding-padding-padding-padding; sleep 300'\n\
          startsecs=0\nstopasgroup=true\nstdout_events_enabled=true\nstderr_events_enabled=true\nstdout_capture_maxbytes=1KB\n\
@@ -246,8 +239,7 @@ fn every_event_type_reaches_an_event_subscriber_despite_a_stuck_pool() {
         py = py.display(),
         s = script.display(),
     );
-    let conf = dir.path().join("supervisord.conf");
-    std::fs::write(&conf, text).expect("write");
+    let conf = write_conf(dir.path(), &text);
     let (daemon, _pid) = start_daemon(&conf);
     wait_until("the socket", || dir.path().join("s.sock").exists());
     let client = Client::new(&format!("unix://{}", dir.path().join("s.sock").display()), None, None).expect("client");

@@ -14,17 +14,7 @@ use std::time::Duration;
 const AUTH: &str = "Authorization: Basic dXNlcjpwYXNz\r\n"; // user:pass
 
 fn setup(dir: &Path) -> (Guard, PathBuf) {
-    let d = dir.display();
-    let conf = dir.join("supervisord.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "[unix_http_server]\nfile={d}/s.sock\nusername=user\npassword=pass\n\
-             [supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\nnodaemon=true\n\
-             [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n"
-        ),
-    )
-    .expect("write");
+    let conf = write_conf(dir, &daemon_sections(dir, "username=user\npassword=pass\n"));
     let (guard, _) = start_daemon(&conf);
     let sock = dir.join("s.sock");
     wait_until("the socket", || UnixStream::connect(&sock).is_ok());

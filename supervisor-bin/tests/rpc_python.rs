@@ -6,7 +6,7 @@ mod common;
 use common::*;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 pub fn python() -> PathBuf {
     let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
@@ -43,13 +43,7 @@ fn python_xmlrpc_client_sees_4_3_0s_api() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     let conf = write_config(dir.path(), port);
-    let child = Command::new(env!("CARGO_BIN_EXE_supervisord"))
-        .arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let daemon = Guard::new(child);
+    let (daemon, _) = start_daemon(&conf);
     let sock = dir.path().join("s.sock");
     wait_until("the socket", || sock.exists());
     let out = Command::new(python())
@@ -90,13 +84,7 @@ fn children_reach_supervisord_through_supervisor_server_url() {
     );
     let conf = dir.path().join("supervisord.conf");
     std::fs::write(&conf, text).expect("write");
-    let child = Command::new(env!("CARGO_BIN_EXE_supervisord"))
-        .arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let daemon = Guard::new(child);
+    let (daemon, _) = start_daemon(&conf);
     wait_until("the child's answer", || std::fs::read_to_string(&out_file).is_ok_and(|t| t.contains("state=")));
     let answer = std::fs::read_to_string(&out_file).expect("answer");
     assert_eq!(answer, format!("state=RUNNING url=unix://{d}/s.sock me=asker\n"), "{}", log(dir.path()));

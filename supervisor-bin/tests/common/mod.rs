@@ -95,3 +95,22 @@ pub fn start_daemon(conf: &Path) -> (Guard, i32) {
     let pid = child.id() as i32;
     (Guard::new(child), pid)
 }
+
+/// The sections most daemon tests share: a unix socket at `dir/s.sock`
+/// (with `server_keys`, e.g. credentials), log, pidfile and child logs in
+/// `dir`, the foreground, and the `supervisor` namespace.
+pub fn daemon_sections(dir: &Path, server_keys: &str) -> String {
+    let d = dir.display();
+    format!(
+        "[unix_http_server]\nfile={d}/s.sock\n{server_keys}[supervisord]\nlogfile={d}/supervisord.log\n\
+         pidfile={d}/supervisord.pid\nchildlogdir={d}\nnodaemon=true\n\
+         [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n"
+    )
+}
+
+/// Writes `text` to `dir/supervisord.conf` and returns that path.
+pub fn write_conf(dir: &Path, text: &str) -> std::path::PathBuf {
+    let path = dir.join("supervisord.conf");
+    std::fs::write(&path, text).expect("write the config");
+    path
+}
