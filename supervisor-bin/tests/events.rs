@@ -168,14 +168,14 @@ fn tick_5_arrives_on_a_five_second_boundary() {
     daemon.finish();
 }
 
-/// The example listener, built by `cargo test --all-targets` beside the tests.
+/// The example listener, which `scripts/test` builds before the tests run.
 fn rust_listener() -> PathBuf {
     let exe = std::env::current_exe().expect("exe");
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
     let listener = dir.join("examples/listener");
     assert!(
         listener.exists(),
-        "build the examples first (cargo test --workspace --all-targets): {}",
+        "build the examples first (cargo build -p supervisor-examples --examples): {}",
         listener.display()
     );
     listener
