@@ -1,0 +1,205 @@
+//! The whole-system benchmark: runs the same scenarios against our
+//! supervisord and Python Supervisor 4.3.0, with identical configs and the
+//! same client, and prints both figures, the ratio and the target.
+//!
+//! `benches/system/run [--smoke] [--programs N] ...` builds what it needs
+//! and runs this; `--help` lists the options. Each scenario checks what it
+//! measured (every program really RUNNING, every log byte in place, no
+//! process left behind) and a failed check fails the run.
+
+mod daemon;
+mod probe;
+mod report;
+mod roles;
+mod scenarios;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use daemon::Implementation;
+use scenarios::Sizes;
+
+/// Why a scenario could not give its figures.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("RPC: {0}")]
+    Rpc(#[from] supervisor_rpc::client::ClientError),
+    /// What was measured is not what should have happened.
+    #[error("check failed: {0}")]
+    Check(String),
+    #[error("{0}")]
+    Usage(String),
+}
+
+const SCENARIOS: &[&str] = &["fleet", "respawn", "logging", "flood", "storm"];
+
+const HELP: &str = "usage: system-bench [options]
+  --smoke              small sizes, to check the bench works (CI)
+  --programs N         idle programs for the fleet and logging scenarios (1000)
+  --calls N            getAllProcessInfo calls to take the median of (11)
+  --respawns N         crash/respawn cycles (10)
+  --log-mib N          bytes one writer floods (200)
+  --flood-programs N   writers flooding at once (20)
+  --flood-mib N        bytes each of them writes (50)
+  --storm-programs N   crash-looping programs (50)
+  --storm-secs N       how long they crash (20)
+  --only ours|python   run one implementation
+  --scenarios a,b      some of: fleet, respawn, logging, flood, storm
+  --venv DIR           the venv with supervisor==4.3.0 (.venv at the workspace root)";
+
+struct Options {
+    sizes: Sizes,
+    only: Option<String>,
+    scenarios: Vec<String>,
+    venv: PathBuf,
+}
+
+fn parse(args: &[String]) -> Result<Options, BenchError> {
+    let mut sizes = Sizes {
+        programs: 1000,
+        calls: 11,
+        respawns: 10,
+        log_mib: 200,
+        flood_programs: 20,
+        flood_mib: 50,
+        storm_programs: 50,
+        storm_secs: 20,
+    };
+    let mut only = None;
+    let mut scenarios: Vec<String> = SCENARIOS.iter().map(|s| s.to_string()).collect();
+    let mut venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv");
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().cloned().ok_or(BenchError::Usage(format!("{arg} needs a value")));
+        let mut number = || -> Result<u64, BenchError> {
+            let v = value()?;
+            v.parse().map_err(|_| BenchError::Usage(format!("{arg}: {v:?} is not a number")))
+        };
+        match arg.as_str() {
+            "--smoke" => {
+                sizes = Sizes {
+                    programs: 20,
+                    calls: 3,
+                    respawns: 3,
+                    log_mib: 10,
+                    flood_programs: 4,
+                    flood_mib: 5,
+                    storm_programs: 10,
+                    storm_secs: 2,
+                }
+            }
+            "--programs" => sizes.programs = number()? as usize,
+            "--calls" => sizes.calls = number()?.max(1) as usize,
+            "--respawns" => sizes.respawns = number()?.max(1) as usize,
+            "--log-mib" => sizes.log_mib = number()?.max(1),
+            "--flood-programs" => sizes.flood_programs = number()?.max(1) as usize,
+            "--flood-mib" => sizes.flood_mib = number()?.max(1),
+            "--storm-programs" => sizes.storm_programs = number()?.max(1) as usize,
+            "--storm-secs" => sizes.storm_secs = number()?.max(1),
+            "--only" => only = Some(value()?),
+            "--scenarios" => scenarios = value()?.split(',').map(str::to_owned).collect(),
+            "--venv" => venv = PathBuf::from(value()?),
+            // cargo bench passes this to every bench.
+            "--bench" => {}
+            "-h" | "--help" => return Err(BenchError::Usage(HELP.into())),
+            other => return Err(BenchError::Usage(format!("unknown option {other}\n{HELP}"))),
+        }
+    }
+    if let Some(bad) = scenarios.iter().find(|s| !SCENARIOS.contains(&s.as_str())) {
+        return Err(BenchError::Usage(format!("unknown scenario {bad}; known: {}", SCENARIOS.join(", "))));
+    }
+    Ok(Options { sizes, only, scenarios, venv })
+}
+
+fn implementations(o: &Options, exe: &std::path::Path) -> Result<Vec<Implementation>, BenchError> {
+    let here = exe.parent().ok_or(BenchError::Usage("the bench binary has no folder".into()))?;
+    let all = [
+        Implementation {
+            name: "python",
+            supervisord: o.venv.join("bin/supervisord"),
+            supervisorctl: o.venv.join("bin/supervisorctl"),
+        },
+        Implementation {
+            name: "ours",
+            supervisord: here.join("supervisord"),
+            supervisorctl: here.join("supervisorctl"),
+        },
+    ];
+    let chosen: Vec<Implementation> =
+        all.into_iter().filter(|i| o.only.as_deref().is_none_or(|only| only == i.name)).collect();
+    for i in &chosen {
+        if !i.supervisord.exists() {
+            return Err(BenchError::Usage(format!(
+                "{} is missing (benches/system/run builds ours and installs Python's)",
+                i.supervisord.display()
+            )));
+        }
+    }
+    Ok(chosen)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("child") {
+        return match roles::run(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("system-bench child: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    match run(&args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs every chosen scenario on every chosen implementation; false if a
+/// check failed.
+fn run(args: &[String]) -> Result<bool, BenchError> {
+    let o = parse(args)?;
+    let exe = std::env::current_exe()?;
+    let imps = implementations(&o, &exe)?;
+    // Whatever a daemon leaves behind is reparented to us, so we can find
+    // it, reap it and report it.
+    // SAFETY: prctl with integer arguments only.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    let mut figures: HashMap<&str, HashMap<&'static str, f64>> = HashMap::new();
+    let mut ok = true;
+    for scenario in &o.scenarios {
+        for imp in &imps {
+            eprintln!("== {scenario}: {}", imp.name);
+            let result = match scenario.as_str() {
+                "fleet" => scenarios::fleet(imp, &o.sizes),
+                "respawn" => scenarios::respawn(imp, &o.sizes, &exe),
+                "logging" => scenarios::logging(imp, &o.sizes, &exe),
+                "flood" => scenarios::flood(imp, &o.sizes, &exe),
+                _ => scenarios::storm(imp, &o.sizes),
+            };
+            match result {
+                Ok(f) => figures.entry(imp.name).or_default().extend(f),
+                Err(e) => {
+                    eprintln!("FAILED: {scenario} on {}: {e}", imp.name);
+                    ok = false;
+                }
+            }
+            daemon::reap_orphans();
+        }
+    }
+    let s = &o.sizes;
+    println!(
+        "\n{} programs; {} MiB from one writer; {} writers x {} MiB; {} crashing programs for {} s",
+        s.programs, s.log_mib, s.flood_programs, s.flood_mib, s.storm_programs, s.storm_secs
+    );
+    let none = HashMap::new();
+    report::print(figures.get("python").unwrap_or(&none), figures.get("ours").unwrap_or(&none), s.programs);
+    Ok(ok)
+}
