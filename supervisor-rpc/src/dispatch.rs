@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use dxr::{FaultResponse, MethodCall, MethodResponse, Value};
+use dxr::{MethodCall, Value};
 
 use crate::faults::{Fault, FaultString};
 use crate::interface::{MethodDoc, RpcInterface};
@@ -151,20 +151,26 @@ impl Dispatcher {
     /// Handles one `POST /RPC2` body: the response XML (a value or a
     /// fault), or why the body is not a call at all.
     pub async fn handle(&self, body: &[u8]) -> Result<String, BadRequest> {
-        let text = std::str::from_utf8(body).map_err(|_| BadRequest::NotUtf8)?;
-        let call = MethodCall::from_xml(text).map_err(|_| BadRequest::NotXmlRpc)?;
-        let xml = match self.call(&call.name, &call.params).await {
-            Ok(value) => MethodResponse { value }.to_xml(),
-            Err(f) => FaultResponse { fault: dxr::Fault::new(f.fault.code(), f.to_string()) }.to_xml(),
-        };
-        // Serializing our own values cannot fail short of a bug; answer with
-        // a fault rather than nothing.
-        let xml = xml.unwrap_or_else(|_| {
-            let f = dxr::Fault::new(Fault::Failed.code(), "FAILED: could not encode the response".into());
-            FaultResponse { fault: f }.to_xml().unwrap_or_default()
-        });
-        Ok(format!("<?xml version=\"1.0\"?>\n{xml}"))
+        let call = decode_call(body)?;
+        Ok(match self.call(&call.name, &call.params).await {
+            Ok(value) => crate::xml::method_response(&value),
+            Err(f) => crate::xml::fault_response(f.fault.code(), &f.to_string()),
+        })
     }
+}
+
+/// Decodes a `POST /RPC2` body into a method call; the fuzz target
+/// `xmlrpc_request` feeds it arbitrary bytes.
+///
+/// ```
+/// use supervisor_rpc::dispatch::{decode_call, BadRequest};
+/// let body = b"<methodCall><methodName>supervisor.getState</methodName><params/></methodCall>";
+/// assert_eq!(decode_call(body).map(|c| c.name.into_owned()), Ok("supervisor.getState".to_owned()));
+/// assert!(matches!(decode_call(b"\xff"), Err(BadRequest::NotUtf8)));
+/// ```
+pub fn decode_call(body: &[u8]) -> Result<MethodCall<'_>, BadRequest> {
+    let text = std::str::from_utf8(body).map_err(|_| BadRequest::NotUtf8)?;
+    MethodCall::from_xml(text).map_err(|_| BadRequest::NotXmlRpc)
 }
 
 /// 4.3.0's fault struct inside a multicall result.

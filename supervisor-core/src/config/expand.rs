@@ -168,12 +168,19 @@ fn expand_inner(format: &str, names: &[&Expansions]) -> Result<String, Failure> 
             return Err(Failure::Bad("* wants int".into()));
         }
         spec.width = read_number(&chars, &mut i);
+        if spec.width > MAX_WIDTH {
+            return Err(Failure::Bad("width too big".into()));
+        }
         if chars.get(i) == Some(&'.') {
             i += 1;
             if chars.get(i) == Some(&'*') {
                 return Err(Failure::Bad("* wants int".into()));
             }
-            spec.precision = Some(read_number(&chars, &mut i));
+            let precision = read_number(&chars, &mut i);
+            if precision > MAX_WIDTH {
+                return Err(Failure::Bad("precision too big".into()));
+            }
+            spec.precision = Some(precision);
         }
         while matches!(chars.get(i), Some('h' | 'l' | 'L')) {
             i += 1;
@@ -197,6 +204,12 @@ fn expand_inner(format: &str, names: &[&Expansions]) -> Result<String, Failure> 
     }
     Ok(out)
 }
+
+/// The widest field a directive may ask for. CPython refuses only widths
+/// past its integer range ("width too big") and otherwise tries to build
+/// the string; a config value a megabyte wide is a typo, refused the same
+/// way rather than allocated (found by the `config_text` fuzz target).
+const MAX_WIDTH: usize = 1 << 20;
 
 fn read_number(chars: &[char], i: &mut usize) -> usize {
     let mut n: usize = 0;
@@ -365,5 +378,15 @@ mod tests {
         assert!(e.to_string().ends_with("%d format: a real number is required, not str"));
         let e = expand("%(here", &[&names()], "x.y").unwrap_err();
         assert!(e.to_string().ends_with("incomplete format key"));
+    }
+
+    #[test]
+    fn huge_widths_are_refused_not_allocated() {
+        // From the config_text fuzz target: this panicked (capacity overflow).
+        let e = expand("%(here)666666666666666666666666s", &[&names()], "x.y").unwrap_err();
+        assert!(e.to_string().ends_with("width too big"), "{e}");
+        let e = expand("%(process_num).99999999999d", &[&names()], "x.y").unwrap_err();
+        assert!(e.to_string().ends_with("precision too big"), "{e}");
+        assert_eq!(ok("%(process_num)08d"), "00000003");
     }
 }
