@@ -92,11 +92,15 @@ assert one["inuse"] is True and one["group"] == "sleeper" and one["stopsignal"] 
 assert [c["name"] for c in ci] == sorted(c["name"] for c in ci)
 
 # Logs: read, tail with offsets and overflow, clear, main log.
+# talker was (re)started above: wait until its output has all arrived,
+# i.e. the log holds "hello" and stays the same for 200 ms.
+previous = None
 for _ in range(200):
-    if "hello" in s.readProcessStdoutLog("talker", 0, 0):
+    log = s.readProcessStdoutLog("talker", 0, 0)
+    if "hello" in log and log == previous:
         break
-    time.sleep(0.05)
-log = s.readProcessStdoutLog("talker", 0, 0)
+    previous = log
+    time.sleep(0.2)
 assert log.startswith("hello"), repr(log)
 assert s.readProcessLog("talker", 0, 3) == "hel"
 assert s.readProcessStdoutLog("talker", -2, 0) == log[-2:]

@@ -5,6 +5,7 @@
 //! No crate on crates.io reads Supervisor's files the same way (see
 //! `shared/reference/crates.md`, Q1), so this is a port.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -121,6 +122,9 @@ pub struct IniLineError {
 #[derive(Debug, Clone, Default)]
 pub struct Ini {
     sections: Vec<IniSection>,
+    /// Section name to its place in `sections`: a config with a thousand
+    /// programs is looked up by name many thousands of times.
+    index: HashMap<String, usize>,
     defaults: Option<IniSection>,
 }
 
@@ -146,7 +150,7 @@ impl Ini {
 
     /// One section by exact name.
     pub fn section(&self, name: &str) -> Option<&IniSection> {
-        self.sections.iter().find(|s| s.name == name)
+        self.sections.get(*self.index.get(name)?)
     }
 
     /// Whether the section exists.
@@ -238,12 +242,13 @@ impl Ini {
             if let Some(name) = section_header(value) {
                 self.flush(pending.take());
                 has_option = false;
-                target = Some(if let Some(i) = self.sections.iter().position(|s| s.name == name) {
+                target = Some(if let Some(&i) = self.index.get(name) {
                     Target::Section(i)
                 } else if name == "DEFAULT" {
                     self.defaults.get_or_insert_with(|| IniSection::new(name.to_owned(), origin.clone()));
                     Target::Defaults
                 } else {
+                    self.index.insert(name.to_owned(), self.sections.len());
                     self.sections.push(IniSection::new(name.to_owned(), origin.clone()));
                     Target::Section(self.sections.len() - 1)
                 });

@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 #[derive(Debug)]
 pub struct RotatingFile {
     path: PathBuf,
-    file: File,
+    /// Opened at the first write: a thousand programs that print nothing
+    /// hold no descriptors, and every child spawned after them has fewer
+    /// to close at exec.
+    file: Option<File>,
     maxbytes: u64,
     backups: u32,
     regular: bool,
@@ -31,6 +34,9 @@ impl RotatingFile {
         let path = path.into();
         let file = open_append(&path)?;
         let regular = file.metadata()?.is_file();
+        // Special files (a tty, /dev/stdout) stay open: they cannot be
+        // told apart from a rotated-away file on reopening.
+        let file = (!regular).then_some(file);
         Ok(RotatingFile { path, file, maxbytes, backups, regular })
     }
 
@@ -41,8 +47,12 @@ impl RotatingFile {
 
     /// Writes `data`, then rotates if the file reached `maxbytes`.
     pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        self.file.write_all(data)?;
-        if self.maxbytes > 0 && self.regular && self.file.stream_position()? >= self.maxbytes {
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => self.file.insert(open_append(&self.path)?),
+        };
+        file.write_all(data)?;
+        if self.maxbytes > 0 && self.regular && file.stream_position()? >= self.maxbytes {
             self.rotate()?;
         }
         Ok(())
@@ -58,7 +68,7 @@ impl RotatingFile {
             }
             remove_and_rename(&self.path, &self.numbered(1))?;
         }
-        self.file = File::create(&self.path)?;
+        self.file = Some(File::create(&self.path)?);
         Ok(())
     }
 
@@ -70,8 +80,9 @@ impl RotatingFile {
 
     /// Closes and opens the file again (SIGUSR2, after an outside rotation).
     pub fn reopen(&mut self) -> io::Result<()> {
-        self.file = open_append(&self.path)?;
-        self.regular = self.file.metadata()?.is_file();
+        let file = open_append(&self.path)?;
+        self.regular = file.metadata()?.is_file();
+        self.file = (!self.regular).then_some(file);
         Ok(())
     }
 

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
@@ -34,6 +34,9 @@ struct Registry {
 
 static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
 static WAKE_FD: AtomicI32 = AtomicI32::new(-1);
+/// Set by SIGCHLD: some child may wait to be reaped. `waitpid(-1)` walks
+/// every child, so with a thousand running it is not called for nothing.
+static PENDING: AtomicBool = AtomicBool::new(true);
 
 fn registry() -> &'static Mutex<Registry> {
     REGISTRY.get_or_init(|| {
@@ -58,6 +61,7 @@ fn start_thread() {
     // async-signal-safe.
     let registered = unsafe {
         signal_hook_registry::register(libc::SIGCHLD, || {
+            PENDING.store(true, Ordering::SeqCst);
             let fd = WAKE_FD.load(Ordering::Relaxed);
             if fd >= 0 {
                 let _ = libc::write(fd, [1u8].as_ptr().cast(), 1);
@@ -70,18 +74,22 @@ fn start_thread() {
     let spawned = std::thread::Builder::new().name("supervisor-reaper".into()).spawn(move || {
         let mut buf = [0u8; 64];
         loop {
-            reap_and_route();
+            reap_and_route(false);
             if matches!(reader.read(&mut buf), Ok(0) | Err(_)) {
                 // Without a wake-up pipe, fall back to a slow sweep.
                 std::thread::sleep(std::time::Duration::from_millis(100));
+                reap_and_route(true);
             }
         }
     });
     drop(spawned);
 }
 
-fn reap_and_route() {
-    reap_with(&mut lock());
+fn reap_and_route(always: bool) {
+    let mut reg = lock();
+    if PENDING.swap(false, Ordering::SeqCst) || always {
+        reap_with(&mut reg);
+    }
 }
 
 /// Reaps every child that has exited and routes each exit; the caller holds
@@ -138,7 +146,9 @@ impl Drop for Spawner {
         // While we hold the registry no other waitpid can run, so reap
         // here: a stream of spawns (a crash loop) would otherwise keep the
         // reaper thread waiting for the lock while zombies pile up.
-        reap_with(&mut self.guard);
+        if PENDING.swap(false, Ordering::SeqCst) {
+            reap_with(&mut self.guard);
+        }
         // A child may also exit right after we let go; wake the reaper.
         let fd = WAKE_FD.load(Ordering::Relaxed);
         if fd >= 0 {

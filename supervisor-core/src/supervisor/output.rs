@@ -4,7 +4,6 @@
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex};
 
-use tokio::io::AsyncReadExt;
 use tokio::sync::broadcast;
 
 use super::capture::{Capture, Piece};
@@ -12,6 +11,9 @@ use crate::config::LogLevel;
 use crate::config::repr;
 use crate::events::{Channel, Event};
 use crate::logging::{MainLog, RotatingFile, strip_escapes, syslog};
+
+/// How much one read takes from a pipe (a pipe holds 64 KiB by default).
+const READ_SIZE: usize = 64 * 1024;
 
 /// A channel's log file, shared by its reader and by clear/reopen requests.
 pub(crate) type SharedLog = Arc<Mutex<Option<RotatingFile>>>;
@@ -89,18 +91,33 @@ impl Pump {
 
     /// Reads `fd` until the child closes it.
     pub(crate) fn run(self, fd: OwnedFd) {
-        let Ok(mut pipe) = tokio::net::unix::pipe::Receiver::from_owned_fd(fd) else {
+        let Ok(pipe) = tokio::net::unix::pipe::Receiver::from_owned_fd(fd) else {
             return;
         };
         tokio::spawn(async move {
             // The protocol channel of a listener never captures.
             let mut capture = (self.capture_maxbytes > 0 && self.protocol.is_none())
                 .then(|| Capture::new(usize::try_from(self.capture_maxbytes).unwrap_or(usize::MAX)));
-            let mut buf = vec![0u8; 64 * 1024];
+            // A buffer only while output flows: a thousand idle programs
+            // must not hold a thousand read buffers.
+            let mut buf: Vec<u8> = Vec::new();
             loop {
-                let n = match pipe.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
+                if buf.capacity() == 0 {
+                    if pipe.readable().await.is_err() {
+                        break;
+                    }
+                    buf = Vec::with_capacity(READ_SIZE);
+                }
+                buf.clear();
+                let n = match pipe.try_read_buf(&mut buf) {
+                    Ok(0) => break,
                     Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        buf = Vec::new();
+                        continue;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
                 };
                 let stripped;
                 let data = if self.strip_ansi {
