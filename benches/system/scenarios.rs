@@ -29,6 +29,14 @@ pub struct Sizes {
     pub flood_mib: u64,
     pub storm_programs: usize,
     pub storm_secs: u64,
+    /// Where each scenario's config, socket and logs go.
+    pub base: PathBuf,
+}
+
+impl Sizes {
+    fn workdir(&self) -> Result<tempfile::TempDir, BenchError> {
+        Ok(tempfile::Builder::new().prefix("system-bench").tempdir_in(&self.base)?)
+    }
 }
 
 const MIB: f64 = 1024.0 * 1024.0;
@@ -37,7 +45,7 @@ const LONG: Duration = Duration::from_secs(300);
 /// N idle programs: launch, memory, the API and client at scale, stop and
 /// shutdown.
 pub fn fleet(imp: &Implementation, s: &Sizes) -> Result<Figures, BenchError> {
-    let dir = tempfile::tempdir()?;
+    let dir = s.workdir()?;
     let mut conf = Conf::new(dir.path());
     for i in 0..s.programs {
         conf.program(&format!("p{i:04}"), "/bin/sleep 3600", &["startsecs=0"]);
@@ -45,7 +53,7 @@ pub fn fleet(imp: &Implementation, s: &Sizes) -> Result<Figures, BenchError> {
     let d = Daemon::start(imp, &conf.write()?)?;
     // Timed by watching the children exec, so polling the API cannot slow
     // the daemon down; the API then has to agree.
-    wait_for("every program to exec sleep", LONG, || sleeping_children(d.pid) == s.programs)?;
+    wait_for("every program to exec sleep", LONG, || sleeping_children(d.pid, s.programs) == s.programs)?;
     let launch = d.started.elapsed();
     d.wait_all("RUNNING", s.programs, LONG)?;
     sleep(Duration::from_secs(1));
@@ -107,14 +115,20 @@ pub fn fleet(imp: &Implementation, s: &Sizes) -> Result<Figures, BenchError> {
     ])
 }
 
-fn sleeping_children(pid: u32) -> usize {
-    probe::children(pid).into_iter().filter(|&c| probe::Stat::read(c).is_some_and(|s| s.comm == "sleep")).count()
+/// How many children have exec'd sleep. Reading a thousand stat files
+/// costs a core's worth of time, so only once the count is complete.
+fn sleeping_children(pid: u32, want: usize) -> usize {
+    let children = probe::children(pid);
+    if children.len() < want {
+        return children.len();
+    }
+    children.into_iter().filter(|&c| probe::Stat::read(c).is_some_and(|s| s.comm == "sleep")).count()
 }
 
 /// One program crashing again and again: from its exit to its next start,
 /// with no client asking anything meanwhile.
 pub fn respawn(imp: &Implementation, s: &Sizes, exe: &Path) -> Result<Figures, BenchError> {
-    let dir = tempfile::tempdir()?;
+    let dir = s.workdir()?;
     let marks = dir.path().join("marks");
     let command = format!("{} child crash-timed {}", exe.display(), marks.display());
     let mut conf = Conf::new(dir.path());
@@ -143,7 +157,7 @@ pub fn logging(imp: &Implementation, s: &Sizes, exe: &Path) -> Result<Figures, B
 }
 
 fn one_writer(imp: &Implementation, s: &Sizes, exe: &Path, idle: usize) -> Result<(f64, f64), BenchError> {
-    let dir = tempfile::tempdir()?;
+    let dir = s.workdir()?;
     let mut conf = Conf::new(dir.path());
     for i in 0..idle {
         conf.program(&format!("p{i:04}"), "/bin/sleep 3600", &["startsecs=0"]);
@@ -239,7 +253,7 @@ fn run_flood(d: &Daemon, writers: &[Writer]) -> Result<Flood, BenchError> {
 
 /// Many writers at once, with one client calling getState throughout.
 pub fn flood(imp: &Implementation, s: &Sizes, exe: &Path) -> Result<Figures, BenchError> {
-    let dir = tempfile::tempdir()?;
+    let dir = s.workdir()?;
     let mut conf = Conf::new(dir.path());
     let writers = writer_programs(&mut conf, dir.path(), exe, s.flood_programs, s.flood_mib);
     let d = Daemon::start(imp, &conf.write()?)?;
@@ -255,7 +269,7 @@ pub fn flood(imp: &Implementation, s: &Sizes, exe: &Path) -> Result<Figures, Ben
 /// then stopping them all. Run in two halves, so the growth of fds and
 /// memory is measured between two quiet points after warm-up.
 pub fn storm(imp: &Implementation, s: &Sizes) -> Result<Figures, BenchError> {
-    let dir = tempfile::tempdir()?;
+    let dir = s.workdir()?;
     let mut conf = Conf::new(dir.path());
     for i in 0..s.storm_programs {
         conf.program(&format!("c{i:02}"), "/bin/true", &["startsecs=0", "autorestart=true", "autostart=false"]);

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use base64::Engine;
-use dxr::{FaultResponse, MethodCall, MethodResponse, Value};
+use dxr::{MethodCall, Value};
 
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
@@ -102,11 +102,9 @@ impl Client {
             other => return Err(ClientError::Http(other)),
         }
         let text = String::from_utf8_lossy(&response);
-        if let Ok(r) = MethodResponse::from_xml(&text) {
-            return Ok(r.value);
-        }
-        match FaultResponse::from_xml(&text) {
-            Ok(f) => Err(ClientError::Fault { code: f.fault.code(), string: f.fault.string().to_owned() }),
+        match crate::xml::parse_response(&text) {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err((code, string))) => Err(ClientError::Fault { code, string }),
             Err(_) => Err(ClientError::BadResponse),
         }
     }

@@ -23,6 +23,7 @@ pub mod server;
 pub mod supervisor_ns;
 pub mod throttle;
 pub mod value;
+pub mod xml;
 
 pub use dxr;
 pub use faults::{Fault, FaultString};
