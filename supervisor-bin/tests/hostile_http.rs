@@ -164,3 +164,43 @@ fn repeated_wrong_passwords_are_all_refused_and_slowed_down() {
     assert!(get_state(&sock).contains("RUNNING"));
     assert_eq!(status_of(&sock, &wrong), 401);
 }
+
+#[test]
+fn the_body_limit_and_header_timeout_are_configurable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = "username=user\npassword=pass\nrequest_body_limit=1KB\nrequest_header_timeout=1\n";
+    let conf = write_conf(dir.path(), &daemon_sections(dir.path(), server));
+    let (_daemon, _) = start_daemon(&conf);
+    let sock = dir.path().join("s.sock");
+    wait_until("the socket", || UnixStream::connect(&sock).is_ok());
+    // 2 KiB is over this server's 1KB: refused before it is read.
+    let big = format!(
+        "<?xml version=\"1.0\"?><methodCall><methodName>supervisor.getState</methodName><params/></methodCall>{}",
+        " ".repeat(2048)
+    );
+    assert_eq!(status_of(&sock, &post(big.as_bytes(), AUTH)), 413);
+    assert!(get_state(&sock).contains("RUNNING"), "a small body still passes");
+    // A head left unfinished is closed after about 1 s, not the default 10.
+    let mut slow = UnixStream::connect(&sock).expect("connect");
+    slow.write_all(b"POST /RPC2 HTTP/1.1\r\nHost: x\r\n").expect("write");
+    slow.set_read_timeout(Some(Duration::from_secs(8))).expect("timeout");
+    let t = std::time::Instant::now();
+    let mut buf = Vec::new();
+    assert!(slow.read_to_end(&mut buf).is_ok(), "the slow client was still held after 8 s");
+    assert!(t.elapsed() < Duration::from_secs(8));
+}
+
+#[test]
+fn a_bad_limit_is_a_config_error_naming_the_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conf = write_conf(dir.path(), &daemon_sections(dir.path(), "request_body_limit=lots\n"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_supervisord"))
+        .arg("-c")
+        .arg(&conf)
+        .arg("--check")
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("request_body_limit"), "{err}");
+}

@@ -10,20 +10,19 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::throttle::Peer;
 
-/// How long a client may take to send a request head.
-pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// The most a request head may hold before the connection is refused.
 pub const HEADER_LIMIT: usize = 64 << 10;
 
-/// Serves one connection from `peer` until it closes, errs or stalls.
-pub async fn serve_connection<S>(stream: S, peer: Peer, app: Router)
+/// Serves one connection from `peer` until it closes, errs or stalls: a
+/// request head must arrive within `header_timeout`
+/// (`request_header_timeout`).
+pub async fn serve_connection<S>(stream: S, peer: Peer, app: Router, header_timeout: Duration)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let app = app.layer(axum::Extension(peer));
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT).max_buf_size(HEADER_LIMIT);
+    http.timer(TokioTimer::new()).header_read_timeout(header_timeout).max_buf_size(HEADER_LIMIT);
     // A client that sends its request and then shuts down its write side
     // (as some scripts do) still gets the answer.
     http.half_close(true);
@@ -32,12 +31,12 @@ where
 }
 
 /// Accepts on `listener` forever, one task per connection.
-pub async fn serve_unix(listener: tokio::net::UnixListener, app: Router) {
+pub async fn serve_unix(listener: tokio::net::UnixListener, app: Router, header_timeout: Duration) {
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
                 let peer = Peer::Uid(stream.peer_cred().ok().map(|c| c.uid()));
-                tokio::spawn(serve_connection(stream, peer, app.clone()));
+                tokio::spawn(serve_connection(stream, peer, app.clone(), header_timeout));
             }
             // Out of fds and the like: back off rather than spin.
             Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
@@ -46,12 +45,12 @@ pub async fn serve_unix(listener: tokio::net::UnixListener, app: Router) {
 }
 
 /// As [`serve_unix`], for TCP.
-pub async fn serve_tcp(listener: tokio::net::TcpListener, app: Router) {
+pub async fn serve_tcp(listener: tokio::net::TcpListener, app: Router, header_timeout: Duration) {
     loop {
         match listener.accept().await {
             Ok((stream, addr)) => {
                 let _ = stream.set_nodelay(true);
-                tokio::spawn(serve_connection(stream, Peer::Ip(addr.ip()), app.clone()));
+                tokio::spawn(serve_connection(stream, Peer::Ip(addr.ip()), app.clone(), header_timeout));
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
         }

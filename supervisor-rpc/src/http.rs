@@ -16,8 +16,9 @@ use sha1::Digest;
 use crate::dispatch::Dispatcher;
 use crate::throttle::{Peer, Throttle};
 
-/// The largest request body accepted (larger ones get 413).
-pub const DEFAULT_BODY_LIMIT: usize = 2 << 20;
+/// The largest request body accepted by default (larger ones get 413);
+/// `request_body_limit` in a server section changes it.
+pub const DEFAULT_BODY_LIMIT: usize = supervisor_core::config::HttpServerConfig::DEFAULT_BODY_LIMIT as usize;
 
 /// Who may call: `username` and `password` from the server section.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 
 use crate::daemon::Daemon;
 use crate::dispatch::Dispatcher;
-use crate::http::{Credentials, DEFAULT_BODY_LIMIT, router};
+use crate::http::{Credentials, router};
 use crate::interface::RpcRegistry;
 use crate::listen::{BindError, Listener, bind, remove_socket};
 
@@ -92,18 +92,20 @@ pub fn serve(
                 None
             }
         };
-        let app = router(dispatcher.clone(), credentials, DEFAULT_BODY_LIMIT, logs.clone());
+        let body_limit = usize::try_from(config.body_limit).unwrap_or(usize::MAX);
+        let app = router(dispatcher.clone(), credentials, body_limit, logs.clone());
+        let timeout = std::time::Duration::from_secs(config.header_timeout_secs);
         let task = match listener {
             Listener::Unix(l, path) => {
                 l.set_nonblocking(true)?;
                 let l = tokio::net::UnixListener::from_std(l)?;
                 serving.sockets.push(path);
-                tokio::spawn(crate::accept::serve_unix(l, app))
+                tokio::spawn(crate::accept::serve_unix(l, app, timeout))
             }
             Listener::Tcp(l) => {
                 l.set_nonblocking(true)?;
                 let l = tokio::net::TcpListener::from_std(l)?;
-                tokio::spawn(crate::accept::serve_tcp(l, app))
+                tokio::spawn(crate::accept::serve_tcp(l, app, timeout))
             }
         };
         serving.tasks.push(task);

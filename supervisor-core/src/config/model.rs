@@ -146,6 +146,19 @@ pub struct HttpServerConfig {
     pub password: Option<String>,
     /// Where it listens.
     pub listen: Listen,
+    /// `request_body_limit` (ours; 4.3.0 has no limit): larger request
+    /// bodies are refused with 413 before they are read. Default 2MB.
+    pub body_limit: u64,
+    /// `request_header_timeout` (ours; 4.3.0 waits forever): seconds a
+    /// client has to send a request's head. Default 10.
+    pub header_timeout_secs: u64,
+}
+
+impl HttpServerConfig {
+    /// The default `request_body_limit`.
+    pub const DEFAULT_BODY_LIMIT: u64 = 2 << 20;
+    /// The default `request_header_timeout`.
+    pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
 }
 
 /// Where an HTTP server listens.

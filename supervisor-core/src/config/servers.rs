@@ -78,5 +78,22 @@ fn read_one(ctx: &mut Ctx<'_>, sec: Sec<'_>, inet: bool, here: &Expansions) -> O
         };
         Listen::Unix { file, chmod, chown }
     };
-    Some(HttpServerConfig { section: sec.name().to_owned(), name, username, password, listen })
+    // Our own keys (4.3.0 ignores unknown keys here, so a config using
+    // them still loads there).
+    let body_limit = sec.parse(ctx, "request_body_limit", &[], HttpServerConfig::DEFAULT_BODY_LIMIT, |v| {
+        dt::byte_size(v).and_then(|n| if n == 0 { Err(dt::ValueError::TooSmall { value: 0, min: 1 }) } else { Ok(n) })
+    });
+    let header_timeout_secs =
+        sec.parse(ctx, "request_header_timeout", &[], HttpServerConfig::DEFAULT_HEADER_TIMEOUT_SECS, |v| {
+            dt::integer_at_least(v, 1).map(|n| n as u64)
+        });
+    Some(HttpServerConfig {
+        section: sec.name().to_owned(),
+        name,
+        username,
+        password,
+        listen,
+        body_limit,
+        header_timeout_secs,
+    })
 }
