@@ -98,48 +98,74 @@ impl Pump {
             // The protocol channel of a listener never captures.
             let mut capture = (self.capture_maxbytes > 0 && self.protocol.is_none())
                 .then(|| Capture::new(usize::try_from(self.capture_maxbytes).unwrap_or(usize::MAX)));
-            // A buffer only while output flows: a thousand idle programs
-            // must not hold a thousand read buffers.
-            let mut buf: Vec<u8> = Vec::new();
             loop {
-                if buf.capacity() == 0 {
-                    if pipe.readable().await.is_err() {
-                        break;
-                    }
-                    buf = Vec::with_capacity(READ_SIZE);
+                if pipe.readable().await.is_err() {
+                    return;
                 }
-                buf.clear();
-                let n = match pipe.try_read_buf(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                        buf = Vec::new();
-                        continue;
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(_) => break,
-                };
-                let stripped;
-                let data = if self.strip_ansi {
-                    stripped = strip_escapes(&buf[..n]);
-                    &stripped[..]
-                } else {
-                    &buf[..n]
-                };
-                match capture.as_mut() {
-                    None => self.record(data),
-                    Some(c) => {
-                        for piece in c.feed(data) {
-                            match piece {
-                                Piece::Normal(d) => self.record(&d),
-                                Piece::Captured(d) => self.communicate(d),
-                            }
+                loop {
+                    // try_read does not count against tokio's cooperative
+                    // budget: without this a flooding child would keep its
+                    // worker thread from everything else (RPC answers).
+                    tokio::task::consume_budget().await;
+                    // The worker thread's buffer: a thousand idle programs
+                    // hold none, and a flood allocates nothing per read.
+                    let step = READ_BUFFER.with_borrow_mut(|buf| {
+                        if buf.len() < READ_SIZE {
+                            buf.resize(READ_SIZE, 0);
                         }
+                        match pipe.try_read(buf) {
+                            Ok(0) => Step::Closed,
+                            Ok(n) => {
+                                self.take(&buf[..n], &mut capture);
+                                Step::More
+                            }
+                            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Step::Wait,
+                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Step::More,
+                            Err(_) => Step::Closed,
+                        }
+                    });
+                    match step {
+                        Step::More => {}
+                        Step::Wait => break,
+                        Step::Closed => return,
                     }
                 }
             }
         });
     }
+
+    /// One read's worth of output: stripped, split by capture mode, logged.
+    fn take(&self, data: &[u8], capture: &mut Option<Capture>) {
+        let stripped;
+        let data = if self.strip_ansi {
+            stripped = strip_escapes(data);
+            &stripped[..]
+        } else {
+            data
+        };
+        match capture.as_mut() {
+            None => self.record(data),
+            Some(c) => {
+                for piece in c.feed(data) {
+                    match piece {
+                        Piece::Normal(d) => self.record(&d),
+                        Piece::Captured(d) => self.communicate(d),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What a pump does after a read.
+enum Step {
+    More,
+    Wait,
+    Closed,
+}
+
+thread_local! {
+    static READ_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Python's `repr()` of a bytes value (`b'\xff\n'`).
