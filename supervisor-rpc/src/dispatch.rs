@@ -95,6 +95,19 @@ impl Dispatcher {
         namespace.interface.call(name, params).await
     }
 
+    /// The namespace's own XML for a direct call, when it writes one.
+    async fn call_xml(&self, method: &str, params: &[Value]) -> Option<Result<String, FaultString>> {
+        let (ns, name) = method.split_once('.')?;
+        if name.contains('.') || name.starts_with('_') {
+            return None;
+        }
+        let namespace = self.namespaces.get(ns)?;
+        if !namespace.methods.contains_key(name) {
+            return None;
+        }
+        namespace.interface.call_xml(name, params).await
+    }
+
     async fn system(&self, name: &str, params: &[Value]) -> Result<Value, FaultString> {
         match name {
             "listMethods" => {
@@ -152,6 +165,12 @@ impl Dispatcher {
     /// fault), or why the body is not a call at all.
     pub async fn handle(&self, body: &[u8]) -> Result<String, BadRequest> {
         let call = decode_call(body)?;
+        if let Some(answer) = self.call_xml(&call.name, &call.params).await {
+            return Ok(match answer {
+                Ok(value) => crate::xml::method_response_xml(&value),
+                Err(f) => crate::xml::fault_response(f.fault.code(), &f.to_string()),
+            });
+        }
         Ok(match self.call(&call.name, &call.params).await {
             Ok(value) => crate::xml::method_response(&value),
             Err(f) => crate::xml::fault_response(f.fault.code(), &f.to_string()),

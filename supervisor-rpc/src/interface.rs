@@ -50,6 +50,16 @@ pub trait RpcInterface: Send + Sync {
     /// Calls `method` (without the namespace). Only names from
     /// [`RpcInterface::methods`] are ever passed.
     async fn call(&self, method: &str, params: &[Value]) -> Result<Value, FaultString>;
+
+    /// Like [`RpcInterface::call`], for answers big enough that building a
+    /// `Value` tree first costs more than the call: returns the answer's
+    /// `<value>` element, written with [`crate::xml::ValueWriter`]. `None`
+    /// (the default) means `call` answers this method. A direct call, not
+    /// one inside `system.multicall`, takes this path when it can.
+    async fn call_xml(&self, method: &str, params: &[Value]) -> Option<Result<String, FaultString>> {
+        let _ = (method, params);
+        None
+    }
 }
 
 /// Makes a namespace from the daemon and the section's other keys.

@@ -426,7 +426,7 @@ impl Actor {
         let p = self.process(id)?;
         let config = p.config();
         let path = |f: &LogFile| match f {
-            LogFile::Path(p) => p.display().to_string(),
+            LogFile::Path(p) => p.to_str().map_or_else(|| p.display().to_string(), str::to_owned),
             _ => String::new(),
         };
         let mut info = ProcessInfo {
