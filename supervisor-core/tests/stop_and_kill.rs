@@ -11,9 +11,10 @@ async fn a_program_ignoring_sigterm_is_killed_after_stopwaitsecs() {
         dir.path(),
         "[program:stubborn]\ncommand=sh -c 'trap \"\" TERM; echo ready; while true; do sleep 0.1; done'\nstartsecs=0\nstopwaitsecs=1\n",
     );
-    let pid = wait_for(&mut ev, "stubborn", Running).await;
-    // Stop only once the trap is in place.
+    // Stop only once the trap is in place. (The output can come before or
+    // after the RUNNING event, so wait for it alone.)
     wait_output(&mut ev, "stubborn", "ready").await;
+    let pid = sv.process_info("stubborn").await.expect("info").pid;
     sv.stop_process("stubborn", true).await.expect("stop");
     assert_eq!(sv.process_info("stubborn").await.expect("info").state, Stopped);
     let log = log_contains(dir.path(), "stopped: stubborn").await;
@@ -82,7 +83,6 @@ async fn a_waiting_stop_is_reported() {
         "[program:slow]\ncommand=sh -c 'trap \"sleep 1; exit 0\" TERM; echo ready; while true; do sleep 0.1; done'\n\
          startsecs=0\nstopwaitsecs=10\n",
     );
-    wait_for(&mut ev, "slow", Running).await;
     wait_output(&mut ev, "slow", "ready").await;
     sv.stop_process("slow", true).await.expect("stop");
     let log = log_contains(dir.path(), "stopped: slow").await;
