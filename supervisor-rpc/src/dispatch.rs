@@ -78,34 +78,23 @@ impl Dispatcher {
 
     /// Calls one method by its full name.
     pub async fn call(&self, method: &str, params: &[Value]) -> Result<Value, FaultString> {
-        let mut parts = method.split('.');
-        let (Some(ns), Some(name), None) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(Fault::UnknownMethod.into());
-        };
-        if name.starts_with('_') {
-            return Err(Fault::UnknownMethod.into());
-        }
+        let (ns, name) = split_method(method).ok_or(Fault::UnknownMethod)?;
         if ns == "system" {
             return self.system(name, params).await;
         }
-        let namespace = self.namespaces.get(ns).ok_or(Fault::UnknownMethod)?;
-        if !namespace.methods.contains_key(name) {
-            return Err(Fault::UnknownMethod.into());
-        }
+        let namespace = self.offering(ns, name).ok_or(Fault::UnknownMethod)?;
         namespace.interface.call(name, params).await
     }
 
     /// The namespace's own XML for a direct call, when it writes one.
     async fn call_xml(&self, method: &str, params: &[Value]) -> Option<Result<String, FaultString>> {
-        let (ns, name) = method.split_once('.')?;
-        if name.contains('.') || name.starts_with('_') {
-            return None;
-        }
-        let namespace = self.namespaces.get(ns)?;
-        if !namespace.methods.contains_key(name) {
-            return None;
-        }
-        namespace.interface.call_xml(name, params).await
+        let (ns, name) = split_method(method)?;
+        self.offering(ns, name)?.interface.call_xml(name, params).await
+    }
+
+    /// The namespace `ns`, if it offers `name`.
+    fn offering(&self, ns: &str, name: &str) -> Option<&Namespace> {
+        self.namespaces.get(ns).filter(|n| n.methods.contains_key(name))
     }
 
     async fn system(&self, name: &str, params: &[Value]) -> Result<Value, FaultString> {
@@ -176,6 +165,12 @@ impl Dispatcher {
             Err(f) => crate::xml::fault_response(f.fault.code(), &f.to_string()),
         })
     }
+}
+
+/// `namespace.method`, exactly two parts; names starting with `_` are private.
+fn split_method(method: &str) -> Option<(&str, &str)> {
+    let (ns, name) = method.split_once('.')?;
+    (!name.contains('.') && !name.starts_with('_')).then_some((ns, name))
 }
 
 /// Decodes a `POST /RPC2` body into a method call; the fuzz target

@@ -7,7 +7,12 @@ use crate::faults::{Fault, FaultString};
 
 /// An XML-RPC int; larger values are capped as 4.3.0's `capped_int` does.
 pub fn int(n: i64) -> Value {
-    Value::Integer(n.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32)
+    Value::Integer(capped(n))
+}
+
+/// `n` capped to XML-RPC's 32-bit ints (4.3.0's `capped_int`).
+pub fn capped(n: i64) -> i32 {
+    n.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
 }
 
 /// An XML-RPC string.

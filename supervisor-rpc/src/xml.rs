@@ -98,8 +98,7 @@ impl ValueWriter {
     /// An int member, capped to 32 bits as 4.3.0's `capped_int` does.
     pub fn member_int(&mut self, name: &str, value: i64) {
         self.member(name);
-        let n = value.clamp(i64::from(i32::MIN), i64::from(i32::MAX));
-        let _ = write!(self.out, "<value><i4>{n}</i4></value></member>");
+        let _ = write!(self.out, "<value><i4>{}</i4></value></member>", crate::value::capped(value));
     }
 
     fn member(&mut self, name: &str) {

@@ -547,17 +547,35 @@ impl<W: Write> Controller<W> {
         Ok(())
     }
 
-    fn do_start(&mut self, arg: &str) -> Outcome {
+    /// What every process command opens with: the server check, then at
+    /// least `min` words of `arg` or 4.3.0's refusal (`message`, its help,
+    /// exit `status`). `None`: the command stops there.
+    fn words<'a>(
+        &mut self,
+        command: &str,
+        arg: &'a str,
+        min: usize,
+        message: &str,
+        status: i32,
+    ) -> Result<Option<Vec<&'a str>>, ClientError> {
         if !self.upcheck()? {
-            return Ok(());
+            return Ok(None);
         }
-        let names: Vec<&str> = arg.split_whitespace().collect();
-        if names.is_empty() {
-            self.output("Error: start requires a process name");
-            self.exitstatus = exit::INVALID_ARGS;
-            self.print_help("start");
-            return Ok(());
+        let words: Vec<&str> = arg.split_whitespace().collect();
+        if words.len() < min {
+            self.output(message);
+            self.exitstatus = status;
+            self.print_help(command);
+            return Ok(None);
         }
+        Ok(Some(words))
+    }
+
+    fn do_start(&mut self, arg: &str) -> Outcome {
+        let Some(names) = self.words("start", arg, 1, "Error: start requires a process name", exit::INVALID_ARGS)?
+        else {
+            return Ok(());
+        };
         let verb = Verb {
             all_method: "supervisor.startAllProcesses",
             group_method: "supervisor.startProcessGroup",
@@ -571,16 +589,9 @@ impl<W: Write> Controller<W> {
     }
 
     fn do_stop(&mut self, arg: &str) -> Outcome {
-        if !self.upcheck()? {
+        let Some(names) = self.words("stop", arg, 1, "Error: stop requires a process name", exit::GENERIC)? else {
             return Ok(());
-        }
-        let names: Vec<&str> = arg.split_whitespace().collect();
-        if names.is_empty() {
-            self.output("Error: stop requires a process name");
-            self.exitstatus = exit::GENERIC;
-            self.print_help("stop");
-            return Ok(());
-        }
+        };
         let verb = Verb {
             all_method: "supervisor.stopAllProcesses",
             group_method: "supervisor.stopProcessGroup",
@@ -594,16 +605,10 @@ impl<W: Write> Controller<W> {
     }
 
     fn do_signal(&mut self, arg: &str) -> Outcome {
-        if !self.upcheck()? {
+        let message = "Error: signal requires a signal name and a process name";
+        let Some(args) = self.words("signal", arg, 2, message, exit::GENERIC)? else {
             return Ok(());
-        }
-        let args: Vec<&str> = arg.split_whitespace().collect();
-        if args.len() < 2 {
-            self.output("Error: signal requires a signal name and a process name");
-            self.print_help("signal");
-            self.exitstatus = exit::GENERIC;
-            return Ok(());
-        }
+        };
         let verb = Verb {
             all_method: "supervisor.signalAllProcesses",
             group_method: "supervisor.signalProcessGroup",
@@ -617,13 +622,7 @@ impl<W: Write> Controller<W> {
     }
 
     fn do_restart(&mut self, arg: &str) -> Outcome {
-        if !self.upcheck()? {
-            return Ok(());
-        }
-        if arg.split_whitespace().next().is_none() {
-            self.output("Error: restart requires a process name");
-            self.exitstatus = exit::GENERIC;
-            self.print_help("restart");
+        if self.words("restart", arg, 1, "Error: restart requires a process name", exit::GENERIC)?.is_none() {
             return Ok(());
         }
         self.do_stop(arg)?;
@@ -773,16 +772,9 @@ impl<W: Write> Controller<W> {
     }
 
     fn do_clear(&mut self, arg: &str) -> Outcome {
-        if !self.upcheck()? {
+        let Some(names) = self.words("clear", arg, 1, "Error: clear requires a process name", exit::GENERIC)? else {
             return Ok(());
-        }
-        let names: Vec<&str> = arg.split_whitespace().collect();
-        if names.is_empty() {
-            self.output("Error: clear requires a process name");
-            self.exitstatus = exit::GENERIC;
-            self.print_help("clear");
-            return Ok(());
-        }
+        };
         let clear_result = |r: &Value| {
             let name = namespec(&s(r, "group"), &s(r, "name"));
             match n(r, "status") as i32 {
