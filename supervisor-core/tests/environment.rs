@@ -48,3 +48,37 @@ async fn a_bad_directory_fails_in_the_child_as_4_3_0_reports_it() {
     assert_eq!(sv.process_info("lost").await.expect("info").exitstatus, 127);
     sv.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_child_holds_its_three_pipes_and_nothing_else() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A descriptor the host program forgot to mark close-on-exec.
+    let leaked = std::fs::File::open("/dev/null").expect("open");
+    // SAFETY: dup of a descriptor we own; the copy is closed below.
+    let loose = unsafe { libc::dup(std::os::fd::AsRawFd::as_raw_fd(&leaked)) };
+    assert!(loose > 2);
+    let mut programs = String::new();
+    for i in 0..3 {
+        let out = dir.path().join(format!("fds{i}.out"));
+        programs.push_str(&format!(
+            "[program:fds{i}]\ncommand=sh -c 'ls /proc/$$/fd; echo done'\nstartsecs=0\nautorestart=false\n\
+             stdout_logfile={}\n",
+            out.display()
+        ));
+    }
+    let (sv, _events) = start(dir.path(), &programs);
+    for i in 0..3 {
+        let out = dir.path().join(format!("fds{i}.out"));
+        eventually("output", || std::fs::read_to_string(&out).is_ok_and(|t| t.contains("done"))).await;
+        let text = std::fs::read_to_string(&out).expect("output");
+        let fds: Vec<&str> = text.lines().filter(|l| *l != "done").collect();
+        // sh may keep one descriptor of its own (its script or tty probe)
+        // above 2; every pipe sits on 0-2 and the loose one is gone.
+        assert_eq!(&fds[..3], ["0", "1", "2"], "{text}");
+        assert!(!fds.contains(&loose.to_string().as_str()), "the loose descriptor leaked: {text}");
+        assert!(fds.len() <= 4, "{text}");
+    }
+    // SAFETY: closing the copy made above.
+    unsafe { libc::close(loose) };
+    sv.shutdown().await;
+}

@@ -14,6 +14,7 @@ use nix::unistd::{Gid, Uid, User};
 
 use super::command::{self, CommandError};
 use super::errno::name as errno_name;
+use super::handoff;
 use crate::config::ProcessConfig;
 
 /// What every child inherits from supervisord.
@@ -161,9 +162,11 @@ pub fn spawn(config: &ProcessConfig, ctx: &SpawnContext) -> Result<Child, SpawnF
     });
     let umask = config.umask;
     let parent = nix::unistd::getpid().as_raw();
+    let parked = handoff::park(fds);
     let setup = ChildSetup {
         parent,
-        fds,
+        fds: parked.as_ref().map_or(fds, |p| p.fds),
+        share_below: parked.as_ref().map(|p| p.keep_below),
         identity: &identity,
         directory: directory.as_ref(),
         umask,
@@ -172,7 +175,9 @@ pub fn spawn(config: &ProcessConfig, ctx: &SpawnContext) -> Result<Child, SpawnF
         envp: &envp_p,
         exec_prefix: &exec_prefix,
     };
-    match clone_vfork(&setup) {
+    let started = clone_vfork(&setup);
+    drop(parked);
+    match started {
         Err(code) => Err(SpawnFailure::Os(match code {
             libc::EAGAIN => format!("Too many processes in process table to spawn '{}'", config.name),
             _ => format!("unknown error during fork for '{}': {}", config.name, errno_name(code)),
@@ -189,8 +194,10 @@ pub fn spawn(config: &ProcessConfig, ctx: &SpawnContext) -> Result<Child, SpawnF
 /// on a stack of its own. Sharing memory spares copying supervisord's page
 /// tables (and the copy-on-write faults after) for every start, and this
 /// thread resumes as soon as the child has exec'd, so a thousand starts do
-/// not wait on the scheduler one by one. Like 4.3.0, a failed exec shows up
-/// as the child's message and exit 127.
+/// not wait on the scheduler one by one. With `share_below` the child also
+/// shares the descriptor table until it copies the little it needs (see
+/// [`handoff`]). Like 4.3.0, a failed exec shows up as the child's message
+/// and exit 127.
 fn clone_vfork(setup: &ChildSetup<'_>) -> Result<u32, i32> {
     const STACK: usize = 64 * 1024;
     let mut stack = vec![0u8; STACK];
@@ -210,10 +217,11 @@ fn clone_vfork(setup: &ChildSetup<'_>) -> Result<u32, i32> {
         let mut old: libc::sigset_t = std::mem::zeroed();
         libc::sigfillset(&mut all);
         libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+        let files = if setup.share_below.is_some() { libc::CLONE_FILES } else { 0 };
         let pid = libc::clone(
             entry,
             top as *mut libc::c_void,
-            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            libc::CLONE_VM | libc::CLONE_VFORK | files | libc::SIGCHLD,
             setup as *const ChildSetup<'_> as *mut libc::c_void,
         );
         let code = *libc::__errno_location();
@@ -228,6 +236,9 @@ struct ChildSetup<'a> {
     parent: libc::pid_t,
     /// Its stdin, stdout and stderr, in that order.
     fds: [RawFd; 3],
+    /// Cloned sharing the parent's descriptors: leave them, keeping only
+    /// those below this (where `fds` are).
+    share_below: Option<u32>,
     identity: &'a Identity,
     directory: Option<&'a (CString, Vec<u8>)>,
     umask: Option<u32>,
@@ -269,6 +280,13 @@ unsafe fn in_child(c: &ChildSetup<'_>) -> ! {
             libc::_exit(0);
         }
         libc::setpgid(0, 0);
+        // Nothing below may touch the parent's descriptors.
+        if let Some(below) = c.share_below
+            && libc::syscall(libc::SYS_close_range, below, u32::MAX, libc::CLOSE_RANGE_UNSHARE) != 0
+            && libc::unshare(libc::CLONE_FILES) != 0
+        {
+            child_fail(&[b"supervisor: couldn't set up the child's pipes\n"]);
+        }
         // Lift the pipes above 2 first, so placing one cannot overwrite
         // another that happens to sit on 0, 1 or 2.
         let mut high = [-1; 3];
