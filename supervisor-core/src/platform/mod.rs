@@ -7,6 +7,7 @@ mod handoff;
 pub mod limits;
 pub mod privileges;
 pub mod reap;
+pub mod sched;
 pub mod spawn;
 
 pub use command::CommandError;

@@ -1,21 +1,25 @@
 //! Reaping: one `waitpid(-1)` loop per process collects every child, ours or
 //! orphaned (when we are PID 1 or a subreaper), so nothing stays a zombie.
 //!
-//! It runs on a thread of its own, woken by a SIGCHLD handler that writes a
-//! byte to a pipe, and routes each exit to whoever registered the pid. Any
-//! number of supervisors (and runtimes) in one process share it. Spawning
-//! holds the registry lock from fork until the pid is registered, so an exit
-//! can never arrive before its owner is known.
+//! It runs on a thread of its own that sleeps in `waitid(WNOWAIT)`, so the
+//! kernel wakes it the moment a child exits, and routes each exit to
+//! whoever registered the pid. Any number of supervisors (and runtimes) in
+//! one process share it.
+//!
+//! A child can exit before its spawner has registered its pid. While any
+//! spawn is under way, exits nobody claims wait in `early` for their owner;
+//! once none is, what is left there was an orphan's. The registry is locked
+//! only for these bookkeeping steps, never across a fork, so a stream of
+//! spawns (a crash loop) never keeps the reaper from its work.
 //!
 //! One consequence: children the embedding program starts and waits for
 //! itself (`std::process::Command::output`) may be reaped here first.
 
 use std::collections::HashMap;
-use std::io::Read;
-use std::os::fd::AsRawFd;
-use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::thread::Thread;
+use std::time::Duration;
 
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
@@ -26,22 +30,48 @@ use crate::process::ExitStatus;
 /// A reaped child.
 pub type Exit = (u32, ExitStatus);
 
+#[derive(Default)]
 struct Registry {
     owners: HashMap<u32, UnboundedSender<Exit>>,
     /// Who hears about pids nobody registered (orphans).
     orphans: Vec<UnboundedSender<Exit>>,
+    /// Spawns between fork and registration.
+    spawning: usize,
+    /// Exits reaped while a spawn was under way that nobody claimed yet.
+    early: HashMap<u32, ExitStatus>,
+}
+
+impl Registry {
+    fn route(&mut self, (pid, status): Exit) {
+        if let Some(owner) = self.owners.remove(&pid) {
+            let _ = owner.send((pid, status));
+        } else if self.spawning > 0 {
+            self.early.insert(pid, status);
+        } else {
+            self.orphan((pid, status));
+        }
+    }
+
+    fn orphan(&mut self, exit: Exit) {
+        self.orphans.retain(|o| !o.is_closed());
+        if let Some(o) = self.orphans.first() {
+            let _ = o.send(exit);
+        }
+    }
 }
 
 static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
-static WAKE_FD: AtomicI32 = AtomicI32::new(-1);
+/// The reaper thread, unparked when a spawn gives it children to wait for.
+static REAPER: OnceLock<Thread> = OnceLock::new();
 /// Set by SIGCHLD: some child may wait to be reaped. `waitpid(-1)` walks
-/// every child, so with a thousand running it is not called for nothing.
+/// every child, so with a thousand running the spawner does not call it
+/// for nothing.
 static PENDING: AtomicBool = AtomicBool::new(true);
 
 fn registry() -> &'static Mutex<Registry> {
     REGISTRY.get_or_init(|| {
         start_thread();
-        Mutex::new(Registry { owners: HashMap::new(), orphans: Vec::new() })
+        Mutex::new(Registry::default())
     })
 }
 
@@ -51,50 +81,44 @@ fn lock() -> MutexGuard<'static, Registry> {
 }
 
 fn start_thread() {
-    let Ok((mut reader, writer)) = UnixStream::pair() else {
-        return;
-    };
-    let _ = writer.set_nonblocking(true);
-    WAKE_FD.store(writer.as_raw_fd(), Ordering::SeqCst);
-    std::mem::forget(writer);
-    // SAFETY: the handler only loads an atomic and calls write(2), both
-    // async-signal-safe.
-    let registered = unsafe {
-        signal_hook_registry::register(libc::SIGCHLD, || {
-            PENDING.store(true, Ordering::SeqCst);
-            let fd = WAKE_FD.load(Ordering::Relaxed);
-            if fd >= 0 {
-                let _ = libc::write(fd, [1u8].as_ptr().cast(), 1);
-            }
-        })
-    };
-    if registered.is_err() {
-        return;
-    }
-    let spawned = std::thread::Builder::new().name("supervisor-reaper".into()).spawn(move || {
-        let mut buf = [0u8; 64];
+    // SAFETY: the handler only stores to an atomic (async-signal-safe).
+    let registered = unsafe { signal_hook_registry::register(libc::SIGCHLD, || PENDING.store(true, Ordering::SeqCst)) };
+    drop(registered);
+    let spawned = std::thread::Builder::new().name("supervisor-reaper".into()).spawn(|| {
+        super::sched::short_slice();
         loop {
-            reap_and_route(false);
-            if matches!(reader.read(&mut buf), Ok(0) | Err(_)) {
-                // Without a wake-up pipe, fall back to a slow sweep.
-                std::thread::sleep(std::time::Duration::from_millis(100));
-                reap_and_route(true);
+            match wait_for_exit() {
+                Ok(()) => reap_all(),
+                // No children yet (or an embedding program reaped them):
+                // wait for a spawn, or a while for an orphan to be handed
+                // to us as subreaper.
+                Err(libc::ECHILD) => std::thread::park_timeout(Duration::from_millis(100)),
+                Err(_) => {}
             }
         }
     });
-    drop(spawned);
-}
-
-fn reap_and_route(always: bool) {
-    let mut reg = lock();
-    if PENDING.swap(false, Ordering::SeqCst) || always {
-        reap_with(&mut reg);
+    if let Ok(handle) = spawned {
+        let _ = REAPER.set(handle.thread().clone());
     }
 }
 
-/// Reaps every child that has exited and routes each exit; the caller holds
-/// the registry, so no spawn is between fork and registration.
-fn reap_with(reg: &mut Registry) {
+/// Sleeps until some child has exited, without reaping it.
+fn wait_for_exit() -> Result<(), i32> {
+    // SAFETY: waitid with a valid out-pointer; WNOWAIT leaves the child
+    // waitable.
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        if libc::waitid(libc::P_ALL, 0, &mut info, libc::WEXITED | libc::WNOWAIT) == 0 {
+            Ok(())
+        } else {
+            Err(*libc::__errno_location())
+        }
+    }
+}
+
+/// Reaps every child that has exited and routes each exit.
+fn reap_all() {
+    PENDING.store(false, Ordering::SeqCst);
     loop {
         let exit = match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::Exited(pid, code)) => (pid.as_raw() as u32, ExitStatus::Exited(code)),
@@ -104,17 +128,7 @@ fn reap_with(reg: &mut Registry) {
             Ok(WaitStatus::StillAlive) | Err(_) => break,
             Ok(_) => continue,
         };
-        match reg.owners.remove(&exit.0) {
-            Some(owner) => {
-                let _ = owner.send(exit);
-            }
-            None => {
-                reg.orphans.retain(|o| !o.is_closed());
-                if let Some(o) = reg.orphans.first() {
-                    let _ = o.send(exit);
-                }
-            }
-        }
+        lock().route(exit);
     }
 }
 
@@ -124,38 +138,50 @@ pub fn listen_for_orphans(exits: UnboundedSender<Exit>) {
     lock().orphans.push(exits);
 }
 
-/// Holds the registry while a child is forked and registered.
-pub struct Spawner {
-    guard: MutexGuard<'static, Registry>,
-}
+/// One spawn under way: from before the fork until its pid is registered
+/// (or the spawn failed), exits nobody claims are kept for it.
+pub struct Spawner(());
 
 impl Spawner {
-    /// Locks the registry; reaping waits until this is dropped.
-    pub fn lock() -> Spawner {
-        Spawner { guard: lock() }
+    /// Announces a spawn; call before forking.
+    pub fn begin() -> Spawner {
+        lock().spawning += 1;
+        Spawner(())
     }
 
-    /// Routes `pid`'s exit to `owner`.
+    /// Routes `pid`'s exit to `owner`, at once if it has already come.
     pub fn register(&mut self, pid: u32, owner: UnboundedSender<Exit>) {
-        self.guard.owners.insert(pid, owner);
+        let mut reg = lock();
+        match reg.early.remove(&pid) {
+            Some(status) => {
+                let _ = owner.send((pid, status));
+            }
+            None => {
+                reg.owners.insert(pid, owner);
+            }
+        }
     }
 }
 
 impl Drop for Spawner {
     fn drop(&mut self) {
-        // While we hold the registry no other waitpid can run, so reap
-        // here: a stream of spawns (a crash loop) would otherwise keep the
-        // reaper thread waiting for the lock while zombies pile up.
-        if PENDING.swap(false, Ordering::SeqCst) {
-            reap_with(&mut self.guard);
-        }
-        // A child may also exit right after we let go; wake the reaper.
-        let fd = WAKE_FD.load(Ordering::Relaxed);
-        if fd >= 0 {
-            // SAFETY: writing one byte to our own non-blocking socket.
-            unsafe {
-                libc::write(fd, [1u8].as_ptr().cast(), 1);
+        let mut reg = lock();
+        reg.spawning = reg.spawning.saturating_sub(1);
+        if reg.spawning == 0 {
+            let early: Vec<Exit> = reg.early.drain().collect();
+            for exit in early {
+                reg.orphan(exit);
             }
+        }
+        drop(reg);
+        // Under a crash loop both cores are busy and the reaper thread
+        // waits for a turn; the spawning thread is running now, so it reaps.
+        if PENDING.load(Ordering::SeqCst) {
+            reap_all();
+        }
+        // The reaper may be parked for want of children; now there is one.
+        if let Some(reaper) = REAPER.get() {
+            reaper.unpark();
         }
     }
 }

@@ -91,7 +91,7 @@ impl RealHost {
 impl Host for RealHost {
     fn spawn(&mut self, config: &ProcessConfig) -> Result<u32, SpawnError> {
         let child = {
-            let mut spawner = Spawner::lock();
+            let mut spawner = Spawner::begin();
             let child = spawn(config, &self.ctx).map_err(|e| match e {
                 SpawnFailure::Command(c) => SpawnError(c.to_string()),
                 other => SpawnError(other.to_string()),
