@@ -16,7 +16,8 @@ use supervisor_core::supervisor::{RunOptions, Supervisor};
 use supervisor_rpc::RpcRegistry;
 use supervisor_rpc::daemon::{Daemon, DaemonRequest};
 use supervisor_rpc::listen::server_url;
-use supervisor_rpc::server::{Bound, bind_all, dispatcher, serve as serve_api};
+use supervisor_rpc::server::{Bound, bind_all, dispatcher, serve_on as serve_api};
+use tokio::runtime::Handle;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::supervisord_cli::ServerArgs;
@@ -183,7 +184,20 @@ pub fn run(path: PathBuf, args: &ServerArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(&format!("could not start the runtime: {e}")),
     };
-    runtime.block_on(serve(path, args.clone(), config, bound))
+    // Requests get a thread of their own, with a short slice: a flood of
+    // child output keeps the other two busy, and a client must not wait
+    // behind it.
+    let api = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("supervisor-api")
+        .on_thread_start(supervisor_core::platform::sched::short_slice)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(&format!("could not start the runtime: {e}")),
+    };
+    runtime.block_on(serve(path, args.clone(), config, bound, api.handle().clone()))
 }
 
 fn fail(message: &str) -> ExitCode {
@@ -191,7 +205,7 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-async fn serve(path: PathBuf, args: ServerArgs, mut config: Config, bound: Bound) -> ExitCode {
+async fn serve(path: PathBuf, args: ServerArgs, mut config: Config, bound: Bound, api: Handle) -> ExitCode {
     let mut bound = Some(bound);
     let streams = (
         signal(SignalKind::terminate()),
@@ -273,7 +287,7 @@ async fn serve(path: PathBuf, args: ServerArgs, mut config: Config, bound: Bound
         let daemon = Arc::new(daemon);
         let serving =
             match dispatcher(&daemon, &config, &RpcRegistry::with_main()).map_err(|e| e.to_string()).and_then(|d| {
-                serve_api(this_bound, d, &config, Some(supervisor.clone()), |level, m| write(&log, level, m))
+                serve_api(&api, this_bound, d, &config, Some(supervisor.clone()), |level, m| write(&log, level, m))
                     .map_err(|e| e.to_string())
             }) {
                 Ok(s) => s,

@@ -68,7 +68,7 @@ pub fn dispatcher(daemon: &Arc<Daemon>, config: &Config, registry: &RpcRegistry)
 
 /// Serves `bound` with `dispatcher` (and the `/logtail` streams of `logs`),
 /// writing 4.3.0's startup lines through `log`. Must run inside a tokio
-/// runtime.
+/// runtime, which then runs the connections.
 pub fn serve(
     bound: Bound,
     dispatcher: Dispatcher,
@@ -76,6 +76,23 @@ pub fn serve(
     logs: Option<supervisor_core::supervisor::Supervisor>,
     log: impl Fn(LogLevel, &str),
 ) -> std::io::Result<Serving> {
+    serve_on(&tokio::runtime::Handle::current(), bound, dispatcher, config, logs, log)
+}
+
+/// [`serve`] with the connections run by `runtime`: supervisord gives them
+/// a thread of their own, so requests are answered while output pumps keep
+/// its other threads busy.
+pub fn serve_on(
+    runtime: &tokio::runtime::Handle,
+    bound: Bound,
+    dispatcher: Dispatcher,
+    config: &Config,
+    logs: Option<supervisor_core::supervisor::Supervisor>,
+    log: impl Fn(LogLevel, &str),
+) -> std::io::Result<Serving> {
+    // Tokio's listeners register with the reactor of the runtime they are
+    // made in.
+    let _entered = runtime.enter();
     for plugin in &config.rpc_interfaces {
         log(LogLevel::Info, &format!("RPC interface '{}' initialized", plugin.name));
     }
@@ -100,12 +117,12 @@ pub fn serve(
                 l.set_nonblocking(true)?;
                 let l = tokio::net::UnixListener::from_std(l)?;
                 serving.sockets.push(path);
-                tokio::spawn(crate::accept::serve_unix(l, app, timeout))
+                runtime.spawn(crate::accept::serve_unix(l, app, timeout))
             }
             Listener::Tcp(l) => {
                 l.set_nonblocking(true)?;
                 let l = tokio::net::TcpListener::from_std(l)?;
-                tokio::spawn(crate::accept::serve_tcp(l, app, timeout))
+                runtime.spawn(crate::accept::serve_tcp(l, app, timeout))
             }
         };
         serving.tasks.push(task);
