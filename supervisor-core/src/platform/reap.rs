@@ -58,6 +58,29 @@ impl Registry {
             let _ = o.send(exit);
         }
     }
+
+    fn register(&mut self, pid: u32, owner: UnboundedSender<Exit>) {
+        match self.early.remove(&pid) {
+            Some(status) => {
+                let _ = owner.send((pid, status));
+            }
+            None => {
+                self.owners.insert(pid, owner);
+            }
+        }
+    }
+
+    /// A spawn is over; with none left under way, what nobody claimed was
+    /// an orphan's.
+    fn end_spawn(&mut self) {
+        self.spawning = self.spawning.saturating_sub(1);
+        if self.spawning == 0 {
+            let early: Vec<Exit> = self.early.drain().collect();
+            for exit in early {
+                self.orphan(exit);
+            }
+        }
+    }
 }
 
 static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
@@ -151,29 +174,13 @@ impl Spawner {
 
     /// Routes `pid`'s exit to `owner`, at once if it has already come.
     pub fn register(&mut self, pid: u32, owner: UnboundedSender<Exit>) {
-        let mut reg = lock();
-        match reg.early.remove(&pid) {
-            Some(status) => {
-                let _ = owner.send((pid, status));
-            }
-            None => {
-                reg.owners.insert(pid, owner);
-            }
-        }
+        lock().register(pid, owner);
     }
 }
 
 impl Drop for Spawner {
     fn drop(&mut self) {
-        let mut reg = lock();
-        reg.spawning = reg.spawning.saturating_sub(1);
-        if reg.spawning == 0 {
-            let early: Vec<Exit> = reg.early.drain().collect();
-            for exit in early {
-                reg.orphan(exit);
-            }
-        }
-        drop(reg);
+        lock().end_spawn();
         // Under a crash loop both cores are busy and the reaper thread
         // waits for a turn; the spawning thread is running now, so it reaps.
         if PENDING.load(Ordering::SeqCst) {
@@ -183,5 +190,52 @@ impl Drop for Spawner {
         if let Some(reaper) = REAPER.get() {
             reaper.unpark();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::sync::mpsc::unbounded_channel;
+
+    const DONE: ExitStatus = ExitStatus::Exited(0);
+
+    #[test]
+    fn an_exit_before_registration_waits_for_its_owner() {
+        let mut reg = Registry { spawning: 1, ..Registry::default() };
+        let (orphans, mut orphaned) = unbounded_channel();
+        reg.orphans.push(orphans);
+        reg.route((42, DONE));
+        assert!(orphaned.try_recv().is_err(), "kept for the spawn under way");
+        let (owner, mut mine) = unbounded_channel();
+        reg.register(42, owner);
+        assert_eq!(mine.try_recv().ok(), Some((42, DONE)));
+        reg.end_spawn();
+        assert!(orphaned.try_recv().is_err());
+        assert!(reg.early.is_empty() && reg.owners.is_empty());
+    }
+
+    #[test]
+    fn unclaimed_exits_go_to_the_orphan_listener_once_no_spawn_is_under_way() {
+        let mut reg = Registry { spawning: 2, ..Registry::default() };
+        let (orphans, mut orphaned) = unbounded_channel();
+        reg.orphans.push(orphans);
+        reg.route((7, DONE));
+        reg.end_spawn();
+        assert!(orphaned.try_recv().is_err(), "another spawn is still under way");
+        reg.end_spawn();
+        assert_eq!(orphaned.try_recv().ok(), Some((7, DONE)));
+        reg.route((8, DONE));
+        assert_eq!(orphaned.try_recv().ok(), Some((8, DONE)), "no spawn: straight to the orphans");
+    }
+
+    #[test]
+    fn a_registered_pid_gets_its_exit_directly() {
+        let mut reg = Registry::default();
+        let (owner, mut mine) = unbounded_channel();
+        reg.register(9, owner);
+        reg.route((9, DONE));
+        assert_eq!(mine.try_recv().ok(), Some((9, DONE)));
+        assert!(reg.owners.is_empty());
     }
 }
