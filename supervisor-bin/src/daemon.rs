@@ -190,7 +190,9 @@ pub fn run(path: PathBuf, args: &ServerArgs) -> ExitCode {
     let api = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name("supervisor-api")
-        .on_thread_start(supervisor_core::platform::sched::short_slice)
+        .on_thread_start(|| {
+            supervisor_core::platform::sched::short_slice();
+        })
         .enable_all()
         .build()
     {

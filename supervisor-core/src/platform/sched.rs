@@ -7,8 +7,14 @@
 /// For threads that wake often and work for microseconds (the reaper, the
 /// request handlers): with the default slice a woken thread waits for the
 /// running task's slice to end, which on a loaded machine is milliseconds.
-/// Priority and share of the CPU stay as they were.
-pub fn short_slice() {
+/// Priority and share of the CPU stay as they were. Says whether the
+/// kernel took it.
+pub fn short_slice() -> bool {
+    // Only a normal thread's slice; a policy someone chose (`chrt`) stays.
+    // SAFETY: sched_getscheduler reads this thread's policy.
+    if unsafe { libc::sched_getscheduler(0) } != libc::SCHED_OTHER {
+        return false;
+    }
     #[repr(C)]
     struct SchedAttr {
         size: u32,
@@ -34,7 +40,24 @@ pub fn short_slice() {
     };
     // SAFETY: sched_setattr on this thread with a valid struct of the size
     // it states.
-    unsafe {
-        libc::syscall(libc::SYS_sched_setattr, 0, &attr as *const SchedAttr, 0u32);
+    unsafe { libc::syscall(libc::SYS_sched_setattr, 0, &attr as *const SchedAttr, 0u32) == 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_slice_is_the_one_asked_for_where_the_kernel_takes_it() {
+        let slice = std::thread::spawn(|| {
+            let taken = super::short_slice();
+            // Kernels without scheduler debugging have no such file.
+            let sched = std::fs::read_to_string("/proc/thread-self/sched").unwrap_or_default();
+            let slice = sched.lines().find(|l| l.starts_with("se.slice")).map(|l| l.to_string());
+            (taken, slice)
+        })
+        .join()
+        .expect("thread");
+        if let (true, Some(line)) = slice {
+            assert!(line.trim_end().ends_with(" 100000"), "{line}");
+        }
     }
 }
