@@ -184,11 +184,12 @@ pub fn run(path: PathBuf, args: &ServerArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(&format!("could not start the runtime: {e}")),
     };
-    // Requests get a thread of their own, with a short slice: a flood of
-    // child output keeps the other two busy, and a client must not wait
-    // behind it.
+    // Requests get threads of their own, with a short slice: a flood of
+    // child output keeps the engine's two busy, and a client must not wait
+    // behind it. Two, so one long answer or log read does not hold up a
+    // `getState`.
     let api = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+        .worker_threads(2)
         .thread_name("supervisor-api")
         .on_thread_start(|| {
             supervisor_core::platform::sched::short_slice();

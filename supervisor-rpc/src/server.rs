@@ -76,11 +76,12 @@ pub fn serve(
     logs: Option<supervisor_core::supervisor::Supervisor>,
     log: impl Fn(LogLevel, &str),
 ) -> std::io::Result<Serving> {
-    serve_on(&tokio::runtime::Handle::current(), bound, dispatcher, config, logs, log)
+    let runtime = tokio::runtime::Handle::try_current().map_err(std::io::Error::other)?;
+    serve_on(&runtime, bound, dispatcher, config, logs, log)
 }
 
 /// [`serve`] with the connections run by `runtime`: supervisord gives them
-/// a thread of their own, so requests are answered while output pumps keep
+/// threads of their own, so requests are answered while output pumps keep
 /// its other threads busy.
 pub fn serve_on(
     runtime: &tokio::runtime::Handle,

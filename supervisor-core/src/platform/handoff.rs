@@ -24,6 +24,13 @@ struct Slots {
 static SLOTS: OnceLock<Mutex<Option<Slots>>> = OnceLock::new();
 
 fn reserve() -> Option<Slots> {
+    // Some seccomp profiles forbid close_range; the child could not leave
+    // the shared table, so clone without sharing it. Closing from the
+    // highest possible number closes nothing.
+    // SAFETY: close_range over a range where no descriptor can be open.
+    if unsafe { libc::syscall(libc::SYS_close_range, u32::MAX, u32::MAX, 0u32) } != 0 {
+        return None;
+    }
     let idle = std::fs::File::open("/dev/null").ok()?;
     let idle = OwnedFd::from(idle);
     // Above 2, so placing a slot on the child's 0, 1 or 2 never overwrites

@@ -8,14 +8,16 @@
 //!
 //! A child can exit before its spawner has registered its pid. While any
 //! spawn is under way, exits nobody claims wait in `early` for their owner;
-//! once none is, what is left there was an orphan's. The registry is locked
+//! a spawn claims only exits reaped after it began (so a reused pid never
+//! takes an earlier process's exit), and what no spawn under way can claim
+//! was an orphan's. The registry is locked
 //! only for these bookkeeping steps, never across a fork, so a stream of
 //! spawns (a crash loop) never keeps the reaper from its work.
 //!
 //! One consequence: children the embedding program starts and waits for
 //! itself (`std::process::Command::output`) may be reaped here first.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::thread::Thread;
@@ -35,20 +37,27 @@ struct Registry {
     owners: HashMap<u32, UnboundedSender<Exit>>,
     /// Who hears about pids nobody registered (orphans).
     orphans: Vec<UnboundedSender<Exit>>,
-    /// Spawns between fork and registration.
-    spawning: usize,
-    /// Exits reaped while a spawn was under way that nobody claimed yet.
-    early: HashMap<u32, ExitStatus>,
+    /// Exits reaped so far: each exit's sequence number, and each spawn's
+    /// mark (the count when it began).
+    reaped: u64,
+    /// The marks of spawns between fork and registration, with how many
+    /// began at each.
+    under_way: BTreeMap<u64, usize>,
+    /// Exits reaped while a spawn was under way that nobody claimed yet,
+    /// with their sequence numbers.
+    early: HashMap<u32, (u64, ExitStatus)>,
 }
 
 impl Registry {
     fn route(&mut self, (pid, status): Exit) {
+        self.reaped += 1;
         if let Some(owner) = self.owners.remove(&pid) {
             let _ = owner.send((pid, status));
-        } else if self.spawning > 0 {
-            self.early.insert(pid, status);
-        } else {
+        } else if self.under_way.is_empty() {
             self.orphan((pid, status));
+        } else if let Some((_, stale)) = self.early.insert(pid, (self.reaped, status)) {
+            // The pid was reused: the earlier exit was an orphan's.
+            self.orphan((pid, stale));
         }
     }
 
@@ -59,25 +68,40 @@ impl Registry {
         }
     }
 
-    fn register(&mut self, pid: u32, owner: UnboundedSender<Exit>) {
-        match self.early.remove(&pid) {
-            Some(status) => {
+    fn begin_spawn(&mut self) -> u64 {
+        *self.under_way.entry(self.reaped).or_default() += 1;
+        self.reaped
+    }
+
+    /// Only an exit reaped after the spawn began can be its child's: an
+    /// older one with the same pid was an earlier process's.
+    fn register(&mut self, pid: u32, owner: UnboundedSender<Exit>, mark: u64) {
+        match self.early.get(&pid) {
+            Some(&(seq, status)) if seq > mark => {
+                self.early.remove(&pid);
                 let _ = owner.send((pid, status));
             }
-            None => {
+            _ => {
                 self.owners.insert(pid, owner);
             }
         }
     }
 
-    /// A spawn is over; with none left under way, what nobody claimed was
-    /// an orphan's.
-    fn end_spawn(&mut self) {
-        self.spawning = self.spawning.saturating_sub(1);
-        if self.spawning == 0 {
-            let early: Vec<Exit> = self.early.drain().collect();
-            for exit in early {
-                self.orphan(exit);
+    /// A spawn is over; what no spawn still under way can claim was an
+    /// orphan's.
+    fn end_spawn(&mut self, mark: u64) {
+        if let Some(n) = self.under_way.get_mut(&mark) {
+            *n -= 1;
+            if *n == 0 {
+                self.under_way.remove(&mark);
+            }
+        }
+        let oldest = self.under_way.keys().next().copied().unwrap_or(u64::MAX);
+        let unclaimable: Vec<u32> =
+            self.early.iter().filter(|(_, (seq, _))| *seq <= oldest).map(|(pid, _)| *pid).collect();
+        for pid in unclaimable {
+            if let Some((_, status)) = self.early.remove(&pid) {
+                self.orphan((pid, status));
             }
         }
     }
@@ -163,24 +187,25 @@ pub fn listen_for_orphans(exits: UnboundedSender<Exit>) {
 
 /// One spawn under way: from before the fork until its pid is registered
 /// (or the spawn failed), exits nobody claims are kept for it.
-pub struct Spawner(());
+pub struct Spawner {
+    mark: u64,
+}
 
 impl Spawner {
     /// Announces a spawn; call before forking.
     pub fn begin() -> Spawner {
-        lock().spawning += 1;
-        Spawner(())
+        Spawner { mark: lock().begin_spawn() }
     }
 
     /// Routes `pid`'s exit to `owner`, at once if it has already come.
     pub fn register(&mut self, pid: u32, owner: UnboundedSender<Exit>) {
-        lock().register(pid, owner);
+        lock().register(pid, owner, self.mark);
     }
 }
 
 impl Drop for Spawner {
     fn drop(&mut self) {
-        lock().end_spawn();
+        lock().end_spawn(self.mark);
         // Under a crash loop both cores are busy and the reaper thread
         // waits for a turn; the spawning thread is running now, so it reaps.
         if PENDING.load(Ordering::SeqCst) {
@@ -200,40 +225,66 @@ mod tests {
 
     const DONE: ExitStatus = ExitStatus::Exited(0);
 
-    #[test]
-    fn an_exit_before_registration_waits_for_its_owner() {
-        let mut reg = Registry { spawning: 1, ..Registry::default() };
-        let (orphans, mut orphaned) = unbounded_channel();
+    fn with_orphans() -> (Registry, tokio::sync::mpsc::UnboundedReceiver<Exit>) {
+        let mut reg = Registry::default();
+        let (orphans, orphaned) = unbounded_channel();
         reg.orphans.push(orphans);
-        reg.route((42, DONE));
-        assert!(orphaned.try_recv().is_err(), "kept for the spawn under way");
-        let (owner, mut mine) = unbounded_channel();
-        reg.register(42, owner);
-        assert_eq!(mine.try_recv().ok(), Some((42, DONE)));
-        reg.end_spawn();
-        assert!(orphaned.try_recv().is_err());
-        assert!(reg.early.is_empty() && reg.owners.is_empty());
+        (reg, orphaned)
     }
 
     #[test]
-    fn unclaimed_exits_go_to_the_orphan_listener_once_no_spawn_is_under_way() {
-        let mut reg = Registry { spawning: 2, ..Registry::default() };
-        let (orphans, mut orphaned) = unbounded_channel();
-        reg.orphans.push(orphans);
+    fn an_exit_before_registration_waits_for_its_owner() {
+        let (mut reg, mut orphaned) = with_orphans();
+        let mark = reg.begin_spawn();
+        reg.route((42, DONE));
+        assert!(orphaned.try_recv().is_err(), "kept for the spawn under way");
+        let (owner, mut mine) = unbounded_channel();
+        reg.register(42, owner, mark);
+        assert_eq!(mine.try_recv().ok(), Some((42, DONE)));
+        reg.end_spawn(mark);
+        assert!(orphaned.try_recv().is_err());
+        assert!(reg.early.is_empty() && reg.owners.is_empty() && reg.under_way.is_empty());
+    }
+
+    #[test]
+    fn unclaimed_exits_go_to_the_orphan_listener_once_no_spawn_can_claim_them() {
+        let (mut reg, mut orphaned) = with_orphans();
+        let first = reg.begin_spawn();
+        let second = reg.begin_spawn();
         reg.route((7, DONE));
-        reg.end_spawn();
-        assert!(orphaned.try_recv().is_err(), "another spawn is still under way");
-        reg.end_spawn();
+        reg.end_spawn(first);
+        assert!(orphaned.try_recv().is_err(), "the second spawn may still claim it");
+        reg.end_spawn(second);
         assert_eq!(orphaned.try_recv().ok(), Some((7, DONE)));
         reg.route((8, DONE));
         assert_eq!(orphaned.try_recv().ok(), Some((8, DONE)), "no spawn: straight to the orphans");
     }
 
     #[test]
+    fn a_reused_pid_never_claims_an_earlier_process_exit() {
+        let (mut reg, mut orphaned) = with_orphans();
+        let long = reg.begin_spawn();
+        reg.route((7, DONE));
+        // A later spawn's child gets pid 7 again; the exit reaped before it
+        // began is not its own.
+        let later = reg.begin_spawn();
+        let (owner, mut mine) = unbounded_channel();
+        reg.register(7, owner, later);
+        assert!(mine.try_recv().is_err(), "the stale exit was not delivered");
+        reg.end_spawn(later);
+        reg.end_spawn(long);
+        assert_eq!(orphaned.try_recv().ok(), Some((7, DONE)), "the stale exit was an orphan's");
+        reg.route((7, ExitStatus::Exited(3)));
+        assert_eq!(mine.try_recv().ok(), Some((7, ExitStatus::Exited(3))), "its own exit reaches it");
+    }
+
+    #[test]
     fn a_registered_pid_gets_its_exit_directly() {
         let mut reg = Registry::default();
         let (owner, mut mine) = unbounded_channel();
-        reg.register(9, owner);
+        let mark = reg.begin_spawn();
+        reg.register(9, owner, mark);
+        reg.end_spawn(mark);
         reg.route((9, DONE));
         assert_eq!(mine.try_recv().ok(), Some((9, DONE)));
         assert!(reg.owners.is_empty());

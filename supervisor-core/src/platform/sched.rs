@@ -2,13 +2,13 @@
 
 /// Asks the kernel for a short time slice for the calling thread (Linux
 /// 6.12+ reads `sched_runtime` as the slice of a normal task; no privilege
-/// is needed, and an older kernel refuses it, which changes nothing).
+/// is needed, and an older kernel ignores it).
 ///
 /// For threads that wake often and work for microseconds (the reaper, the
 /// request handlers): with the default slice a woken thread waits for the
 /// running task's slice to end, which on a loaded machine is milliseconds.
 /// Priority and share of the CPU stay as they were. Says whether the
-/// kernel took it.
+/// kernel took it (reading it back: older kernels accept and ignore it).
 pub fn short_slice() -> bool {
     // Only a normal thread's slice; a policy someone chose (`chrt`) stays.
     // SAFETY: sched_getscheduler reads this thread's policy.
@@ -16,6 +16,7 @@ pub fn short_slice() -> bool {
         return false;
     }
     #[repr(C)]
+    #[derive(Default)]
     struct SchedAttr {
         size: u32,
         policy: u32,
@@ -38,9 +39,17 @@ pub fn short_slice() -> bool {
         deadline: 0,
         period: 0,
     };
-    // SAFETY: sched_setattr on this thread with a valid struct of the size
-    // it states.
-    unsafe { libc::syscall(libc::SYS_sched_setattr, 0, &attr as *const SchedAttr, 0u32) == 0 }
+    let size = attr.size;
+    // SAFETY: sched_setattr and sched_getattr on this thread with a valid
+    // struct of the size they are told.
+    unsafe {
+        if libc::syscall(libc::SYS_sched_setattr, 0, &attr as *const SchedAttr, 0u32) != 0 {
+            return false;
+        }
+        let mut now = SchedAttr::default();
+        libc::syscall(libc::SYS_sched_getattr, 0, &mut now as *mut SchedAttr, size, 0u32) == 0
+            && now.runtime == attr.runtime
+    }
 }
 
 #[cfg(test)]
