@@ -46,7 +46,15 @@ fn fixture() -> &'static Fixture {
             let (daemon, _requests) = Daemon::new(supervisor.clone(), &config, LoadOptions::default());
             let daemon = Arc::new(daemon);
             let d = dispatcher(&daemon, &config, &RpcRegistry::with_main()).expect("dispatcher");
-            let serving = serve(bind_all(&config).expect("bind"), d, &config, None, |_, _| {}).expect("serve");
+            let serving = serve(
+                &tokio::runtime::Handle::current(),
+                bind_all(&config).expect("bind"),
+                d,
+                &config,
+                None,
+                |_, _| {},
+            )
+            .expect("serve");
             std::mem::forget(serving);
             std::mem::forget(daemon);
             // Measure steady state: everything RUNNING.

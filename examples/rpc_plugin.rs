@@ -61,7 +61,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (daemon, _requests) = Daemon::new(supervisor.clone(), &config, options);
     let daemon = Arc::new(daemon);
     let bound = bind_all(&config)?;
-    let serving = serve(bound, dispatcher(&daemon, &config, &registry)?, &config, None, |_, line| println!("{line}"))?;
+    let serving = serve(
+        &tokio::runtime::Handle::current(),
+        bound,
+        dispatcher(&daemon, &config, &registry)?,
+        &config,
+        None,
+        |_, line| println!("{line}"),
+    )?;
 
     let url = format!("unix://{}", socket.display());
     let greeting = tokio::task::spawn_blocking(move || -> Result<Value, supervisor_rpc::client::ClientError> {

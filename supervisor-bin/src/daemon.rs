@@ -16,7 +16,7 @@ use supervisor_core::supervisor::{RunOptions, Supervisor};
 use supervisor_rpc::RpcRegistry;
 use supervisor_rpc::daemon::{Daemon, DaemonRequest};
 use supervisor_rpc::listen::server_url;
-use supervisor_rpc::server::{Bound, bind_all, dispatcher, serve_on as serve_api};
+use supervisor_rpc::server::{Bound, bind_all, dispatcher, serve as serve_api};
 use tokio::runtime::Handle;
 use tokio::signal::unix::{SignalKind, signal};
 

@@ -67,23 +67,11 @@ pub fn dispatcher(daemon: &Arc<Daemon>, config: &Config, registry: &RpcRegistry)
 }
 
 /// Serves `bound` with `dispatcher` (and the `/logtail` streams of `logs`),
-/// writing 4.3.0's startup lines through `log`. Must run inside a tokio
-/// runtime, which then runs the connections.
+/// writing 4.3.0's startup lines through `log`. `runtime` runs the
+/// connections (`Handle::current()` for the caller's own): supervisord
+/// gives them threads of their own, so requests are answered while output
+/// pumps keep its other threads busy.
 pub fn serve(
-    bound: Bound,
-    dispatcher: Dispatcher,
-    config: &Config,
-    logs: Option<supervisor_core::supervisor::Supervisor>,
-    log: impl Fn(LogLevel, &str),
-) -> std::io::Result<Serving> {
-    let runtime = tokio::runtime::Handle::try_current().map_err(std::io::Error::other)?;
-    serve_on(&runtime, bound, dispatcher, config, logs, log)
-}
-
-/// [`serve`] with the connections run by `runtime`: supervisord gives them
-/// threads of their own, so requests are answered while output pumps keep
-/// its other threads busy.
-pub fn serve_on(
     runtime: &tokio::runtime::Handle,
     bound: Bound,
     dispatcher: Dispatcher,
