@@ -101,3 +101,42 @@ async fn strip_ansi_and_reading_logs_back() {
     assert!(String::from_utf8_lossy(&main).contains("spawned: 'color'"));
     sv.shutdown().await;
 }
+
+/// The size of the pipe on `pid`'s stdout, opened through /proc.
+fn stdout_pipe_size(pid: u32) -> i32 {
+    let end = std::fs::OpenOptions::new().write(true).open(format!("/proc/{pid}/fd/1")).expect("open the pipe");
+    nix::fcntl::fcntl(&end, nix::fcntl::FcntlArg::F_GETPIPE_SZ).expect("F_GETPIPE_SZ")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flooding_childs_pipe_grows_and_a_quiet_ones_does_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("flood.log");
+    // One write of 2 MiB fills the pipe before the first read.
+    let (sv, mut ev) = start(
+        dir.path(),
+        &format!(
+            "[program:flood]\ncommand=sh -c 'dd if=/dev/zero bs=2M count=1 status=none; exec sleep 30'\n\
+             startsecs=0\nstdout_logfile={}\nstdout_logfile_maxbytes=0\n\
+             [program:quiet]\ncommand=sh -c 'echo hi; exec sleep 30'\nstartsecs=0\n",
+            log.display()
+        ),
+    );
+    // Both start at once, in either order.
+    let mut running = std::collections::HashMap::new();
+    while running.len() < 2 {
+        let event = tokio::time::timeout(PATIENCE, ev.recv()).await.expect("RUNNING").expect("open");
+        if let Event::ProcessState { name, transition, .. } = event
+            && transition.to == Running
+        {
+            running.insert(name, transition.pid);
+        }
+    }
+    let (flood, quiet) = (running["flood"], running["quiet"]);
+    eventually("2 MiB logged", || std::fs::metadata(&log).is_ok_and(|m| m.len() == 2 * 1024 * 1024)).await;
+    assert_eq!(stdout_pipe_size(flood), 256 * 1024);
+    assert_eq!(stdout_pipe_size(quiet), 64 * 1024);
+    let bytes = std::fs::read(&log).expect("log");
+    assert!(bytes.iter().all(|&b| b == 0), "every byte as written");
+    sv.shutdown().await;
+}
