@@ -13,6 +13,9 @@ use crate::throttle::Peer;
 /// The most a request head may hold before the connection is refused.
 pub const HEADER_LIMIT: usize = 64 << 10;
 
+/// A unix connection's send buffer (the kernel's default is 208 KiB).
+const UNIX_SEND_BUFFER: usize = 2 << 20;
+
 /// Serves one connection from `peer` until it closes, errs or stalls: a
 /// request head must arrive within `header_timeout`
 /// (`request_header_timeout`).
@@ -36,6 +39,11 @@ pub async fn serve_unix(listener: tokio::net::UnixListener, app: Router, header_
         match listener.accept().await {
             Ok((stream, _)) => {
                 let peer = Peer::Uid(stream.peer_cred().ok().map(|c| c.uid()));
+                // A thousand processes' info is over a megabyte: queued in
+                // one write instead of five, each waiting for the client
+                // to drain the last. The kernel caps it at
+                // `net.core.wmem_max` and takes memory only as it queues.
+                let _ = nix::sys::socket::setsockopt(&stream, nix::sys::socket::sockopt::SndBuf, &UNIX_SEND_BUFFER);
                 tokio::spawn(serve_connection(stream, peer, app.clone(), header_timeout));
             }
             // Out of fds and the like: back off rather than spin.

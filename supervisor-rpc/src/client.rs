@@ -10,6 +10,7 @@
 //! # Ok::<(), supervisor_rpc::client::ClientError>(())
 //! ```
 
+use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
@@ -101,7 +102,8 @@ impl Client {
             401 => return Err(ClientError::Unauthorized),
             other => return Err(ClientError::Http(other)),
         }
-        let text = String::from_utf8_lossy(&response);
+        // from_utf8 first: from_utf8_lossy's own check is several times slower.
+        let text = std::str::from_utf8(&response).map_or_else(|_| String::from_utf8_lossy(&response), Cow::Borrowed);
         match crate::xml::parse_response(&text) {
             Ok(Ok(value)) => Ok(value),
             Ok(Err((code, string))) => Err(ClientError::Fault { code, string }),

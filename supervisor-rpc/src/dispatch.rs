@@ -87,7 +87,7 @@ impl Dispatcher {
     }
 
     /// The namespace's own XML for a direct call, when it writes one.
-    async fn call_xml(&self, method: &str, params: &[Value]) -> Option<Result<String, FaultString>> {
+    async fn call_xml(&self, method: &str, params: &[Value]) -> Option<Result<crate::xml::XmlValue, FaultString>> {
         let (ns, name) = split_method(method)?;
         self.offering(ns, name)?.interface.call_xml(name, params).await
     }
@@ -156,7 +156,7 @@ impl Dispatcher {
         let call = decode_call(body)?;
         if let Some(answer) = self.call_xml(&call.name, &call.params).await {
             return Ok(match answer {
-                Ok(value) => crate::xml::method_response_xml(&value),
+                Ok(value) => crate::xml::method_response_xml(value),
                 Err(f) => crate::xml::fault_response(f.fault.code(), &f.to_string()),
             });
         }

@@ -53,10 +53,11 @@ pub trait RpcInterface: Send + Sync {
 
     /// Like [`RpcInterface::call`], for answers big enough that building a
     /// `Value` tree first costs more than the call: returns the answer's
-    /// `<value>` element, written with [`crate::xml::ValueWriter`]. `None`
+    /// `<value>` element, written with [`crate::xml::ValueWriter`] (whose
+    /// buffer becomes the response without a copy). `None`
     /// (the default) means `call` answers this method. A direct call, not
     /// one inside `system.multicall`, takes this path when it can.
-    async fn call_xml(&self, method: &str, params: &[Value]) -> Option<Result<String, FaultString>> {
+    async fn call_xml(&self, method: &str, params: &[Value]) -> Option<Result<crate::xml::XmlValue, FaultString>> {
         let _ = (method, params);
         None
     }

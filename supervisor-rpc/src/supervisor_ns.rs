@@ -7,7 +7,7 @@ use std::sync::Arc;
 use dxr::Value;
 use supervisor_core::config::{GroupConfig, LogFile, ProcessConfig};
 use supervisor_core::events::Channel;
-use supervisor_core::supervisor::{ControlError, ProcessInfo, ProcessResult};
+use supervisor_core::supervisor::{ControlError, ProcessInfo, ProcessResult, ProcessSnapshot};
 
 use crate::daemon::{Daemon, DaemonRequest};
 use crate::faults::{Fault, FaultString};
@@ -103,22 +103,27 @@ fn process_info(info: &ProcessInfo) -> Value {
 
 /// [`process_info`]'s struct written straight out, members in name order
 /// (the order a `Value::Struct` writes them).
-fn write_process_info(w: &mut ValueWriter, info: &ProcessInfo) {
+/// Straight from the snapshot: no `ProcessInfo` (six strings) is built;
+/// `description` is the one string written first, into `scratch`.
+fn write_process_info(w: &mut ValueWriter, p: &ProcessSnapshot, scratch: &mut String) {
+    let stdout_logfile = p.stdout_logfile();
+    scratch.clear();
+    p.write_description(scratch);
     w.begin_struct();
-    w.member_str("description", &info.description);
-    w.member_int("exitstatus", i64::from(info.exitstatus));
-    w.member_str("group", &info.group);
-    w.member_str("logfile", &info.stdout_logfile);
-    w.member_str("name", &info.name);
-    w.member_int("now", info.now);
-    w.member_int("pid", i64::from(info.pid));
-    w.member_str("spawnerr", &info.spawnerr);
-    w.member_int("start", info.start);
-    w.member_int("state", i64::from(info.state.code()));
-    w.member_str("statename", info.state.name());
-    w.member_str("stderr_logfile", &info.stderr_logfile);
-    w.member_str("stdout_logfile", &info.stdout_logfile);
-    w.member_int("stop", info.stop);
+    w.member_str("description", scratch);
+    w.member_int("exitstatus", i64::from(p.exitstatus));
+    w.member_str("group", &p.config.group);
+    w.member_str("logfile", &stdout_logfile);
+    w.member_str("name", &p.config.name);
+    w.member_int("now", p.now);
+    w.member_int("pid", i64::from(p.pid));
+    w.member_str("spawnerr", p.spawnerr.as_deref().unwrap_or(""));
+    w.member_int("start", p.start);
+    w.member_int("state", i64::from(p.state.code()));
+    w.member_str("statename", p.state.name());
+    w.member_str("stderr_logfile", &p.stderr_logfile());
+    w.member_str("stdout_logfile", &stdout_logfile);
+    w.member_int("stop", p.stop);
     w.end_struct();
 }
 
@@ -272,7 +277,7 @@ impl RpcInterface for SupervisorNamespace {
         METHODS.to_vec()
     }
 
-    async fn call_xml(&self, method: &str, params: &[Value]) -> Option<Result<String, FaultString>> {
+    async fn call_xml(&self, method: &str, params: &[Value]) -> Option<Result<crate::xml::XmlValue, FaultString>> {
         // A thousand processes answer with over a megabyte: written straight
         // from the process table, not through a Value tree.
         if method != "getAllProcessInfo" {
@@ -284,11 +289,12 @@ impl RpcInterface for SupervisorNamespace {
         if let Err(f) = Params::new(params, 0, 0) {
             return Some(Err(f));
         }
-        let infos = self.daemon.supervisor.all_process_info().await;
-        let mut w = ValueWriter::with_capacity(64 + infos.len() * 1280);
+        let all = self.daemon.supervisor.process_snapshots().await;
+        let mut w = ValueWriter::with_capacity(64 + all.len() * 1280);
+        let mut scratch = String::with_capacity(64);
         w.begin_array();
-        for info in &infos {
-            write_process_info(&mut w, info);
+        for p in &all {
+            write_process_info(&mut w, p, &mut scratch);
         }
         w.end_array();
         Some(Ok(w.finish()))
@@ -516,44 +522,52 @@ mod tests {
 
     #[test]
     fn the_direct_process_info_writer_matches_the_value_path() {
+        use std::sync::Arc;
+        use supervisor_core::config::Config;
         use supervisor_core::process::ProcessState;
-        let infos = [
-            ProcessInfo {
-                name: "web<1>".into(),
-                group: "g&h".into(),
+        let text = "[supervisord]\n\
+                    [program:web]\ncommand=x\nstdout_logfile=/var/log/web-stdout---supervisor-abc.log\n\
+                    [program:naïve]\ncommand=x\nstderr_logfile=/tmp/'quoted\"\n";
+        let config = Config::from_str(text, "t.conf").expect("config");
+        let configs: Vec<_> = config.groups.iter().flat_map(|g| g.processes.iter().cloned()).collect();
+        let (mut web, naive) = (configs[1].clone(), configs[0].clone());
+        assert_eq!((web.name.as_str(), naive.name.as_str()), ("web", "naïve"));
+        // Names a config would refuse, to check escaping.
+        web.name = "web<1>".into();
+        web.group = "g&h".into();
+        let all = [
+            ProcessSnapshot {
+                config: Arc::new(web),
+                state: ProcessState::Running,
+                pid: 4242,
                 start: 1_795_000_000,
                 stop: 0,
                 now: 1_795_000_062,
-                state: ProcessState::Running,
-                spawnerr: String::new(),
                 exitstatus: 0,
-                stdout_logfile: "/var/log/web-stdout---supervisor-abc.log".into(),
-                stderr_logfile: String::new(),
-                pid: 4242,
-                description: "pid 4242, uptime 0:01:02".into(),
+                spawnerr: None,
             },
-            ProcessInfo {
-                name: "naïve".into(),
-                group: "naïve".into(),
+            ProcessSnapshot {
+                config: Arc::new(naive),
+                state: ProcessState::Fatal,
+                pid: 0,
                 start: 0,
                 stop: i64::MAX,
                 now: 1,
-                state: ProcessState::Fatal,
-                spawnerr: "can't find command 'x'".into(),
                 exitstatus: -1,
-                stdout_logfile: String::new(),
-                stderr_logfile: "/tmp/'quoted\"".into(),
-                pid: 0,
-                description: "can't find command 'x'".into(),
+                spawnerr: Some("can't find command 'x'".into()),
             },
         ];
+        assert_eq!(all[0].info().description, "pid 4242, uptime 0:01:02");
+        assert_eq!(all[1].info().description, "can't find command 'x'");
         let mut w = ValueWriter::with_capacity(0);
+        let mut scratch = String::new();
         w.begin_array();
-        for info in &infos {
-            write_process_info(&mut w, info);
+        for p in &all {
+            write_process_info(&mut w, p, &mut scratch);
         }
         w.end_array();
+        let infos: Vec<ProcessInfo> = all.iter().map(ProcessSnapshot::info).collect();
         let via_values = crate::xml::method_response(&Value::Array(infos.iter().map(process_info).collect()));
-        assert_eq!(crate::xml::method_response_xml(&w.finish()), via_values);
+        assert_eq!(crate::xml::method_response_xml(w.finish()), via_values);
     }
 }

@@ -13,9 +13,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::error::ControlError;
 use super::host::RealHost;
-use super::info::{ProcessInfo, describe, epoch_secs};
+use super::info::{ProcessInfo, ProcessSnapshot, epoch_secs};
 use super::pools::{PoolHost, Pools, is_output};
-use crate::config::{GroupConfig, GroupKind, LogFile, LogLevel};
+use crate::config::{GroupConfig, GroupKind, LogLevel};
 use crate::events::payload::{notification, timeslice};
 use crate::events::{Channel, Event, EventType};
 use crate::platform::command::{self, CommandError};
@@ -28,7 +28,7 @@ type Reply<T> = oneshot::Sender<T>;
 /// What callers ask of the actor.
 pub(crate) enum Request {
     Info(String, Reply<Result<ProcessInfo, ControlError>>),
-    AllInfo(Reply<Vec<ProcessInfo>>),
+    AllInfo(Reply<Vec<ProcessSnapshot>>),
     Members(Option<String>, Reply<Result<Vec<String>, ControlError>>),
     Start(String, bool, Reply<Result<(), ControlError>>),
     Stop(String, bool, Reply<Result<(), ControlError>>),
@@ -422,40 +422,37 @@ impl Actor {
             .ok_or_else(|| ControlError::BadName(namespec.to_owned()))
     }
 
-    fn info(&self, id: usize) -> Option<ProcessInfo> {
+    fn snapshot(&self, id: usize, now: SystemTime) -> Option<ProcessSnapshot> {
         let p = self.process(id)?;
-        let config = p.config();
-        let path = |f: &LogFile| match f {
-            LogFile::Path(p) => p.to_str().map_or_else(|| p.display().to_string(), str::to_owned),
-            _ => String::new(),
-        };
-        let mut info = ProcessInfo {
-            name: config.name.clone(),
-            group: config.group.clone(),
+        Some(ProcessSnapshot {
+            config: Arc::clone(p.config()),
+            state: p.state(),
+            pid: p.pid(),
             start: epoch_secs(p.start_time()),
             stop: epoch_secs(p.stop_time()),
-            now: epoch_secs(Some(SystemTime::now())),
-            state: p.state(),
-            spawnerr: p.spawnerr().unwrap_or("").to_owned(),
+            now: epoch_secs(Some(now)),
             exitstatus: p.exitstatus().unwrap_or(0),
-            stdout_logfile: path(&config.stdout.logfile),
-            stderr_logfile: path(&config.stderr.logfile),
-            pid: p.pid(),
-            description: String::new(),
-        };
-        info.description = describe(&info);
-        Some(info)
+            spawnerr: p.spawnerr().map(str::to_owned),
+        })
     }
 
     fn handle(&mut self, request: Request) {
         match request {
             Request::Info(name, reply) => {
-                let info = self.find(&name).and_then(|id| self.info(id).ok_or(ControlError::BadName(name)));
+                let now = SystemTime::now();
+                let info = (self.find(&name))
+                    .and_then(|id| self.snapshot(id, now).map(|s| s.info()).ok_or(ControlError::BadName(name)));
                 let _ = reply.send(info);
             }
             Request::AllInfo(reply) => {
-                let mut all: Vec<ProcessInfo> = self.slots.keys().filter_map(|&id| self.info(id)).collect();
-                all.sort_by(|a, b| (&a.group, &a.name).cmp(&(&b.group, &b.name)));
+                // Sorted by reference before the snapshots are taken:
+                // sorting finished infos moved 200 bytes at a time.
+                let mut order: Vec<(&str, &str, usize)> = (self.slots.iter())
+                    .map(|(&id, s)| (s.process.config().group.as_str(), s.process.config().name.as_str(), id))
+                    .collect();
+                order.sort_unstable();
+                let now = SystemTime::now();
+                let all: Vec<ProcessSnapshot> = order.iter().filter_map(|&(_, _, id)| self.snapshot(id, now)).collect();
                 let _ = reply.send(all);
             }
             Request::Members(group, reply) => {
