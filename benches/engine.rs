@@ -46,7 +46,7 @@ fn main() {
 fn crash_and_restart_cycle(bencher: divan::Bencher) {
     let text = "[supervisord]\n[program:p]\ncommand=/bin/true\nstartsecs=0\nautorestart=true\n";
     let config = Config::from_str(text, "/tmp/bench.conf").expect("config");
-    let mut p = Process::new(Arc::new(config.groups[0].processes[0].clone()));
+    let mut p = Process::new(Arc::clone(&config.groups[0].processes[0]));
     let mut host = Null(100);
     let mut ms = 0;
     p.start(&mut host, at(ms)).expect("start");

@@ -130,7 +130,7 @@ fn ours(config: &Config) -> Value {
         .iter()
         .map(|g| {
             let mut v = json!({"name": g.name, "priority": g.priority, "type": "program",
-                               "processes": g.processes.iter().map(process).collect::<Vec<_>>()});
+                               "processes": g.processes.iter().map(|p| process(p)).collect::<Vec<_>>()});
             let obj = v.as_object_mut().expect("object");
             match &g.kind {
                 GroupKind::Programs => {}

@@ -530,7 +530,7 @@ mod tests {
                     [program:naïve]\ncommand=x\nstderr_logfile=/tmp/'quoted\"\n";
         let config = Config::from_str(text, "t.conf").expect("config");
         let configs: Vec<_> = config.groups.iter().flat_map(|g| g.processes.iter().cloned()).collect();
-        let (mut web, naive) = (configs[1].clone(), configs[0].clone());
+        let (mut web, naive) = ((*configs[1]).clone(), (*configs[0]).clone());
         assert_eq!((web.name.as_str(), naive.name.as_str()), ("web", "naïve"));
         // Names a config would refuse, to check escaping.
         web.name = "web<1>".into();

@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::model::{
     AutoRestart, ChannelConfig, Config, GroupConfig, GroupKind, LogFile, LogLevel, ParseMessages, ProcessConfig,
@@ -78,7 +79,7 @@ impl GroupConfig {
     /// A program group (priority 999) of `processes`, each moved into it.
     pub fn new(name: impl Into<String>, processes: Vec<ProcessConfig>) -> GroupConfig {
         let name = name.into();
-        let processes = processes.into_iter().map(|p| ProcessConfig { group: name.clone(), ..p }).collect();
+        let processes = processes.into_iter().map(|p| Arc::new(ProcessConfig { group: name.clone(), ..p })).collect();
         GroupConfig { name, priority: 999, kind: GroupKind::Programs, processes }
     }
 }
@@ -136,7 +137,7 @@ mod tests {
             .remove(0);
         let mut built = GroupConfig::new("cat", vec![ProcessConfig::new("cat", "/bin/cat")]);
         // The file's environment is merged with [supervisord]'s, which is empty.
-        built.processes[0].environment = from_file.processes[0].environment.clone();
+        Arc::make_mut(&mut built.processes[0]).environment = from_file.processes[0].environment.clone();
         assert_eq!(built, from_file);
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::error::{ConfigError, ConfigErrors, ErrorKind, Location};
 use super::expand::Expansions;
@@ -149,6 +150,8 @@ impl Config {
         let mut groups = groups::read(&mut ctx, &here_str);
         for group in &mut groups {
             for process in &mut group.processes {
+                // Unique here: make_mut copies nothing.
+                let process = Arc::make_mut(process);
                 let mut env = supervisord.environment.clone();
                 env.append(&mut process.environment);
                 process.environment = env;

@@ -8,6 +8,8 @@
 //! `stderr_*`) also see `process_num`, `numprocs` and the program's own
 //! `environment` as `ENV_*`.
 
+use std::sync::Arc;
+
 use super::datatypes::{self as dt, ValueError};
 use super::envlist::parse_key_value_pairs;
 use super::error::{ErrorKind, Location};
@@ -54,7 +56,12 @@ fn seconds(v: &str) -> Result<u64, ValueError> {
 }
 
 /// The processes one section defines, sorted by priority then name.
-pub(crate) fn processes_from_section(ctx: &mut Ctx<'_>, sec: Sec<'_>, group: &str, here: &str) -> Vec<ProcessConfig> {
+pub(crate) fn processes_from_section(
+    ctx: &mut Ctx<'_>,
+    sec: Sec<'_>,
+    group: &str,
+    here: &str,
+) -> Vec<Arc<ProcessConfig>> {
     let Some(program) = section_suffix_name(ctx, sec) else {
         return Vec::new();
     };
@@ -177,7 +184,7 @@ pub(crate) fn processes_from_section(ctx: &mut Ctx<'_>, sec: Sec<'_>, group: &st
         });
     }
     processes.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
-    processes
+    processes.into_iter().map(Arc::new).collect()
 }
 
 /// Expands a value read without expansion (`environment`, `process_name`);

@@ -80,7 +80,7 @@ mod tests {
 
     fn config(command: &str, env: &str) -> ProcessConfig {
         let text = format!("[supervisord]\n[program:p]\ncommand={command}\n{env}\n");
-        Config::from_str(&text, "/tmp/t.conf").expect("config").groups[0].processes[0].clone()
+        (*Config::from_str(&text, "/tmp/t.conf").expect("config").groups[0].processes[0]).clone()
     }
 
     #[test]

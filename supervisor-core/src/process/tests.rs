@@ -57,7 +57,7 @@ fn at(secs: f64) -> Now {
 fn process(extra: &str) -> Process {
     let text = format!("[supervisord]\n[program:cat]\ncommand=/bin/cat\n{extra}\n");
     let config = Config::from_str(&text, "/tmp/t.conf").expect("config");
-    Process::new(Arc::new(config.groups[0].processes[0].clone()))
+    Process::new(Arc::clone(&config.groups[0].processes[0]))
 }
 
 fn exit(code: i32) -> ExitStatus {

@@ -155,10 +155,10 @@ impl Actor {
     }
 
     /// A new slot for a process that has never run; returns its id.
-    fn new_slot(&mut self, config: &crate::config::ProcessConfig) -> usize {
+    fn new_slot(&mut self, config: &Arc<crate::config::ProcessConfig>) -> usize {
         let id = self.next_id;
         self.next_id += 1;
-        self.slots.insert(id, Slot { process: Process::new(Arc::new(config.clone())), deadline: None });
+        self.slots.insert(id, Slot { process: Process::new(Arc::clone(config)), deadline: None });
         id
     }
 
@@ -597,7 +597,7 @@ impl Actor {
                 Some(id) => {
                     // Keep the running process and the log files it writes.
                     if let Some(slot) = self.slots.get(&id) {
-                        *p = (**slot.process.config()).clone();
+                        *p = Arc::clone(slot.process.config());
                     }
                     id
                 }

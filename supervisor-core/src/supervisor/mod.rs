@@ -425,6 +425,7 @@ impl Supervisor {
 fn resolve_auto_logs(mut groups: Vec<GroupConfig>, dir: &Path, identifier: &str) -> Result<Vec<GroupConfig>, RunError> {
     for group in &mut groups {
         for p in &mut group.processes {
+            let p = Arc::make_mut(p);
             for (channel, config) in [("stdout", &mut p.stdout), ("stderr", &mut p.stderr)] {
                 if config.logfile != LogFile::Auto {
                     continue;
