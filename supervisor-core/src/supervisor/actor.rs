@@ -187,6 +187,7 @@ impl Actor {
             self.host.listener_groups.insert(config.name.clone());
             if self.bus.is_none() {
                 self.bus = Some(self.host.events.subscribe());
+                self.host.own_receivers.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
         }
     }

@@ -27,6 +27,8 @@ pub(crate) struct RealHost {
     pub ctx: SpawnContext,
     pub exits: UnboundedSender<Exit>,
     pub events: broadcast::Sender<Event>,
+    /// The bus receivers the engine holds itself (see `Pump::own_receivers`).
+    pub own_receivers: Arc<std::sync::atomic::AtomicUsize>,
     pub mainlog: Arc<Mutex<MainLog>>,
     /// By process namespec.
     pub io: HashMap<String, ProcessIo>,
@@ -107,7 +109,7 @@ impl Host for RealHost {
             *g = open_log(&config.stderr.logfile, config.stderr.logfile_maxbytes, config.stderr.logfile_backups);
         }
         let is_listener = self.listener_groups.contains(&config.group);
-        let pump = |channel, log, syslog| Pump {
+        let pump = |channel, log, syslog, events_enabled| Pump {
             group: config.group.clone(),
             name: config.name.clone(),
             pid: child.pid,
@@ -116,6 +118,8 @@ impl Host for RealHost {
             syslog,
             strip_ansi: self.strip_ansi,
             events: self.events.clone(),
+            own_receivers: self.own_receivers.clone(),
+            events_enabled,
             mainlog: self.mainlog.clone(),
             protocol: (is_listener && channel == Channel::Stdout).then(|| self.protocol.clone()),
             capture_maxbytes: match channel {
@@ -123,9 +127,9 @@ impl Host for RealHost {
                 Channel::Stderr => config.stderr.capture_maxbytes,
             },
         };
-        pump(Channel::Stdout, io.stdout.clone(), config.stdout.syslog).run(child.stdout);
+        pump(Channel::Stdout, io.stdout.clone(), config.stdout.syslog, config.stdout.events_enabled).run(child.stdout);
         if let Some(fd) = child.stderr {
-            pump(Channel::Stderr, io.stderr.clone(), config.stderr.syslog).run(fd);
+            pump(Channel::Stderr, io.stderr.clone(), config.stderr.syslog, config.stderr.events_enabled).run(fd);
         }
         let nonblocking = nix::fcntl::fcntl(&child.stdin, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
         if nonblocking.is_ok() {

@@ -125,6 +125,7 @@ impl Supervisor {
             ctx: options.spawn,
             exits: exits_tx,
             events: events.clone(),
+            own_receivers: Arc::default(),
             mainlog,
             io: HashMap::new(),
             stdin: HashMap::new(),

@@ -2,6 +2,7 @@
 //! subscribers. Bytes go straight through: no per-line work.
 
 use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
@@ -17,6 +18,11 @@ const READ_SIZE: usize = 256 * 1024;
 
 /// What a pipe that fills up grows to (a pipe holds 64 KiB by default).
 const BUSY_PIPE_SIZE: i32 = 256 * 1024;
+
+/// The most one output event carries. The event bus keeps its last few
+/// thousand events until they are overwritten, so an event's size bounds
+/// what a subscriber's flood leaves behind.
+const EVENT_CHUNK: usize = 64 * 1024;
 
 /// A read this long means the pipe was full: the child writes faster than
 /// one read a wake-up moves.
@@ -37,6 +43,11 @@ pub(crate) struct Pump {
     /// `[supervisord] strip_ansi`.
     pub strip_ansi: bool,
     pub events: broadcast::Sender<Event>,
+    /// How many of the bus's receivers are the engine's own (its listener
+    /// pools' reader): output goes to them only with `*_events_enabled`.
+    pub own_receivers: Arc<AtomicUsize>,
+    /// `*_events_enabled`.
+    pub events_enabled: bool,
     pub mainlog: Arc<Mutex<MainLog>>,
     /// For an event listener's stdout: where its protocol replies go.
     pub protocol: Option<tokio::sync::mpsc::UnboundedSender<(u32, Vec<u8>)>>,
@@ -71,14 +82,20 @@ impl Pump {
             };
             main.log(LogLevel::Debug, &format!("{} {} output:\n{text}", repr(&self.name), self.channel.name()));
         }
-        if self.events.receiver_count() > 0 {
-            let _ = self.events.send(Event::ProcessLog {
-                group: self.group.clone(),
-                name: self.name.clone(),
-                pid: self.pid,
-                channel: self.channel,
-                data: data.to_vec(),
-            });
+        // Copied to the bus only for someone who wants it: a library
+        // subscriber, or listener pools when this channel's events are on.
+        let receivers = self.events.receiver_count();
+        let outside = receivers > self.own_receivers.load(Ordering::Relaxed);
+        if outside || (self.events_enabled && receivers > 0) {
+            for piece in data.chunks(EVENT_CHUNK) {
+                let _ = self.events.send(Event::ProcessLog {
+                    group: self.group.clone(),
+                    name: self.name.clone(),
+                    pid: self.pid,
+                    channel: self.channel,
+                    data: piece.to_vec(),
+                });
+            }
         }
     }
 
@@ -212,8 +229,54 @@ fn bytes_repr(data: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn bytes_repr_matches_python() {
         assert_eq!(super::bytes_repr(b"a'\xff\n"), "b'a\\'\\xff\\n'");
+    }
+
+    fn pump(events: &broadcast::Sender<Event>, own: usize, events_enabled: bool) -> Pump {
+        Pump {
+            group: "g".into(),
+            name: "p".into(),
+            pid: 7,
+            channel: Channel::Stdout,
+            log: SharedLog::default(),
+            syslog: false,
+            strip_ansi: false,
+            events: events.clone(),
+            own_receivers: Arc::new(AtomicUsize::new(own)),
+            events_enabled,
+            mainlog: Arc::new(Mutex::new(MainLog::stdout_only(LogLevel::Critical, false))),
+            protocol: None,
+            capture_maxbytes: 0,
+        }
+    }
+
+    /// How many output events wait on `rx`, and their total size.
+    fn drain(rx: &mut broadcast::Receiver<Event>) -> (usize, usize) {
+        let (mut n, mut bytes) = (0, 0);
+        while let Ok(Event::ProcessLog { data, .. }) = rx.try_recv() {
+            assert!(data.len() <= EVENT_CHUNK);
+            n += 1;
+            bytes += data.len();
+        }
+        (n, bytes)
+    }
+
+    #[test]
+    fn output_reaches_the_bus_only_for_someone_who_wants_it() {
+        let (tx, mut rx) = broadcast::channel(64);
+        let data = vec![b'x'; 200 * 1024];
+        // Only the engine's own reader, and events off: nothing is copied.
+        pump(&tx, 1, false).record(&data);
+        assert_eq!(drain(&mut rx), (0, 0));
+        // Events on: the pools get it, in pieces of at most 64 KiB.
+        pump(&tx, 1, true).record(&data);
+        assert_eq!(drain(&mut rx), (4, data.len()));
+        // A subscriber of the library's own: always.
+        pump(&tx, 0, false).record(&data);
+        assert_eq!(drain(&mut rx), (4, data.len()));
     }
 }
