@@ -135,7 +135,8 @@ async fn a_flooding_childs_pipe_grows_and_a_quiet_ones_does_not() {
     let (flood, quiet) = (running["flood"], running["quiet"]);
     eventually("2 MiB logged", || std::fs::metadata(&log).is_ok_and(|m| m.len() == 2 * 1024 * 1024)).await;
     assert_eq!(stdout_pipe_size(flood), 256 * 1024);
-    assert_eq!(stdout_pipe_size(quiet), 64 * 1024);
+    // 64 KiB, or less for a user over `fs.pipe-user-pages-soft`.
+    assert!(stdout_pipe_size(quiet) < 256 * 1024);
     let bytes = std::fs::read(&log).expect("log");
     assert!(bytes.iter().all(|&b| b == 0), "every byte as written");
     sv.shutdown().await;

@@ -163,7 +163,12 @@ impl Client {
             Chunked { inner: reader, left: 0, done: false }.read_to_end(&mut data)?;
         } else {
             match head.length {
-                Some(n) => reader.take(n as u64).read_to_end(&mut data)?,
+                Some(n) => {
+                    // Room for the whole answer at once (a megabyte for a
+                    // thousand processes), capped against a lying header.
+                    data.reserve(n.min(64 << 20));
+                    reader.take(n as u64).read_to_end(&mut data)?
+                }
                 None => reader.read_to_end(&mut data)?,
             };
         }

@@ -559,6 +559,9 @@ mod tests {
         ];
         assert_eq!(all[0].info().description, "pid 4242, uptime 0:01:02");
         assert_eq!(all[1].info().description, "can't find command 'x'");
+        assert_eq!(all[0].info().stdout_logfile, "/var/log/web-stdout---supervisor-abc.log");
+        assert_eq!(all[0].info().stderr_logfile, "");
+        assert_eq!(all[1].info().stderr_logfile, "/tmp/'quoted\"");
         let mut w = ValueWriter::with_capacity(0);
         let mut scratch = String::new();
         w.begin_array();

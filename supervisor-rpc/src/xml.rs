@@ -724,4 +724,40 @@ mod tests {
             assert!(parse_response(bad).is_err(), "{bad:?}");
         }
     }
+
+    /// The direct paths (a start tag read as a literal, an end tag matched
+    /// against the open one) must not change what is accepted.
+    #[test]
+    fn the_fast_paths_read_what_the_general_one_does() {
+        let wrap =
+            |v: &str| format!("<methodResponse><params><param><value>{v}</value></param></params></methodResponse>");
+        let member = |n: &str, v: &str| format!("<member><name>{n}</name><value><string>{v}</string></value></member>");
+        // The last of two members of one name wins, as Python's dict has it.
+        let dup = wrap(&format!("<struct>{}{}</struct>", member("a", "1"), member("a", "2")));
+        let want: BTreeMap<String, Value> = [("a".to_owned(), Value::String("2".into()))].into();
+        assert_eq!(parse_response(&dup), Ok(Ok(Value::Struct(want))));
+        // Whitespace inside end tags and between tags, Python's layout.
+        let spaced = "<methodResponse>\n<params>\n<param>\n<value> <string>é x</string >\n</value >\n</param>\n\
+                      </params>\n</methodResponse>\n";
+        assert_eq!(parse_response(spaced), Ok(Ok(Value::String("é x".into()))));
+        let python = "<methodResponse>\n<params>\n<param>\n<value><struct>\n<member>\n<name>pid</name>\n\
+                      <value><int>7</int></value>\n</member>\n</struct></value>\n</param>\n</params>\n</methodResponse>\n";
+        let want: BTreeMap<String, Value> = [("pid".to_owned(), Value::Integer(7))].into();
+        assert_eq!(parse_response(python), Ok(Ok(Value::Struct(want))));
+        // A close tag that only begins like the open one.
+        assert!(parse_response(&wrap("<string>x</stringx>")).is_err());
+        assert!(parse_response(&wrap("<struct><membership></membership></struct>")).is_err());
+        // Every truncation of a valid answer is an error, never a panic.
+        let full = method_response(&Value::Array(vec![
+            Value::String("naïve <&> ✓".into()),
+            Value::Integer(-3),
+            Value::Struct([("k".to_owned(), Value::Boolean(true))].into()),
+        ]));
+        assert!(parse_response(&full).is_ok());
+        // (The closing tags after the value are not waited for, as before.)
+        let value_end = full.rfind("</value>").map_or(full.len(), |i| i + "</value>".len());
+        for (end, _) in full.char_indices().skip(1).filter(|&(end, _)| end < value_end) {
+            assert!(parse_response(&full[..end]).is_err(), "{:?}", &full[..end]);
+        }
+    }
 }

@@ -57,6 +57,13 @@ pub(crate) struct Parked {
     pub keep_below: u32,
 }
 
+/// Whether starts hand pipes over this way (set up on first use); when not,
+/// each start copies the descriptor table, which works but costs more.
+pub(crate) fn available() -> bool {
+    let lock = SLOTS.get_or_init(|| Mutex::new(reserve()));
+    lock.lock().unwrap_or_else(|e| e.into_inner()).is_some()
+}
+
 /// Parks `fds` on the reserved numbers, or `None` when they cannot be had
 /// (the caller then clones without `CLONE_FILES`).
 pub(crate) fn park(fds: [RawFd; 3]) -> Option<Parked> {

@@ -3,7 +3,7 @@
 
 pub mod command;
 mod errno;
-mod handoff;
+pub(crate) mod handoff;
 pub mod limits;
 pub mod privileges;
 pub mod reap;

@@ -121,6 +121,13 @@ impl Supervisor {
         reap::listen_for_orphans(exits_tx.clone());
         let mainlog =
             options.mainlog.unwrap_or_else(|| Arc::new(Mutex::new(MainLog::stdout_only(LogLevel::Critical, false))));
+        if !crate::platform::handoff::available()
+            && let Ok(mut log) = mainlog.lock()
+        {
+            // Said once, so a slower start under a strict seccomp profile
+            // (no close_range) has an explanation.
+            log.log(LogLevel::Info, "close_range refused or /dev/null missing: each start copies the descriptor table");
+        }
         let host = RealHost {
             ctx: options.spawn,
             exits: exits_tx,
@@ -426,6 +433,12 @@ impl Supervisor {
 fn resolve_auto_logs(mut groups: Vec<GroupConfig>, dir: &Path, identifier: &str) -> Result<Vec<GroupConfig>, RunError> {
     for group in &mut groups {
         for p in &mut group.processes {
+            // Only a process with an AUTO log gets a copy of its own (the
+            // daemon keeps the unresolved config for `reread`); the rest
+            // stay shared.
+            if p.stdout.logfile != LogFile::Auto && p.stderr.logfile != LogFile::Auto {
+                continue;
+            }
             let p = Arc::make_mut(p);
             for (channel, config) in [("stdout", &mut p.stdout), ("stderr", &mut p.stderr)] {
                 if config.logfile != LogFile::Auto {

@@ -19,9 +19,9 @@ const READ_SIZE: usize = 256 * 1024;
 /// What a pipe that fills up grows to (a pipe holds 64 KiB by default).
 const BUSY_PIPE_SIZE: i32 = 256 * 1024;
 
-/// The most one output event carries. The event bus keeps its last few
-/// thousand events until they are overwritten, so an event's size bounds
-/// what a subscriber's flood leaves behind.
+/// The most one output event carries. The event bus holds up to 4096
+/// events that some receiver has not read yet (a slow library subscriber),
+/// so an event's size bounds what a flood can pile up behind one.
 const EVENT_CHUNK: usize = 64 * 1024;
 
 /// A read this long means the pipe was full: the child writes faster than
@@ -194,8 +194,12 @@ impl Pump {
 /// pipe pages against a per-user limit (`fs.pipe-user-pages-soft`). A
 /// refusal (that limit, or `fs.pipe-max-size`) leaves the pipe as it was.
 fn grow(pipe: &tokio::net::unix::pipe::Receiver) {
+    use nix::fcntl::{FcntlArg, fcntl};
     use std::os::fd::AsFd;
-    let _ = nix::fcntl::fcntl(pipe.as_fd(), nix::fcntl::FcntlArg::F_SETPIPE_SZ(BUSY_PIPE_SIZE));
+    // A child may have made its pipe bigger still: never shrink it.
+    if fcntl(pipe.as_fd(), FcntlArg::F_GETPIPE_SZ).is_ok_and(|size| size < BUSY_PIPE_SIZE) {
+        let _ = fcntl(pipe.as_fd(), FcntlArg::F_SETPIPE_SZ(BUSY_PIPE_SIZE));
+    }
 }
 
 /// What a pump does after a read.
