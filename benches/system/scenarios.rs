@@ -285,7 +285,15 @@ pub fn storm(imp: &Implementation, s: &Sizes) -> Result<Figures, BenchError> {
         sleep(Duration::from_secs(s.storm_secs).div_f64(2.0));
         stop_calls = stop_calls.max(stop_everything(&d)?);
         sleep(Duration::from_millis(200));
-        let fds = probe::fd_count(d.pid).unwrap_or(0) as f64;
+        // The fewest of a few looks: the sampler's own getState calls come
+        // and go on connections of their own, a leak stays.
+        let fds = (0..10)
+            .map(|_| {
+                sleep(Duration::from_millis(10));
+                probe::fd_count(d.pid).unwrap_or(0)
+            })
+            .min()
+            .unwrap_or(0) as f64;
         let rss = probe::rss_bytes(d.pid).unwrap_or(0) as f64;
         quiet.push((spawns() as f64, fds, rss));
     }
