@@ -423,9 +423,8 @@ impl Actor {
             .ok_or_else(|| ControlError::BadName(namespec.to_owned()))
     }
 
-    fn snapshot(&self, id: usize, now: SystemTime) -> Option<ProcessSnapshot> {
-        let p = self.process(id)?;
-        Some(ProcessSnapshot {
+    fn snapshot(p: &Process, now: SystemTime) -> ProcessSnapshot {
+        ProcessSnapshot {
             config: Arc::clone(p.config()),
             state: p.state(),
             pid: p.pid(),
@@ -434,26 +433,23 @@ impl Actor {
             now: epoch_secs(Some(now)),
             exitstatus: p.exitstatus().unwrap_or(0),
             spawnerr: p.spawnerr().map(str::to_owned),
-        })
+        }
     }
 
     fn handle(&mut self, request: Request) {
         match request {
             Request::Info(name, reply) => {
                 let now = SystemTime::now();
-                let info = (self.find(&name))
-                    .and_then(|id| self.snapshot(id, now).map(|s| s.info()).ok_or(ControlError::BadName(name)));
+                let info = (self.find(&name)).and_then(|id| {
+                    self.process(id).map(|p| Self::snapshot(p, now).info()).ok_or(ControlError::BadName(name))
+                });
                 let _ = reply.send(info);
             }
             Request::AllInfo(reply) => {
-                // Sorted by reference before the snapshots are taken:
-                // sorting finished infos moved 200 bytes at a time.
-                let mut order: Vec<(&str, &str, usize)> = (self.slots.iter())
-                    .map(|(&id, s)| (s.process.config().group.as_str(), s.process.config().name.as_str(), id))
-                    .collect();
-                order.sort_unstable();
                 let now = SystemTime::now();
-                let all: Vec<ProcessSnapshot> = order.iter().filter_map(|&(_, _, id)| self.snapshot(id, now)).collect();
+                let mut all: Vec<ProcessSnapshot> =
+                    self.slots.values().map(|s| Self::snapshot(&s.process, now)).collect();
+                all.sort_unstable_by(|a, b| (&a.config.group, &a.config.name).cmp(&(&b.config.group, &b.config.name)));
                 let _ = reply.send(all);
             }
             Request::Members(group, reply) => {
