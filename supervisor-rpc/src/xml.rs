@@ -467,25 +467,24 @@ impl<'a> Parser<'a> {
 
     /// The inside of a `<value>` just opened, through its end tag.
     fn value(&mut self) -> Result<Value, ParseError> {
-        for scalar in ["string", "i4", "int"] {
-            if self.open_tag(scalar) {
-                let t = self.text()?;
-                let v = scalar_value(scalar, t)?;
-                self.end()?;
-                return Ok(v);
-            }
-        }
-        let mut text = String::new();
-        let kind = loop {
-            match self.item()? {
-                Item::Text(t) => text.push_str(&t),
-                // No type element: a string.
-                Item::End => return Ok(Value::String(text)),
-                Item::Start(kind) => break kind,
-                Item::Empty(kind) => {
-                    let v = empty_value(kind)?;
-                    self.end()?;
-                    return Ok(v);
+        // The usual types, opened directly; anything else the general way.
+        let usual = ["string", "i4", "int", "struct"].into_iter().find(|&kind| self.open_tag(kind));
+        let kind = match usual {
+            Some(kind) => kind,
+            None => {
+                let mut text = String::new();
+                loop {
+                    match self.item()? {
+                        Item::Text(t) => text.push_str(&t),
+                        // No type element: a string.
+                        Item::End => return Ok(Value::String(text)),
+                        Item::Start(kind) => break kind,
+                        Item::Empty(kind) => {
+                            let v = empty_value(kind)?;
+                            self.end()?;
+                            return Ok(v);
+                        }
+                    }
                 }
             }
         };
