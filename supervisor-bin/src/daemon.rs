@@ -11,6 +11,7 @@ use supervisor_core::logging::MainLog;
 use supervisor_core::platform::SpawnContext;
 use supervisor_core::platform::limits::raise_limits;
 use supervisor_core::platform::privileges::{become_subreaper, drop_privileges};
+use supervisor_core::platform::reap;
 use supervisor_core::signals::Signal;
 use supervisor_core::supervisor::{RunOptions, Supervisor};
 use supervisor_rpc::RpcRegistry;
@@ -179,6 +180,10 @@ pub fn run(path: PathBuf, args: &ServerArgs) -> ExitCode {
     }
     // Orphaned grandchildren come to us and are reaped (PID 1 gets them anyway).
     let _ = become_subreaper();
+    // Where the kernel keeps exit statuses for pidfds, it reaps every child
+    // the moment it exits: no zombies, however busy the machine. Before the
+    // first child starts, or it is too late.
+    let _ = reap::reap_automatically();
     config.messages.infos.extend(infos);
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(r) => r,

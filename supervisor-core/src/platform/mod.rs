@@ -5,6 +5,7 @@ pub mod command;
 mod errno;
 pub(crate) mod handoff;
 pub mod limits;
+mod pidfd;
 pub mod privileges;
 pub mod reap;
 pub mod sched;

@@ -15,6 +15,7 @@ use nix::unistd::{Gid, Uid, User};
 use super::command::{self, CommandError};
 use super::errno::name as errno_name;
 use super::handoff;
+use super::pidfd;
 use crate::config::ProcessConfig;
 
 /// What every child inherits from supervisord.
@@ -63,6 +64,9 @@ pub struct Child {
     pub stdout: OwnedFd,
     /// Read end of its stderr, unless redirected.
     pub stderr: Option<OwnedFd>,
+    /// A pidfd for it, taken by the clone itself, when the kernel reaps
+    /// children ([`reap::automatic`](super::reap::automatic)).
+    pub pidfd: Option<OwnedFd>,
 }
 
 /// The identity to switch to in the child, or the message to print there.
@@ -175,17 +179,17 @@ pub fn spawn(config: &ProcessConfig, ctx: &SpawnContext) -> Result<Child, SpawnF
         envp: &envp_p,
         exec_prefix: &exec_prefix,
     };
-    let started = clone_vfork(&setup);
+    let started = clone_vfork(&setup, super::reap::automatic());
     drop(parked);
     match started {
         Err(code) => Err(SpawnFailure::Os(match code {
             libc::EAGAIN => format!("Too many processes in process table to spawn '{}'", config.name),
             _ => format!("unknown error during fork for '{}': {}", config.name, errno_name(code)),
         })),
-        Ok(pid) => {
+        Ok((pid, pidfd)) => {
             // The child's ends close here, in the parent.
             drop((stdin_r, stdout_w, stderr_w));
-            Ok(Child { pid, stdin: stdin_w, stdout: stdout_r, stderr: stderr_r })
+            Ok(Child { pid, stdin: stdin_w, stdout: stdout_r, stderr: stderr_r, pidfd })
         }
     }
 }
@@ -197,8 +201,9 @@ pub fn spawn(config: &ProcessConfig, ctx: &SpawnContext) -> Result<Child, SpawnF
 /// not wait on the scheduler one by one. With `share_below` the child also
 /// shares the descriptor table until it copies the little it needs (see
 /// [`handoff`]). Like 4.3.0, a failed exec shows up as the child's message
-/// and exit 127.
-fn clone_vfork(setup: &ChildSetup<'_>) -> Result<u32, i32> {
+/// and exit 127. With `want_pidfd` the clone also returns a pidfd for the
+/// child, so there is no moment when its exit could go unseen.
+fn clone_vfork(setup: &ChildSetup<'_>, want_pidfd: bool) -> Result<(u32, Option<OwnedFd>), i32> {
     const STACK: usize = 64 * 1024;
     let mut stack = vec![0u8; STACK];
     // The stack grows down; keep the top 16-byte aligned.
@@ -218,16 +223,24 @@ fn clone_vfork(setup: &ChildSetup<'_>) -> Result<u32, i32> {
         libc::sigfillset(&mut all);
         libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
         let files = if setup.share_below.is_some() { libc::CLONE_FILES } else { 0 };
+        let pidfd_flag = if want_pidfd { pidfd::CLONE_PIDFD } else { 0 };
+        let mut raw_pidfd: libc::c_int = -1;
         let pid = libc::clone(
             entry,
             top as *mut libc::c_void,
-            libc::CLONE_VM | libc::CLONE_VFORK | files | libc::SIGCHLD,
+            libc::CLONE_VM | libc::CLONE_VFORK | files | pidfd_flag | libc::SIGCHLD,
             setup as *const ChildSetup<'_> as *mut libc::c_void,
+            &mut raw_pidfd as *mut libc::c_int,
         );
         let code = *libc::__errno_location();
         libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
         drop(stack);
-        if pid < 0 { Err(code) } else { Ok(pid as u32) }
+        if pid < 0 {
+            Err(code)
+        } else {
+            // The clone wrote the pidfd (close-on-exec) only if asked.
+            Ok((pid as u32, if want_pidfd { pidfd::own(raw_pidfd) } else { None }))
+        }
     }
 }
 

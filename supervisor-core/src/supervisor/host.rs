@@ -94,11 +94,11 @@ impl Host for RealHost {
     fn spawn(&mut self, config: &ProcessConfig) -> Result<u32, SpawnError> {
         let child = {
             let mut spawner = Spawner::begin();
-            let child = spawn(config, &self.ctx).map_err(|e| match e {
+            let mut child = spawn(config, &self.ctx).map_err(|e| match e {
                 SpawnFailure::Command(c) => SpawnError(c.to_string()),
                 other => SpawnError(other.to_string()),
             })?;
-            spawner.register(child.pid, self.exits.clone());
+            spawner.register(child.pid, child.pidfd.take(), self.exits.clone());
             child
         };
         let io = self.io.entry(config.namespec()).or_default().clone();

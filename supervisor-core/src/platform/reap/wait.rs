@@ -1,10 +1,10 @@
-//! Reaping: one `waitpid(-1)` loop per process collects every child, ours or
-//! orphaned (when we are PID 1 or a subreaper), so nothing stays a zombie.
+//! Reaping by waiting: one `waitpid(-1)` loop per process collects every
+//! child, ours or orphaned (when we are PID 1 or a subreaper), so nothing
+//! stays a zombie for long.
 //!
 //! It runs on a thread of its own that sleeps in `waitid(WNOWAIT)`, so the
 //! kernel wakes it the moment a child exits, and routes each exit to
-//! whoever registered the pid. Any number of supervisors (and runtimes) in
-//! one process share it.
+//! whoever registered the pid.
 //!
 //! A child can exit before its spawner has registered its pid. While any
 //! spawn is under way, exits nobody claims wait in `early` for their owner;
@@ -13,9 +13,6 @@
 //! was an orphan's. The registry is locked
 //! only for these bookkeeping steps, never across a fork, so a stream of
 //! spawns (a crash loop) never keeps the reaper from its work.
-//!
-//! One consequence: children the embedding program starts and waits for
-//! itself (`std::process::Command::output`) may be reaped here first.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,10 +24,8 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::Exit;
 use crate::process::ExitStatus;
-
-/// A reaped child.
-pub type Exit = (u32, ExitStatus);
 
 #[derive(Default)]
 struct Registry {
@@ -132,7 +127,7 @@ fn start_thread() {
     let registered = unsafe { signal_hook_registry::register(libc::SIGCHLD, || PENDING.store(true, Ordering::SeqCst)) };
     drop(registered);
     let spawned = std::thread::Builder::new().name("supervisor-reaper".into()).spawn(|| {
-        super::sched::short_slice();
+        crate::platform::sched::short_slice();
         loop {
             match wait_for_exit() {
                 Ok(()) => reap_all(),
@@ -179,42 +174,37 @@ fn reap_all() {
     }
 }
 
-/// Exits of the pids registered through [`Spawner::register`] arrive on
-/// `exits`; so do orphans' when no earlier listener takes them.
-pub fn listen_for_orphans(exits: UnboundedSender<Exit>) {
+/// Whether the reaper has started (so `waitpid(-1)` may be running).
+pub(super) fn started() -> bool {
+    REGISTRY.get().is_some()
+}
+
+/// Orphans' exits go to `exits` when no earlier listener takes them.
+pub(super) fn listen_for_orphans(exits: UnboundedSender<Exit>) {
     lock().orphans.push(exits);
 }
 
-/// One spawn under way: from before the fork until its pid is registered
-/// (or the spawn failed), exits nobody claims are kept for it.
-pub struct Spawner {
-    mark: u64,
+/// Announces a spawn (before forking); the mark it returns is the spawn's.
+pub(super) fn begin_spawn() -> u64 {
+    lock().begin_spawn()
 }
 
-impl Spawner {
-    /// Announces a spawn; call before forking.
-    pub fn begin() -> Spawner {
-        Spawner { mark: lock().begin_spawn() }
-    }
-
-    /// Routes `pid`'s exit to `owner`, at once if it has already come.
-    pub fn register(&mut self, pid: u32, owner: UnboundedSender<Exit>) {
-        lock().register(pid, owner, self.mark);
-    }
+/// Routes `pid`'s exit to `owner`, at once if it has already come.
+pub(super) fn register(pid: u32, owner: UnboundedSender<Exit>, mark: u64) {
+    lock().register(pid, owner, mark);
 }
 
-impl Drop for Spawner {
-    fn drop(&mut self) {
-        lock().end_spawn(self.mark);
-        // Under a crash loop both cores are busy and the reaper thread
-        // waits for a turn; the spawning thread is running now, so it reaps.
-        if PENDING.load(Ordering::SeqCst) {
-            reap_all();
-        }
-        // The reaper may be parked for want of children; now there is one.
-        if let Some(reaper) = REAPER.get() {
-            reaper.unpark();
-        }
+/// A spawn is over (registered or failed).
+pub(super) fn end_spawn(mark: u64) {
+    lock().end_spawn(mark);
+    // Under a crash loop both cores are busy and the reaper thread
+    // waits for a turn; the spawning thread is running now, so it reaps.
+    if PENDING.load(Ordering::SeqCst) {
+        reap_all();
+    }
+    // The reaper may be parked for want of children; now there is one.
+    if let Some(reaper) = REAPER.get() {
+        reaper.unpark();
     }
 }
 
