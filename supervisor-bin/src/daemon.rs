@@ -183,7 +183,7 @@ pub fn run(path: PathBuf, args: &ServerArgs) -> ExitCode {
     // Where the kernel keeps exit statuses for pidfds, it reaps every child
     // the moment it exits: no zombies, however busy the machine. Before the
     // first child starts, or it is too late.
-    let _ = reap::reap_automatically();
+    let reaping = reap::reap_automatically();
     config.messages.infos.extend(infos);
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(r) => r,
@@ -205,7 +205,7 @@ pub fn run(path: PathBuf, args: &ServerArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(&format!("could not start the runtime: {e}")),
     };
-    runtime.block_on(serve(path, args.clone(), config, bound, api.handle().clone()))
+    runtime.block_on(serve(path, args.clone(), config, bound, api.handle().clone(), reaping))
 }
 
 fn fail(message: &str) -> ExitCode {
@@ -213,7 +213,14 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-async fn serve(path: PathBuf, args: ServerArgs, mut config: Config, bound: Bound, api: Handle) -> ExitCode {
+async fn serve(
+    path: PathBuf,
+    args: ServerArgs,
+    mut config: Config,
+    bound: Bound,
+    api: Handle,
+    reaping: Result<(), reap::NotAutomatic>,
+) -> ExitCode {
     let mut bound = Some(bound);
     let streams = (
         signal(SignalKind::terminate()),
@@ -267,6 +274,10 @@ async fn serve(path: PathBuf, args: ServerArgs, mut config: Config, bound: Bound
             return fail(&message);
         }
         write(&log, LogLevel::Info, &format!("supervisord started with pid {pid}"));
+        match reaping {
+            Ok(()) => write(&log, LogLevel::Debug, "children are reaped by the kernel as they exit"),
+            Err(why) => write(&log, LogLevel::Debug, &format!("children are reaped by waiting: {why}")),
+        }
         // A restart binds the servers of the new config afresh.
         let this_bound = match bound.take() {
             Some(b) => b,

@@ -16,16 +16,29 @@ fn kernel_keeps_exit_statuses() -> bool {
     (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (6, 15)
 }
 
+/// The tests share process-wide state (the children, SIGCHLD's action), so
+/// they take turns.
+static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Turns kernel reaping on, or says why the test cannot run.
 fn automatic() -> bool {
     let on = reap::reap_automatically();
-    assert_eq!(on, reap::automatic());
-    if kernel_keeps_exit_statuses() {
-        assert!(on, "Linux 6.15+ keeps exit statuses for pidfds, so the kernel should reap");
-    } else if !on {
-        eprintln!("skipped: this kernel does not keep exit statuses for pidfds");
+    assert_eq!(on.is_ok(), reap::automatic());
+    match on {
+        Err(why) if kernel_keeps_exit_statuses() => panic!("Linux 6.15+ keeps exit statuses for pidfds, yet: {why}"),
+        Err(why) => eprintln!("skipped: {why}"),
+        Ok(()) => {}
     }
-    on
+    on.is_ok()
+}
+
+/// Whether SIGCHLD's action has SA_NOCLDWAIT.
+fn released_at_exit() -> bool {
+    // SAFETY: sigaction only reads SIGCHLD's action into `action`.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGCHLD, std::ptr::null(), &mut action) == 0 && action.sa_flags & libc::SA_NOCLDWAIT != 0
+    }
 }
 
 /// The state letters of this process's children (every thread's), now.
@@ -47,6 +60,8 @@ fn children_states() -> Vec<(u32, char)> {
 /// What sampling our children for a while saw.
 struct Zombies {
     samples: usize,
+    /// Samples that found any child at all (the sampler can see them).
+    with_children: usize,
     /// The most zombies in one sample.
     most: usize,
     /// Zombies still there 50 ms after a sample saw them.
@@ -60,13 +75,14 @@ struct Zombies {
 /// that step (microseconds): never more than one per CPU, and never for
 /// long.
 fn zombies_during(span: Duration) -> Zombies {
-    let mut seen = Zombies { samples: 0, most: 0, lingering: Vec::new() };
+    let mut seen = Zombies { samples: 0, with_children: 0, most: 0, lingering: Vec::new() };
     let mut suspects: Vec<(Instant, u32)> = Vec::new();
     let end = Instant::now() + span;
     while Instant::now() < end {
         let states = children_states();
         let now: Vec<u32> = states.iter().filter(|&&(_, s)| s == 'Z').map(|&(p, _)| p).collect();
         seen.samples += 1;
+        seen.with_children += usize::from(!states.is_empty());
         seen.most = seen.most.max(now.len());
         let at = Instant::now();
         suspects.extend(now.into_iter().map(|p| (at, p)));
@@ -91,6 +107,7 @@ fn pidfds() -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_storm_never_shows_a_zombie_and_every_exit_status_arrives() {
+    let _turn = TURN.lock().await;
     if !automatic() {
         return;
     }
@@ -106,7 +123,7 @@ async fn a_crash_storm_never_shows_a_zombie_and_every_exit_status_arrives() {
     let (sv, _ev) = start(dir.path(), &programs);
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let seen = tokio::task::spawn_blocking(|| zombies_during(Duration::from_secs(2))).await.expect("sampler");
-    assert!(seen.samples > 100, "the sampler ran ({} samples)", seen.samples);
+    assert!(seen.with_children > 100, "the sampler saw children ({} of {} samples)", seen.with_children, seen.samples);
     assert!(seen.most <= cpus, "{} zombies at once on {cpus} CPUs", seen.most);
     assert!(seen.lingering.is_empty(), "zombies still there 50 ms on: {:?}", seen.lingering);
     let spawned = mainlog(dir.path()).matches("spawned:").count();
@@ -137,13 +154,14 @@ async fn a_crash_storm_never_shows_a_zombie_and_every_exit_status_arrives() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orphans_handed_to_a_subreaper_are_released_too() {
+    let _turn = TURN.lock().await;
     if !automatic() {
         return;
     }
     nix::sys::prctl::set_child_subreaper(true).expect("subreaper");
     let dir = tempfile::tempdir().expect("tempdir");
     // The grandchild outlives its parent and comes to us.
-    let programs = "[program:orphans]\ncommand=sh -c '(exec sleep 0.3) & exit 0'\nstartsecs=0\nautorestart=false\n";
+    let programs = "[program:orphans]\ncommand=sh -c '(exec sleep 1) & exit 0'\nstartsecs=0\nautorestart=false\n";
     let (sv, mut ev) = start(dir.path(), programs);
     wait_for(&mut ev, "orphans", ProcessState::Exited).await;
     // Its subshell comes to us first, then execs sleep.
@@ -155,7 +173,7 @@ async fn orphans_handed_to_a_subreaper_are_released_too() {
     };
     eventually("the orphaned sleep comes to us", || sleeping().is_some()).await;
     let Some(orphan) = sleeping() else { panic!("the orphan left before we saw it") };
-    let seen = tokio::task::spawn_blocking(|| zombies_during(Duration::from_millis(600))).await.expect("sampler");
+    let seen = tokio::task::spawn_blocking(|| zombies_during(Duration::from_millis(1300))).await.expect("sampler");
     assert!(seen.lingering.is_empty(), "zombies still there 50 ms on: {:?}", seen.lingering);
     assert!(!std::path::Path::new(&format!("/proc/{orphan}")).exists(), "the orphan is gone, not a zombie");
     sv.shutdown().await;
@@ -163,6 +181,7 @@ async fn orphans_handed_to_a_subreaper_are_released_too() {
 
 #[test]
 fn no_thread_of_ours_needs_to_run_for_a_child_to_be_released() {
+    let _turn = TURN.blocking_lock();
     if !automatic() {
         return;
     }
@@ -178,4 +197,37 @@ fn no_thread_of_ours_needs_to_run_for_a_child_to_be_released() {
     }
     let waited = child.wait();
     assert_eq!(waited.map_err(|e| e.raw_os_error()).err(), Some(Some(libc::ECHILD)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigchld_handler_set_later_is_mended_and_what_waited_is_reaped() {
+    let _turn = TURN.lock().await;
+    if !automatic() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let program = "[program:four]\ncommand=sh -c 'exit 4'\nstartsecs=0\nautostart=false\nautorestart=false\n";
+    let (sv, _ev) = start(dir.path(), program);
+    // Someone sets SIGCHLD's action without SA_NOCLDWAIT (as a signal
+    // library does): exited children wait as zombies again.
+    // SAFETY: sets SIGCHLD's action to the default, with no flags.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = libc::SIG_DFL;
+        assert_eq!(libc::sigaction(libc::SIGCHLD, &action, std::ptr::null_mut()), 0);
+    }
+    assert!(!released_at_exit());
+    // A child of ours still reports its exit: its pidfd says it ended, and
+    // the reaper collects it through the pidfd.
+    sv.start_process("four", false).await.expect("start four");
+    log_contains(dir.path(), "exited: four (exit status 4; not expected)").await;
+    // A child nobody waits for stays a zombie until the reaper's sweep puts
+    // the flag back and reaps it, as an orphan.
+    #[allow(clippy::zombie_processes)] // the point: nobody waits for it
+    let stray = std::process::Command::new("true").spawn().expect("spawn true");
+    let log = log_contains(dir.path(), &format!("reaped unknown pid {} (exit status 0)", stray.id())).await;
+    assert!(log.contains("INFO reaped unknown pid"), "{log}");
+    eventually("SA_NOCLDWAIT back", released_at_exit).await;
+    assert!(children_states().is_empty(), "{:?}", children_states());
+    sv.shutdown().await;
 }

@@ -2,15 +2,15 @@
 //! another process, and (Linux 6.15+) that child's exit status even after
 //! the kernel has reaped it.
 
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use nix::errno::Errno;
 use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
 
 use crate::process::ExitStatus;
 
-/// The kernel's `struct pidfd_info`, as far as the exit code
-/// (`PIDFD_INFO_SIZE_VER0`); newer kernels fill only what is asked for.
+/// The kernel's `struct pidfd_info` as far as the exit code
+/// (`PIDFD_INFO_SIZE_VER0`); the ioctl copies no more than this.
 #[repr(C)]
 #[derive(Default)]
 struct Info {
@@ -21,13 +21,11 @@ struct Info {
     exit_code: i32,
 }
 
+const _: () = assert!(std::mem::size_of::<Info>() == 64);
+
 const INFO_EXIT: u64 = 1 << 3;
 const PIDFS_IOCTL_MAGIC: u8 = 0xFF;
 const GET_INFO_NR: u8 = 11;
-
-/// `CLONE_PIDFD`: the clone writes a pidfd for the child where the parent
-/// tid would go.
-pub(crate) const CLONE_PIDFD: libc::c_int = 0x1000;
 
 /// Takes ownership of the descriptor a `CLONE_PIDFD` clone wrote.
 ///
@@ -38,16 +36,8 @@ pub(crate) unsafe fn own(raw: libc::c_int) -> Option<OwnedFd> {
     (raw >= 0).then(|| unsafe { OwnedFd::from_raw_fd(raw) })
 }
 
-/// A pidfd for a running `pid` (`pidfd_open`); fails once it is gone.
-pub(crate) fn open(pid: u32) -> Result<OwnedFd, Errno> {
-    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor.
-    let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
-    // SAFETY: a non-negative result is a new descriptor we own.
-    Errno::result(raw).map(|fd| unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) })
-}
-
-/// The exit status the kernel kept for a process that has been reaped,
-/// `None` while it runs or is not reaped yet.
+/// The exit status the kernel kept for a process that has been released,
+/// `None` while it runs or is not released yet.
 pub(crate) fn exit_status(pidfd: BorrowedFd<'_>) -> Result<Option<ExitStatus>, Errno> {
     let mut info = Info { mask: INFO_EXIT, ..Info::default() };
     let request =
@@ -59,8 +49,8 @@ pub(crate) fn exit_status(pidfd: BorrowedFd<'_>) -> Result<Option<ExitStatus>, E
     Ok((info.mask & INFO_EXIT != 0).then(|| decode(info.exit_code)))
 }
 
-/// Reaps the process if it is a zombie child of ours; `None` if it has not
-/// exited or someone (the kernel) reaps it.
+/// Reaps the process if it is a zombie child of ours: `Ok(None)` while it
+/// runs, `Err(ECHILD)` once it is not ours to reap (the kernel has it).
 pub(crate) fn reap(pidfd: BorrowedFd<'_>) -> Result<Option<ExitStatus>, Errno> {
     match waitid(Id::PIDFd(pidfd), WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG)? {
         WaitStatus::Exited(_, code) => Ok(Some(ExitStatus::Exited(code))),
@@ -69,6 +59,15 @@ pub(crate) fn reap(pidfd: BorrowedFd<'_>) -> Result<Option<ExitStatus>, Errno> {
         }
         _ => Ok(None),
     }
+}
+
+/// Sends `signal` to exactly this process, never to one that reused its pid.
+pub(crate) fn send_signal(pidfd: BorrowedFd<'_>, signal: i32) -> Result<(), Errno> {
+    // SAFETY: pidfd_send_signal with a valid descriptor and no siginfo.
+    let sent = unsafe {
+        libc::syscall(libc::SYS_pidfd_send_signal, pidfd.as_raw_fd(), signal, std::ptr::null::<libc::siginfo_t>(), 0)
+    };
+    Errno::result(sent).map(drop)
 }
 
 /// A wait status as `waitpid` returns it.
@@ -80,33 +79,52 @@ fn decode(status: i32) -> ExitStatus {
     }
 }
 
-/// Whether this kernel gives a pidfd at clone time and keeps the exit
-/// status for it after the child is reaped: starts a child that exits 7,
-/// reaps it, and asks. Call only while nothing else reaps with
-/// `waitpid(-1)`.
+/// Whether children can be followed by pidfd alone: clones a child exactly
+/// as spawning does (with `CLONE_PIDFD`) that exits 7, reaps it through the
+/// pidfd, and asks the kernel for the status it kept. Call only while
+/// nothing else reaps with `waitpid(-1)`.
 pub(crate) fn exit_status_outlives_reaping() -> bool {
-    let mut raw: libc::c_int = -1;
-    // SAFETY: a fork-like clone (no shared memory, no new stack): the child
-    // runs on its own copy of this stack and only calls _exit.
-    let pid = unsafe {
-        libc::syscall(libc::SYS_clone, (CLONE_PIDFD | libc::SIGCHLD) as libc::c_ulong, 0usize, &mut raw, 0usize, 0usize)
-    };
-    if pid == 0 {
+    const STACK: usize = 16 * 1024;
+    let mut stack = vec![0u8; STACK];
+    let top = (stack.as_mut_ptr() as usize + STACK) & !15;
+    extern "C" fn entry(_: *mut libc::c_void) -> libc::c_int {
         // SAFETY: the child leaves at once; _exit is async-signal-safe.
         unsafe { libc::_exit(7) }
     }
-    if pid < 0 {
+    let mut raw: libc::c_int = -1;
+    // SAFETY: the child runs `entry` on its own stack and only calls
+    // _exit; this thread resumes once it has.
+    let pid = unsafe {
+        libc::clone(
+            entry,
+            top as *mut libc::c_void,
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::CLONE_PIDFD | libc::SIGCHLD,
+            std::ptr::null_mut(),
+            &mut raw as *mut libc::c_int,
+        )
+    };
+    drop(stack);
+    if pid <= 0 {
         return false;
     }
-    // SAFETY: the clone succeeded and wrote a descriptor we now own.
-    let Some(fd) = (unsafe { own(raw) }) else {
-        // No pidfd (an old kernel ignoring the flag): reap the child by pid.
-        let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid as libc::pid_t), None);
-        return false;
+    let reap_by_pid = || {
+        let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
+        false
     };
-    let reaped = waitid(Id::PIDFd(std::os::fd::AsFd::as_fd(&fd)), WaitPidFlag::WEXITED);
-    matches!(reaped, Ok(WaitStatus::Exited(_, 7)))
-        && matches!(exit_status(std::os::fd::AsFd::as_fd(&fd)), Ok(Some(ExitStatus::Exited(7))))
+    // SAFETY: the clone succeeded; a descriptor it wrote is ours alone.
+    let Some(fd) = (unsafe { own(raw) }) else { return reap_by_pid() };
+    let reaped = loop {
+        match waitid(Id::PIDFd(fd.as_fd()), WaitPidFlag::WEXITED) {
+            Err(Errno::EINTR) => continue,
+            other => break other,
+        }
+    };
+    match reaped {
+        Ok(WaitStatus::Exited(_, 7)) => matches!(exit_status(fd.as_fd()), Ok(Some(ExitStatus::Exited(7)))),
+        Ok(_) => false,
+        // No waitid on pidfds (before 5.4): the child is still ours to reap.
+        Err(_) => reap_by_pid(),
+    }
 }
 
 #[cfg(test)]
@@ -122,9 +140,12 @@ mod tests {
 
     #[test]
     fn a_running_process_has_no_exit_status_yet() {
-        let me = open(std::process::id()).expect("pidfd_open on ourselves");
+        // SAFETY: pidfd_open on our own pid returns a new descriptor.
+        let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, std::process::id() as libc::pid_t, 0) };
+        // SAFETY: a non-negative result is a descriptor we own.
+        let Some(me) = (unsafe { own(raw as libc::c_int) }) else { return };
         // Kernels before 6.13 have no PIDFD_GET_INFO at all.
-        if let Ok(status) = exit_status(std::os::fd::AsFd::as_fd(&me)) {
+        if let Ok(status) = exit_status(me.as_fd()) {
             assert_eq!(status, None);
         }
     }

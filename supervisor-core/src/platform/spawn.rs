@@ -64,8 +64,8 @@ pub struct Child {
     pub stdout: OwnedFd,
     /// Read end of its stderr, unless redirected.
     pub stderr: Option<OwnedFd>,
-    /// A pidfd for it, taken by the clone itself, when the kernel reaps
-    /// children ([`reap::automatic`](super::reap::automatic)).
+    /// A pidfd for it, taken by the clone itself, when asked for (the
+    /// kernel reaps children: [`reap::automatic`](super::reap::automatic)).
     pub pidfd: Option<OwnedFd>,
 }
 
@@ -126,8 +126,10 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), nix::errno::Errno> {
     nix::unistd::pipe2(OFlag::O_CLOEXEC)
 }
 
-/// Starts `config`'s command as a child in its own process group.
-pub fn spawn(config: &ProcessConfig, ctx: &SpawnContext) -> Result<Child, SpawnFailure> {
+/// Starts `config`'s command as a child in its own process group; with
+/// `want_pidfd` the clone also returns a pidfd for it
+/// ([`Spawner::wants_pidfd`](super::reap::Spawner::wants_pidfd)).
+pub fn spawn(config: &ProcessConfig, ctx: &SpawnContext, want_pidfd: bool) -> Result<Child, SpawnFailure> {
     let (program, argv) = command::resolve(config, ctx.path().as_deref())?;
     let too_many = |e: nix::errno::Errno| match e {
         nix::errno::Errno::EMFILE | nix::errno::Errno::ENFILE => SpawnFailure::TooManyFiles(config.name.clone()),
@@ -179,11 +181,13 @@ pub fn spawn(config: &ProcessConfig, ctx: &SpawnContext) -> Result<Child, SpawnF
         envp: &envp_p,
         exec_prefix: &exec_prefix,
     };
-    let started = clone_vfork(&setup, super::reap::automatic());
+    let started = clone_vfork(&setup, want_pidfd);
     drop(parked);
     match started {
         Err(code) => Err(SpawnFailure::Os(match code {
             libc::EAGAIN => format!("Too many processes in process table to spawn '{}'", config.name),
+            // The pidfd is one more descriptor per child.
+            libc::EMFILE | libc::ENFILE => return Err(SpawnFailure::TooManyFiles(config.name.clone())),
             _ => format!("unknown error during fork for '{}': {}", config.name, errno_name(code)),
         })),
         Ok((pid, pidfd)) => {
@@ -223,7 +227,7 @@ fn clone_vfork(setup: &ChildSetup<'_>, want_pidfd: bool) -> Result<(u32, Option<
         libc::sigfillset(&mut all);
         libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
         let files = if setup.share_below.is_some() { libc::CLONE_FILES } else { 0 };
-        let pidfd_flag = if want_pidfd { pidfd::CLONE_PIDFD } else { 0 };
+        let pidfd_flag = if want_pidfd { libc::CLONE_PIDFD } else { 0 };
         let mut raw_pidfd: libc::c_int = -1;
         let pid = libc::clone(
             entry,

@@ -11,7 +11,7 @@ use super::output::{Pump, SharedLog};
 use crate::config::{LogFile, LogLevel, ProcessConfig};
 use crate::events::{Channel, Event};
 use crate::logging::{MainLog, RotatingFile};
-use crate::platform::reap::{Exit, Spawner};
+use crate::platform::reap::{self, Exit, Spawner};
 use crate::platform::{SpawnContext, SpawnFailure, spawn};
 use crate::process::{Host, SpawnError, Transition};
 use crate::signals::Signal;
@@ -94,11 +94,16 @@ impl Host for RealHost {
     fn spawn(&mut self, config: &ProcessConfig) -> Result<u32, SpawnError> {
         let child = {
             let mut spawner = Spawner::begin();
-            let mut child = spawn(config, &self.ctx).map_err(|e| match e {
+            let mut child = spawn(config, &self.ctx, spawner.wants_pidfd()).map_err(|e| match e {
                 SpawnFailure::Command(c) => SpawnError(c.to_string()),
                 other => SpawnError(other.to_string()),
             })?;
-            spawner.register(child.pid, child.pidfd.take(), self.exits.clone());
+            if let Err(untracked) = spawner.register(child.pid, child.pidfd.take(), self.exits.clone()) {
+                // A child nobody could report the exit of is stopped, not lost.
+                let _ =
+                    nix::sys::signal::killpg(nix::unistd::Pid::from_raw(child.pid as i32), nix::sys::signal::SIGKILL);
+                return Err(SpawnError(untracked.to_string()));
+            }
             child
         };
         let io = self.io.entry(config.namespec()).or_default().clone();
@@ -139,10 +144,12 @@ impl Host for RealHost {
     }
 
     fn kill(&mut self, pid: u32, group: bool, signal: Signal) -> Result<(), nix::errno::Errno> {
-        let raw = pid as i32;
-        let target = nix::unistd::Pid::from_raw(if group { -raw } else { raw });
         let sig = nix::sys::signal::Signal::try_from(signal.number())?;
-        nix::sys::signal::kill(target, sig)
+        if group {
+            nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid as i32), sig)
+        } else {
+            reap::signal(pid, sig as i32)
+        }
     }
 
     fn log(&mut self, level: LogLevel, message: String) {

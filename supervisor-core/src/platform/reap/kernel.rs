@@ -1,104 +1,187 @@
 //! Reaping by the kernel: with `SA_NOCLDWAIT` a child is released the
-//! moment it exits and is never a zombie, not even for the microseconds a
-//! reaper thread needs to be scheduled. Its exit status comes from the
-//! pidfd taken when it was cloned (Linux 6.15 keeps it there). One thread
-//! waits on every child's pidfd with epoll and routes each exit to its
-//! owner.
+//! moment it exits, so it never waits as a zombie for a thread of ours to
+//! be scheduled. Its exit status comes from the pidfd taken when it was
+//! cloned (Linux 6.15 keeps it there). One thread waits on every child's
+//! pidfd with epoll and routes each exit to its owner.
 
 use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::sync::{Mutex, MutexGuard, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Exit;
 use crate::platform::pidfd;
+use crate::process::ExitStatus;
 
 struct Watched {
     pidfd: OwnedFd,
     pid: u32,
     owner: UnboundedSender<Exit>,
-    /// epoll refused it: looked at on every timeout instead.
-    unwatched: bool,
+}
+
+#[derive(Default)]
+struct State {
+    /// Keyed by the pidfd's number, unique while it is open (a pid can be
+    /// reused before the earlier exit is routed).
+    children: HashMap<RawFd, Watched>,
+    /// The live child behind each pid, for signals.
+    by_pid: HashMap<u32, RawFd>,
+    /// Out of the epoll set: exited before the kernel had released them
+    /// (retried soon, then on every sweep), or refused by epoll.
+    pending: Vec<(RawFd, Instant)>,
+    orphans: Vec<UnboundedSender<Exit>>,
 }
 
 struct Watcher {
     epoll: Epoll,
-    /// Keyed by the pidfd's number, which stays unique while it is open
-    /// (a pid can be reused before its earlier exit is routed).
-    children: Mutex<HashMap<RawFd, Watched>>,
+    state: Mutex<State>,
 }
 
 static WATCHER: OnceLock<Watcher> = OnceLock::new();
 
-/// How long the thread waits before looking at children epoll refused.
-const SWEEP_MS: u16 = 1000;
+/// How often the thread looks at what epoll cannot tell it.
+const SWEEP: Duration = Duration::from_secs(1);
+/// How long an exit the kernel has not released yet is retried every
+/// millisecond before only the sweep looks at it.
+const SOON: Duration = Duration::from_secs(1);
+
+enum Settled {
+    Done,
+    /// Exited, not released yet: the kernel is between the two steps.
+    NotYet,
+    /// Still running (a readiness left over for a reused descriptor number).
+    Running,
+}
 
 impl Watcher {
-    fn children(&self) -> MutexGuard<'_, HashMap<RawFd, Watched>> {
-        // A poisoned lock only means a panic elsewhere; the map is sound.
-        self.children.lock().unwrap_or_else(|e| e.into_inner())
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A poisoned lock only means a panic elsewhere; the maps are sound.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Routes the child's exit if it has come; false if not yet.
-    fn settle(&self, fd: RawFd) -> bool {
-        let mut children = self.children();
-        let Some(child) = children.get(&fd) else { return true };
+    /// Routes the child's exit if the kernel has its status.
+    fn settle(&self, fd: RawFd) -> Settled {
+        let mut state = self.state();
+        let Some(child) = state.children.get(&fd) else { return Settled::Done };
         let status = match pidfd::exit_status(child.pidfd.as_fd()) {
-            Ok(Some(status)) => Some(status),
-            // Not released yet: either the kernel is about to, or someone
-            // turned automatic reaping off again and it waits for us.
-            _ => pidfd::reap(child.pidfd.as_fd()).ok().flatten(),
+            Ok(Some(status)) => status,
+            // Not released: either the kernel is about to, or SIGCHLD lost
+            // SA_NOCLDWAIT (someone set a handler) and it waits for us.
+            _ => match pidfd::reap(child.pidfd.as_fd()) {
+                Ok(Some(status)) => status,
+                Ok(None) => return Settled::Running,
+                Err(_) => return Settled::NotYet,
+            },
         };
-        let Some(status) = status else { return false };
-        if let Some(child) = children.remove(&fd) {
-            // Closing the pidfd also takes it out of the epoll set.
+        if let Some(child) = state.children.remove(&fd) {
+            if state.by_pid.get(&child.pid) == Some(&fd) {
+                state.by_pid.remove(&child.pid);
+            }
+            // Out of the set before closing: a vfork child between clone and
+            // exec may hold a copy of the descriptor.
+            let _ = self.epoll.delete(&child.pidfd);
             let _ = child.owner.send((child.pid, status));
         }
-        true
+        Settled::Done
+    }
+
+    /// Settles a child epoll reported, giving the kernel a few turns to
+    /// release it before putting it aside.
+    fn on_ready(&self, fd: RawFd) {
+        for _ in 0..8 {
+            match self.settle(fd) {
+                Settled::Done | Settled::Running => return,
+                Settled::NotYet => std::thread::yield_now(),
+            }
+        }
+        let mut state = self.state();
+        if let Some(child) = state.children.get(&fd) {
+            // Level-triggered: left in the set it would be reported again at once.
+            let _ = self.epoll.delete(&child.pidfd);
+            state.pending.push((fd, Instant::now()));
+        }
+    }
+
+    /// Retries children put aside; with `all`, also those past [`SOON`].
+    fn retry(&self, all: bool) {
+        let due: Vec<RawFd> =
+            self.state().pending.iter().filter(|(_, since)| all || since.elapsed() < SOON).map(|&(f, _)| f).collect();
+        for fd in due {
+            if !matches!(self.settle(fd), Settled::NotYet) {
+                self.state().pending.retain(|&(f, _)| f != fd);
+            }
+        }
+    }
+
+    /// What epoll cannot tell: SIGCHLD's `SA_NOCLDWAIT` taken away by a
+    /// handler set later (put back), and zombies left meanwhile (reaped; an
+    /// orphan's exit goes to the orphan listener, a child of ours is then
+    /// settled through its pidfd).
+    fn sweep(&self) {
+        super::release_children_at_exit();
+        loop {
+            let exit = match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Exited(pid, code)) => (pid.as_raw() as u32, ExitStatus::Exited(code)),
+                Ok(WaitStatus::Signaled(pid, signal, core_dumped)) => {
+                    (pid.as_raw() as u32, ExitStatus::Signaled { signal: signal as i32, core_dumped })
+                }
+                Ok(WaitStatus::StillAlive) | Err(_) => break,
+                Ok(_) => continue,
+            };
+            let mut state = self.state();
+            if !state.by_pid.contains_key(&exit.0) {
+                state.orphans.retain(|o| !o.is_closed());
+                if let Some(o) = state.orphans.first() {
+                    let _ = o.send(exit);
+                }
+            }
+        }
+        self.retry(true);
     }
 
     fn run(&self) {
         let mut events = [EpollEvent::empty(); 64];
+        let mut next_sweep = Instant::now() + SWEEP;
         loop {
-            let ready = match self.epoll.wait(&mut events, SWEEP_MS) {
+            let soon = self.state().pending.iter().any(|(_, since)| since.elapsed() < SOON);
+            let wait =
+                if soon { Duration::from_millis(1) } else { next_sweep.saturating_duration_since(Instant::now()) };
+            let ready = match self.epoll.wait(&mut events, wait.as_millis().min(u16::MAX as u128) as u16) {
                 Ok(n) => n,
-                Err(nix::errno::Errno::EINTR) => continue,
+                Err(Errno::EINTR) => 0,
                 Err(_) => {
                     std::thread::sleep(Duration::from_millis(10));
-                    continue;
+                    0
                 }
             };
-            let mut waiting = false;
             for event in &events[..ready] {
-                waiting |= !self.settle(event.data() as RawFd);
+                self.on_ready(event.data() as RawFd);
             }
-            if ready == 0 {
-                let unwatched: Vec<RawFd> =
-                    self.children().iter().filter(|(_, c)| c.unwatched).map(|(&f, _)| f).collect();
-                for fd in unwatched {
-                    self.settle(fd);
-                }
+            if soon {
+                self.retry(false);
             }
-            // An exit reported before the kernel released the child: give
-            // it a moment rather than spin on the same readiness.
-            if waiting {
-                std::thread::sleep(Duration::from_micros(100));
+            if Instant::now() >= next_sweep {
+                self.sweep();
+                next_sweep = Instant::now() + SWEEP;
             }
         }
     }
 }
 
-/// Starts the thread; false if the OS refuses it.
-pub(super) fn start() -> bool {
+/// Starts the thread.
+pub(super) fn start() -> Result<(), Errno> {
     if WATCHER.get().is_some() {
-        return true;
+        return Ok(());
     }
-    let Ok(epoll) = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC) else { return false };
-    if WATCHER.set(Watcher { epoll, children: Mutex::new(HashMap::new()) }).is_err() {
-        return true;
+    let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
+    if WATCHER.set(Watcher { epoll, state: Mutex::new(State::default()) }).is_err() {
+        return Ok(());
     }
     std::thread::Builder::new()
         .name("supervisor-reaper".into())
@@ -108,14 +191,36 @@ pub(super) fn start() -> bool {
                 w.run();
             }
         })
-        .is_ok()
+        .map(drop)
+        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EAGAIN)))
 }
 
 /// Routes the exit of the child behind `pidfd` to `owner`.
 pub(super) fn watch(pid: u32, pidfd: OwnedFd, owner: UnboundedSender<Exit>) {
+    debug_assert!(WATCHER.get().is_some(), "kernel reaping is on only once the thread runs");
     let Some(watcher) = WATCHER.get() else { return };
     let fd = pidfd.as_raw_fd();
-    let mut children = watcher.children();
-    let added = watcher.epoll.add(&pidfd, EpollEvent::new(EpollFlags::EPOLLIN, fd as u64));
-    children.insert(fd, Watched { pidfd, pid, owner, unwatched: added.is_err() });
+    // Inserted under the lock before the thread can hear of it.
+    let mut state = watcher.state();
+    if watcher.epoll.add(&pidfd, EpollEvent::new(EpollFlags::EPOLLIN, fd as u64)).is_err() {
+        state.pending.push((fd, Instant::now()));
+    }
+    state.by_pid.insert(pid, fd);
+    state.children.insert(fd, Watched { pidfd, pid, owner });
+}
+
+/// Sends `signal` to the live child `pid` through its pidfd; ESRCH once
+/// it has exited, even if the pid is already someone else's.
+pub(super) fn signal(pid: u32, signal: i32) -> Result<(), Errno> {
+    let Some(watcher) = WATCHER.get() else { return Err(Errno::ESRCH) };
+    let state = watcher.state();
+    let child = state.by_pid.get(&pid).and_then(|fd| state.children.get(fd)).ok_or(Errno::ESRCH)?;
+    pidfd::send_signal(child.pidfd.as_fd(), signal)
+}
+
+/// Orphans' exits, should a sweep find any, go to `exits`.
+pub(super) fn listen_for_orphans(exits: UnboundedSender<Exit>) {
+    if let Some(watcher) = WATCHER.get() {
+        watcher.state().orphans.push(exits);
+    }
 }

@@ -1,6 +1,6 @@
 //! Reaping children and routing each exit to the supervisor that started
 //! the child. Any number of supervisors (and runtimes) in one process share
-//! one reaper thread, in one of two ways:
+//! one reaper thread, in one of two ways, chosen once per process:
 //!
 //! - [`wait`] (the default): a `waitpid(-1)` loop reaps every child, ours or
 //!   orphaned (when we are PID 1 or a subreaper). A child is a zombie from
@@ -8,13 +8,16 @@
 //!   program starts and waits for itself (`std::process::Command::output`)
 //!   may be reaped here first.
 //! - [`kernel`] (after [`reap_automatically`], which supervisord calls):
-//!   the kernel releases every child the moment it exits, so none is ever a
-//!   zombie however busy the machine is, and each exit status is read from
-//!   the pidfd taken at clone time. Orphans are released as silently.
+//!   the kernel releases every child in the step that ends it, so no exited
+//!   child waits on us however busy the machine is, and each exit status is
+//!   read from the pidfd taken at clone time. Orphans are released as
+//!   silently. Signals go through the pidfd too, so a pid reused after an
+//!   exit is never signalled by mistake.
 
 use std::os::fd::OwnedFd;
 use std::sync::OnceLock;
 
+use nix::errno::Errno;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::pidfd;
@@ -26,38 +29,73 @@ mod wait;
 /// A reaped child.
 pub type Exit = (u32, ExitStatus);
 
-static AUTOMATIC: OnceLock<bool> = OnceLock::new();
+/// Why the kernel does not reap this process's children.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NotAutomatic {
+    /// A supervisor started children (reaped by waiting) before it was asked.
+    #[error("children were already being reaped by waiting")]
+    AlreadyWaiting,
+    /// The kernel does not keep exit statuses for pidfds (before 6.15), or
+    /// something (seccomp) forbids the calls.
+    #[error("this kernel does not keep exit statuses for pidfds (Linux 6.15+)")]
+    Unsupported,
+    /// The reaper thread or its epoll set could not be made.
+    #[error("could not start the reaper: {0}")]
+    Reaper(Errno),
+    /// SIGCHLD's action could not be changed.
+    #[error("could not set SIGCHLD's action: {0}")]
+    SigAction(Errno),
+}
+
+/// The process's way of reaping, settled by the first of
+/// [`reap_automatically`], a spawn, or a supervisor starting.
+static MODE: OnceLock<Result<(), NotAutomatic>> = OnceLock::new();
+
+fn kernel_reaps() -> bool {
+    MODE.get_or_init(|| Err(NotAutomatic::AlreadyWaiting)).is_ok()
+}
 
 /// Lets the kernel reap every child of this process as it exits
 /// (`SA_NOCLDWAIT`), where it keeps exit statuses for pidfds (Linux 6.15+).
-/// Says whether that is now the case; it cannot be undone.
+/// It cannot be undone; asking again gives the first answer.
 ///
-/// Call it before any supervisor in the process starts a child: once the
-/// waiting reaper runs it is too late, and this returns false. Afterwards
-/// `wait`/`waitpid` for a child of the embedding program's own fails with
-/// `ECHILD`, as for any process that sets `SA_NOCLDWAIT`, and orphans
-/// handed to a subreaper are released without a "reaped unknown pid" line.
+/// Call it before any supervisor in the process starts: once children are
+/// reaped by waiting it is too late ([`NotAutomatic::AlreadyWaiting`]).
+/// Afterwards `wait`/`waitpid` for a child of the embedding program's own
+/// fails with `ECHILD`, as in any process that sets `SA_NOCLDWAIT`, and
+/// orphans handed to a subreaper are released without a "reaped unknown
+/// pid" line. A SIGCHLD handler set later loses the flag; the reaper puts
+/// it back within a second and reaps what waited meanwhile.
 ///
 /// ```standalone_crate
 /// use supervisor_core::platform::reap;
 ///
-/// let automatic = reap::reap_automatically();
-/// assert_eq!(reap::automatic(), automatic);
-/// // Asking again changes nothing.
-/// assert_eq!(reap::reap_automatically(), automatic);
+/// match reap::reap_automatically() {
+///     Ok(()) => assert!(reap::automatic()),
+///     Err(why) => println!("children are reaped by waiting: {why}"),
+/// }
+/// // Asking again gives the same answer.
+/// assert_eq!(reap::reap_automatically().is_ok(), reap::automatic());
 /// ```
-pub fn reap_automatically() -> bool {
-    *AUTOMATIC.get_or_init(|| {
-        !wait::started() && pidfd::exit_status_outlives_reaping() && kernel::start() && release_children_at_exit()
+pub fn reap_automatically() -> Result<(), NotAutomatic> {
+    *MODE.get_or_init(|| {
+        // Nothing else can spawn or reap while this runs: every spawn and
+        // supervisor waits here for the mode first.
+        if !pidfd::exit_status_outlives_reaping() {
+            return Err(NotAutomatic::Unsupported);
+        }
+        kernel::start().map_err(NotAutomatic::Reaper)?;
+        if release_children_at_exit() { Ok(()) } else { Err(NotAutomatic::SigAction(Errno::last())) }
     })
 }
 
 /// Whether the kernel reaps this process's children ([`reap_automatically`]).
 pub fn automatic() -> bool {
-    AUTOMATIC.get() == Some(&true)
+    MODE.get().is_some_and(|m| m.is_ok())
 }
 
-/// Adds `SA_NOCLDWAIT` to SIGCHLD's action, keeping whatever handler it has.
+/// Makes sure SIGCHLD's action has `SA_NOCLDWAIT` (or is ignored), keeping
+/// whatever handler it has.
 fn release_children_at_exit() -> bool {
     // SAFETY: sigaction reads and then sets SIGCHLD's action with valid
     // pointers; the handler is the one already installed.
@@ -66,19 +104,43 @@ fn release_children_at_exit() -> bool {
         if libc::sigaction(libc::SIGCHLD, std::ptr::null(), &mut action) != 0 {
             return false;
         }
+        if action.sa_flags & libc::SA_NOCLDWAIT != 0 || action.sa_sigaction == libc::SIG_IGN {
+            return true;
+        }
         action.sa_flags |= libc::SA_NOCLDWAIT;
         libc::sigaction(libc::SIGCHLD, &action, std::ptr::null_mut()) == 0
     }
 }
 
 /// Exits of the pids registered through [`Spawner::register`] arrive on
-/// `exits`; so do orphans' when no earlier listener takes them (only when
-/// waiting: the kernel releases orphans unseen).
+/// their owners' channels; orphans' exits (when this process is PID 1 or a
+/// subreaper) arrive on `exits` when no earlier listener takes them. When
+/// the kernel reaps, orphans come only if it could not (see
+/// [`reap_automatically`]).
 pub fn listen_for_orphans(exits: UnboundedSender<Exit>) {
-    if !automatic() {
+    if kernel_reaps() {
+        kernel::listen_for_orphans(exits);
+    } else {
         wait::listen_for_orphans(exits);
     }
 }
+
+/// Sends `signal` to the child `pid` we started. When the kernel reaps, it
+/// goes through the child's pidfd: once the child has exited this is
+/// `ESRCH`, even if its pid is already someone else's.
+pub fn signal(pid: u32, signal: i32) -> Result<(), Errno> {
+    if kernel_reaps() {
+        kernel::signal(pid, signal)
+    } else {
+        // SAFETY: kill has no memory effects.
+        Errno::result(unsafe { libc::kill(pid as libc::pid_t, signal) }).map(drop)
+    }
+}
+
+/// A child whose exit could not be followed.
+#[derive(Debug, thiserror::Error)]
+#[error("no pidfd for pid {0}, so its exit could not be followed")]
+pub struct Untracked(pub u32);
 
 /// One spawn under way: from before the fork until its pid is registered
 /// (or the spawn failed), exits nobody claims are kept for it.
@@ -90,25 +152,30 @@ pub struct Spawner {
 impl Spawner {
     /// Announces a spawn; call before forking.
     pub fn begin() -> Spawner {
-        Spawner { mark: (!automatic()).then(wait::begin_spawn) }
+        Spawner { mark: (!kernel_reaps()).then(wait::begin_spawn) }
+    }
+
+    /// Whether the clone must return a pidfd for [`register`](Self::register).
+    pub fn wants_pidfd(&self) -> bool {
+        self.mark.is_none()
     }
 
     /// Routes `pid`'s exit to `owner`, at once if it has already come.
-    /// When the kernel reaps, the exit status comes through `pidfd`, the
-    /// one the clone returned ([`spawn`](super::spawn) takes one then).
-    pub fn register(&mut self, pid: u32, pidfd: Option<OwnedFd>, owner: UnboundedSender<Exit>) {
-        match self.mark {
-            Some(mark) => wait::register(pid, owner, mark),
-            None => match pidfd.map_or_else(|| pidfd::open(pid), Ok) {
-                Ok(fd) => kernel::watch(pid, fd, owner),
-                // The clone gives a pidfd whenever the kernel reaps (the probe
-                // saw it do so); a child we cannot follow is reported gone
-                // rather than left RUNNING for ever.
-                Err(_) => {
-                    let _ = owner.send((pid, ExitStatus::Signaled { signal: libc::SIGKILL, core_dumped: false }));
-                }
-            },
+    /// When the kernel reaps, the exit comes through `pidfd`, the one the
+    /// clone returned: without it the child must be stopped, as nothing
+    /// would ever report its exit.
+    pub fn register(
+        &mut self,
+        pid: u32,
+        pidfd: Option<OwnedFd>,
+        owner: UnboundedSender<Exit>,
+    ) -> Result<(), Untracked> {
+        match (self.mark, pidfd) {
+            (Some(mark), _) => wait::register(pid, owner, mark),
+            (None, Some(fd)) => kernel::watch(pid, fd, owner),
+            (None, None) => return Err(Untracked(pid)),
         }
+        Ok(())
     }
 }
 

@@ -174,11 +174,6 @@ fn reap_all() {
     }
 }
 
-/// Whether the reaper has started (so `waitpid(-1)` may be running).
-pub(super) fn started() -> bool {
-    REGISTRY.get().is_some()
-}
-
 /// Orphans' exits go to `exits` when no earlier listener takes them.
 pub(super) fn listen_for_orphans(exits: UnboundedSender<Exit>) {
     lock().orphans.push(exits);
