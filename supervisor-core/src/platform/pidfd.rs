@@ -52,13 +52,8 @@ pub(crate) fn exit_status(pidfd: BorrowedFd<'_>) -> Result<Option<ExitStatus>, E
 /// Reaps the process if it is a zombie child of ours: `Ok(None)` while it
 /// runs, `Err(ECHILD)` once it is not ours to reap (the kernel has it).
 pub(crate) fn reap(pidfd: BorrowedFd<'_>) -> Result<Option<ExitStatus>, Errno> {
-    match waitid(Id::PIDFd(pidfd), WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG)? {
-        WaitStatus::Exited(_, code) => Ok(Some(ExitStatus::Exited(code))),
-        WaitStatus::Signaled(_, signal, core_dumped) => {
-            Ok(Some(ExitStatus::Signaled { signal: signal as i32, core_dumped }))
-        }
-        _ => Ok(None),
-    }
+    let status = waitid(Id::PIDFd(pidfd), WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG)?;
+    Ok(super::reap::exit_of(status).map(|(_, exit)| exit))
 }
 
 /// Sends `signal` to exactly this process, never to one that reused its pid.

@@ -11,13 +11,10 @@ use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
-use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
-use nix::unistd::Pid;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Exit;
 use crate::platform::pidfd;
-use crate::process::ExitStatus;
 
 struct Watched {
     pidfd: OwnedFd,
@@ -125,21 +122,10 @@ impl Watcher {
     /// settled through its pidfd).
     fn sweep(&self) {
         super::release_children_at_exit();
-        loop {
-            let exit = match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::Exited(pid, code)) => (pid.as_raw() as u32, ExitStatus::Exited(code)),
-                Ok(WaitStatus::Signaled(pid, signal, core_dumped)) => {
-                    (pid.as_raw() as u32, ExitStatus::Signaled { signal: signal as i32, core_dumped })
-                }
-                Ok(WaitStatus::StillAlive) | Err(_) => break,
-                Ok(_) => continue,
-            };
+        while let Some(exit) = super::reap_any() {
             let mut state = self.state();
             if !state.by_pid.contains_key(&exit.0) {
-                state.orphans.retain(|o| !o.is_closed());
-                if let Some(o) = state.orphans.first() {
-                    let _ = o.send(exit);
-                }
+                super::tell_orphans(&mut state.orphans, exit);
             }
         }
         self.retry(true);

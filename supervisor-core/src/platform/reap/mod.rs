@@ -18,6 +18,8 @@ use std::os::fd::OwnedFd;
 use std::sync::OnceLock;
 
 use nix::errno::Errno;
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::pidfd;
@@ -28,6 +30,39 @@ mod wait;
 
 /// A reaped child.
 pub type Exit = (u32, ExitStatus);
+
+/// The exit a wait reported, if it was one.
+pub(crate) fn exit_of(status: WaitStatus) -> Option<Exit> {
+    match status {
+        WaitStatus::Exited(pid, code) => Some((pid.as_raw() as u32, ExitStatus::Exited(code))),
+        WaitStatus::Signaled(pid, signal, core_dumped) => {
+            Some((pid.as_raw() as u32, ExitStatus::Signaled { signal: signal as i32, core_dumped }))
+        }
+        _ => None,
+    }
+}
+
+/// Reaps one exited child, ours or not (`waitpid(-1)`), if any is waiting.
+fn reap_any() -> Option<Exit> {
+    loop {
+        match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) | Err(_) => return None,
+            Ok(status) => {
+                if let Some(exit) = exit_of(status) {
+                    return Some(exit);
+                }
+            }
+        }
+    }
+}
+
+/// Hands an orphan's exit to the first listener still listening.
+fn tell_orphans(listeners: &mut Vec<UnboundedSender<Exit>>, exit: Exit) {
+    listeners.retain(|o| !o.is_closed());
+    if let Some(o) = listeners.first() {
+        let _ = o.send(exit);
+    }
+}
 
 /// Why the kernel does not reap this process's children.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

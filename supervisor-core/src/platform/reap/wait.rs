@@ -20,8 +20,6 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::thread::Thread;
 use std::time::Duration;
 
-use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
-use nix::unistd::Pid;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Exit;
@@ -57,10 +55,7 @@ impl Registry {
     }
 
     fn orphan(&mut self, exit: Exit) {
-        self.orphans.retain(|o| !o.is_closed());
-        if let Some(o) = self.orphans.first() {
-            let _ = o.send(exit);
-        }
+        super::tell_orphans(&mut self.orphans, exit);
     }
 
     fn begin_spawn(&mut self) -> u64 {
@@ -161,15 +156,7 @@ fn wait_for_exit() -> Result<(), i32> {
 /// Reaps every child that has exited and routes each exit.
 fn reap_all() {
     PENDING.store(false, Ordering::SeqCst);
-    loop {
-        let exit = match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::Exited(pid, code)) => (pid.as_raw() as u32, ExitStatus::Exited(code)),
-            Ok(WaitStatus::Signaled(pid, signal, core_dumped)) => {
-                (pid.as_raw() as u32, ExitStatus::Signaled { signal: signal as i32, core_dumped })
-            }
-            Ok(WaitStatus::StillAlive) | Err(_) => break,
-            Ok(_) => continue,
-        };
+    while let Some(exit) = super::reap_any() {
         lock().route(exit);
     }
 }
