@@ -100,8 +100,8 @@ async fn authenticate(
     next.run(request).await
 }
 
-/// The router one server serves: the API, plus the log streams when a
-/// supervisor is given.
+/// The router one server serves: the API, plus the log streams and the web
+/// page when a supervisor is given.
 pub fn router(
     dispatcher: Arc<Dispatcher>,
     credentials: Option<Credentials>,
@@ -110,7 +110,7 @@ pub fn router(
 ) -> Router {
     let api = Router::new().route("/RPC2", post(rpc2)).route("/RPC2/{*rest}", post(rpc2)).with_state(dispatcher);
     let app = match logs {
-        Some(sv) => api.merge(crate::logtail::routes(sv)),
+        Some(sv) => api.merge(crate::logtail::routes(sv.clone())).merge(crate::web::routes(sv)),
         None => api,
     };
     app.layer(DefaultBodyLimit::max(body_limit)).layer(middleware::from_fn_with_state(

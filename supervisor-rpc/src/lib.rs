@@ -23,6 +23,7 @@ pub mod server;
 pub mod supervisor_ns;
 pub mod throttle;
 pub mod value;
+pub mod web;
 pub mod xml;
 
 pub use dxr;

@@ -1,0 +1,82 @@
+//! The web page 4.3.0 serves beside the API: `/` and `/index.html` (the
+//! status table and its actions), `/tail.html` (the end of a process's
+//! stdout), `/ok.html` (a liveness probe) and the page's style sheet.
+//!
+//! Actions are plain links, as in 4.3.0, so scripts that fetch
+//! `index.html?processname=x&action=restart` keep working; but a browser's
+//! request sent from another site may not act (4.3.0's #19, cross-site
+//! request forgery): see [`from_another_site`].
+
+mod form;
+mod page;
+mod status;
+mod tail;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use supervisor_core::supervisor::Supervisor;
+
+/// The web page's routes for `supervisor`.
+pub fn routes(supervisor: Supervisor) -> Router {
+    Router::new()
+        .route("/", get(status::page).post(status::page))
+        .route("/index.html", get(status::page).post(status::page))
+        .route("/tail.html", get(tail::page).post(tail::page))
+        .route("/ok.html", get(ok).post(ok))
+        .route("/stylesheets/supervisor.css", get(stylesheet))
+        .with_state(Arc::new(supervisor))
+}
+
+async fn ok() -> Response {
+    ([(header::CONTENT_TYPE, "text/plain")], "OK").into_response()
+}
+
+async fn stylesheet() -> Response {
+    ([(header::CONTENT_TYPE, "text/css")], page::STYLESHEET).into_response()
+}
+
+/// Whether a browser sent this request from a page of another site: its
+/// `Sec-Fetch-Site` says so, or its `Origin` names another host than the
+/// one asked. Scripts (curl, wget) send neither and may act.
+pub fn from_another_site(headers: &HeaderMap) -> bool {
+    let text = |name| headers.get(name).and_then(|v: &axum::http::HeaderValue| v.to_str().ok());
+    if let Some(site) = text("sec-fetch-site") {
+        return !matches!(site, "same-origin" | "none");
+    }
+    match (text("origin"), text("host")) {
+        (Some(origin), Some(host)) => origin.split_once("://").map(|(_, h)| h) != Some(host),
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn only_requests_from_another_site_are_refused() {
+        assert!(!from_another_site(&headers(&[])), "a script");
+        assert!(!from_another_site(&headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(!from_another_site(&headers(&[("sec-fetch-site", "none")])), "typed in the address bar");
+        assert!(from_another_site(&headers(&[("sec-fetch-site", "cross-site")])));
+        // Another port on the same host is the same site, not the same origin.
+        assert!(from_another_site(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(!from_another_site(&headers(&[("origin", "http://h:9001"), ("host", "h:9001")])));
+        assert!(from_another_site(&headers(&[("origin", "http://evil.example"), ("host", "h:9001")])));
+        assert!(from_another_site(&headers(&[("origin", "null"), ("host", "h:9001")])));
+    }
+}

@@ -1,0 +1,181 @@
+//! `/` and `/index.html`: every process's state, description and actions;
+//! with `action=`, the action first, then a 301 back to the page with
+//! 4.3.0's message.
+
+use std::fmt::Write;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use supervisor_core::process::ProcessState;
+use supervisor_core::supervisor::{ControlError, ProcessInfo, Supervisor};
+
+use super::form::{self, quote};
+use super::page::{escape, html};
+use crate::faults::{Fault, FaultString};
+use crate::supervisor_ns::SUPERVISOR_VERSION;
+
+/// `group:name`, or `name` alone when the group is the program's own.
+fn namespec(info: &ProcessInfo) -> String {
+    if info.group == info.name { info.name.clone() } else { format!("{}:{}", info.group, info.name) }
+}
+
+/// Python's `time.ctime()`: `Sat Nov 21 22:30:01 2026`.
+fn ctime() -> String {
+    chrono::Local::now().format("%a %b %e %H:%M:%S %Y").to_string()
+}
+
+/// 4.3.0's text for a fault it did not expect.
+fn unexpected(e: ControlError) -> String {
+    let fault = FaultString::from(e);
+    format!("unexpected rpc fault [{}] {fault}", fault.fault.code())
+}
+
+/// Carries out `action`; `None` for an action 4.3.0 does not know.
+async fn act(sv: &Supervisor, action: &str, processname: Option<&str>) -> Option<String> {
+    match action {
+        "refresh" => return Some(format!("Page refreshed at {}", ctime())),
+        "stopall" => {
+            let _ = sv.stop_group(None, true).await;
+            return Some(format!("All stopped at {}", ctime()));
+        }
+        "restartall" => {
+            let _ = sv.stop_group(None, true).await;
+            let _ = sv.start_group(None, true).await;
+            return Some(format!("All restarted at {}", ctime()));
+        }
+        "start" | "stop" | "restart" | "clearlog" => {}
+        _ => return None,
+    }
+    let name = processname?;
+    // Only a process, not a group or `group:*`.
+    let Ok(info) = sv.process_info(name).await else {
+        return Some(format!("No such process named {name}"));
+    };
+    let name = namespec(&info);
+    Some(match action {
+        "start" => match sv.start_process(&name, true).await {
+            Ok(()) => format!("Process {name} started"),
+            Err(e) => {
+                let why = match e {
+                    ControlError::NoFile(_) => "no such file".to_owned(),
+                    ControlError::NotExecutable(_) => "file not executable".to_owned(),
+                    ControlError::AlreadyStarted(_) => "already started".to_owned(),
+                    ControlError::SpawnError(_) => "spawn error".to_owned(),
+                    ControlError::AbnormalTermination(_) => "abnormal termination".to_owned(),
+                    other => unexpected(other),
+                };
+                format!("ERROR: Process {name}: {why}")
+            }
+        },
+        "stop" => match sv.stop_process(&name, true).await {
+            Ok(()) => format!("Process {name} stopped"),
+            Err(e) => unexpected(e),
+        },
+        // As 4.3.0: a stop then a start, whatever each gives.
+        "restart" => {
+            let _ = sv.stop_process(&name, true).await;
+            let _ = sv.start_process(&name, true).await;
+            format!("Process {name} restarted")
+        }
+        _ => match sv.clear_logs(&name).await {
+            Ok(()) => format!("Log for {name} cleared"),
+            Err(_) => format!("unexpected rpc fault [{}] {}", Fault::Failed.code(), Fault::Failed.with(name.clone())),
+        },
+    })
+}
+
+fn state_class(state: ProcessState) -> &'static str {
+    match state {
+        ProcessState::Running => "statusrunning",
+        ProcessState::Fatal | ProcessState::Backoff => "statuserror",
+        _ => "statusnominal",
+    }
+}
+
+/// The action links for a process in `state`, as 4.3.0 offers them.
+fn actions(out: &mut String, state: ProcessState, name: &str) {
+    let q = quote(name);
+    let act = |label: &str, what: &str| format!("<a href=\"index.html?processname={q}&amp;action={what}\">{label}</a>");
+    let mut links = Vec::new();
+    match state {
+        ProcessState::Running => {
+            links.push(act("Restart", "restart"));
+            links.push(act("Stop", "stop"));
+        }
+        ProcessState::Stopped | ProcessState::Exited | ProcessState::Fatal => links.push(act("Start", "start")),
+        _ => {}
+    }
+    links.push(act("Clear Log", "clearlog"));
+    links.push(format!("<a href=\"logtail/{q}\" target=\"_blank\">Tail -f Stdout</a>"));
+    links.push(format!("<a href=\"logtail/{q}/stderr\" target=\"_blank\">Tail -f Stderr</a>"));
+    out.push_str("<ul class=\"actions\">");
+    for link in links {
+        let _ = write!(out, "<li>{link}</li>");
+    }
+    out.push_str("</ul>");
+}
+
+fn render(mut infos: Vec<ProcessInfo>, message: Option<&str>) -> Response {
+    infos.sort_by(|a, b| (&a.group, &a.name).cmp(&(&b.group, &b.name)));
+    let mut body = String::from("<header><h1>Supervisor Status</h1></header>\n<main>\n");
+    if let Some(m) = message {
+        let _ = writeln!(body, "<div class=\"status_msg\">{}</div>", escape(m));
+    }
+    body.push_str(
+        "<ul class=\"buttons\">\
+         <li><a class=\"button\" href=\"index.html?action=refresh\">Refresh</a></li>\
+         <li><a class=\"button\" href=\"index.html?action=restartall\">Restart All</a></li>\
+         <li><a class=\"button\" href=\"index.html?action=stopall\">Stop All</a></li></ul>\n",
+    );
+    if infos.is_empty() {
+        body.push_str("<p>No programs to manage</p>\n");
+    } else {
+        body.push_str("<table>\n<tr><th>State</th><th>Description</th><th>Name</th><th>Action</th></tr>\n");
+        for (i, info) in infos.iter().enumerate() {
+            let name = namespec(info);
+            let shade = if i % 2 == 1 { " class=\"shade\"" } else { "" };
+            let _ = write!(
+                body,
+                "<tr{shade}><td class=\"{}\">{}</td><td>{}</td><td><a href=\"tail.html?processname={}\">{}</a></td><td>",
+                state_class(info.state),
+                info.state.name().to_lowercase(),
+                escape(&info.description),
+                quote(&name),
+                escape(&name),
+            );
+            actions(&mut body, info.state, &name);
+            body.push_str("</td></tr>\n");
+        }
+        body.push_str("</table>\n");
+    }
+    let _ = write!(
+        body,
+        "</main>\n<footer>Supervisor {SUPERVISOR_VERSION} (supervisor-rs), {}</footer>\n",
+        chrono::Local::now().format("%Y")
+    );
+    html("Supervisor Status", &body)
+}
+
+/// The status page, after the action it was asked for.
+pub async fn page(State(sv): State<Arc<Supervisor>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let form = form::parse(uri.query(), &body);
+    if let Some(action) = form.get("action") {
+        if super::from_another_site(&headers) {
+            return (StatusCode::FORBIDDEN, "Forbidden: an action asked from another site's page").into_response();
+        }
+        let Some(message) = act(&sv, action, form.get("processname").map(String::as_str)).await else {
+            return (StatusCode::BAD_REQUEST, "Bad Request: no such action").into_response();
+        };
+        // 4.3.0 redirects to the server's own URL; a unix socket has none.
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).filter(|h| !h.is_empty());
+        let location = match host {
+            Some(h) => format!("http://{h}/?message={}", quote(&message)),
+            None => format!("/?message={}", quote(&message)),
+        };
+        return (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, location)]).into_response();
+    }
+    render(sv.all_process_info().await, form.get("message").map(String::as_str))
+}
