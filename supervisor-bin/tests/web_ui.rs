@@ -28,9 +28,12 @@ impl Answer {
 }
 
 fn get(sock: &Path, path: &str, extra: &str) -> Answer {
+    send(sock, &format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{extra}\r\n"))
+}
+
+fn send(sock: &Path, request: &str) -> Answer {
     let mut s = UnixStream::connect(sock).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{extra}\r\n");
     s.write_all(request.as_bytes()).expect("write");
     let mut answer = Vec::new();
     s.read_to_end(&mut answer).expect("read");
@@ -46,25 +49,6 @@ fn message(answer: &Answer) -> String {
     let location = answer.header("location").expect("a Location");
     let (_, quoted) = location.split_once("/?message=").unwrap_or_else(|| panic!("{location}"));
     percent_decode(quoted)
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The row of `name` in the status table.
@@ -96,6 +80,7 @@ fn the_status_page_acts_and_answers_as_4_3_0_does() {
     assert_eq!(page.status, 200);
     assert_eq!(page.header("content-type"), Some("text/html;charset=utf-8"));
     assert_eq!(page.header("cache-control"), Some("no-cache"));
+    assert_eq!(page.header("x-frame-options"), Some("DENY"), "no other site may frame the page");
     let talk = row(&page.body, "talk");
     assert!(talk.contains(">running<") && talk.contains("pid "), "{talk}");
     assert!(
@@ -109,7 +94,9 @@ fn the_status_page_acts_and_answers_as_4_3_0_does() {
     // Actions redirect back with 4.3.0's messages, and really act.
     let started = get(&sock, "/index.html?processname=idle&action=start", AUTH);
     assert_eq!(message(&started), "Process idle started");
-    assert!(started.header("location").is_some_and(|l| l.starts_with("http://localhost/?message=")));
+    assert_eq!(started.header("location"), Some("/?message=Process%20idle%20started"));
+    // Never cached: a second click on the same link acts again.
+    assert_eq!(started.header("cache-control"), Some("no-cache"));
     assert!(row(&get(&sock, "/", AUTH).body, "idle").contains(">running<"));
     assert_eq!(message(&get(&sock, "/?processname=idle&action=restart", AUTH)), "Process idle restarted");
     assert_eq!(message(&get(&sock, "/?processname=idle&action=stop", AUTH)), "Process idle stopped");
@@ -127,6 +114,8 @@ fn the_status_page_acts_and_answers_as_4_3_0_does() {
     assert!(tail.body.contains("&lt;hello&gt; &amp; bye"), "{}", tail.body);
     assert!(tail.body.contains("Supervisor tail of process talk"));
     assert!(get(&sock, "/tail.html", AUTH).body.contains("No process name found"));
+    let longer = get(&sock, "/tail.html?processname=talk&limit=5000", AUTH);
+    assert!(longer.body.contains("href=\"tail.html?processname=talk&amp;limit=5000\""), "{}", longer.body);
     assert_eq!(message(&get(&sock, "/?processname=talk&action=clearlog", AUTH)), "Log for talk cleared");
     assert!(!get(&sock, "/tail.html?processname=talk", AUTH).body.contains("hello"));
 
@@ -136,8 +125,33 @@ fn the_status_page_acts_and_answers_as_4_3_0_does() {
     let forged = get(&sock, "/?processname=talk&action=stop", &format!("{AUTH}Origin: http://evil.example\r\n"));
     assert_eq!(forged.status, 403);
     assert!(row(&get(&sock, "/", AUTH).body, "talk").contains(">running<"), "nothing was stopped");
+    let forged = get(&sock, "/?processname=talk&action=stop", &format!("{AUTH}Referer: http://evil.example/x\r\n"));
+    assert_eq!(forged.status, 403);
+    assert!(row(&get(&sock, "/", AUTH).body, "talk").contains(">running<"), "nothing was stopped");
     let same = get(&sock, "/?action=refresh", &format!("{AUTH}Sec-Fetch-Site: same-origin\r\n"));
     assert_eq!(same.status, 301);
+    let own = get(&sock, "/?processname=idle&action=start", &format!("{AUTH}Origin: http://localhost\r\n"));
+    assert_eq!(message(&own), "Process idle started");
+
+    // A HEAD (a link preview) does not act.
+    let head = send(
+        &sock,
+        &format!("HEAD /?processname=idle&action=stop HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{AUTH}\r\n"),
+    );
+    assert_eq!(head.status, 405);
+    assert!(row(&get(&sock, "/", AUTH).body, "idle").contains(">running<"));
+    // A POST's form body counts, and wins over the query.
+    let body = "processname=idle&action=stop";
+    let posted = send(
+        &sock,
+        &format!(
+            "POST /index.html?action=refresh HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{AUTH}\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert_eq!(message(&posted), "Process idle stopped");
+    assert_eq!(get(&sock, "/?action=start", AUTH).status, 400, "start needs a processname");
 
     assert_eq!(message(&get(&sock, "/?action=stopall", AUTH)).split(" at ").next(), Some("All stopped"));
     let page = get(&sock, "/", AUTH).body;

@@ -123,6 +123,14 @@ impl From<Fault> for FaultString {
     }
 }
 
+impl FaultString {
+    /// How 4.3.0's web page reports a fault it did not expect:
+    /// `unexpected rpc fault [CODE] NAME: detail`.
+    pub fn unexpected(&self) -> String {
+        format!("unexpected rpc fault [{}] {self}", self.fault.code())
+    }
+}
+
 impl fmt::Display for FaultString {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.detail {

@@ -474,11 +474,7 @@ impl RpcInterface for SupervisorNamespace {
                 Params::new(params, 0, 0)?;
                 let mut results = Vec::new();
                 for info in sv.all_process_info().await {
-                    let namespec = if info.group == info.name {
-                        info.name.clone()
-                    } else {
-                        format!("{}:{}", info.group, info.name)
-                    };
+                    let namespec = info.namespec();
                     let r = sv.clear_logs(&namespec).await.map_err(|_| ControlError::Failed(namespec.clone()));
                     results.push(status(&namespec, &r));
                 }

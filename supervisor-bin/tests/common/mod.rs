@@ -114,3 +114,23 @@ pub fn write_conf(dir: &Path, text: &str) -> std::path::PathBuf {
     std::fs::write(&path, text).expect("write the config");
     path
 }
+
+/// `%XX` escapes decoded (what a browser does with a redirect's message).
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -38,6 +38,13 @@ pub struct ProcessInfo {
     pub description: String,
 }
 
+impl ProcessInfo {
+    /// `group:name`, or `name` alone when the group is the program's own.
+    pub fn namespec(&self) -> String {
+        if self.group == self.name { self.name.clone() } else { format!("{}:{}", self.group, self.name) }
+    }
+}
+
 pub(crate) fn epoch_secs(t: Option<SystemTime>) -> i64 {
     t.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs() as i64)
 }

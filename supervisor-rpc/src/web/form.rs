@@ -18,25 +18,31 @@ fn decode(text: &str) -> String {
     percent_decode_str(&text.replace('+', " ")).decode_utf8_lossy().into_owned()
 }
 
+/// The pairs with a value (blank ones are dropped first, as Python's
+/// `parse_qs` does).
 fn pairs(text: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    text.split('&').filter(|p| !p.is_empty()).map(|p| {
-        let (k, v) = p.split_once('=').unwrap_or((p, ""));
-        (decode(k), decode(v))
+    text.split('&').filter_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        (!v.is_empty()).then(|| (decode(k), decode(v)))
     })
 }
 
-/// The parameters: the first of each name in the query, then the body's,
-/// which win (as 4.3.0 merges them). Empty values count as absent.
-pub fn parse(query: Option<&str>, body: &[u8]) -> HashMap<String, String> {
+/// The parameters: the first of each name in the query, then a POST
+/// body's, which win (as 4.3.0 merges them).
+pub fn parse(query: Option<&str>, post_body: &[u8]) -> HashMap<String, String> {
     let mut form = HashMap::new();
     for (k, v) in pairs(query.unwrap_or("")) {
         form.entry(k).or_insert(v);
     }
-    for (k, v) in pairs(&String::from_utf8_lossy(body)) {
+    for (k, v) in pairs(&String::from_utf8_lossy(post_body)) {
         form.insert(k, v);
     }
-    form.retain(|_, v| !v.is_empty());
     form
+}
+
+/// The body's parameters count only for a POST.
+pub fn post_body(method: &axum::http::Method, body: &[u8]) -> Vec<u8> {
+    if method == axum::http::Method::POST { body.to_vec() } else { Vec::new() }
 }
 
 #[cfg(test)]
@@ -49,6 +55,9 @@ mod tests {
         assert_eq!(form.get("processname").map(String::as_str), Some("a:b"));
         assert_eq!(form.get("action").map(String::as_str), Some("restart now"));
         assert_eq!(form.get("message"), None);
+        // Blank values are dropped before merging.
+        let form = parse(Some("action=&action=stop"), b"action=");
+        assert_eq!(form.get("action").map(String::as_str), Some("stop"));
     }
 
     #[test]

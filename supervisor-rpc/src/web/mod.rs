@@ -4,8 +4,8 @@
 //!
 //! Actions are plain links, as in 4.3.0, so scripts that fetch
 //! `index.html?processname=x&action=restart` keep working; but a browser's
-//! request sent from another site may not act (4.3.0's #19, cross-site
-//! request forgery): see [`from_another_site`].
+//! request that shows it was sent from another site's page may not act
+//! (4.3.0's #19, cross-site request forgery): see [`from_another_site`].
 
 mod form;
 mod page;
@@ -40,18 +40,22 @@ async fn stylesheet() -> Response {
 }
 
 /// Whether a browser sent this request from a page of another site: its
-/// `Sec-Fetch-Site` says so, or its `Origin` names another host than the
-/// one asked. Scripts (curl, wget) send neither and may act.
+/// `Sec-Fetch-Site` says so, or its `Origin` or `Referer` names another
+/// host than the one asked. Scripts (curl, wget) send none of them and may
+/// act. Browsers send `Sec-Fetch-Site` only to https and localhost, and a
+/// page can withhold its referrer, so over plain http to another address
+/// this stops the usual forgeries, not a determined one.
 pub fn from_another_site(headers: &HeaderMap) -> bool {
     let text = |name| headers.get(name).and_then(|v: &axum::http::HeaderValue| v.to_str().ok());
     if let Some(site) = text("sec-fetch-site") {
         return !matches!(site, "same-origin" | "none");
     }
-    match (text("origin"), text("host")) {
-        (Some(origin), Some(host)) => origin.split_once("://").map(|(_, h)| h) != Some(host),
-        (Some(_), None) => true,
-        _ => false,
-    }
+    let host = text("host");
+    let foreign = |url: &str| {
+        let authority = url.split_once("://").map(|(_, rest)| rest.split('/').next().unwrap_or(""));
+        authority.is_none() || authority != host
+    };
+    text("origin").is_some_and(foreign) || text("referer").is_some_and(foreign)
 }
 
 #[cfg(test)]
@@ -78,5 +82,7 @@ mod tests {
         assert!(!from_another_site(&headers(&[("origin", "http://h:9001"), ("host", "h:9001")])));
         assert!(from_another_site(&headers(&[("origin", "http://evil.example"), ("host", "h:9001")])));
         assert!(from_another_site(&headers(&[("origin", "null"), ("host", "h:9001")])));
+        assert!(!from_another_site(&headers(&[("referer", "http://h:9001/index.html?x=1"), ("host", "h:9001")])));
+        assert!(from_another_site(&headers(&[("referer", "http://evil.example/page"), ("host", "h:9001")])));
     }
 }

@@ -1,42 +1,37 @@
 //! What every page shares: escaping, the headers, the frame and the style.
 
-use axum::http::header;
+use axum::http::header::{self, HeaderName};
 use axum::response::{IntoResponse, Response};
 
 /// `text` safe inside HTML text and quoted attributes.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    crate::xml::escape_into(&mut out, text);
     out
 }
 
-/// A whole page: `title`, then `body` (already HTML), with 4.3.0's headers
-/// (never cached).
+/// 4.3.0's headers for every page and redirect (never cached, so a second
+/// click on the same action acts again), and ours against framing (a page
+/// of another site must not show ours to trick a click) and sniffing.
+pub const HEADERS: [(HeaderName, &str); 7] = [
+    (header::CONTENT_TYPE, "text/html;charset=utf-8"),
+    (header::PRAGMA, "no-cache"),
+    (header::CACHE_CONTROL, "no-cache"),
+    (header::EXPIRES, "Thu, 01 Jan 1970 00:00:00 GMT"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+];
+
+/// A whole page: `title`, then `body` (already HTML).
 pub fn html(title: &str, body: &str) -> Response {
-    let text = format!(
-        "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n\
-         <link rel=\"stylesheet\" href=\"stylesheets/supervisor.css\">\n</head>\n<body>\n{body}</body>\n</html>\n",
-        escape(title)
-    );
-    (
-        [
-            (header::CONTENT_TYPE, "text/html;charset=utf-8"),
-            (header::PRAGMA, "no-cache"),
-            (header::CACHE_CONTROL, "no-cache"),
-            (header::EXPIRES, "Thu, 01 Jan 1970 00:00:00 GMT"),
-        ],
-        text,
-    )
-        .into_response()
+    let mut text = String::with_capacity(body.len() + 256);
+    text.push_str("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>");
+    crate::xml::escape_into(&mut text, title);
+    text.push_str("</title>\n<link rel=\"stylesheet\" href=\"stylesheets/supervisor.css\">\n</head>\n<body>\n");
+    text.push_str(body);
+    text.push_str("</body>\n</html>\n");
+    (HEADERS, text).into_response()
 }
 
 /// The page's look; our own, in place of 4.3.0's images.
@@ -66,6 +61,6 @@ footer { color: #777; font-size: 12px; }
 mod tests {
     #[test]
     fn escaping_covers_text_and_attributes() {
-        assert_eq!(super::escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(super::escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&apos;");
     }
 }

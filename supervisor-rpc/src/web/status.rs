@@ -7,56 +7,54 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use supervisor_core::process::ProcessState;
 use supervisor_core::supervisor::{ControlError, ProcessInfo, Supervisor};
 
 use super::form::{self, quote};
-use super::page::{escape, html};
-use crate::faults::{Fault, FaultString};
+use super::page::{HEADERS, escape, html};
+use crate::faults::FaultString;
 use crate::supervisor_ns::SUPERVISOR_VERSION;
-
-/// `group:name`, or `name` alone when the group is the program's own.
-fn namespec(info: &ProcessInfo) -> String {
-    if info.group == info.name { info.name.clone() } else { format!("{}:{}", info.group, info.name) }
-}
 
 /// Python's `time.ctime()`: `Sat Nov 21 22:30:01 2026`.
 fn ctime() -> String {
     chrono::Local::now().format("%a %b %e %H:%M:%S %Y").to_string()
 }
 
-/// 4.3.0's text for a fault it did not expect.
 fn unexpected(e: ControlError) -> String {
-    let fault = FaultString::from(e);
-    format!("unexpected rpc fault [{}] {fault}", fault.fault.code())
+    FaultString::from(e).unexpected()
 }
 
-/// Carries out `action`; `None` for an action 4.3.0 does not know.
-async fn act(sv: &Supervisor, action: &str, processname: Option<&str>) -> Option<String> {
+/// Why an action could not even be tried.
+enum NotDone {
+    UnknownAction,
+    NoProcessName,
+}
+
+/// Carries out `action` and gives 4.3.0's message for it. Names are used
+/// as given, as 4.3.0 does (`foo:foo` stays `foo:foo`).
+async fn act(sv: &Supervisor, action: &str, name: Option<&str>) -> Result<String, NotDone> {
     match action {
-        "refresh" => return Some(format!("Page refreshed at {}", ctime())),
+        "refresh" => return Ok(format!("Page refreshed at {}", ctime())),
         "stopall" => {
             let _ = sv.stop_group(None, true).await;
-            return Some(format!("All stopped at {}", ctime()));
+            return Ok(format!("All stopped at {}", ctime()));
         }
         "restartall" => {
             let _ = sv.stop_group(None, true).await;
             let _ = sv.start_group(None, true).await;
-            return Some(format!("All restarted at {}", ctime()));
+            return Ok(format!("All restarted at {}", ctime()));
         }
-        "start" | "stop" | "restart" | "clearlog" => {}
-        _ => return None,
+        _ => {}
     }
-    let name = processname?;
+    let name = name.ok_or(NotDone::NoProcessName)?;
     // Only a process, not a group or `group:*`.
-    let Ok(info) = sv.process_info(name).await else {
-        return Some(format!("No such process named {name}"));
-    };
-    let name = namespec(&info);
-    Some(match action {
-        "start" => match sv.start_process(&name, true).await {
+    if let Err(ControlError::BadName(_)) = sv.process_info(name).await {
+        return Ok(format!("No such process named {name}"));
+    }
+    Ok(match action {
+        "start" => match sv.start_process(name, true).await {
             Ok(()) => format!("Process {name} started"),
             Err(e) => {
                 let why = match e {
@@ -70,20 +68,21 @@ async fn act(sv: &Supervisor, action: &str, processname: Option<&str>) -> Option
                 format!("ERROR: Process {name}: {why}")
             }
         },
-        "stop" => match sv.stop_process(&name, true).await {
+        "stop" => match sv.stop_process(name, true).await {
             Ok(()) => format!("Process {name} stopped"),
             Err(e) => unexpected(e),
         },
         // As 4.3.0: a stop then a start, whatever each gives.
         "restart" => {
-            let _ = sv.stop_process(&name, true).await;
-            let _ = sv.start_process(&name, true).await;
+            let _ = sv.stop_process(name, true).await;
+            let _ = sv.start_process(name, true).await;
             format!("Process {name} restarted")
         }
-        _ => match sv.clear_logs(&name).await {
+        "clearlog" => match sv.clear_logs(name).await {
             Ok(()) => format!("Log for {name} cleared"),
-            Err(_) => format!("unexpected rpc fault [{}] {}", Fault::Failed.code(), Fault::Failed.with(name.clone())),
+            Err(_) => unexpected(ControlError::Failed(name.to_owned())),
         },
+        _ => return Err(NotDone::UnknownAction),
     })
 }
 
@@ -118,8 +117,8 @@ fn actions(out: &mut String, state: ProcessState, name: &str) {
     out.push_str("</ul>");
 }
 
-fn render(mut infos: Vec<ProcessInfo>, message: Option<&str>) -> Response {
-    infos.sort_by(|a, b| (&a.group, &a.name).cmp(&(&b.group, &b.name)));
+/// The table; `infos` come sorted by group and name.
+fn render(infos: Vec<ProcessInfo>, message: Option<&str>) -> Response {
     let mut body = String::from("<header><h1>Supervisor Status</h1></header>\n<main>\n");
     if let Some(m) = message {
         let _ = writeln!(body, "<div class=\"status_msg\">{}</div>", escape(m));
@@ -135,11 +134,11 @@ fn render(mut infos: Vec<ProcessInfo>, message: Option<&str>) -> Response {
     } else {
         body.push_str("<table>\n<tr><th>State</th><th>Description</th><th>Name</th><th>Action</th></tr>\n");
         for (i, info) in infos.iter().enumerate() {
-            let name = namespec(info);
+            let name = info.namespec();
             let shade = if i % 2 == 1 { " class=\"shade\"" } else { "" };
             let _ = write!(
                 body,
-                "<tr{shade}><td class=\"{}\">{}</td><td>{}</td><td><a href=\"tail.html?processname={}\">{}</a></td><td>",
+                "<tr{shade}><td class=\"{}\">{}</td><td>{}</td><td><a href=\"tail.html?processname={}\" target=\"_blank\">{}</a></td><td>",
                 state_class(info.state),
                 info.state.name().to_lowercase(),
                 escape(&info.description),
@@ -160,22 +159,39 @@ fn render(mut infos: Vec<ProcessInfo>, message: Option<&str>) -> Response {
 }
 
 /// The status page, after the action it was asked for.
-pub async fn page(State(sv): State<Arc<Supervisor>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let form = form::parse(uri.query(), &body);
-    if let Some(action) = form.get("action") {
-        if super::from_another_site(&headers) {
-            return (StatusCode::FORBIDDEN, "Forbidden: an action asked from another site's page").into_response();
-        }
-        let Some(message) = act(&sv, action, form.get("processname").map(String::as_str)).await else {
-            return (StatusCode::BAD_REQUEST, "Bad Request: no such action").into_response();
-        };
-        // 4.3.0 redirects to the server's own URL; a unix socket has none.
-        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).filter(|h| !h.is_empty());
-        let location = match host {
-            Some(h) => format!("http://{h}/?message={}", quote(&message)),
-            None => format!("/?message={}", quote(&message)),
-        };
-        return (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, location)]).into_response();
+pub async fn page(
+    State(sv): State<Arc<Supervisor>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = form::parse(uri.query(), &form::post_body(&method, &body));
+    let Some(action) = form.get("action").cloned() else {
+        return render(sv.all_process_info().await, form.get("message").map(String::as_str));
+    };
+    // 4.3.0 acts only on GET and POST; a HEAD (link previews) must not act.
+    if method == Method::HEAD {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
-    render(sv.all_process_info().await, form.get("message").map(String::as_str))
+    if action != "refresh" && super::from_another_site(&headers) {
+        return (StatusCode::FORBIDDEN, "Forbidden: an action asked from another site's page").into_response();
+    }
+    // The action runs to its end even if the client goes away, so a
+    // restart never stops without starting again.
+    let name = form.get("processname").cloned();
+    let acting = tokio::spawn(async move { act(&sv, &action, name.as_deref()).await });
+    let message = match acting.await {
+        Ok(Ok(message)) => message,
+        Ok(Err(NotDone::NoProcessName)) => {
+            return (StatusCode::BAD_REQUEST, "Bad Request: the action needs a processname").into_response();
+        }
+        Ok(Err(NotDone::UnknownAction)) => {
+            return (StatusCode::BAD_REQUEST, "Bad Request: no such action").into_response();
+        }
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    // Relative: right behind a proxy and on a unix socket alike.
+    let location = format!("/?message={}", quote(&message));
+    (StatusCode::MOVED_PERMANENTLY, HEADERS, [(header::LOCATION, location)]).into_response()
 }
