@@ -10,9 +10,7 @@ use supervisor_rpc::client::Client;
 use supervisor_rpc::dxr::Value;
 
 fn python() -> PathBuf {
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
-    assert!(venv.exists(), "the reference venv is missing: run scripts/test (it creates .venv)");
-    venv
+    venv("python")
 }
 
 fn config(dir: &Path, mode: &str, events: &str) -> PathBuf {

@@ -9,9 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub fn python() -> PathBuf {
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
-    assert!(venv.exists(), "the reference venv is missing: run scripts/test (it creates .venv)");
-    venv
+    venv("python")
 }
 
 fn free_port() -> u16 {

@@ -8,12 +8,6 @@ use common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-fn venv(bin: &str) -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin").join(bin);
-    assert!(p.exists(), "the reference venv is missing: run scripts/test (it creates .venv)");
-    p
-}
-
 const CONFIG: &str = "\
 [unix_http_server]
 file=%(here)s/s.sock

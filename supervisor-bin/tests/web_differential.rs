@@ -8,7 +8,7 @@ use common::*;
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -171,12 +171,6 @@ fn run(daemon: &Path) -> Vec<String> {
         seen.push(format!("GET {path}\n{what}\n"));
     }
     seen
-}
-
-fn venv(bin: &str) -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin").join(bin);
-    assert!(p.exists(), "the reference venv is missing: run scripts/test (it creates .venv)");
-    p
 }
 
 #[test]

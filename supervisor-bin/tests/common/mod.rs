@@ -134,3 +134,11 @@ pub fn percent_decode(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// A program of the reference Python Supervisor 4.3.0 (`.venv`, made by
+/// `scripts/test`).
+pub fn venv(bin: &str) -> std::path::PathBuf {
+    let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin").join(bin);
+    assert!(p.exists(), "the reference venv is missing: run scripts/test (it creates .venv)");
+    p
+}
