@@ -1,5 +1,5 @@
 //! The interactive shell through a real pty: completion, history, help,
-//! confirmation, Ctrl-C out of `tail -f`.
+//! confirmation, Ctrl-C out of `tail -f` and `fg`.
 
 mod common;
 use common::*;
@@ -52,6 +52,19 @@ fn the_shell_completes_remembers_and_confirms() -> Result<(), rexpect::error::Er
     p.exp_string("==> Press Ctrl-C to exit <==")?;
     p.exp_string("tick")?;
     p.send_control('c')?;
+    p.exp_string("testing> ")?;
+
+    // Ctrl-C ends fg as well: back to the prompt, its streams stopped.
+    p.send_line("fg ticker")?;
+    p.exp_string("==> Press Ctrl-C to exit <==")?;
+    p.exp_string("tick")?;
+    p.send_control('c')?;
+    p.exp_string("Exiting foreground")?;
+    p.exp_string("testing> ")?;
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    p.send_line("version")?;
+    let between = p.exp_string("4.3.0")?;
+    assert!(!between.contains("tick"), "fg's streams went on after it ended: {between:?}");
     p.exp_string("testing> ")?;
 
     // shutdown asks first; "n" keeps it running.

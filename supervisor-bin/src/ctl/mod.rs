@@ -8,6 +8,8 @@ pub mod shell;
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use supervisor_rpc::client::{Client, ClientError};
 use supervisor_rpc::dxr::Value;
@@ -173,45 +175,74 @@ fn result_struct(group: &str, name: &str, status: i32, description: &str) -> Val
 
 impl<W: Write> Controller<W> {
     /// `fg`: stream the process's stdout and stderr while sending typed
-    /// lines to its stdin, until EOF, Ctrl-C or the process stops.
+    /// lines to its stdin, until EOF, Ctrl-C or the process stops; then
+    /// back to the prompt, the streams stopped.
     fn foreground(&mut self, name: &str) -> Outcome {
         self.output("==> Press Ctrl-C to exit <==");
         let _ = self.out.flush();
+        let interrupted = interrupt::watch();
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut streams = Vec::new();
         for channel in ["stdout", "stderr"] {
-            let client = self.client()?;
-            let path = format!("/logtail/{name}/{channel}");
-            std::thread::spawn(move || {
-                if let Ok((200, mut body)) = client.get(&path) {
-                    let _ = std::io::copy(&mut body, &mut std::io::stdout());
+            let client = self.client()?.with_timeout(std::time::Duration::from_millis(200));
+            let (path, stop) = (format!("/logtail/{name}/{channel}"), stop.clone());
+            streams.push(std::thread::spawn(move || {
+                let Ok((200, mut body)) = client.get(&path) else { return };
+                let mut buf = [0u8; 8192];
+                while !stop.load(Ordering::SeqCst) {
+                    match std::io::Read::read(&mut body, &mut buf) {
+                        Ok(0) => return,
+                        Ok(n) => {
+                            let mut out = std::io::stdout().lock();
+                            let _ = out.write_all(&buf[..n]);
+                            let _ = out.flush();
+                        }
+                        Err(e)
+                            if matches!(
+                                e.kind(),
+                                std::io::ErrorKind::WouldBlock
+                                    | std::io::ErrorKind::TimedOut
+                                    | std::io::ErrorKind::Interrupted
+                            ) => {}
+                        Err(_) => return,
+                    }
                 }
-            });
+            }));
         }
-        let stdin = std::io::stdin();
-        loop {
-            let mut line = String::new();
-            match stdin.read_line(&mut line) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
-            }
+        let mut input = StdinLines::default();
+        let ended = loop {
+            let line = match input.next(&interrupted) {
+                Some(Ok(line)) => line,
+                // EOF, or Ctrl-C (4.3.0's KeyboardInterrupt): back to the prompt.
+                Some(Err(())) | None => break Ok(()),
+            };
             match self.call("supervisor.sendProcessStdin", vec![Value::String(name.to_owned()), Value::String(line)]) {
                 Ok(_) => {}
                 Err(ClientError::Fault { code: NOT_RUNNING, .. }) => {
                     self.output("Process got killed");
-                    break;
+                    break Ok(());
                 }
                 Err(e) => {
                     self.output(&format!("ERROR: {e}"));
-                    break;
+                    break Ok(());
                 }
             }
-            let info = self.call_s("supervisor.getProcessInfo", &[name])?;
-            if n(&info, "state") != 20 {
-                self.output("Process got killed");
-                break;
+            match self.call_s("supervisor.getProcessInfo", &[name]) {
+                Ok(info) if n(&info, "state") != 20 => {
+                    self.output("Process got killed");
+                    break Ok(());
+                }
+                Ok(_) => {}
+                Err(e) => break Err(e),
             }
+        };
+        stop.store(true, Ordering::SeqCst);
+        for s in streams {
+            let _ = s.join();
         }
+        // As 4.3.0, right after the terminal's "^C".
         self.output("Exiting foreground");
-        Ok(())
+        ended
     }
 
     /// A controller writing to `out`.
@@ -1112,5 +1143,44 @@ impl<W: Write> Controller<W> {
             },
         }
         Ok(())
+    }
+}
+
+/// Lines typed on stdin, read so that Ctrl-C is noticed while waiting.
+#[derive(Default)]
+struct StdinLines {
+    pending: Vec<u8>,
+    eof: bool,
+}
+
+impl StdinLines {
+    /// The next line; `Err` once Ctrl-C came, `None` at the end of input.
+    fn next(&mut self, interrupted: &impl Fn() -> bool) -> Option<Result<String, ()>> {
+        loop {
+            if let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = self.pending.drain(..=end).collect();
+                return Some(Ok(String::from_utf8_lossy(&line).into_owned()));
+            }
+            if self.eof {
+                return None;
+            }
+            if interrupted() {
+                return Some(Err(()));
+            }
+            let mut poll = [libc::pollfd { fd: 0, events: libc::POLLIN, revents: 0 }];
+            // SAFETY: poll on one valid pollfd for at most 100 ms.
+            if unsafe { libc::poll(poll.as_mut_ptr(), 1, 100) } <= 0 {
+                continue;
+            }
+            let mut buf = [0u8; 4096];
+            // SAFETY: read into a buffer of the size given.
+            let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), buf.len()) };
+            match n {
+                0 => self.eof = true,
+                n if n > 0 => self.pending.extend_from_slice(&buf[..n as usize]),
+                _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {}
+                _ => self.eof = true,
+            }
+        }
     }
 }
