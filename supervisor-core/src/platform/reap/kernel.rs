@@ -110,7 +110,8 @@ impl Watcher {
         let due: Vec<RawFd> =
             self.state().pending.iter().filter(|(_, since)| all || since.elapsed() < SOON).map(|&(f, _)| f).collect();
         for fd in due {
-            if !matches!(self.settle(fd), Settled::NotYet) {
+            // One epoll refused may still be running: it stays until it ends.
+            if matches!(self.settle(fd), Settled::Done) {
                 self.state().pending.retain(|&(f, _)| f != fd);
             }
         }
