@@ -8,30 +8,10 @@ use common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-const CONFIG: &str = "\
-[unix_http_server]
-file=%(here)s/s.sock
-[supervisord]
-logfile=%(here)s/supervisord.log
-pidfile=%(here)s/supervisord.pid
-childlogdir=%(here)s
-nodaemon=true
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+/// After the shared programs.
+const MORE: &str = "\
 [supervisorctl]
 serverurl=unix://%(here)s/s.sock
-[program:a]
-command=sleep 300
-startsecs=0
-[group:g]
-programs=b,c
-[program:b]
-command=sleep 300
-startsecs=0
-[program:c]
-command=sleep 300
-startsecs=0
-priority=5
 [program:idle]
 command=sleep 300
 autostart=false
@@ -186,7 +166,7 @@ fn compare(label: &str, ours: &[String], reference: &[String]) -> Vec<String> {
 
 fn pairing(daemon: Command, ctl: &Path) -> Vec<String> {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("supervisord.conf"), CONFIG).expect("write");
+    std::fs::write(dir.path().join("supervisord.conf"), side_by_side_config(MORE)).expect("write");
     run_script(daemon, ctl, dir.path())
 }
 

@@ -12,27 +12,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-const CONFIG: &str = "\
-[unix_http_server]
-file=%(here)s/s.sock
-[supervisord]
-logfile=%(here)s/supervisord.log
-pidfile=%(here)s/supervisord.pid
-childlogdir=%(here)s
-nodaemon=true
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-[program:a]
-command=sleep 300
-startsecs=0
-[group:g]
-programs=b,c
-[program:b]
-command=sleep 300
-startsecs=0
-[program:c]
-command=sleep 300
-startsecs=0
+/// After the shared programs.
+const MORE: &str = "\
 [program:idle]
 command=sleep 300
 autostart=false
@@ -143,7 +124,7 @@ fn mask_time(message: &str) -> String {
 fn run(daemon: &Path) -> Vec<String> {
     let dir = tempfile::tempdir().expect("tempdir");
     let conf = dir.path().join("supervisord.conf");
-    std::fs::write(&conf, CONFIG).expect("write");
+    std::fs::write(&conf, side_by_side_config(MORE)).expect("write");
     let child =
         Command::new(daemon).arg("-c").arg(&conf).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn");
     let _daemon = Guard::new(child);

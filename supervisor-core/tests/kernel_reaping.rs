@@ -32,6 +32,12 @@ fn automatic() -> bool {
     on.is_ok()
 }
 
+/// This test's turn, with the kernel reaping; `None` where it cannot.
+async fn turn() -> Option<tokio::sync::MutexGuard<'static, ()>> {
+    let turn = TURN.lock().await;
+    automatic().then_some(turn)
+}
+
 /// Whether SIGCHLD's action has SA_NOCLDWAIT.
 fn released_at_exit() -> bool {
     // SAFETY: sigaction only reads SIGCHLD's action into `action`.
@@ -107,10 +113,7 @@ fn pidfds() -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_storm_never_shows_a_zombie_and_every_exit_status_arrives() {
-    let _turn = TURN.lock().await;
-    if !automatic() {
-        return;
-    }
+    let Some(_turn) = turn().await else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     let mut programs = String::new();
     for i in 0..50 {
@@ -154,10 +157,7 @@ async fn a_crash_storm_never_shows_a_zombie_and_every_exit_status_arrives() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orphans_handed_to_a_subreaper_are_released_too() {
-    let _turn = TURN.lock().await;
-    if !automatic() {
-        return;
-    }
+    let Some(_turn) = turn().await else { return };
     nix::sys::prctl::set_child_subreaper(true).expect("subreaper");
     let dir = tempfile::tempdir().expect("tempdir");
     // The grandchild outlives its parent and comes to us.
@@ -201,10 +201,7 @@ fn no_thread_of_ours_needs_to_run_for_a_child_to_be_released() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sigchld_handler_set_later_is_mended_and_what_waited_is_reaped() {
-    let _turn = TURN.lock().await;
-    if !automatic() {
-        return;
-    }
+    let Some(_turn) = turn().await else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     let program = "[program:four]\ncommand=sh -c 'exit 4'\nstartsecs=0\nautostart=false\nautorestart=false\n";
     let (sv, _ev) = start(dir.path(), program);

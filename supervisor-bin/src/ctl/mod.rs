@@ -188,25 +188,14 @@ impl<W: Write> Controller<W> {
             let (path, stop) = (format!("/logtail/{name}/{channel}"), stop.clone());
             streams.push(std::thread::spawn(move || {
                 let Ok((200, mut body)) = client.get(&path) else { return };
-                let mut buf = [0u8; 8192];
-                while !stop.load(Ordering::SeqCst) {
-                    match std::io::Read::read(&mut body, &mut buf) {
-                        Ok(0) => return,
-                        Ok(n) => {
-                            let mut out = std::io::stdout().lock();
-                            let _ = out.write_all(&buf[..n]);
-                            let _ = out.flush();
-                        }
-                        Err(e)
-                            if matches!(
-                                e.kind(),
-                                std::io::ErrorKind::WouldBlock
-                                    | std::io::ErrorKind::TimedOut
-                                    | std::io::ErrorKind::Interrupted
-                            ) => {}
-                        Err(_) => return,
-                    }
-                }
+                let _ = follow(
+                    &mut body,
+                    || stop.load(Ordering::SeqCst),
+                    |bytes| {
+                        let mut out = std::io::stdout().lock();
+                        let _ = out.write_all(bytes).and_then(|()| out.flush());
+                    },
+                );
             }));
         }
         let mut input = StdinLines::default();
@@ -737,24 +726,15 @@ impl<W: Write> Controller<W> {
         if status != 200 {
             return Err(ClientError::Http(status));
         }
-        let mut buf = [0u8; 8192];
-        loop {
-            if interrupted() {
-                // 4.3.0 ends a follow on Ctrl-C with an empty line.
-                self.output("");
-                return Ok(());
-            }
-            match std::io::Read::read(&mut body, &mut buf) {
-                Ok(0) => return Ok(()),
-                Ok(n) => {
-                    let _ = self.out.write_all(&buf[..n]);
-                    let _ = self.out.flush();
-                }
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e.into()),
-            }
+        let out = &mut self.out;
+        follow(&mut body, &interrupted, |bytes| {
+            let _ = out.write_all(bytes).and_then(|()| out.flush());
+        })?;
+        if interrupted() {
+            // 4.3.0 ends a follow on Ctrl-C with an empty line.
+            self.output("");
         }
+        Ok(())
     }
 
     fn do_maintail(&mut self, arg: &str) -> Outcome {
@@ -1144,6 +1124,25 @@ impl<W: Write> Controller<W> {
         }
         Ok(())
     }
+}
+
+/// Copies a streamed body (read with a timeout) to `write` until it ends
+/// or `stop` says so.
+fn follow(body: &mut dyn std::io::Read, stop: impl Fn() -> bool, mut write: impl FnMut(&[u8])) -> std::io::Result<()> {
+    let mut buf = [0u8; 8192];
+    while !stop() {
+        match body.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => write(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut | std::io::ErrorKind::Interrupted
+                ) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Lines typed on stdin, read so that Ctrl-C is noticed while waiting.

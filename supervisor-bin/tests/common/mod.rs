@@ -142,3 +142,16 @@ pub fn venv(bin: &str) -> std::path::PathBuf {
     assert!(p.exists(), "the reference venv is missing: run scripts/test (it creates .venv)");
     p
 }
+
+/// The config both daemons of a side-by-side test read (`%(here)s` is its
+/// folder): a unix socket, the `supervisor` namespace, program `a` and
+/// group `g` of `b` and `c` (started first: priority 5), then `more`.
+pub fn side_by_side_config(more: &str) -> String {
+    format!(
+        "[unix_http_server]\nfile=%(here)s/s.sock\n[supervisord]\nlogfile=%(here)s/supervisord.log\n\
+         pidfile=%(here)s/supervisord.pid\nchildlogdir=%(here)s\nnodaemon=true\n[rpcinterface:supervisor]\n\
+         supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
+         [program:a]\ncommand=sleep 300\nstartsecs=0\n[group:g]\nprograms=b,c\n\
+         [program:b]\ncommand=sleep 300\nstartsecs=0\n[program:c]\ncommand=sleep 300\nstartsecs=0\npriority=5\n{more}"
+    )
+}

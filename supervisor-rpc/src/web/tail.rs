@@ -11,7 +11,7 @@ use supervisor_core::events::Channel;
 use supervisor_core::supervisor::{ControlError, Supervisor};
 
 use super::form::{self, quote};
-use super::page::{escape, html};
+use super::page::html;
 use crate::faults::FaultString;
 
 /// The most the page shows (4.3.0 has no bound): the page is held and
@@ -46,7 +46,7 @@ pub async fn page(State(sv): State<Arc<Supervisor>>, method: Method, uri: Uri, b
     if let Some(name) = name {
         body.push_str(&format!(
             "<ul class=\"buttons\"><li><a class=\"button\" href=\"tail.html?processname={}&amp;limit={limit}\">Refresh</a></li></ul>\n",
-            escape(&quote(name))
+            quote(name)
         ));
     }
     body.push_str("<pre>");
