@@ -79,7 +79,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .await??;
     println!("hello.greet('world') = {greeting:?}");
 
-    serving.stop();
+    serving.stop().await;
     supervisor.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
     if greeting != Value::String("hi, world".into()) {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
+use supervisor_core::config::datatypes::abspath;
 use supervisor_core::config::{Config, LoadOptions, LogLevel};
 use supervisor_core::logging::MainLog;
 use supervisor_core::platform::SpawnContext;
@@ -17,7 +18,7 @@ use supervisor_core::supervisor::{RunOptions, Supervisor};
 use supervisor_rpc::RpcRegistry;
 use supervisor_rpc::daemon::{Daemon, DaemonRequest};
 use supervisor_rpc::listen::server_url;
-use supervisor_rpc::server::{Bound, bind_all, dispatcher, serve as serve_api};
+use supervisor_rpc::server::{Bound, Servers, bind_all, dispatcher};
 use tokio::runtime::Handle;
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -68,25 +69,85 @@ pub fn apply_overrides(config: &mut Config, a: &ServerArgs) {
     }
 }
 
-/// Reads the config with the command line applied.
-pub fn load(path: &Path, a: &ServerArgs) -> Result<Config, String> {
+/// Reads the config with the command line applied. Relative `logfile`
+/// and `pidfile` are taken against `start`, the directory supervisord was
+/// started from (as 4.3.0 resolves them before it changes directory).
+pub fn load(path: &Path, a: &ServerArgs, start: Option<&Path>) -> Result<Config, String> {
     let mut config = Config::load(path).map_err(|e| e.to_string())?;
     apply_overrides(&mut config, a);
+    let s = &mut config.supervisord;
+    let resolve = |p: &Path| match start {
+        Some(start) if p.is_relative() => abspath(&start.join(p)),
+        _ => abspath(p),
+    };
+    if s.logfile != Path::new("syslog") {
+        s.logfile = resolve(&s.logfile);
+    }
+    s.pidfile = resolve(&s.pidfile);
     Ok(config)
 }
 
-/// Detaches as 4.3.0 does: fork (the parent exits 0), chdir to
-/// `directory`, stdio to /dev/null, setsid, umask. Must run before any
-/// thread exists.
-fn daemonize(config: &Config) -> Result<(), String> {
+/// The launching process's end of a daemonized supervisord's start-up:
+/// told the error that stopped it, or that it is up. None in the
+/// foreground, and once told.
+static LAUNCHER: Mutex<Option<std::fs::File>> = Mutex::new(None);
+
+/// What the launcher reads for "up": a byte no error text starts with.
+const UP: u8 = 0;
+
+/// Tells the launching process (if it still waits) `message`.
+fn tell_launcher(message: &[u8]) {
+    use std::io::Write;
+    let launcher = LAUNCHER.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(mut pipe) = launcher {
+        let _ = pipe.write_all(message);
+    }
+}
+
+/// The launching process: waits until the daemon it forked is up (exit 0)
+/// or says why it is not (printed, exit 2), so a failure after the fork
+/// is never silent.
+fn wait_for_daemon(mut pipe: std::fs::File) -> ! {
+    use std::io::{Read, Write};
+    let mut said = Vec::new();
+    let _ = pipe.read_to_end(&mut said);
+    match said.first() {
+        Some(&UP) => std::process::exit(0),
+        Some(_) => {
+            let _ = std::io::stderr().write_all(&said);
+            std::process::exit(2)
+        }
+        None => {
+            eprintln!("Error: supervisord exited during start-up (see its log)");
+            std::process::exit(2)
+        }
+    }
+}
+
+/// Detaches as 4.3.0 does: fork (the parent exits once the daemon is up),
+/// chdir to `directory`, stdio to /dev/null, setsid, umask. Must run
+/// before any thread exists. Returns the lines for supervisord.log.
+fn daemonize(config: &Config) -> Result<Vec<(LogLevel, String)>, String> {
+    // Close-on-exec, so no program inherits it and holds the launcher.
+    let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("could not fork: {e}"))?;
     // SAFETY: called before the runtime or any other thread is started.
     match unsafe { nix::unistd::fork() } {
         Err(e) => return Err(format!("could not fork: {e}")),
-        Ok(nix::unistd::ForkResult::Parent { .. }) => std::process::exit(0),
+        Ok(nix::unistd::ForkResult::Parent { .. }) => {
+            drop(write);
+            wait_for_daemon(std::fs::File::from(read))
+        }
         Ok(nix::unistd::ForkResult::Child) => {}
     }
+    drop(read);
+    *LAUNCHER.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::fs::File::from(write));
+    let mut lines = vec![(LogLevel::Info, "daemonizing the supervisord process".to_owned())];
     if let Some(dir) = &config.supervisord.directory {
-        std::env::set_current_dir(dir).map_err(|e| format!("can't chdir into {}: {e}", dir.display()))?;
+        // 4.3.0 logs a failed chdir and runs on.
+        match std::env::set_current_dir(dir) {
+            Ok(()) => lines.push((LogLevel::Info, format!("set current directory: '{}'", dir.display()))),
+            Err(e) => lines.push((LogLevel::Critical, format!("can't chdir into '{}': {e}", dir.display()))),
+        }
     }
     let null = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null").map_err(|e| e.to_string())?;
     for fd in 0..3 {
@@ -97,7 +158,7 @@ fn daemonize(config: &Config) -> Result<(), String> {
     }
     let _ = nix::unistd::setsid();
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(config.supervisord.umask));
-    Ok(())
+    Ok(lines)
 }
 
 unsafe fn libc_dup2(file: &std::fs::File, fd: i32) {
@@ -141,14 +202,16 @@ fn open_log(config: &Config) -> Result<MainLog, String> {
     if s.logfile == Path::new("syslog") {
         return Ok(MainLog::to_syslog(s.loglevel, echo));
     }
-    let file = supervisor_core::config::datatypes::abspath(&s.logfile);
+    let file = abspath(&s.logfile);
     MainLog::open(Some(file.clone()), s.logfile_maxbytes, s.logfile_backups, s.loglevel, echo)
         .map_err(|e| format!("could not open logfile {}: {e}", file.display()))
 }
 
-/// Runs supervisord until it is told to exit.
-pub fn run(path: PathBuf, args: &ServerArgs) -> ExitCode {
-    let mut config = match load(&path, args) {
+/// Runs supervisord until it is told to exit. `progname` is how it was
+/// called, for 4.3.0's `For help, use ... -h`.
+pub fn run(path: PathBuf, args: &ServerArgs, progname: &str) -> ExitCode {
+    let start = std::env::current_dir().ok();
+    let mut config = match load(&path, args, start.as_deref()) {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
@@ -157,12 +220,14 @@ pub fn run(path: PathBuf, args: &ServerArgs) -> ExitCode {
     // files in root's directories).
     let bound = match bind_all(&config) {
         Ok(b) => b,
-        Err(e) => return fail(&e.to_string()),
+        Err(e) => return usage(progname, &e.to_string()),
     };
-    if !config.supervisord.nodaemon
-        && let Err(e) = daemonize(&config)
-    {
-        return fail(&e);
+    let mut early = Vec::new();
+    if !config.supervisord.nodaemon {
+        match daemonize(&config) {
+            Ok(lines) => early = lines,
+            Err(e) => return fail(&e),
+        }
     }
     // As 4.3.0: drop privileges, then raise limits, before the log is opened
     // (so it belongs to the new user) and before any child starts.
@@ -171,12 +236,12 @@ pub fn run(path: PathBuf, args: &ServerArgs) -> ExitCode {
         match drop_privileges(user) {
             Ok(Some(uid)) => infos.push(format!("Set uid to user {uid} succeeded")),
             Ok(None) => {}
-            Err(e) => return fail(&e),
+            Err(e) => return usage(progname, &e),
         }
     }
     match raise_limits(config.supervisord.minfds, config.supervisord.minprocs) {
         Ok(lines) => infos.extend(lines),
-        Err(e) => return fail(&e.to_string()),
+        Err(e) => return usage(progname, &e.to_string()),
     }
     // Orphaned grandchildren come to us and are reaped (PID 1 gets them anyway).
     let _ = become_subreaper();
@@ -205,23 +270,44 @@ pub fn run(path: PathBuf, args: &ServerArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(&format!("could not start the runtime: {e}")),
     };
-    runtime.block_on(serve(path, args.clone(), config, bound, api.handle().clone(), reaping))
+    let run = Run { path, args: args.clone(), start, api: api.handle().clone(), reaping };
+    runtime.block_on(serve(run, config, bound, early))
 }
 
+/// `Error: message` on stderr (and to a launcher still waiting), exit 2.
 fn fail(message: &str) -> ExitCode {
-    eprintln!("Error: {message}");
+    let text = format!("Error: {message}\n");
+    eprint!("{text}");
+    tell_launcher(text.as_bytes());
     ExitCode::from(2)
 }
 
-async fn serve(
+/// 4.3.0's `usage()`: the error and where help is, exit 2.
+fn usage(progname: &str, message: &str) -> ExitCode {
+    let text = format!("Error: {message}\nFor help, use {progname} -h\n");
+    eprint!("{text}");
+    tell_launcher(text.as_bytes());
+    ExitCode::from(2)
+}
+
+/// What every round of the daemon's loop needs.
+struct Run {
     path: PathBuf,
     args: ServerArgs,
-    mut config: Config,
-    bound: Bound,
+    start: Option<PathBuf>,
     api: Handle,
     reaping: Result<(), reap::NotAutomatic>,
-) -> ExitCode {
-    let mut bound = Some(bound);
+}
+
+impl Run {
+    fn load(&self) -> Result<Config, String> {
+        load(&self.path, &self.args, self.start.as_deref())
+    }
+}
+
+/// Runs the daemon, restarting it in this process as asked, until it is
+/// told to exit. The listening sockets stay open across restarts.
+async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLevel, String)>) -> ExitCode {
     let streams = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
@@ -232,15 +318,30 @@ async fn serve(
     let (Ok(mut term), Ok(mut int), Ok(mut quit), Ok(mut hup), Ok(mut usr2)) = streams else {
         return fail("could not install signal handlers");
     };
+    let mut servers = match Servers::start(&run.api, bound) {
+        Ok(s) => s,
+        Err(e) => return fail(&format!("Cannot open an HTTP server: {e}")),
+    };
     let environ: Vec<_> = std::env::vars_os().collect();
+    let mut previous_log: Option<Arc<Mutex<MainLog>>> = None;
     loop {
-        let log = match open_log(&config) {
-            Ok(l) => Arc::new(Mutex::new(l)),
-            Err(e) => return fail(&e),
+        let first = previous_log.is_none();
+        let log = match (open_log(&config), previous_log.take()) {
+            (Ok(l), _) => Arc::new(Mutex::new(l)),
+            (Err(e), None) => {
+                servers.stop().await;
+                return fail(&e);
+            }
+            // A restart whose log cannot be opened keeps the one it had.
+            (Err(e), Some(old)) => {
+                write(&old, LogLevel::Critical, &e);
+                old
+            }
         };
+        previous_log = Some(log.clone());
+        let logger = |level: LogLevel, m: &str| write(&log, level, m);
         if nix::unistd::geteuid().is_root() && config.supervisord.user.is_none() {
-            write(
-                &log,
+            logger(
                 LogLevel::Critical,
                 "Supervisor is running as root.  Privileges were not dropped because no user is specified in the \
                  config file.  If you intend to run as root, you can set user=root in the config file to avoid \
@@ -248,48 +349,39 @@ async fn serve(
             );
         }
         for w in &config.messages.warnings {
-            write(&log, LogLevel::Warn, w);
+            logger(LogLevel::Warn, w);
         }
         for i in &config.messages.infos {
-            write(&log, LogLevel::Info, i);
+            logger(LogLevel::Info, i);
         }
         if !config.supervisord.nocleanup {
             clear_auto_child_logs(&config, &log);
         }
-        let pidfile = supervisor_core::config::datatypes::abspath(&config.supervisord.pidfile);
+        if !first {
+            servers.rebind(&config, logger).await;
+        }
+        servers.announce(&config, logger);
+        for (level, line) in early.drain(..) {
+            logger(level, &line);
+        }
+        let pidfile = config.supervisord.pidfile.clone();
         let pid = std::process::id();
         if std::fs::write(&pidfile, format!("{pid}\n")).is_err() {
-            // 4.3.0 logs this and runs on; a daemon nobody can find by its
-            // pidfile is worse than one that refuses to start.
             let message = format!("could not write pidfile {}", pidfile.display());
-            write(&log, LogLevel::Critical, &message);
-            if let Some(b) = bound.take() {
-                drop(b);
+            logger(LogLevel::Critical, &message);
+            // 4.3.0 runs on; a daemon nobody can find by its pidfile is
+            // worse than one that refuses to start. A restart runs on.
+            if first {
+                servers.stop().await;
+                return fail(&message);
             }
-            for s in &config.http_servers {
-                if let supervisor_core::config::Listen::Unix { file, .. } = &s.listen {
-                    let _ = std::fs::remove_file(file);
-                }
-            }
-            return fail(&message);
+        } else {
+            logger(LogLevel::Info, &format!("supervisord started with pid {pid}"));
         }
-        write(&log, LogLevel::Info, &format!("supervisord started with pid {pid}"));
-        match reaping {
-            Ok(()) => write(&log, LogLevel::Debug, "children are reaped by the kernel as they exit"),
-            Err(why) => write(&log, LogLevel::Debug, &format!("children are reaped by waiting: {why}")),
+        match &run.reaping {
+            Ok(()) => logger(LogLevel::Debug, "children are reaped by the kernel as they exit"),
+            Err(why) => logger(LogLevel::Debug, &format!("children are reaped by waiting: {why}")),
         }
-        // A restart binds the servers of the new config afresh.
-        let this_bound = match bound.take() {
-            Some(b) => b,
-            None => match bind_all(&config) {
-                Ok(b) => b,
-                Err(e) => {
-                    write(&log, LogLevel::Critical, &e.to_string());
-                    let _ = std::fs::remove_file(&pidfile);
-                    return ExitCode::from(2);
-                }
-            },
-        };
         let options = RunOptions {
             mainlog: Some(log.clone()),
             spawn: SpawnContext { environ: environ.clone(), serverurl: server_url(&config.http_servers) },
@@ -299,24 +391,24 @@ async fn serve(
             Ok(s) => s,
             Err(e) => {
                 let _ = std::fs::remove_file(&pidfile);
+                servers.stop().await;
                 return fail(&e.to_string());
             }
         };
         let (daemon, mut api_requests) = Daemon::new(supervisor.clone(), &config, LoadOptions::default());
         let daemon = Arc::new(daemon);
-        let serving =
-            match dispatcher(&daemon, &config, &RpcRegistry::with_main()).map_err(|e| e.to_string()).and_then(|d| {
-                serve_api(&api, this_bound, d, &config, Some(supervisor.clone()), |level, m| write(&log, level, m))
-                    .map_err(|e| e.to_string())
-            }) {
-                Ok(s) => s,
-                Err(e) => {
-                    write(&log, LogLevel::Critical, &e);
-                    supervisor.shutdown().await;
-                    let _ = std::fs::remove_file(&pidfile);
-                    return ExitCode::from(2);
-                }
-            };
+        match dispatcher(&daemon, &config, &RpcRegistry::with_main()) {
+            Ok(d) => servers.install(d, Some(supervisor.clone())),
+            Err(e) => {
+                logger(LogLevel::Critical, &e);
+                supervisor.shutdown().await;
+                let _ = std::fs::remove_file(&pidfile);
+                servers.stop().await;
+                return fail(&e);
+            }
+        }
+        // Up: sockets bound, pidfile written, the API answering.
+        tell_launcher(&[UP]);
         let restart = loop {
             let received = tokio::select! {
                 _ = term.recv() => Signal::TERM,
@@ -326,13 +418,16 @@ async fn serve(
                 _ = usr2.recv() => Signal::USR2,
                 Some(request) = api_requests.recv() => match request {
                     DaemonRequest::Shutdown => break false,
-                    DaemonRequest::Restart => match load(&path, &args) {
+                    // The API checked the file before answering; it may
+                    // have changed since.
+                    DaemonRequest::Restart => match run.load() {
                         Ok(new) => {
                             config = new;
                             break true;
                         }
                         Err(e) => {
-                            write(&log, LogLevel::Critical, &format!("restart requested but the configuration is invalid; not restarting:\n{e}"));
+                            logger(LogLevel::Critical, &format!("restart requested but the configuration is invalid; not restarting:\n{e}"));
+                            daemon.resume();
                             continue;
                         }
                     },
@@ -342,34 +437,35 @@ async fn serve(
                 Signal::HUP => {
                     // Check the new file before stopping anything: a broken
                     // edit must not leave every program down.
-                    match load(&path, &args) {
+                    match run.load() {
                         Ok(new) => {
-                            write(&log, LogLevel::Warn, "received SIGHUP indicating restart request");
+                            logger(LogLevel::Warn, "received SIGHUP indicating restart request");
                             config = new;
                             break true;
                         }
-                        Err(e) => write(
-                            &log,
+                        Err(e) => logger(
                             LogLevel::Critical,
                             &format!("received SIGHUP but the configuration is invalid; not restarting:\n{e}"),
                         ),
                     }
                 }
                 Signal::USR2 => {
-                    write(&log, LogLevel::Info, "received SIGUSR2 indicating log reopen request");
+                    logger(LogLevel::Info, "received SIGUSR2 indicating log reopen request");
                     supervisor.reopen_logs().await;
                 }
                 other => {
-                    write(&log, LogLevel::Warn, &format!("received {other} indicating exit request"));
+                    logger(LogLevel::Warn, &format!("received {other} indicating exit request"));
                     break false;
                 }
             }
         };
         daemon.mark_stopping();
         supervisor.shutdown().await;
-        serving.stop();
+        // Requests wait for the next daemon (or get 503 at exit).
+        servers.pause();
         let _ = std::fs::remove_file(&pidfile);
         if !restart {
+            servers.stop().await;
             return ExitCode::SUCCESS;
         }
     }

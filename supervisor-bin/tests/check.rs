@@ -53,14 +53,20 @@ fn the_sample_documents_every_section_and_loads_uncommented() {
         assert!(sample.contains(section), "sample lacks {section}");
     }
     // Every example key, switched on, must still load (the group's
-    // placeholder members renamed to the sample program).
+    // placeholder members renamed to the sample program, the example users
+    // and log paths of 4.3.0's sample made ones that exist).
     let live: String = sample
         .lines()
         .map(|l| match l.strip_prefix(';') {
             Some(rest) if rest.starts_with(|c: char| c.is_ascii_lowercase() || c == '[') => rest,
             _ => l,
         })
-        .map(|l| l.replace("progname1,progname2", "theprogramname"))
+        .map(|l| {
+            l.replace("progname1,progname2", "theprogramname")
+                .replace("user=chrism", "user=nobody")
+                .replace("user=supervisord", "user=nobody")
+                .replace("/a/path", "/tmp/a.log")
+        })
         .collect::<Vec<_>>()
         .join("\n");
     let dir = tempfile::tempdir().expect("tempdir");
@@ -68,8 +74,16 @@ fn the_sample_documents_every_section_and_loads_uncommented() {
     std::fs::write(&path, live).expect("write");
     let out = supervisord(&["--check", "-c", path.to_str().expect("utf-8 path")]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    for key in ["stopasgroup", "stderr_capture_maxbytes", "socket_backlog", "buffer_size", "minprocs", "history_file"] {
+    for key in ["stopasgroup", "stderr_capture_maxbytes", "buffer_size", "history_file"] {
         assert!(sample.contains(&format!(";{key}=")), "sample lacks {key}");
+    }
+    assert!(sample.contains("\nminprocs=200 "), "sample lacks minprocs");
+    // Keys 4.3.0's sample has no line for are described in prose.
+    for key in ["socket_backlog", "numprocs_start", "result_handler"] {
+        assert!(
+            sample.contains(&format!(";   {key} ")) || sample.contains(&format!(";     {key} ")),
+            "sample lacks {key}"
+        );
     }
 }
 

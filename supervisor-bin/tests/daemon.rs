@@ -266,3 +266,106 @@ fn killing_supervisord_takes_its_children_along_so_a_restart_never_doubles_them(
     assert_eq!(running, 2, "one copy of each program");
     second.finish();
 }
+
+/// Linux clears the parent-death signal when a child switches user: a
+/// program with `user=` must still go down with a SIGKILLed supervisord.
+#[test]
+fn programs_with_a_user_die_with_the_daemon() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().display();
+    let text = format!(
+        "[supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\nchildlogdir={d}\nnodaemon=true\n\
+         [program:a]\ncommand=sleep 300\nstartsecs=0\nuser=nobody\n"
+    );
+    let config = write_conf(dir.path(), &text);
+    let (first, pid) = start_daemon(&config);
+    wait_until("the program", || children(pid).len() == 1);
+    let orphans = children(pid);
+    let uid = std::fs::read_to_string(format!("/proc/{}/status", orphans[0])).expect("status");
+    let uid = uid.lines().find(|l| l.starts_with("Uid:")).expect("Uid line").to_owned();
+    assert!(uid.contains("65534"), "runs as nobody: {uid}");
+    kill(pid, nix::sys::signal::Signal::SIGKILL);
+    drop(first);
+    wait_until("the program gone with the daemon", || orphans.iter().all(|&c| !alive(c)));
+}
+
+/// Runs supervisord in daemon mode on `text` (as `uid` when given) and
+/// returns the launching process's exit code and stderr.
+fn launch(dir: &Path, text: &str, uid: Option<u32>) -> (Option<i32>, String) {
+    use std::os::unix::process::CommandExt;
+    let config = write_conf(dir, text);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_supervisord"));
+    command.arg("-c").arg(&config).current_dir(dir);
+    if let Some(uid) = uid {
+        command.uid(uid).gid(uid);
+    }
+    let out = command.output().expect("run");
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// In daemon mode the launching process waits until the daemon is up, so
+/// a failure after the fork reaches the terminal and the exit status.
+#[test]
+fn a_daemon_that_cannot_start_says_why_to_its_launcher() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().display();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let head =
+        |extra: &str| format!("[supervisord]\nlogfile={d}/supervisord.log\n{extra}\n[program:x]\ncommand=sleep 300\n");
+
+    // A pidfile that cannot be written (it names a directory).
+    std::fs::create_dir(dir.path().join("adir")).expect("mkdir");
+    let (code, err) = launch(dir.path(), &head(&format!("pidfile={d}/adir")), None);
+    assert_eq!((code, err.as_str()), (Some(2), format!("Error: could not write pidfile {d}/adir\n").as_str()));
+
+    // minfds above what even root may have.
+    let (code, err) = launch(dir.path(), &head(&format!("pidfile={d}/p.pid\nminfds=100000000")), None);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.starts_with("Error: The minimum number of file descriptors required to run this process is 100000000 "),
+        "{err}"
+    );
+    assert!(err.ends_with(" -h\n") && err.contains("\nFor help, use "), "{err}");
+
+    let nobody = 65534;
+    // user=root, started by an unprivileged user.
+    let (code, err) = launch(dir.path(), &head(&format!("pidfile={d}/p.pid\nuser=root")), Some(nobody));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.starts_with("Error: Can't drop privilege as nonroot user\nFor help, use "), "{err}");
+
+    // A log in a directory the user cannot write.
+    std::fs::create_dir(dir.path().join("ro")).expect("mkdir");
+    let text =
+        format!("[supervisord]\nlogfile={d}/ro/supervisord.log\npidfile={d}/p.pid\n[program:x]\ncommand=sleep 300\n");
+    let (code, err) = launch(dir.path(), &text, Some(nobody));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.starts_with(&format!("Error: could not open logfile {d}/ro/supervisord.log: Permission denied")),
+        "{err}"
+    );
+    assert!(!dir.path().join("p.pid").exists(), "no daemon left behind");
+}
+
+/// Relative `logfile` and `pidfile` are taken against the directory
+/// supervisord was started from, not `directory=` (as 4.3.0).
+#[test]
+fn relative_log_and_pidfile_are_from_the_start_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).expect("mkdir");
+    let text = format!(
+        "[supervisord]\nlogfile=rel.log\npidfile=rel.pid\ndirectory={}\n[program:x]\ncommand=sleep 300\nstartsecs=0\n",
+        elsewhere.display()
+    );
+    let (code, err) = launch(dir.path(), &text, None);
+    assert_eq!(code, Some(0), "{err}");
+    let pidfile = dir.path().join("rel.pid");
+    let pid: i32 =
+        std::fs::read_to_string(&pidfile).expect("the pidfile where it was started").trim().parse().expect("pid");
+    let log = std::fs::read_to_string(dir.path().join("rel.log")).expect("the log where it was started");
+    assert!(log.contains(&format!("INFO set current directory: '{}'", elsewhere.display())), "{log}");
+    assert!(!elsewhere.join("rel.log").exists());
+    kill(pid, nix::sys::signal::Signal::SIGTERM);
+    wait_until("the daemon gone", || !alive(pid));
+}

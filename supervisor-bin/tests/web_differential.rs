@@ -136,6 +136,9 @@ fn run(daemon: &Path) -> Vec<String> {
             .iter()
             .all(|n| page.iter().any(|r| r.starts_with(n) && r.contains(" running ")))
     });
+    // The talker's output reaches its log a moment after it runs (later
+    // still on a busy machine): both daemons are compared once it is there.
+    wait_until("the talker's output", || get(&sock, "/tail.html?processname=talker").2.contains("bye"));
     let mut seen = Vec::new();
     for path in SCRIPT {
         let (status, location, body) = get(&sock, path);

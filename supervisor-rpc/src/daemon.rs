@@ -97,6 +97,21 @@ impl Daemon {
         self.stopping.store(true, Ordering::SeqCst);
     }
 
+    /// Clears a stop that did not happen (a restart whose config turned
+    /// out invalid): the API answers again.
+    pub fn resume(&self) {
+        self.stopping.store(false, Ordering::SeqCst);
+    }
+
+    /// Reads the config file to see that a restart would load it; the
+    /// errors, one per line, when it would not.
+    pub fn check_config(&self) -> Result<(), String> {
+        match &self.config_path {
+            Some(path) => Config::load_with(path, &self.load_options).map(|_| ()).map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
+    }
+
     fn configs(&self) -> std::sync::MutexGuard<'_, Configs> {
         self.configs.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -25,26 +25,52 @@ pub struct Dispatcher {
     namespaces: BTreeMap<String, Namespace>,
 }
 
+/// A `system.methodHelp` text in 4.3.0's docstring shape: a leading space,
+/// the one-line summary, a blank line, then one `@param type name what` line
+/// per parameter and an `@return type name what` line, each indented by
+/// eight spaces, and eight spaces after the last newline.
+macro_rules! help_text {
+    ($summary:literal $(, $line:literal)* $(,)?) => {
+        concat!(" ", $summary, "\n\n", $("        ", $line, "\n",)* "        ")
+    };
+}
+pub(crate) use help_text;
+
 const SYSTEM: &[MethodDoc] = &[
     MethodDoc {
         name: "listMethods",
         signature: &["array"],
-        help: "Return an array listing the available method names",
+        help: help_text!(
+            "List the names of every method this server answers",
+            "@return array result The full method names (namespace.method), as strings",
+        ),
     },
     MethodDoc {
         name: "methodHelp",
         signature: &["string", "string"],
-        help: "Return a string showing the method's documentation",
+        help: help_text!(
+            "Describe one method: what it does, its parameters and its result",
+            "@param string name The full method name, e.g. supervisor.getState",
+            "@return string result This text, for the method asked about",
+        ),
     },
     MethodDoc {
         name: "methodSignature",
         signature: &["array", "string"],
-        help: "Return an array describing the method signature in the form [rtype, ptype, ptype...]",
+        help: help_text!(
+            "Give the XML-RPC types of a method as [return type, parameter types...]",
+            "@param string name The full method name, e.g. supervisor.startProcess",
+            "@return array result The return type first, then each parameter's type in order",
+        ),
     },
     MethodDoc {
         name: "multicall",
         signature: &["array", "array"],
-        help: "Process an array of calls, and return an array of results",
+        help: help_text!(
+            "Run several calls in one request and answer with all their results",
+            "@param array calls Structs of {'methodName': string, 'params': array}",
+            "@return array result One entry per call: its value, or a {'faultCode', 'faultString'} struct",
+        ),
     },
 ];
 
@@ -193,4 +219,62 @@ pub fn fault_struct(f: &FaultString) -> Value {
     s.insert("faultCode".to_owned(), Value::Integer(f.fault.code()));
     s.insert("faultString".to_owned(), Value::String(f.to_string()));
     Value::Struct(s)
+}
+
+/// Checks a help text against its signature: the docstring shape of
+/// [`help_text!`], and `@return`/`@param` types equal to the signature
+/// (return type first, then each parameter's).
+#[cfg(test)]
+pub(crate) fn check_help(doc: &MethodDoc) -> Result<(), String> {
+    let name = doc.name;
+    let help = doc.help;
+    let (summary, rest) =
+        help.split_once("\n\n").ok_or_else(|| format!("{name}: no blank line after the summary: {help:?}"))?;
+    if !summary.starts_with(' ') || summary.trim().is_empty() || summary.contains('\n') {
+        return Err(format!("{name}: the summary must be one line after a space: {summary:?}"));
+    }
+    let body =
+        rest.strip_suffix("\n        ").ok_or_else(|| format!("{name}: must end with a newline and 8 spaces"))?;
+    let mut returns = None;
+    let mut params = Vec::new();
+    for line in body.split('\n') {
+        let line = line.strip_prefix("        ").ok_or_else(|| format!("{name}: line not indented by 8: {line:?}"))?;
+        let mut words = line.split_whitespace();
+        let (tag, ty, arg, what) = (words.next(), words.next(), words.next(), words.next());
+        if arg.is_none() || what.is_none() {
+            return Err(format!("{name}: want `@tag type name description`: {line:?}"));
+        }
+        match tag {
+            Some("@param") if returns.is_none() => params.push(ty.unwrap_or_default()),
+            Some("@return") if returns.is_none() => returns = ty,
+            _ => return Err(format!("{name}: unexpected line {line:?}")),
+        }
+    }
+    let mut types = vec![returns.ok_or_else(|| format!("{name}: no @return line"))?];
+    types.extend(params);
+    if types != doc.signature {
+        return Err(format!("{name}: help types {types:?} differ from signature {:?}", doc.signature));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_help_texts_agree_with_their_signatures() {
+        for doc in SYSTEM {
+            check_help(doc).unwrap();
+        }
+    }
+
+    #[test]
+    fn help_text_has_the_docstring_shape() {
+        let text = help_text!("Do it", "@param string name The name", "@return boolean result Always true");
+        assert_eq!(
+            text,
+            " Do it\n\n        @param string name The name\n        @return boolean result Always true\n        "
+        );
+    }
 }

@@ -65,20 +65,22 @@ pub fn bind(config: &HttpServerConfig) -> Result<Listener, BindError> {
                 std::fs::remove_file(file)?;
             }
             let listener = std::os::unix::net::UnixListener::bind(file)?;
-            let finish = || -> io::Result<()> {
-                std::fs::set_permissions(file, std::fs::Permissions::from_mode(*chmod))?;
-                if let Some((uid, gid)) = chown {
-                    std::os::unix::fs::chown(file, Some(*uid), *gid)?;
-                }
-                Ok(())
-            };
-            if let Err(e) = finish() {
+            if let Err(e) = set_owner_and_mode(file, *chmod, *chown) {
                 let _ = std::fs::remove_file(file);
                 return Err(BindError::Other(e));
             }
             Ok(Listener::Unix(listener, file.clone()))
         }
     }
+}
+
+/// Applies a unix server's `chmod` and `chown` to its socket file.
+pub fn set_owner_and_mode(file: &Path, chmod: u32, chown: Option<(u32, Option<u32>)>) -> io::Result<()> {
+    std::fs::set_permissions(file, std::fs::Permissions::from_mode(chmod))?;
+    if let Some((uid, gid)) = chown {
+        std::os::unix::fs::chown(file, Some(uid), gid)?;
+    }
+    Ok(())
 }
 
 /// The URL children get as `SUPERVISOR_SERVER_URL`: the first unix server,

@@ -1,10 +1,20 @@
 //! Serving the API for a running daemon: bind every configured server,
 //! build the namespaces its `[rpcinterface:x]` sections select, serve.
+//!
+//! The listening sockets outlive the daemon's in-process restarts: a
+//! restart swaps the app each server answers with, keeps every socket
+//! whose address did not change (so there is no moment when the port is
+//! free for another program, or refuses a client), and closes only what
+//! the new config dropped or moved before binding what it added.
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
-use supervisor_core::config::{Config, HttpServerConfig, LogLevel};
+use axum::Router;
+use supervisor_core::config::{Config, HttpServerConfig, Listen, LogLevel};
+use supervisor_core::supervisor::Supervisor;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::daemon::Daemon;
@@ -38,21 +48,190 @@ pub fn bind_all(config: &Config) -> Result<Bound, BindError> {
     Ok(Bound { servers })
 }
 
-/// The servers being served; stop them with [`Serving::stop`].
-pub struct Serving {
-    tasks: Vec<JoinHandle<()>>,
-    sockets: Vec<PathBuf>,
+/// What one server answers with right now.
+#[derive(Clone)]
+pub(crate) enum App {
+    /// Between two daemons of a restart: requests wait for the next.
+    Pending,
+    /// Serving.
+    Ready {
+        /// The routes, auth and limits of the server's current section.
+        router: Router,
+        /// `request_header_timeout` of that section.
+        header_timeout: Duration,
+    },
+    /// Shut down: requests get 503.
+    Closed,
 }
 
-impl Serving {
-    /// Stops serving and removes the unix socket files.
-    pub fn stop(self) {
-        for t in self.tasks {
-            t.abort();
+/// The app a server's connections read before each request, so a
+/// keep-alive connection that outlives a restart is answered by the new
+/// daemon.
+pub(crate) type AppSlot = watch::Receiver<App>;
+
+/// One listening server.
+struct Entry {
+    config: HttpServerConfig,
+    app: watch::Sender<App>,
+    accept: JoinHandle<()>,
+    socket: Option<PathBuf>,
+}
+
+/// The servers being served; they keep listening across
+/// [`Servers::rebind`] and [`Servers::install`] until [`Servers::stop`].
+pub struct Servers {
+    runtime: tokio::runtime::Handle,
+    entries: Vec<Entry>,
+}
+
+/// The old name of [`Servers`].
+pub type Serving = Servers;
+
+impl Servers {
+    /// Starts accepting on every server of `bound`; requests wait until an
+    /// app is [installed](Servers::install). `runtime` runs the
+    /// connections (`Handle::current()` for the caller's own).
+    pub fn start(runtime: &tokio::runtime::Handle, bound: Bound) -> std::io::Result<Servers> {
+        let mut servers = Servers { runtime: runtime.clone(), entries: Vec::new() };
+        for (config, listener) in bound.servers {
+            let entry = servers.listen(config, listener)?;
+            servers.entries.push(entry);
         }
-        for path in self.sockets {
-            remove_socket(&path);
+        Ok(servers)
+    }
+
+    fn listen(&self, config: HttpServerConfig, listener: Listener) -> std::io::Result<Entry> {
+        // Tokio's listeners register with the reactor of the runtime they
+        // are made in.
+        let _entered = self.runtime.enter();
+        let (app, slot) = watch::channel(App::Pending);
+        let (accept, socket) = match listener {
+            Listener::Unix(l, path) => {
+                l.set_nonblocking(true)?;
+                let l = tokio::net::UnixListener::from_std(l)?;
+                (self.runtime.spawn(crate::accept::serve_unix(l, slot)), Some(path))
+            }
+            Listener::Tcp(l) => {
+                l.set_nonblocking(true)?;
+                let l = tokio::net::TcpListener::from_std(l)?;
+                (self.runtime.spawn(crate::accept::serve_tcp(l, slot)), None)
+            }
+        };
+        Ok(Entry { config, app, accept, socket })
+    }
+
+    /// Makes the servers those of `config`: a server whose address is
+    /// unchanged keeps its socket (and takes the section's new settings at
+    /// the next [`Servers::install`]); one the config dropped or moved is
+    /// closed before anything new is bound; a new one is bound. A bind
+    /// that fails is logged and skipped: the others go on serving.
+    pub async fn rebind(&mut self, config: &Config, log: impl Fn(LogLevel, &str)) {
+        let wanted = &config.http_servers;
+        let mut kept = Vec::new();
+        for mut e in std::mem::take(&mut self.entries) {
+            match wanted.iter().find(|s| same_socket(&s.listen, &e.config.listen)) {
+                Some(s) => {
+                    if let (Listen::Unix { file, chmod, chown }, Listen::Unix { chmod: old_mode, chown: old_owner, .. }) =
+                        (&s.listen, &e.config.listen)
+                        && (chmod != old_mode || chown != old_owner)
+                        && let Err(e) = crate::listen::set_owner_and_mode(file, *chmod, *chown)
+                    {
+                        log(LogLevel::Critical, &format!("Cannot change {}: {e}", file.display()));
+                    }
+                    e.config = s.clone();
+                    kept.push(e);
+                }
+                None => close(e).await,
+            }
         }
+        for s in wanted {
+            if kept.iter().any(|e| same_socket(&e.config.listen, &s.listen)) {
+                continue;
+            }
+            let entry = match bind(s) {
+                Ok(listener) => self.listen(s.clone(), listener).map_err(BindError::Other),
+                Err(e) => Err(e),
+            };
+            match entry {
+                Ok(e) => kept.push(e),
+                Err(e) => log(LogLevel::Critical, &format!("Server '{}' not serving: {e}", s.section)),
+            }
+        }
+        // The config's order, which is the order 4.3.0 logs them in.
+        kept.sort_by_key(|e| wanted.iter().position(|s| same_socket(&s.listen, &e.config.listen)));
+        self.entries = kept;
+    }
+
+    /// Writes 4.3.0's lines for each server: every namespace initialized,
+    /// and a warning for a server without credentials.
+    pub fn announce(&self, config: &Config, log: impl Fn(LogLevel, &str)) {
+        for e in &self.entries {
+            for plugin in &config.rpc_interfaces {
+                log(LogLevel::Info, &format!("RPC interface '{}' initialized", plugin.name));
+            }
+            if credentials(&e.config).is_none() {
+                log(
+                    LogLevel::Critical,
+                    &format!("Server '{}' running without any HTTP authentication checking", e.config.section),
+                );
+            }
+        }
+    }
+
+    /// Answers every server's requests with `dispatcher` (and the
+    /// `/logtail` streams and web page of `logs`), under each server's own
+    /// credentials and limits.
+    pub fn install(&self, dispatcher: Dispatcher, logs: Option<Supervisor>) {
+        let dispatcher = Arc::new(dispatcher);
+        for e in &self.entries {
+            let body_limit = usize::try_from(e.config.body_limit).unwrap_or(usize::MAX);
+            let router = router(dispatcher.clone(), credentials(&e.config), body_limit, logs.clone());
+            let header_timeout = Duration::from_secs(e.config.header_timeout_secs);
+            e.app.send_replace(App::Ready { router, header_timeout });
+        }
+    }
+
+    /// Holds every request until the next [`Servers::install`] (a restart
+    /// is between two daemons).
+    pub fn pause(&self) {
+        for e in &self.entries {
+            e.app.send_replace(App::Pending);
+        }
+    }
+
+    /// Stops listening, answers what is still asked on open connections
+    /// with 503, and removes the unix socket files.
+    pub async fn stop(self) {
+        for e in self.entries {
+            close(e).await;
+        }
+    }
+}
+
+/// Whether two servers are the same socket: an address that did not move
+/// (a unix socket's mode and owner can change in place).
+fn same_socket(a: &Listen, b: &Listen) -> bool {
+    match (a, b) {
+        (Listen::Unix { file: f, .. }, Listen::Unix { file: g, .. }) => f == g,
+        _ => a == b,
+    }
+}
+
+fn credentials(config: &HttpServerConfig) -> Option<Credentials> {
+    match (&config.username, &config.password) {
+        (Some(u), Some(p)) => Some(Credentials { username: u.clone(), password: p.clone() }),
+        _ => None,
+    }
+}
+
+/// Closes a server: once this returns, its socket is closed (the accept
+/// task, which owns it, has been dropped) and its socket file is gone.
+async fn close(e: Entry) {
+    e.app.send_replace(App::Closed);
+    e.accept.abort();
+    let _ = e.accept.await;
+    if let Some(path) = e.socket {
+        remove_socket(&path);
     }
 }
 
@@ -66,55 +245,19 @@ pub fn dispatcher(daemon: &Arc<Daemon>, config: &Config, registry: &RpcRegistry)
     Ok(d)
 }
 
-/// Serves `bound` with `dispatcher` (and the `/logtail` streams of `logs`),
-/// writing 4.3.0's startup lines through `log`. `runtime` runs the
-/// connections (`Handle::current()` for the caller's own): supervisord
-/// gives them threads of their own, so requests are answered while output
-/// pumps keep its other threads busy.
+/// Serves `bound` with `dispatcher` (and the `/logtail` streams and web
+/// page of `logs`), writing 4.3.0's startup lines through `log`: the one
+/// call for a server that never restarts.
 pub fn serve(
     runtime: &tokio::runtime::Handle,
     bound: Bound,
     dispatcher: Dispatcher,
     config: &Config,
-    logs: Option<supervisor_core::supervisor::Supervisor>,
+    logs: Option<Supervisor>,
     log: impl Fn(LogLevel, &str),
-) -> std::io::Result<Serving> {
-    // Tokio's listeners register with the reactor of the runtime they are
-    // made in.
-    let _entered = runtime.enter();
-    for plugin in &config.rpc_interfaces {
-        log(LogLevel::Info, &format!("RPC interface '{}' initialized", plugin.name));
-    }
-    let dispatcher = Arc::new(dispatcher);
-    let mut serving = Serving { tasks: Vec::new(), sockets: Vec::new() };
-    for (config, listener) in bound.servers {
-        let credentials = match (&config.username, &config.password) {
-            (Some(u), Some(p)) => Some(Credentials { username: u.clone(), password: p.clone() }),
-            _ => {
-                log(
-                    LogLevel::Critical,
-                    &format!("Server '{}' running without any HTTP authentication checking", config.section),
-                );
-                None
-            }
-        };
-        let body_limit = usize::try_from(config.body_limit).unwrap_or(usize::MAX);
-        let app = router(dispatcher.clone(), credentials, body_limit, logs.clone());
-        let timeout = std::time::Duration::from_secs(config.header_timeout_secs);
-        let task = match listener {
-            Listener::Unix(l, path) => {
-                l.set_nonblocking(true)?;
-                let l = tokio::net::UnixListener::from_std(l)?;
-                serving.sockets.push(path);
-                runtime.spawn(crate::accept::serve_unix(l, app, timeout))
-            }
-            Listener::Tcp(l) => {
-                l.set_nonblocking(true)?;
-                let l = tokio::net::TcpListener::from_std(l)?;
-                runtime.spawn(crate::accept::serve_tcp(l, app, timeout))
-            }
-        };
-        serving.tasks.push(task);
-    }
-    Ok(serving)
+) -> std::io::Result<Servers> {
+    let servers = Servers::start(runtime, bound)?;
+    servers.announce(config, log);
+    servers.install(dispatcher, logs);
+    Ok(servers)
 }

@@ -33,7 +33,7 @@ fn main() -> ExitCode {
         }
         Ok(Command::Check(a)) => check(&progname, &a),
         Ok(Command::Run(a)) => match config_path(&progname, &a) {
-            Ok(path) => supervisor_bin::daemon::run(path, &a),
+            Ok(path) => supervisor_bin::daemon::run(path, &a, &progname),
             Err(e) => usage_error(&progname, &e.to_string()),
         },
         Err(e) => usage_error(&progname, &e.to_string()),

@@ -332,6 +332,12 @@ unsafe fn in_child(c: &ChildSetup<'_>) -> ! {
                 if libc::syscall(libc::SYS_setuid, uid.as_raw()) != 0 {
                     child_fail(&[prefix, b"Could not set user id\n"]);
                 }
+                // Linux clears the parent-death signal when credentials
+                // change: set it again, and leave if we died meanwhile.
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                if libc::getppid() != c.parent {
+                    libc::_exit(0);
+                }
             }
         }
         if let Some((dir, prefix)) = c.directory
