@@ -120,3 +120,42 @@ fn the_shell_asks_for_credentials_on_401() -> Result<(), rexpect::error::Error> 
     daemon.finish();
     Ok(())
 }
+
+/// `text` without the terminal control sequences (`ESC [ ... final`).
+fn without_escapes(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' && chars.next() == Some('[') {
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+        } else if c != '\x1b' {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// As 4.3.0 on a terminal: Ctrl-D and Ctrl-C at the prompt end the shell
+/// with one empty line; `quit` with an empty line after its own.
+#[test]
+fn the_shell_ends_with_one_empty_line() -> Result<(), rexpect::error::Error> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conf = config(dir.path());
+    let (daemon, pid) = start_daemon(&conf);
+    wait_until("the program", || children(pid).len() == 1 && dir.path().join("s.sock").exists());
+    let cmd = format!("{} -c {}", env!("CARGO_BIN_EXE_supervisorctl"), conf.display());
+    for (keys, ending) in [("\x04", "\r\n"), ("\x03", "\r\n"), ("quit\r", "quit\r\n\r\n")] {
+        let mut p = rexpect::spawn(&cmd, Some(20_000))?;
+        p.exp_string("testing> ")?;
+        p.send(keys)?;
+        p.flush()?;
+        let rest = without_escapes(&p.exp_eof()?);
+        assert!(rest.ends_with(ending) && !rest.ends_with(&format!("\r\n{ending}")), "{keys:?} ended with {rest:?}");
+    }
+    daemon.finish();
+    Ok(())
+}

@@ -132,7 +132,8 @@ fn update_restarts_only_the_programs_that_changed() {
     let (one, two) = (pid_of("g:one"), pid_of("g:two"));
     std::fs::write(&conf, make("sleep 301")).expect("rewrite");
     assert_eq!(ctl(&["reread"]), "g: changed\n");
-    assert_eq!(ctl(&["update"]), "g: updated process group\n");
+    // 4.3.0's lines for a changed group, though only two restarted.
+    assert_eq!(ctl(&["update"]), "g: stopped\ng: updated process group\n");
     wait_until("two restarted", || {
         let p = pid_of("g:two");
         p != two && p != "0"

@@ -62,9 +62,12 @@ where
                     Ok(r) => r,
                     Err(never) => match never {},
                 },
-                None => {
-                    (StatusCode::SERVICE_UNAVAILABLE, [(header::CONNECTION, "close")], "shutting down").into_response()
-                }
+                None => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(header::CONNECTION, "close"), (header::SERVER, crate::http::SERVER)],
+                    "shutting down",
+                )
+                    .into_response(),
             };
             Ok::<_, std::convert::Infallible>(response)
         }

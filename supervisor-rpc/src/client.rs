@@ -154,9 +154,17 @@ impl Client {
             head.push_str(&format!("Authorization: {a}\r\n"));
         }
         head.push_str("\r\n");
-        stream.write_all(head.as_bytes())?;
-        stream.write_all(body.as_bytes())?;
+        // A server may answer (a 401) and close before it has read the
+        // whole request: a failed write is reported only if there is no
+        // answer to read.
+        let written = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body.as_bytes()));
         let mut reader = BufReader::new(stream);
+        if let Err(e) = written {
+            return match read_head(&mut reader) {
+                Ok(head) => Ok((head.status, Vec::new())),
+                Err(_) => Err(e.into()),
+            };
+        }
         let head = read_head(&mut reader)?;
         let mut data = Vec::new();
         if head.chunked {

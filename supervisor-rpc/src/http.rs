@@ -70,8 +70,14 @@ async fn rpc2(State(dispatcher): State<Arc<Dispatcher>>, body: Bytes) -> Respons
 #[derive(Clone)]
 struct Auth {
     credentials: Option<Arc<Credentials>>,
+    body_limit: usize,
     throttle: Arc<Throttle>,
 }
+
+/// 4.3.0's (medusa's) 401 page.
+const UNAUTHORIZED_PAGE: &str = "<head>\r\n<title>Error response</title>\r\n</head>\r\n<body>\r\n\
+                                 <h1>Error response</h1>\r\n<p>Error code 401.\r\n<p>Message: Unauthorized.\r\n\
+                                 </body>\r\n";
 
 async fn authenticate(
     State(auth): State<Auth>,
@@ -86,11 +92,17 @@ async fn authenticate(
         if ok {
             auth.throttle.succeed(peer);
         } else {
+            // Read what the client sends (up to the body limit) before
+            // answering and closing: a client still writing its request
+            // would otherwise hit a closed socket (EPIPE) instead of
+            // reading the 401.
+            let _ = axum::body::to_bytes(request.into_body(), auth.body_limit).await;
             let wait = auth.throttle.fail(peer, std::time::Instant::now());
             if !wait.is_zero() {
                 tokio::time::sleep(wait).await;
             }
-            let mut response = (StatusCode::UNAUTHORIZED, "Unauthorized").into_response();
+            let mut response =
+                (StatusCode::UNAUTHORIZED, [(header::CONTENT_TYPE, "text/html")], UNAUTHORIZED_PAGE).into_response();
             let h = response.headers_mut();
             h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"default\""));
             h.insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -113,10 +125,21 @@ pub fn router(
         Some(sv) => api.merge(crate::logtail::routes(sv.clone())).merge(crate::web::routes(sv)),
         None => api,
     };
-    app.layer(DefaultBodyLimit::max(body_limit)).layer(middleware::from_fn_with_state(
-        Auth { credentials: credentials.map(Arc::new), throttle: Arc::default() },
-        authenticate,
-    ))
+    app.layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn_with_state(
+            Auth { credentials: credentials.map(Arc::new), body_limit, throttle: Arc::default() },
+            authenticate,
+        ))
+        .layer(middleware::map_response(server_header))
+}
+
+/// What 4.3.0's server calls itself, on every answer (clients and
+/// monitoring probes look at it).
+pub const SERVER: &str = "Medusa/1.12";
+
+async fn server_header(mut response: Response) -> Response {
+    response.headers_mut().insert(header::SERVER, HeaderValue::from_static(SERVER));
+    response
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod accept;
 pub mod client;
 pub mod daemon;
 pub mod dispatch;
+pub mod extensions_ns;
 mod faults;
 pub mod http;
 pub mod interface;

@@ -242,6 +242,15 @@ pub fn dispatcher(daemon: &Arc<Daemon>, config: &Config, registry: &RpcRegistry)
         let factory = registry.get(&plugin.factory).ok_or_else(|| format!("{} cannot be resolved", plugin.factory))?;
         d.add(&plugin.name, factory(daemon, &plugin.extras)?);
     }
+    // Our additions come with 4.3.0's main interface, in a namespace of
+    // their own (unless the config gave that name to a plugin).
+    let main = config.rpc_interfaces.iter().any(|p| p.factory == supervisor_core::config::MAIN_RPC_FACTORY);
+    if main && !config.rpc_interfaces.iter().any(|p| p.name == crate::extensions_ns::NAMESPACE) {
+        d.add(
+            crate::extensions_ns::NAMESPACE,
+            Arc::new(crate::extensions_ns::ExtensionsNamespace::new(daemon.clone())),
+        );
+    }
     Ok(d)
 }
 

@@ -110,11 +110,6 @@ const METHODS: &[MethodDoc] = docs! {
         "@param string name The group to remove",
         "@return boolean result True if the group was removed",
     );
-    "updateProcessGroup" ["array", "string"] help_text!(
-        "Apply the reread configuration of a group in use, restarting only the processes whose settings changed (not in 4.3.0)",
-        "@param string name The group to update",
-        "@return array result The names of the processes restarted, added or removed",
-    );
     "startProcess" ["boolean", "string", "boolean"] help_text!(
         "Start one process, or every process of a group",
         "@param string name The process, as name, group:name or group:*",
@@ -246,8 +241,8 @@ fn process_info(info: &ProcessInfo) -> Value {
     ])
 }
 
-/// [`process_info`]'s struct written straight out, members in name order
-/// (the order a `Value::Struct` writes them).
+/// [`process_info`]'s struct written straight out, members in 4.3.0's
+/// order (the order a `Value::Struct` writes them).
 /// Straight from the snapshot: no `ProcessInfo` (six strings) is built;
 /// `description` is the one string written first, into `scratch`.
 fn write_process_info(w: &mut ValueWriter, p: &ProcessSnapshot, scratch: &mut String) {
@@ -255,20 +250,20 @@ fn write_process_info(w: &mut ValueWriter, p: &ProcessSnapshot, scratch: &mut St
     scratch.clear();
     p.write_description(scratch);
     w.begin_struct();
-    w.member_str("description", scratch);
-    w.member_int("exitstatus", i64::from(p.exitstatus));
-    w.member_str("group", &p.config.group);
-    w.member_str("logfile", &stdout_logfile);
     w.member_str("name", &p.config.name);
-    w.member_int("now", p.now);
-    w.member_int("pid", i64::from(p.pid));
-    w.member_str("spawnerr", p.spawnerr.as_deref().unwrap_or(""));
+    w.member_str("group", &p.config.group);
     w.member_int("start", p.start);
+    w.member_int("stop", p.stop);
+    w.member_int("now", p.now);
     w.member_int("state", i64::from(p.state.code()));
     w.member_str("statename", p.state.name());
-    w.member_str("stderr_logfile", &p.stderr_logfile());
+    w.member_str("spawnerr", p.spawnerr.as_deref().unwrap_or(""));
+    w.member_int("exitstatus", i64::from(p.exitstatus));
+    w.member_str("logfile", &stdout_logfile);
     w.member_str("stdout_logfile", &stdout_logfile);
-    w.member_int("stop", p.stop);
+    w.member_str("stderr_logfile", &p.stderr_logfile());
+    w.member_int("pid", i64::from(p.pid));
+    w.member_str("description", scratch);
     w.end_struct();
 }
 
@@ -341,6 +336,46 @@ fn config_info(group: &GroupConfig, p: &ProcessConfig, inuse: bool) -> Value {
     )
 }
 
+/// A missing group named as `group:*` is a BAD_NAME of the whole name, as
+/// the client wrote it.
+fn as_given(f: FaultString, name: &str) -> FaultString {
+    if f.fault == Fault::BadName { Fault::BadName.with(name) } else { f }
+}
+
+/// Python's `str()` of an XML-RPC value, for the faults that show what a
+/// client sent (`INCORRECT_PARAMETERS: 5`).
+fn py_str(v: &Value) -> String {
+    fn repr(v: &Value) -> String {
+        match v {
+            Value::String(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
+            other => py_str(other),
+        }
+    }
+    match v {
+        Value::Integer(n) => n.to_string(),
+        Value::Boolean(b) => (if *b { "True" } else { "False" }).to_owned(),
+        Value::Double(d) if d.fract() == 0.0 && d.is_finite() && d.abs() < 1e16 => format!("{d:.1}"),
+        Value::Double(d) => d.to_string(),
+        Value::String(s) => s.clone(),
+        Value::Base64(b) => format!("b'{}'", String::from_utf8_lossy(b)),
+        Value::Array(items) => format!("[{}]", items.iter().map(repr).collect::<Vec<_>>().join(", ")),
+        Value::Struct(members) => {
+            format!("{{{}}}", members.iter().map(|(k, v)| format!("'{k}': {}", repr(v))).collect::<Vec<_>>().join(", "))
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+/// 4.3.0's read methods fail with a bare `NO_FILE` when there is no log
+/// file at all, and a bare `FAILED` when it cannot be read.
+fn bare_read_faults(e: ControlError) -> FaultString {
+    match e {
+        ControlError::NoFile(path) if path.is_empty() => Fault::NoFile.into(),
+        ControlError::Failed(_) => Fault::Failed.into(),
+        other => other.into(),
+    }
+}
+
 fn text(data: Vec<u8>) -> Value {
     string(String::from_utf8_lossy(&data).into_owned())
 }
@@ -357,10 +392,7 @@ impl SupervisorNamespace {
             return Err(Fault::BadName.with(name));
         }
         let data = self.daemon.supervisor.read_log(&name, channel, p.int(1)?, p.int(2)?).await;
-        match data {
-            Err(ControlError::NoFile(path)) if path.is_empty() => Err(Fault::NoFile.with("None")),
-            other => Ok(text(other?)),
-        }
+        Ok(text(data.map_err(bare_read_faults)?))
     }
 
     async fn tail_log(&self, p: &Params<'_>, channel: Channel) -> Result<Value, FaultString> {
@@ -474,7 +506,7 @@ impl RpcInterface for SupervisorNamespace {
             }
             "readLog" | "readMainLog" => {
                 let p = Params::new(params, 2, 2)?;
-                Ok(text(sv.read_main_log(p.int(0)?, p.int(1)?).await?))
+                Ok(text(sv.read_main_log(p.int(0)?, p.int(1)?).await.map_err(bare_read_faults)?))
             }
             "clearLog" => {
                 Params::new(params, 0, 0)?;
@@ -510,27 +542,6 @@ impl RpcInterface for SupervisorNamespace {
                 self.daemon.activated(group);
                 Ok(Value::Boolean(true))
             }
-            "updateProcessGroup" => {
-                let name = Params::new(params, 1, 1)?.string(0)?;
-                let latest = self.daemon.latest_group(&name).ok_or_else(|| Fault::BadName.with(&name))?;
-                let active = self.daemon.active_group(&name).ok_or_else(|| Fault::BadName.with(&name))?;
-                // Processes whose settings are the same, as read; a change of
-                // group kind replaces every process.
-                let unchanged: Vec<String> =
-                    if std::mem::discriminant(&latest.kind) == std::mem::discriminant(&active.kind) {
-                        latest
-                            .processes
-                            .iter()
-                            .filter(|p| active.processes.iter().any(|q| q == *p))
-                            .map(|p| p.name.clone())
-                            .collect()
-                    } else {
-                        Vec::new()
-                    };
-                let touched = sv.update_group(latest.clone(), &unchanged).await?;
-                self.daemon.activated(latest);
-                Ok(Value::Array(touched.into_iter().map(Value::String).collect()))
-            }
             "removeProcessGroup" => {
                 let name = Params::new(params, 1, 1)?.string(0)?;
                 sv.remove_group(&name).await?;
@@ -542,7 +553,7 @@ impl RpcInterface for SupervisorNamespace {
                 let (name, wait) = (p.string(0)?, p.boolean(1, true));
                 let start = method == "startProcess";
                 match split_namespec(&name) {
-                    (group, None) => self.group_call(group, start, wait).await,
+                    (group, None) => self.group_call(group, start, wait).await.map_err(|f| as_given(f, &name)),
                     _ if start => {
                         sv.start_process(&name, wait).await.map(|()| Value::Boolean(true)).map_err(Into::into)
                     }
@@ -562,7 +573,7 @@ impl RpcInterface for SupervisorNamespace {
                 let (name, signal) = (p.string(0)?, p.string(1)?);
                 let (group, process) = split_namespec(&name);
                 if process.is_none() {
-                    return self.signal_many(Some(group), &signal).await;
+                    return self.signal_many(Some(group), &signal).await.map_err(|f| as_given(f, &name));
                 }
                 sv.process_info(&name).await?;
                 let sig = signal.parse().map_err(|_| Fault::BadSignal.with(&signal))?;
@@ -634,7 +645,8 @@ impl RpcInterface for SupervisorNamespace {
                 let chars = match p.value(1) {
                     Some(Value::String(s)) => s.clone().into_bytes(),
                     Some(Value::Base64(b)) => b.clone(),
-                    _ => return Err(Fault::IncorrectParameters.into()),
+                    Some(other) => return Err(Fault::IncorrectParameters.with(py_str(other))),
+                    None => return Err(Fault::IncorrectParameters.into()),
                 };
                 if split_namespec(&name).1.is_none() {
                     return Err(Fault::BadName.with(name));

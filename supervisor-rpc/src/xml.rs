@@ -43,7 +43,7 @@ pub fn method_response_xml(value: XmlValue) -> String {
 
 /// Writes a `<value>` element piece by piece, for answers built straight
 /// from their source (see [`crate::RpcInterface::call_xml`]). Struct
-/// members must come in name order, as a `Value::Struct` writes them.
+/// members must come in the order a `Value::Struct` writes them (4.3.0's).
 ///
 /// ```
 /// use supervisor_rpc::xml::ValueWriter;
@@ -55,7 +55,7 @@ pub fn method_response_xml(value: XmlValue) -> String {
 /// w.end_array();
 /// assert_eq!(
 ///     w.finish().as_str(),
-///     "<value><array><data><value><struct><member><name>pid</name><value><i4>7</i4></value></member></struct></value></data></array></value>"
+///     "<value><array><data><value><struct><member><name>pid</name><value><int>7</int></value></member></struct></value></data></array></value>"
 /// );
 /// ```
 pub struct ValueWriter {
@@ -115,9 +115,9 @@ impl ValueWriter {
     /// An int member, capped to 32 bits as 4.3.0's `capped_int` does.
     pub fn member_int(&mut self, name: &str, value: i64) {
         self.member(name);
-        self.out.push_str("<value><i4>");
+        self.out.push_str("<value><int>");
         self.out.push_str(itoa::Buffer::new().format(crate::value::capped(value)));
-        self.out.push_str("</i4></value></member>");
+        self.out.push_str("</int></value></member>");
     }
 
     fn member(&mut self, name: &str) {
@@ -145,38 +145,121 @@ pub fn fault_response(code: i32, string: &str) -> String {
     out
 }
 
-/// `text` with XML's (and HTML's) five special characters escaped.
+/// `text` with XML's (and HTML's) five special characters escaped, and
+/// the characters XML 1.0 cannot carry at all made visible instead: a C0
+/// control (ESC of a colour code, NUL, ...) becomes its Control Pictures
+/// symbol (U+2400 + code: ESC is `␛`), U+FFFE and U+FFFF become U+FFFD.
+/// 4.3.0 writes them as they are, and clients reject the whole answer.
+/// Tail offsets count the log's bytes, so they are unaffected.
 pub(crate) fn escape_into(out: &mut String, text: &str) {
     // Most text needs no escape. A scan without an early exit (which the
     // compiler vectorizes) finds that; searching and copying a byte at a
     // time was a sixth of a large answer's time.
-    let special = |b: u8| (b == b'&') | (b == b'<') | (b == b'>') | (b == b'"') | (b == b'\'');
+    let control = |b: u8| (b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r');
+    let special =
+        |b: u8| (b == b'&') | (b == b'<') | (b == b'>') | (b == b'"') | (b == b'\'') | control(b) | (b == 0xEF);
     if !text.bytes().fold(false, |any, b| any | special(b)) {
         out.push_str(text);
         return;
     }
+    let bytes = text.as_bytes();
     let mut last = 0;
     for (i, b) in text.bytes().enumerate().filter(|&(_, b)| special(b)) {
-        let rep = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&apos;",
-            _ => continue,
+        let (rep, len): (&str, usize) = match b {
+            b'&' => ("&amp;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            b'"' => ("&quot;", 1),
+            b'\'' => ("&apos;", 1),
+            // U+FFFE, U+FFFF: EF BF BE, EF BF BF.
+            0xEF if matches!(bytes.get(i + 1..i + 3), Some([0xBF, 0xBE | 0xBF])) => ("\u{FFFD}", 3),
+            0xEF => continue,
+            _ => {
+                out.push_str(&text[last..i]);
+                out.push(char::from_u32(0x2400 + u32::from(b)).unwrap_or('\u{FFFD}'));
+                last = i + 1;
+                continue;
+            }
         };
         out.push_str(&text[last..i]);
         out.push_str(rep);
-        last = i + 1;
+        last = i + len;
     }
     out.push_str(&text[last..]);
+}
+
+/// 4.3.0's member order for the structs its methods return (Python dicts
+/// keep the order they were written in): process info, the status of one
+/// process of a group call, `getState`, faults. Members not listed come
+/// after, by name.
+const MEMBER_ORDER: &[&str] = &[
+    "name",
+    "group",
+    "start",
+    "stop",
+    "now",
+    "state",
+    "statecode",
+    "statename",
+    "spawnerr",
+    "exitstatus",
+    "logfile",
+    "stdout_logfile",
+    "stderr_logfile",
+    "pid",
+    "status",
+    "description",
+    "faultCode",
+    "faultString",
+];
+
+/// The order of `getAllConfigInfo`'s members.
+const CONFIG_MEMBER_ORDER: &[&str] = &[
+    "autostart",
+    "directory",
+    "uid",
+    "command",
+    "exitcodes",
+    "group",
+    "group_prio",
+    "inuse",
+    "killasgroup",
+    "name",
+    "process_prio",
+    "redirect_stderr",
+    "startretries",
+    "startsecs",
+    "stdout_capture_maxbytes",
+    "stdout_events_enabled",
+    "stdout_logfile",
+    "stdout_logfile_backups",
+    "stdout_logfile_maxbytes",
+    "stdout_syslog",
+    "stopsignal",
+    "stopwaitsecs",
+    "stderr_capture_maxbytes",
+    "stderr_events_enabled",
+    "stderr_logfile",
+    "stderr_logfile_backups",
+    "stderr_logfile_maxbytes",
+    "stderr_syslog",
+    "serverurl",
+];
+
+/// A struct's members in the order 4.3.0 writes them.
+fn in_member_order(members: &BTreeMap<String, Value>) -> Vec<(&String, &Value)> {
+    let order = if members.contains_key("process_prio") { CONFIG_MEMBER_ORDER } else { MEMBER_ORDER };
+    let mut all: Vec<(&String, &Value)> = members.iter().collect();
+    // Stable: members not listed keep their name order, after the rest.
+    all.sort_by_key(|(name, _)| order.iter().position(|o| o == name).unwrap_or(usize::MAX));
+    all
 }
 
 fn write_value(out: &mut String, value: &Value) {
     out.push_str("<value>");
     match value {
         Value::Integer(n) => {
-            let _ = write!(out, "<i4>{n}</i4>");
+            let _ = write!(out, "<int>{n}</int>");
         }
         Value::Boolean(b) => out.push_str(if *b { "<boolean>1</boolean>" } else { "<boolean>0</boolean>" }),
         Value::String(s) => {
@@ -197,7 +280,7 @@ fn write_value(out: &mut String, value: &Value) {
         }
         Value::Struct(members) => {
             out.push_str("<struct>");
-            for (name, v) in members {
+            for (name, v) in in_member_order(members) {
                 out.push_str("<member><name>");
                 escape_into(out, name);
                 out.push_str("</name>");
@@ -657,13 +740,83 @@ mod tests {
         Value::Array(vec![Value::Struct(s), Value::String(String::new()), Value::Integer(i32::MAX)])
     }
 
+    /// Member names of the first struct in `xml`, in order.
+    fn member_names(xml: &str) -> Vec<&str> {
+        xml.split("<name>").skip(1).map(|m| m.split("</name>").next().unwrap_or("")).collect()
+    }
+
     #[test]
-    fn writes_what_dxr_wrote() {
+    fn writes_what_dxr_wrote_with_4_3_0_s_int_tag_and_member_order() {
         let v = sample();
-        let dxr = format!("{PROLOG}{}", MethodResponse { value: v.clone() }.to_xml().expect("dxr"));
-        assert_eq!(method_response(&v), dxr);
+        let ours = method_response(&v);
+        // dxr writes `<i4>` and members by name; 4.3.0 (Python) writes
+        // `<int>` and members as its methods built them.
+        let dxr =
+            format!("{PROLOG}{}", MethodResponse { value: v.clone() }.to_xml().expect("dxr")).replace("i4>", "int>");
+        assert_eq!(ours.len(), dxr.len());
+        assert_eq!(member_names(&ours), ["name", "pid", "b", "empty", "nested", "no", "ok", "unicode", "x"]);
+        assert!(!ours.contains("<i4>") && ours.contains("<int>-42</int>"), "{ours}");
         let fault = FaultResponse { fault: dxr::Fault::new(10, "BAD_NAME: <x>".into()) }.to_xml().expect("dxr");
-        assert_eq!(fault_response(10, "BAD_NAME: <x>"), format!("{PROLOG}{fault}"));
+        assert_eq!(fault_response(10, "BAD_NAME: <x>"), format!("{PROLOG}{fault}").replace("i4>", "int>"));
+    }
+
+    #[test]
+    fn structs_come_in_4_3_0_s_member_order() {
+        let of = |names: &[&str]| {
+            let s: BTreeMap<String, Value> = names.iter().map(|n| ((*n).to_owned(), Value::Integer(0))).collect();
+            method_response(&Value::Struct(s))
+        };
+        let status = of(&["description", "group", "name", "status"]);
+        assert_eq!(member_names(&status), ["name", "group", "status", "description"]);
+        let info = [
+            "description",
+            "exitstatus",
+            "group",
+            "logfile",
+            "name",
+            "now",
+            "pid",
+            "spawnerr",
+            "start",
+            "state",
+            "statename",
+            "stderr_logfile",
+            "stdout_logfile",
+            "stop",
+        ];
+        assert_eq!(
+            member_names(&of(&info)),
+            [
+                "name",
+                "group",
+                "start",
+                "stop",
+                "now",
+                "state",
+                "statename",
+                "spawnerr",
+                "exitstatus",
+                "logfile",
+                "stdout_logfile",
+                "stderr_logfile",
+                "pid",
+                "description"
+            ]
+        );
+        let mut config: Vec<&str> = CONFIG_MEMBER_ORDER.to_vec();
+        config.sort_unstable();
+        assert_eq!(member_names(&of(&config)), CONFIG_MEMBER_ORDER);
+        assert_eq!(member_names(&of(&["statename", "statecode"])), ["statecode", "statename"]);
+    }
+
+    #[test]
+    fn characters_xml_cannot_carry_are_made_visible() {
+        let mut out = String::new();
+        escape_into(&mut out, "\u{1b}[31mred\u{1b}[0m\0\t\r\n\u{7f}<\u{fffe}\u{ffff}\u{fffd}\u{f000}");
+        assert_eq!(out, "\u{241b}[31mred\u{241b}[0m\u{2400}\t\r\n\u{7f}&lt;\u{fffd}\u{fffd}\u{fffd}\u{f000}");
+        // And a whole answer stays readable.
+        let v = Value::String("a\u{1b}b".into());
+        assert_eq!(parse_response(&method_response(&v)), Ok(Ok(Value::String("a\u{241b}b".into()))));
     }
 
     #[test]

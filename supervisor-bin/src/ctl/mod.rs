@@ -55,6 +55,12 @@ const CANT_REREAD: i32 = 92;
 const UNKNOWN_METHOD: i32 = 1;
 const SHUTDOWN_STATE: i32 = 6;
 
+/// Our supervisord's method (not in 4.3.0, so in a namespace of our own)
+/// that applies a changed group's reread config, restarting only the
+/// processes whose settings changed. `update` uses it when the server lists
+/// it, and 4.3.0's stop, remove and add otherwise.
+const UPDATE_PROCESS_GROUP: &str = "supervisor_rs.updateProcessGroup";
+
 /// A process state is one of STOPPED, EXITED, FATAL, UNKNOWN.
 fn stopped_state(code: i64) -> bool {
     matches!(code, 0 | 100 | 200 | 1000)
@@ -81,12 +87,33 @@ pub struct Controller<W: Write> {
     asked_credentials: bool,
 }
 
+/// One line of stdin without its `\n`, or `None` at the end of input
+/// (4.3.0's `input()`). Read a byte at a time, so that nothing after the
+/// line is held in a buffer: the shell, the questions and `fg` all read
+/// stdin in turn, as 4.3.0's share one buffer.
+fn read_stdin_line() -> Option<String> {
+    let mut line = Vec::new();
+    loop {
+        let mut byte = 0u8;
+        // SAFETY: reads at most one byte into `byte`.
+        let n = unsafe { libc::read(0, (&raw mut byte).cast(), 1) };
+        match n {
+            1 if byte == b'\n' => break,
+            1 => line.push(byte),
+            0 if line.is_empty() => return None,
+            0 => break,
+            _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {}
+            _ if line.is_empty() => return None,
+            _ => break,
+        }
+    }
+    Some(String::from_utf8_lossy(&line).into_owned())
+}
+
 fn prompt_line(prompt: &str) -> String {
     print!("{prompt}");
     let _ = std::io::stdout().flush();
-    let mut line = String::new();
-    let _ = std::io::stdin().read_line(&mut line);
-    line.trim_end_matches(['\r', '\n']).to_owned()
+    read_stdin_line().unwrap_or_default()
 }
 
 /// Reads a line with echo off when stdin is a terminal (getpass).
@@ -307,11 +334,12 @@ impl<W: Write> Controller<W> {
         }
     }
 
-    /// Runs one command line (4.3.0's `onecmd`).
-    pub fn onecmd(&mut self, line: &str) {
+    /// Runs one command line (4.3.0's `onecmd`); `true` when it was `quit`,
+    /// `exit` or `EOF`, which end the shell.
+    pub fn onecmd(&mut self, line: &str) -> bool {
         let line = line.trim();
         if line.is_empty() {
-            return;
+            return false;
         }
         let (cmd, arg) = if let Some(rest) = line.strip_prefix('?') {
             ("help", rest.trim())
@@ -322,7 +350,7 @@ impl<W: Write> Controller<W> {
         if cmd.is_empty() {
             self.output(&format!("*** Unknown syntax: {line}"));
             self.exitstatus = exit::GENERIC;
-            return;
+            return false;
         }
         let result = match cmd {
             "help" => {
@@ -348,11 +376,15 @@ impl<W: Write> Controller<W> {
             "version" => self.do_version(arg),
             "open" => self.do_open(arg),
             "fg" => self.do_fg(arg),
-            "quit" | "exit" | "EOF" => Ok(()),
+            "quit" | "exit" | "EOF" => {
+                // 4.3.0's do_EOF: an empty line, then the shell ends.
+                self.output("");
+                return true;
+            }
             _ => {
                 self.output(&format!("*** Unknown syntax: {line}"));
                 self.exitstatus = exit::GENERIC;
-                return;
+                return false;
             }
         };
         match result {
@@ -367,8 +399,9 @@ impl<W: Write> Controller<W> {
                     self.output("");
                     self.options.username = Some(username);
                     self.options.password = Some(password);
-                    self.onecmd(line);
+                    let ended = self.onecmd(line);
                     self.asked_credentials = false;
+                    return ended;
                 } else {
                     self.exitstatus = exit::GENERIC;
                 }
@@ -378,6 +411,7 @@ impl<W: Write> Controller<W> {
                 self.exitstatus = exit::GENERIC;
             }
         }
+        false
     }
 
     fn print_help(&mut self, topic: &str) {
@@ -959,7 +993,13 @@ impl<W: Write> Controller<W> {
         let mut parts = outer.into_iter().map(|x| list(x).into_iter().map(str_value).collect::<Vec<String>>());
         let (added, changed, removed) =
             (parts.next().unwrap_or_default(), parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
-        let mut valid: Vec<&str> = arg.split_whitespace().collect();
+        // A set in 4.3.0: each name once.
+        let mut valid: Vec<&str> = Vec::new();
+        for name in arg.split_whitespace() {
+            if !valid.contains(&name) {
+                valid.push(name);
+            }
+        }
         if valid.contains(&"all") {
             valid.clear();
         }
@@ -986,11 +1026,13 @@ impl<W: Write> Controller<W> {
             self.call_s("supervisor.removeProcessGroup", &[g])?;
             self.output(&format!("{g}: removed process group"));
         }
-        let partial = !changed.is_empty() && self.server_has("supervisor.updateProcessGroup")?;
+        let partial = changed.iter().any(|g| wanted(g)) && self.server_has(UPDATE_PROCESS_GROUP)?;
         for g in changed.iter().filter(|g| wanted(g)) {
             if partial {
-                // Our supervisord restarts only the processes that changed.
-                self.call_s("supervisor.updateProcessGroup", &[g])?;
+                // Our supervisord restarts only the processes whose settings
+                // changed; what is printed is what 4.3.0 prints for the group.
+                self.call_s(UPDATE_PROCESS_GROUP, &[g])?;
+                self.output(&format!("{g}: stopped"));
                 self.output(&format!("{g}: updated process group"));
                 continue;
             }
@@ -1022,9 +1064,7 @@ impl<W: Write> Controller<W> {
         }
         let _ = write!(self.out, "{question}");
         let _ = self.out.flush();
-        let mut answer = String::new();
-        let _ = std::io::stdin().read_line(&mut answer);
-        answer.trim().to_lowercase().starts_with('y')
+        read_stdin_line().unwrap_or_default().to_lowercase().starts_with('y')
     }
 
     fn do_reload(&mut self, arg: &str) -> Outcome {

@@ -1,10 +1,11 @@
 //! The interactive shell: a prompt with history and Tab completion of
-//! commands, process names and group names, as 4.3.0's readline shell has.
+//! commands, process names and group names, as 4.3.0's readline shell has;
+//! commands piped in are read as plain lines after a written prompt.
 
 use std::borrow::Cow;
+use std::io::IsTerminal;
 
 use rustyline::completion::Completer;
-use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
 use rustyline::history::DefaultHistory;
@@ -14,7 +15,7 @@ use supervisor_rpc::client::Client;
 use supervisor_rpc::dxr::Value;
 
 use super::options::CtlOptions;
-use super::{Controller, exit};
+use super::{Controller, exit, read_stdin_line};
 
 /// Every command, for completion.
 const COMMANDS: &[&str] = &[
@@ -105,8 +106,33 @@ impl Validator for Completion {}
 
 impl Helper for Completion {}
 
-/// Runs the shell until `quit`, `exit`, Ctrl-D or Ctrl-C; always exits 0.
+/// Runs the shell until `quit`, `exit`, `EOF`, the end of input or Ctrl-C;
+/// always exits 0. `status` runs first, without a prompt. As 4.3.0's
+/// `input()`, line editing is used only when stdin and stdout are both
+/// terminals; otherwise (commands piped in, output captured) the prompt is
+/// written to stdout before each line is read, and the end of input runs
+/// `EOF`, so the output ends with a prompt and an empty line.
 pub fn run<W: std::io::Write>(ctl: &mut Controller<W>) -> i32 {
+    let terminals = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    if terminals { edit(ctl) } else { plain(ctl) }
+}
+
+fn plain<W: std::io::Write>(ctl: &mut Controller<W>) -> i32 {
+    ctl.onecmd("status");
+    let prompt = format!("{}> ", ctl.options.prompt);
+    loop {
+        let _ = write!(ctl.out, "{prompt}");
+        let _ = ctl.out.flush();
+        let line = read_stdin_line().unwrap_or_else(|| "EOF".to_owned());
+        if ctl.onecmd(&line) {
+            break;
+        }
+    }
+    let _ = ctl.out.flush();
+    exit::SUCCESS
+}
+
+fn edit<W: std::io::Write>(ctl: &mut Controller<W>) -> i32 {
     let Ok(mut editor) = Editor::<Completion, DefaultHistory>::new() else {
         return exit::GENERIC;
     };
@@ -116,26 +142,19 @@ pub fn run<W: std::io::Write>(ctl: &mut Controller<W>) -> i32 {
     }
     ctl.onecmd("status");
     let prompt = format!("{}> ", ctl.options.prompt);
-    loop {
-        match editor.readline(&prompt) {
-            Ok(line) => {
-                let command = line.trim();
-                if !command.is_empty() {
-                    let _ = editor.add_history_entry(command);
-                }
-                if matches!(command, "quit" | "exit" | "EOF") {
-                    break;
-                }
-                ctl.onecmd(command);
-                if let Some(helper) = editor.helper_mut() {
-                    helper.options = ctl.options.clone();
-                }
-            }
-            Err(ReadlineError::Eof | ReadlineError::Interrupted) => {
-                println!();
-                break;
-            }
-            Err(_) => break,
+    // Ctrl-D (4.3.0's EOF command) and Ctrl-C (its KeyboardInterrupt) end
+    // the shell with one empty line, the one rustyline writes as it returns;
+    // so does any other failure to read.
+    while let Ok(line) = editor.readline(&prompt) {
+        let command = line.trim();
+        if !command.is_empty() {
+            let _ = editor.add_history_entry(command);
+        }
+        if ctl.onecmd(command) {
+            break;
+        }
+        if let Some(helper) = editor.helper_mut() {
+            helper.options = ctl.options.clone();
         }
     }
     if let Some(h) = &ctl.options.history_file {

@@ -63,6 +63,7 @@ assert s.startProcess("sleeper") is True
 assert fault(60, s.startProcess, "sleeper") == "ALREADY_STARTED: sleeper"
 assert fault(20, s.startProcess, "ghost").startswith("NO_FILE: can't find command")
 assert fault(50, s.startProcess, "quick") == "SPAWN_ERROR: quick"
+assert fault(50, s.startProcess, "quick:quick") == "SPAWN_ERROR: quick:quick"
 assert fault(11, s.signalProcess, "sleeper", "NOPE") == "BAD_SIGNAL: NOPE"
 assert s.signalProcess("sleeper", "USR1") is True
 assert fault(10, s.startProcess, "nosuch")
@@ -117,7 +118,7 @@ assert s.clearProcessLog("talker") is True
 assert all(r["status"] == 80 for r in s.clearAllProcessLogs())
 assert "spawned" in s.readLog(0, 0)
 assert "spawned" in s.readMainLog(0, 0)
-assert fault(20, s.readProcessStdoutLog, "nolog", 0, 0) == "NO_FILE: None"
+assert fault(20, s.readProcessStdoutLog, "nolog", 0, 0) == "NO_FILE"
 
 # stdin.
 assert s.sendProcessStdin("echoer", "ping\n") is True
@@ -127,7 +128,14 @@ for _ in range(200):
     time.sleep(0.05)
 assert "ping" in s.readProcessStdoutLog("echoer", 0, 0)
 assert fault(70, s.sendProcessStdin, "quick", "x")
-assert fault(2, s.sendProcessStdin, "echoer", 5)
+assert fault(2, s.sendProcessStdin, "echoer", 5) == "INCORRECT_PARAMETERS: 5"
+assert fault(2, s.sendProcessStdin, "echoer", [1, "a"]) == "INCORRECT_PARAMETERS: [1, 'a']"
+# Faults repeat the name as the client gave it.
+assert fault(10, s.startProcess, "nogroup:*") == "BAD_NAME: nogroup:*"
+assert fault(10, s.stopProcess, "nogroup:") == "BAD_NAME: nogroup:"
+assert fault(10, s.signalProcess, "nogroup:*", "HUP") == "BAD_NAME: nogroup:*"
+assert fault(10, s.startProcessGroup, "nogroup") == "BAD_NAME: nogroup"
+assert fault(60, s.startProcess, "sleeper:sleeper") == "ALREADY_STARTED: sleeper:sleeper"
 assert s.sendRemoteCommEvent("type", "data") is True
 
 # Groups: reload, remove, add.
@@ -152,6 +160,23 @@ assert s.reloadConfig()[0] == [[], [], []]
 
 # system.*: listMethods, methodHelp, methodSignature, multicall.
 methods = unix.system.listMethods()
+# Exactly 4.3.0's 41 methods, and ours in a namespace of our own.
+STOCK = ['supervisor.addProcessGroup', 'supervisor.clearAllProcessLogs', 'supervisor.clearLog',
+         'supervisor.clearProcessLog', 'supervisor.clearProcessLogs', 'supervisor.getAPIVersion',
+         'supervisor.getAllConfigInfo', 'supervisor.getAllProcessInfo', 'supervisor.getIdentification',
+         'supervisor.getPID', 'supervisor.getProcessInfo', 'supervisor.getState', 'supervisor.getSupervisorVersion',
+         'supervisor.getVersion', 'supervisor.readLog', 'supervisor.readMainLog', 'supervisor.readProcessLog',
+         'supervisor.readProcessStderrLog', 'supervisor.readProcessStdoutLog', 'supervisor.reloadConfig',
+         'supervisor.removeProcessGroup', 'supervisor.restart', 'supervisor.sendProcessStdin',
+         'supervisor.sendRemoteCommEvent', 'supervisor.shutdown', 'supervisor.signalAllProcesses',
+         'supervisor.signalProcess', 'supervisor.signalProcessGroup', 'supervisor.startAllProcesses',
+         'supervisor.startProcess', 'supervisor.startProcessGroup', 'supervisor.stopAllProcesses',
+         'supervisor.stopProcess', 'supervisor.stopProcessGroup', 'supervisor.tailProcessLog',
+         'supervisor.tailProcessStderrLog', 'supervisor.tailProcessStdoutLog', 'system.listMethods',
+         'system.methodHelp', 'system.methodSignature', 'system.multicall']
+assert [m for m in methods if not m.startswith("supervisor_rs.")] == STOCK, methods
+assert methods == sorted(methods) and "supervisor_rs.updateProcessGroup" in methods, methods
+assert unix.system.methodSignature("supervisor_rs.updateProcessGroup") == ["array", "string"]
 for m in ("supervisor.getState", "supervisor.tailProcessLog", "system.multicall", "system.listMethods"):
     assert m in methods, m
 assert methods == sorted(methods)
@@ -185,13 +210,26 @@ for bad in ("supervisor.supervisord.options.execve", "supervisor._update", "supe
 fault(2, s.getProcessInfo)  # wrong argument count
 
 # HTTP: auth and malformed requests.
-def raw(body, headers=None, path="/RPC2"):
+def raw(body, headers=None, path="/RPC2", response=None):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     c.request("POST", path, body=body, headers=headers or {})
     r = c.getresponse()
+    if response is not None:
+        response.append(r)
     return r.status, r.getheader("WWW-Authenticate"), r.read()
 
 ok = {"Authorization": "Basic " + base64.b64encode(b"admin:secret").decode()}
+# The wire as 4.3.0 writes it: <int>, members in 4.3.0's order, its headers.
+info_call = (b"<?xml version='1.0'?><methodCall><methodName>supervisor.getProcessInfo</methodName>"
+             b"<params><param><value><string>sleeper</string></value></param></params></methodCall>")
+answer = []
+st, _, body = raw(info_call, ok, response=answer)
+assert st == 200 and answer[0].getheader("Server") == "Medusa/1.12", answer[0].getheaders()
+assert answer[0].getheader("Content-Type") == "text/xml", answer[0].getheaders()
+names = [m.split(b"</name>")[0].decode() for m in body.split(b"<name>")[1:]]
+assert names == ["name", "group", "start", "stop", "now", "state", "statename", "spawnerr", "exitstatus",
+                 "logfile", "stdout_logfile", "stderr_logfile", "pid", "description"], names
+assert b"<int>" in body and b"<i4>" not in body, body
 call = b"<?xml version='1.0'?><methodCall><methodName>supervisor.getAPIVersion</methodName><params/></methodCall>"
 assert raw(call)[0] == 401 and raw(call)[1] == 'Basic realm="default"'
 assert raw(call, {"Authorization": "Basic " + base64.b64encode(b"admin:wrong").decode()})[0] == 401

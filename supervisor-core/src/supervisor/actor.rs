@@ -57,7 +57,8 @@ struct GroupSlot {
 }
 
 enum Waiter {
-    Start(Reply<Result<(), ControlError>>),
+    /// A start, and the name the caller gave (its faults repeat it).
+    Start(String, Reply<Result<(), ControlError>>),
     Stop(Reply<Result<(), ControlError>>),
 }
 
@@ -381,7 +382,6 @@ impl Actor {
         };
         let state = process.state();
         let spawnerr = process.spawnerr().is_some();
-        let name = process.config().namespec();
         let mut i = 0;
         while i < self.waiters.len() {
             if self.waiters[i].0 != id {
@@ -389,9 +389,9 @@ impl Actor {
                 continue;
             }
             let done = match &self.waiters[i].1 {
-                Waiter::Start(_) if spawnerr => Some(Err(ControlError::SpawnError(name.clone()))),
-                Waiter::Start(_) if state == ProcessState::Running => Some(Ok(())),
-                Waiter::Start(_) if state != ProcessState::Starting => {
+                Waiter::Start(name, _) if spawnerr => Some(Err(ControlError::SpawnError(name.clone()))),
+                Waiter::Start(..) if state == ProcessState::Running => Some(Ok(())),
+                Waiter::Start(name, _) if state != ProcessState::Starting => {
                     Some(Err(ControlError::AbnormalTermination(name.clone())))
                 }
                 Waiter::Stop(_) if state.is_stopped() => Some(Ok(())),
@@ -400,7 +400,7 @@ impl Actor {
             match done {
                 Some(result) => {
                     let (_, waiter) = self.waiters.swap_remove(i);
-                    let (Waiter::Start(reply) | Waiter::Stop(reply)) = waiter;
+                    let (Waiter::Start(_, reply) | Waiter::Stop(reply)) = waiter;
                     let _ = reply.send(result);
                 }
                 None => i += 1,
@@ -481,7 +481,11 @@ impl Actor {
             }
             Request::SendStdin(name, data, reply) => {
                 let result = self.find(&name).and_then(|id| {
-                    let pid = self.process(id).filter(|p| p.state().is_signallable()).map_or(0, Process::pid);
+                    // 4.3.0: not while stopping (`killing`).
+                    let pid = self
+                        .process(id)
+                        .filter(|p| matches!(p.state(), ProcessState::Running | ProcessState::Starting))
+                        .map_or(0, Process::pid);
                     if pid == 0 {
                         return Err(ControlError::NotRunning(name.clone()));
                     }
@@ -651,7 +655,14 @@ impl Actor {
             Some(Err(StartError::NotStartable(_, ProcessState::Unknown))) => {
                 Err(ControlError::Failed(format!("{name} is in an unknown process state")))
             }
-            Some(Err(StartError::NotStartable(..))) => Err(ControlError::Failed(format!("{name} is stopping"))),
+            // 4.3.0's spawn() does nothing for a process that still has a
+            // pid, and the wait sees it neither starting nor running.
+            Some(Err(StartError::NotStartable(..))) => {
+                let process = self.process(id).map(|p| p.config().name.clone()).unwrap_or_default();
+                self.host.log(LogLevel::Warn, &format!("process '{process}' already running"));
+                let _ = reply.send(if wait { Err(ControlError::AbnormalTermination(name.to_owned())) } else { Ok(()) });
+                return;
+            }
             None => Err(ControlError::BadName(name.to_owned())),
             Some(Ok(())) => Ok(()),
         };
@@ -665,7 +676,7 @@ impl Actor {
         } else if !wait || p.state() == ProcessState::Running {
             let _ = reply.send(Ok(()));
         } else {
-            self.waiters.push((id, Waiter::Start(reply)));
+            self.waiters.push((id, Waiter::Start(name.to_owned(), reply)));
         }
     }
 

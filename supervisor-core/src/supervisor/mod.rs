@@ -414,7 +414,10 @@ impl Supervisor {
 
     /// Bytes of supervisord's own log (`readLog`).
     pub async fn read_main_log(&self, offset: i64, length: i64) -> Result<Vec<u8>, ControlError> {
-        let path = self.main_log_path().await.filter(|p| p.exists()).ok_or(ControlError::NoFile(String::new()))?;
+        let path = self.main_log_path().await.ok_or(ControlError::NoFile(String::new()))?;
+        if !path.exists() {
+            return Err(ControlError::NoFile(path.display().to_string()));
+        }
         read_file(&path, offset, length).map_err(|e| match e {
             ReadError::BadArguments => ControlError::BadArguments,
             ReadError::Failed => ControlError::Failed(path.display().to_string()),
