@@ -213,7 +213,7 @@ pub fn run(path: PathBuf, args: &ServerArgs, progname: &str) -> ExitCode {
     let start = std::env::current_dir().ok();
     let mut config = match load(&path, args, start.as_deref()) {
         Ok(c) => c,
-        Err(e) => return fail(&e),
+        Err(e) => return usage(progname, &e),
     };
     // Bind before detaching, so "address in use" reaches the terminal and
     // the exit status, and before dropping privileges (low ports, socket

@@ -97,7 +97,9 @@ fn a_bad_config_exits_2_without_starting_anything() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("[program:x] startsecs: invalid literal for int()"));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.starts_with("Error: ") && said.contains("[program:x] startsecs: invalid literal for int()"), "{said}");
+    assert!(said.ends_with(&format!("\nFor help, use {} -h\n", env!("CARGO_BIN_EXE_supervisord"))), "{said}");
 }
 
 #[test]
@@ -207,11 +209,23 @@ fn a_stale_socket_is_replaced() {
     let dir = tempfile::tempdir().expect("tempdir");
     let conf = sock_config(dir.path(), "");
     // A socket file nobody listens on, as a killed supervisord leaves behind.
-    drop(std::os::unix::net::UnixListener::bind(dir.path().join("s.sock")).expect("bind"));
-    let (daemon, pid) = start_daemon(&conf);
+    let sock = dir.path().join("s.sock");
+    drop(std::os::unix::net::UnixListener::bind(&sock).expect("bind"));
+    let child = Command::new(env!("CARGO_BIN_EXE_supervisord"))
+        .arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id() as i32;
+    let daemon = Guard::new(child);
     wait_until("running", || children(pid).len() == 1);
-    assert!(std::os::unix::net::UnixStream::connect(dir.path().join("s.sock")).is_ok());
-    daemon.finish();
+    assert!(std::os::unix::net::UnixStream::connect(&sock).is_ok());
+    let out = daemon.finish();
+    // As 4.3.0: on stderr, not in the log.
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.starts_with(&format!("Unlinking stale socket {}\n", sock.display())), "{said}");
 }
 
 #[test]
@@ -368,4 +382,24 @@ fn relative_log_and_pidfile_are_from_the_start_directory() {
     assert!(!elsewhere.join("rel.log").exists());
     kill(pid, nix::sys::signal::Signal::SIGTERM);
     wait_until("the daemon gone", || !alive(pid));
+}
+
+/// At shutdown, `waiting for ... to die` names every process not yet
+/// stopped, in every group (as 4.3.0), not only the group being stopped.
+#[test]
+fn waiting_to_die_names_every_process_still_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().display();
+    let text = format!(
+        "[supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\nnodaemon=true\n\
+         [program:hi]\ncommand=sh -c \"trap '' TERM; sleep 300\"\npriority=999\nstopwaitsecs=1\nstartsecs=0\n\
+         [program:lo]\ncommand=sleep 300\npriority=1\nstartsecs=0\n"
+    );
+    let conf = write_conf(dir.path(), &text);
+    let (daemon, pid) = start_daemon(&conf);
+    wait_until("both running", || children(pid).len() == 2);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(daemon.finish().status.code(), Some(0));
+    let text = log(dir.path());
+    assert!(text.contains("INFO waiting for lo, hi to die\n"), "{text}");
 }

@@ -62,6 +62,8 @@ pub fn bind(config: &HttpServerConfig) -> Result<Listener, BindError> {
                 if std::os::unix::net::UnixStream::connect(file).is_ok() {
                     return Err(BindError::InUse);
                 }
+                // 4.3.0 says so on stderr, not in its log.
+                eprintln!("Unlinking stale socket {}", file.display());
                 std::fs::remove_file(file)?;
             }
             let listener = std::os::unix::net::UnixListener::bind(file)?;

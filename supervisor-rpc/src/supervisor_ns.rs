@@ -590,10 +590,32 @@ impl RpcInterface for SupervisorNamespace {
             }
             "getAllConfigInfo" => {
                 Params::new(params, 0, 0)?;
+                // An AUTO log of a process in use is shown by the path it
+                // was given, as 4.3.0 does.
+                let running: std::collections::HashMap<(String, String), Arc<ProcessConfig>> = sv
+                    .process_snapshots()
+                    .await
+                    .into_iter()
+                    .map(|s| ((s.config.group.clone(), s.config.name.clone()), s.config))
+                    .collect();
                 let mut all: Vec<(String, Value)> = Vec::new();
                 for (group, inuse) in self.daemon.latest_groups() {
                     for p in &group.processes {
-                        all.push((p.name.clone(), config_info(&group, p, inuse)));
+                        let resolved = running.get(&(group.name.clone(), p.name.clone())).filter(|_| inuse);
+                        let info = match resolved {
+                            Some(r) if p.stdout.logfile == LogFile::Auto || p.stderr.logfile == LogFile::Auto => {
+                                let mut p = ProcessConfig::clone(p);
+                                if p.stdout.logfile == LogFile::Auto {
+                                    p.stdout.logfile = r.stdout.logfile.clone();
+                                }
+                                if p.stderr.logfile == LogFile::Auto {
+                                    p.stderr.logfile = r.stderr.logfile.clone();
+                                }
+                                config_info(&group, &p, inuse)
+                            }
+                            _ => config_info(&group, p, inuse),
+                        };
+                        all.push((p.name.clone(), info));
                     }
                 }
                 all.sort_by(|a, b| a.0.cmp(&b.0));

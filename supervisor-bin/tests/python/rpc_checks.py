@@ -91,6 +91,10 @@ ci = s.getAllConfigInfo()
 one = [c for c in ci if c["name"] == "sleeper"][0]
 assert one["inuse"] is True and one["group"] == "sleeper" and one["stopsignal"] == 15 and one["directory"] == "none", one
 assert [c["name"] for c in ci] == sorted(c["name"] for c in ci)
+# An AUTO log in use shows its path, the one getProcessInfo gives.
+info = s.getProcessInfo("sleeper")
+assert one["stdout_logfile"] == info["stdout_logfile"] != "auto", (one, info)
+assert one["stdout_logfile"].startswith(workdir), one
 
 # Logs: read, tail with offsets and overflow, clear, main log.
 # talker was (re)started above: wait until its output has all arrived,

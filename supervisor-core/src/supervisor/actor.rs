@@ -736,16 +736,22 @@ impl Actor {
                     _ => {}
                 });
             }
-            let unstopped: Vec<String> = members
+            let stopped = |actor: &Actor, ids: &[usize]| {
+                ids.iter().filter_map(|&id| actor.process(id)).all(|p| p.state().is_stopped())
+            };
+            if stopped(self, &members) {
+                self.stop_groups.pop();
+                continue;
+            }
+            // 4.3.0 names every process not yet stopped, in every group.
+            let unstopped: Vec<String> = self
+                .groups
                 .iter()
+                .flat_map(|g| g.members.iter())
                 .filter_map(|&id| self.process(id))
                 .filter(|p| !p.state().is_stopped())
                 .map(|p| p.config().name.clone())
                 .collect();
-            if unstopped.is_empty() {
-                self.stop_groups.pop();
-                continue;
-            }
             let now = self.now().mono;
             if self.last_die_report.is_none_or(|t| now > t + Duration::from_secs(3)) {
                 self.host.log(LogLevel::Info, &format!("waiting for {} to die", unstopped.join(", ")));
