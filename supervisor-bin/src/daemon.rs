@@ -398,7 +398,14 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
         let (daemon, mut api_requests) = Daemon::new(supervisor.clone(), &config, LoadOptions::default());
         let daemon = Arc::new(daemon);
         match dispatcher(&daemon, &config, &RpcRegistry::with_main()) {
-            Ok(d) => servers.install(d, Some(supervisor.clone())),
+            Ok(d) => {
+                let api_log = log.clone();
+                let d = d.with_log(
+                    Arc::new(move |level: LogLevel, m: &str| write(&api_log, level, m)),
+                    config.supervisord.loglevel,
+                );
+                servers.install(d, Some(supervisor.clone()));
+            }
             Err(e) => {
                 logger(LogLevel::Critical, &e);
                 supervisor.shutdown().await;

@@ -1,9 +1,13 @@
 //! `supervisord --check`, `echo_supervisord_conf` and the command-line
 //! errors, run as real binaries.
 
+mod common;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+
+use common::{Guard, log, wait_until};
 
 fn supervisord(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_supervisord")).args(args).output().expect("run supervisord")
@@ -74,6 +78,8 @@ fn the_sample_documents_every_section_and_loads_uncommented() {
     std::fs::write(&path, live).expect("write");
     let out = supervisord(&["--check", "-c", path.to_str().expect("utf-8 path")]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // Every key the sample documents is one we read.
+    assert!(!text(&out.stderr).contains("unknown key"), "{}", text(&out.stderr));
     for key in ["stopasgroup", "stderr_capture_maxbytes", "buffer_size", "history_file"] {
         assert!(sample.contains(&format!(";{key}=")), "sample lacks {key}");
     }
@@ -147,4 +153,91 @@ fn check_without_c_searches_the_default_places() {
         Command::new(env!("CARGO_BIN_EXE_supervisord")).arg("--check").current_dir(dir.path()).output().expect("run");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).starts_with("supervisord.conf: configuration is valid"));
+}
+
+#[test]
+fn check_warns_about_keys_nothing_reads_and_a_normal_run_stays_silent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().display();
+    let path = dir.path().join("typos.conf");
+    std::fs::write(
+        &path,
+        format!(
+            "[DEFAULT]\n\
+             shared = x    ; inherited by every section: never reported\n\
+             startsecs = 0\n\
+             \n\
+             [supervisord]\n\
+             logfile={d}/supervisord.log\n\
+             pidfile={d}/supervisord.pid\n\
+             childlogdir={d}\n\
+             loglevl=debug\n\
+             \n\
+             [unix_http_server]\n\
+             file={d}/s.sock\n\
+             chmood=0700\n\
+             \n\
+             [rpcinterface:supervisor]\n\
+             supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
+             retries = 3\n\
+             \n\
+             [program:x]\n\
+             command=sleep 300\n\
+             autostrat=false\n\
+             shared=mine\n\
+             frobnicate=1\n\
+             \n\
+             [group:g]\n\
+             programs=x\n\
+             priorty=5\n"
+        ),
+    )
+    .expect("write");
+    let p = path.display();
+    let out = supervisord(&["--check", "-c", path.to_str().expect("utf-8 path")]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(text(&out.stdout), format!("{p}: configuration is valid\n"));
+    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("unknown key")).collect();
+    assert_eq!(
+        warnings,
+        [
+            format!("WARN {p}:9: [supervisord] loglevl: unknown key, ignored (did you mean 'loglevel'?)"),
+            format!("WARN {p}:13: [unix_http_server] chmood: unknown key, ignored (did you mean 'chmod'?)"),
+            format!("WARN {p}:21: [program:x] autostrat: unknown key, ignored (did you mean 'autostart'?)"),
+            format!("WARN {p}:23: [program:x] frobnicate: unknown key, ignored"),
+            format!("WARN {p}:27: [group:g] priorty: unknown key, ignored (did you mean 'priority'?)"),
+        ],
+        "{err}"
+    );
+
+    // A misspelt required key: the error, and the warning that explains it.
+    let broken = dir.path().join("broken.conf");
+    std::fs::write(&broken, "[supervisord]\n[program:y]\ncomand=cat\n").expect("write");
+    let out = supervisord(&["--check", "-c", broken.to_str().expect("utf-8 path")]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let b = broken.display();
+    assert!(
+        err.contains(&format!("WARN {b}:3: [program:y] comand: unknown key, ignored (did you mean 'command'?)\n")),
+        "{err}"
+    );
+    assert!(err.ends_with("configuration is invalid (1 error(s))\n"), "{err}");
+
+    // Without --check, 4.3.0's behaviour: nothing said, on stderr or in the log.
+    let child = Command::new(env!("CARGO_BIN_EXE_supervisord"))
+        .args(["-n", "-c", path.to_str().expect("utf-8 path")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn supervisord");
+    let daemon = Guard::new(child);
+    wait_until("x running", || log(dir.path()).contains("success: x entered RUNNING state"));
+    let out = daemon.finish();
+    let logged = log(dir.path());
+    assert!(logged.contains("supervisord started with pid"), "{logged}");
+    for word in ["unknown key", "autostrat", "frobnicate", "loglevl"] {
+        assert!(!logged.contains(word), "{word} in the log: {logged}");
+        assert!(!text(&out.stderr).contains(word), "{word} on stderr: {}", text(&out.stderr));
+    }
 }

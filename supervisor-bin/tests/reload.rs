@@ -162,3 +162,40 @@ fn reload_with_an_invalid_config_is_refused_and_nothing_stops() {
     wait_until("the restart", || starts(dir.path()) == 2);
     assert_eq!(daemon.finish().status.code(), Some(0));
 }
+
+#[test]
+fn a_moved_server_rebinds_and_a_taken_port_is_logged_not_fatal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (first, second) = (free_port(), free_port());
+    let conf = write_conf(dir.path(), &config(dir.path(), first));
+    let (daemon, pid) = start_daemon(&conf);
+    wait_until("the program", || children(pid).len() == 1);
+    let listening = |port: u16| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+    assert!(listening(first));
+
+    // Moved: the old port is closed, the new one listens.
+    std::fs::write(&conf, config(dir.path(), second)).expect("write");
+    kill(pid, nix::sys::signal::Signal::SIGHUP);
+    wait_until("the restart", || starts(dir.path()) == 2);
+    wait_until("the old port closed", || !listening(first));
+    assert!(listening(second));
+
+    // Moved onto a port another program holds: logged, and the unix
+    // server (and the daemon) go on.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port();
+    std::fs::write(&conf, config(dir.path(), port)).expect("write");
+    kill(pid, nix::sys::signal::Signal::SIGHUP);
+    wait_until("the restart", || starts(dir.path()) == 3);
+    assert!(alive(pid));
+    let text = log(dir.path());
+    assert!(
+        text.contains("CRIT Server 'inet_http_server' not serving: Another program is already listening"),
+        "{text}"
+    );
+    let out = Command::new(venv("supervisorctl")).arg("-c").arg(&conf).arg("status").output().expect("status");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("a "), "{out:?}");
+    assert!(!listening(second), "the moved server's old port is closed");
+    drop(taken);
+    assert_eq!(daemon.finish().status.code(), Some(0));
+}

@@ -128,6 +128,21 @@ fn the_status_page_acts_and_answers_as_4_3_0_does() {
     let forged = get(&sock, "/?processname=talk&action=stop", &format!("{AUTH}Referer: http://evil.example/x\r\n"));
     assert_eq!(forged.status, 403);
     assert!(row(&get(&sock, "/", AUTH).body, "talk").contains(">running<"), "nothing was stopped");
+    // The page's own links carry a token bound to the credentials, the
+    // action and the process, and act whatever the headers say (behind a
+    // proxy that rewrites Host, the page's own Referer looks foreign).
+    let talk = row(&get(&sock, "/", AUTH).body, "talk").to_owned();
+    let clear =
+        talk.split("href=\"").map(|r| r.split('"').next().unwrap_or("")).find(|h| h.contains("action=clearlog"));
+    let clear = format!("/{}", clear.expect("a Clear Log link").replace("&amp;", "&"));
+    assert!(clear.contains("&token="), "{clear}");
+    let cross = format!("{AUTH}Sec-Fetch-Site: cross-site\r\nReferer: http://proxy.example/\r\n");
+    assert_eq!(message(&get(&sock, &clear, &cross)), "Log for talk cleared");
+    for forged in
+        [clear.replace("action=clearlog", "action=stop"), clear.replace("processname=talk", "processname=idle")]
+    {
+        assert_eq!(get(&sock, &forged, &cross).status, 403, "{forged}");
+    }
     let same = get(&sock, "/?action=refresh", &format!("{AUTH}Sec-Fetch-Site: same-origin\r\n"));
     assert_eq!(same.status, 301);
     let own = get(&sock, "/?processname=idle&action=start", &format!("{AUTH}Origin: http://localhost\r\n"));

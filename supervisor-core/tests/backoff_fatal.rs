@@ -52,3 +52,35 @@ async fn starting_with_wait_reports_abnormal_termination_and_spawn_errors() {
     assert_eq!(sv.start_process("nope", true).await, Err(ControlError::BadName("nope".into())));
     sv.shutdown().await;
 }
+
+/// 4.3.0's debug lines around an exit, with the waiting reaper (the
+/// library's; supervisord's kernel reaping is in supervisor-bin's
+/// trace_log test): the pipes' ends first, in the state before the exit,
+/// then the exit, then the SIGCHLD that woke it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exit_is_logged_as_4_3_0_logs_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (sv, mut ev) =
+        start(dir.path(), "[program:quick]\ncommand=sh -c 'echo hi; exit 3'\nstartsecs=1\nstartretries=0\n");
+    wait_for(&mut ev, "quick", Fatal).await;
+    let log = log_contains(dir.path(), "gave up: quick").await;
+    let lines: Vec<&str> = log.lines().map(|l| l.get(24..).unwrap_or(l)).collect();
+    let at = |prefix: &str| {
+        lines.iter().position(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no {prefix:?} in\n{log}"))
+    };
+    let exited = at("WARN exited: quick (exit status 3; not expected)");
+    for channel in ["stdout", "stderr"] {
+        let closed = lines
+            .iter()
+            .position(|l| {
+                l.starts_with("DEBG fd ")
+                    && l.contains(" closed, stopped monitoring <POutputDispatcher at ")
+                    && l.contains("with name quick in state STARTING>")
+                    && l.ends_with(&format!("({channel})>"))
+            })
+            .unwrap_or_else(|| panic!("no {channel} close in\n{log}"));
+        assert!(closed < exited, "{log}");
+    }
+    assert_eq!(lines.get(exited + 1), Some(&"DEBG received SIGCHLD indicating a child quit"), "{log}");
+    sv.shutdown().await;
+}

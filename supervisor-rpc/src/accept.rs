@@ -32,19 +32,26 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (_keep, slot) = watch::channel(App::Ready { router: app, header_timeout });
-    serve_slot(stream, peer, slot, header_timeout).await;
+    serve_slot(stream, peer, None, slot, header_timeout).await;
 }
 
 /// Serves one connection, each request with the app `slot` holds when it
 /// comes: a connection kept alive across a restart reaches the new daemon.
-async fn serve_slot<S>(stream: S, peer: Peer, slot: AppSlot, header_timeout: Duration)
-where
+/// `remote` is a TCP client's address.
+async fn serve_slot<S>(
+    stream: S,
+    peer: Peer,
+    remote: Option<std::net::SocketAddr>,
+    slot: AppSlot,
+    header_timeout: Duration,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
         let mut slot = slot.clone();
         async move {
             request.extensions_mut().insert(peer);
+            request.extensions_mut().insert(crate::http::RemoteAddr(remote));
             let app = loop {
                 let now = slot.borrow_and_update().clone();
                 match now {
@@ -101,7 +108,7 @@ pub(crate) async fn serve_unix(listener: tokio::net::UnixListener, slot: AppSlot
                 // `net.core.wmem_max` and takes memory only as it queues.
                 let _ = nix::sys::socket::setsockopt(&stream, nix::sys::socket::sockopt::SndBuf, &UNIX_SEND_BUFFER);
                 let timeout = header_timeout(&slot);
-                tokio::spawn(serve_slot(stream, peer, slot.clone(), timeout));
+                tokio::spawn(serve_slot(stream, peer, None, slot.clone(), timeout));
             }
             // Out of fds and the like: back off rather than spin.
             Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
@@ -116,7 +123,7 @@ pub(crate) async fn serve_tcp(listener: tokio::net::TcpListener, slot: AppSlot) 
             Ok((stream, addr)) => {
                 let _ = stream.set_nodelay(true);
                 let timeout = header_timeout(&slot);
-                tokio::spawn(serve_slot(stream, Peer::Ip(addr.ip()), slot.clone(), timeout));
+                tokio::spawn(serve_slot(stream, Peer::Ip(addr.ip()), Some(addr), slot.clone(), timeout));
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
         }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use dxr::{MethodCall, Value};
+use supervisor_core::config::LogLevel;
 
 use crate::faults::{Fault, FaultString};
 use crate::interface::{MethodDoc, RpcInterface};
@@ -19,10 +20,15 @@ struct Namespace {
     methods: BTreeMap<&'static str, MethodDoc>,
 }
 
+/// Where the API writes supervisord's log lines; shared by every request.
+pub type Logger = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
+
 /// Every namespace of one server.
 #[derive(Default)]
 pub struct Dispatcher {
     namespaces: BTreeMap<String, Namespace>,
+    /// The log and the least severe level it writes.
+    log: Option<(Logger, LogLevel)>,
 }
 
 /// A `system.methodHelp` text in 4.3.0's docstring shape: a leading space,
@@ -86,6 +92,33 @@ pub enum BadRequest {
 }
 
 impl Dispatcher {
+    /// Writes 4.3.0's `XML-RPC method ...` trace lines for each call to
+    /// `log`, when `level` (supervisord's `loglevel`) lets them through.
+    #[must_use]
+    pub fn with_log(mut self, log: Logger, level: LogLevel) -> Dispatcher {
+        self.log = Some((log, level));
+        self
+    }
+
+    /// The log given by [`Dispatcher::with_log`], if it writes `level`.
+    pub fn log(&self, level: LogLevel) -> Option<&Logger> {
+        self.log.as_ref().filter(|(_, least)| level >= *least).map(|(log, _)| log)
+    }
+
+    fn trace(&self, message: impl FnOnce() -> String) {
+        if let Some(log) = self.log(LogLevel::Trace) {
+            log(LogLevel::Trace, &message());
+        }
+    }
+
+    /// 4.3.0's line for how a call ended.
+    fn trace_end<T>(&self, method: &str, result: &Result<T, FaultString>) {
+        self.trace(|| match result {
+            Ok(_) => format!("XML-RPC method {method}() returned successfully"),
+            Err(f) => format!("XML-RPC method {method}() returned fault: [{}] {f}", f.fault.code()),
+        });
+    }
+
     /// Adds a namespace under `name`.
     pub fn add(&mut self, name: &str, interface: Arc<dyn RpcInterface>) {
         let methods = interface.methods().into_iter().map(|m| (m.name, m)).collect();
@@ -180,13 +213,17 @@ impl Dispatcher {
     /// fault), or why the body is not a call at all.
     pub async fn handle(&self, body: &[u8]) -> Result<String, BadRequest> {
         let call = decode_call(body)?;
+        self.trace(|| format!("XML-RPC method called: {}()", call.name));
         if let Some(answer) = self.call_xml(&call.name, &call.params).await {
+            self.trace_end(&call.name, &answer);
             return Ok(match answer {
                 Ok(value) => crate::xml::method_response_xml(value),
                 Err(f) => crate::xml::fault_response(f.fault.code(), &f.to_string()),
             });
         }
-        Ok(match self.call(&call.name, &call.params).await {
+        let answer = self.call(&call.name, &call.params).await;
+        self.trace_end(&call.name, &answer);
+        Ok(match answer {
             Ok(value) => crate::xml::method_response(&value),
             Err(f) => crate::xml::fault_response(f.fault.code(), &f.to_string()),
         })
@@ -267,6 +304,38 @@ mod tests {
         for doc in SYSTEM {
             check_help(doc).unwrap();
         }
+    }
+
+    #[test]
+    fn calls_are_traced_as_4_3_0_traces_them() {
+        let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        let log: Logger = Arc::new(move |level: LogLevel, m: &str| {
+            sink.lock().unwrap().push(format!("{} {m}", level.tag()));
+        });
+        // Nothing at the default level.
+        let quiet = Dispatcher::default().with_log(log.clone(), LogLevel::Info);
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let body = b"<methodCall><methodName>system.listMethods</methodName><params/></methodCall>";
+        rt.block_on(quiet.handle(body)).unwrap();
+        assert!(lines.lock().unwrap().is_empty());
+        let d = Dispatcher::default().with_log(log, LogLevel::Trace);
+        let call = |name: &str| {
+            let body = format!("<methodCall><methodName>{name}</methodName><params/></methodCall>");
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            rt.block_on(d.handle(body.as_bytes())).unwrap();
+        };
+        call("system.listMethods");
+        call("supervisor.nosuch");
+        assert_eq!(
+            *lines.lock().unwrap(),
+            [
+                "TRAC XML-RPC method called: system.listMethods()",
+                "TRAC XML-RPC method system.listMethods() returned successfully",
+                "TRAC XML-RPC method called: supervisor.nosuch()",
+                "TRAC XML-RPC method supervisor.nosuch() returned fault: [1] UNKNOWN_METHOD",
+            ]
+        );
     }
 
     #[test]

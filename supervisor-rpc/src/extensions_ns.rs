@@ -43,8 +43,8 @@ impl ExtensionsNamespace {
         let latest = self.daemon.latest_group(name).ok_or_else(|| Fault::BadName.with(name))?;
         let active = self.daemon.active_group(name).ok_or_else(|| Fault::BadName.with(name))?;
         // Processes whose settings are the same, as read; a change of group
-        // kind replaces every process.
-        let unchanged: Vec<String> = if std::mem::discriminant(&latest.kind) == std::mem::discriminant(&active.kind) {
+        // kind (or of an FCGI group's socket) replaces every process.
+        let unchanged: Vec<String> = if latest.kind == active.kind {
             latest
                 .processes
                 .iter()

@@ -13,8 +13,9 @@ use axum::routing::post;
 use base64::Engine;
 use sha1::Digest;
 
-use crate::dispatch::Dispatcher;
+use crate::dispatch::{Dispatcher, Logger};
 use crate::throttle::{Peer, Throttle};
+use supervisor_core::config::LogLevel;
 
 /// The largest request body accepted by default (larger ones get 413);
 /// `request_body_limit` in a server section changes it.
@@ -64,6 +65,99 @@ async fn rpc2(State(dispatcher): State<Arc<Dispatcher>>, body: Bytes) -> Respons
         // Only the reason is answered, never the body: nothing is echoed.
         Err(bad) => (StatusCode::BAD_REQUEST, bad.to_string()).into_response(),
     }
+}
+
+/// A TCP client's address, for the access log (none on a unix socket).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemoteAddr(pub Option<std::net::SocketAddr>);
+
+/// Medusa's access log line, which 4.3.0 writes at TRAC once the answer
+/// is all produced, e.g.
+/// `localhost:0 - - [06/Dec/2026:04:01:38 +0000] "POST /RPC2 HTTP/1.1" 200 251`.
+/// The date is UTC followed by the local standard offset, as medusa writes
+/// it; the size is our answer's, header included. (4.3.0 logs a line that
+/// says "error" anywhere, say in its path, at ERRO instead; that would add
+/// lines at the default level, so ours stays TRAC.)
+async fn access_log(State(log): State<Logger>, request: axum::extract::Request, next: Next) -> Response {
+    let who = match request.extensions().get::<RemoteAddr>().and_then(|r| r.0) {
+        Some(addr) => format!("{}:{}", addr.ip(), addr.port()),
+        None => "localhost:0".to_owned(),
+    };
+    let line = format!("{} {} {:?}", request.method(), request.uri(), request.version());
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    let head = head_size(&response);
+    let mut done = Logged { log, who, line, status, bytes: head };
+    match axum::body::HttpBody::size_hint(response.body()).exact() {
+        Some(n) => {
+            done.bytes += n;
+            drop(done);
+            response
+        }
+        // A stream (`/logtail`): logged when it ends.
+        None => {
+            let (parts, body) = response.into_parts();
+            let body = futures_util::StreamExt::map(body.into_data_stream(), move |chunk| {
+                // The whole guard moves in (not just its count), so it
+                // drops with the stream.
+                let done: &mut Logged = &mut done;
+                if let Ok(bytes) = &chunk {
+                    done.bytes += bytes.len() as u64;
+                }
+                chunk
+            });
+            Response::from_parts(parts, axum::body::Body::from_stream(body))
+        }
+    }
+}
+
+/// Writes its access log line when dropped.
+struct Logged {
+    log: Logger,
+    who: String,
+    line: String,
+    status: u16,
+    bytes: u64,
+}
+
+impl Drop for Logged {
+    fn drop(&mut self) {
+        let when = log_date(chrono::Utc::now());
+        let message = format!("{} - - [{when}] \"{}\" {} {}", self.who, self.line, self.status, self.bytes);
+        (self.log)(LogLevel::Trace, &message);
+    }
+}
+
+/// What hyper writes before the body: status line, headers (with the
+/// `date` and `content-length` it adds), blank line.
+fn head_size(response: &Response) -> u64 {
+    let status = response.status();
+    let mut n = "HTTP/1.1 ".len() + 3 + 1 + status.canonical_reason().unwrap_or("").len() + 2;
+    for (name, value) in response.headers() {
+        n += name.as_str().len() + 2 + value.len() + 2;
+    }
+    n += "date: Sun, 06 Dec 2026 04:01:38 GMT\r\n".len();
+    if let Some(len) = axum::body::HttpBody::size_hint(response.body()).exact()
+        && !response.headers().contains_key(header::CONTENT_LENGTH)
+    {
+        n += "content-length: \r\n".len() + len.to_string().len();
+    }
+    (n + 2) as u64
+}
+
+/// Medusa's `log_date_string`: the time in UTC, then the local offset
+/// from UTC outside daylight saving time (`time.timezone`).
+fn log_date(now: chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::{Datelike, Offset, TimeZone};
+    let standard = [1, 7]
+        .into_iter()
+        .filter_map(|month| chrono::Utc.with_ymd_and_hms(now.year(), month, 1, 0, 0, 0).single())
+        .map(|t| chrono::Local.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc())
+        .min()
+        .unwrap_or(0);
+    let sign = if standard < 0 { '-' } else { '+' };
+    let minutes = standard.unsigned_abs() / 60;
+    format!("{} {sign}{:02}{:02}", now.format("%d/%b/%Y:%H:%M:%S"), minutes / 60, minutes % 60)
 }
 
 /// What the authentication layer needs: the credentials and the failures.
@@ -120,17 +214,24 @@ pub fn router(
     body_limit: usize,
     logs: Option<supervisor_core::supervisor::Supervisor>,
 ) -> Router {
+    let dispatcher_log = dispatcher.log(LogLevel::Trace).cloned();
     let api = Router::new().route("/RPC2", post(rpc2)).route("/RPC2/{*rest}", post(rpc2)).with_state(dispatcher);
     let app = match logs {
         Some(sv) => api.merge(crate::logtail::routes(sv.clone())).merge(crate::web::routes(sv)),
         None => api,
     };
-    app.layer(DefaultBodyLimit::max(body_limit))
+    let log = dispatcher_log;
+    let app = app
+        .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn_with_state(
             Auth { credentials: credentials.map(Arc::new), body_limit, throttle: Arc::default() },
             authenticate,
         ))
-        .layer(middleware::map_response(server_header))
+        .layer(middleware::map_response(server_header));
+    match log {
+        Some(log) => app.layer(middleware::from_fn_with_state(log, access_log)),
+        None => app,
+    }
 }
 
 /// What 4.3.0's server calls itself, on every answer (clients and
@@ -148,6 +249,16 @@ mod tests {
 
     fn basic(s: &str) -> String {
         format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(s))
+    }
+
+    #[test]
+    fn medusa_log_dates() {
+        use chrono::TimeZone;
+        let when = chrono::Utc.with_ymd_and_hms(2026, 12, 6, 4, 1, 38).unwrap();
+        let text = log_date(when);
+        let (date, offset) = text.split_once(' ').unwrap();
+        assert_eq!(date, "06/Dec/2026:04:01:38");
+        assert!(offset.len() == 5 && (offset.starts_with('+') || offset.starts_with('-')), "{offset}");
     }
 
     #[test]

@@ -162,10 +162,17 @@ impl Servers {
         self.entries = kept;
     }
 
-    /// Writes 4.3.0's lines for each server: every namespace initialized,
-    /// and a warning for a server without credentials.
+    /// Writes 4.3.0's lines for each server: medusa's start (a trace
+    /// line), every namespace initialized, and a warning for a server
+    /// without credentials.
     pub fn announce(&self, config: &Config, log: impl Fn(LogLevel, &str)) {
         for e in &self.entries {
+            // Only worth a host name lookup when someone will read it.
+            if config.supervisord.loglevel <= LogLevel::Trace {
+                for line in medusa_started(&e.config.listen) {
+                    log(LogLevel::Trace, &line);
+                }
+            }
             for plugin in &config.rpc_interfaces {
                 log(LogLevel::Info, &format!("RPC interface '{}' initialized", plugin.name));
             }
@@ -215,6 +222,92 @@ fn same_socket(a: &Listen, b: &Listen) -> bool {
         (Listen::Unix { file: f, .. }, Listen::Unix { file: g, .. }) => f == g,
         _ => a == b,
     }
+}
+
+/// What medusa logs when a server starts listening, each line prefixed
+/// with the server's address as configured (empty for all interfaces):
+/// `127.0.0.1:Medusa (V1.12) started at <ctime>\n\tHostname: localhost\n\tPort:9001`,
+/// after `:Computing default hostname` or `<ip>:Cannot do reverse lookup`.
+fn medusa_started(listen: &Listen) -> Vec<String> {
+    let when = chrono::Local::now().format("%a %b %e %H:%M:%S %Y");
+    let started = |ip: &str, hostname: &str, port: &str| {
+        format!("{ip}:Medusa (V1.12) started at {when}\n\tHostname: {hostname}\n\tPort:{port}")
+    };
+    match listen {
+        Listen::Unix { file, .. } => {
+            let file = file.display().to_string();
+            vec![started(&file, "<unix domain socket>", &file)]
+        }
+        Listen::Inet { host, port } => {
+            let mut lines = Vec::new();
+            let mut ip = host.clone();
+            if host.is_empty() {
+                lines.push(":Computing default hostname".to_owned());
+                let name = nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default();
+                ip = resolve(&name).map_or(name, |a| a.to_string());
+            }
+            let hostname = match resolve(&ip).and_then(reverse_lookup) {
+                Some(name) => name,
+                None => {
+                    lines.push(format!("{host}:Cannot do reverse lookup"));
+                    ip
+                }
+            };
+            lines.push(started(host, &hostname, &port.to_string()));
+            lines
+        }
+    }
+}
+
+/// The first address of a host name (or the address itself).
+fn resolve(host: &str) -> Option<std::net::IpAddr> {
+    use std::net::ToSocketAddrs;
+    host.parse().ok().or_else(|| (host, 0).to_socket_addrs().ok()?.next().map(|a| a.ip()))
+}
+
+/// The name an address has (`socket.gethostbyaddr(ip)[0]`).
+fn reverse_lookup(ip: std::net::IpAddr) -> Option<String> {
+    match ip {
+        std::net::IpAddr::V4(a) => {
+            // SAFETY: all-zero is a valid sockaddr_in.
+            let mut sa: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+            sa.sin_family = libc::AF_INET as libc::sa_family_t;
+            sa.sin_addr.s_addr = u32::from_ne_bytes(a.octets());
+            name_info(std::ptr::from_ref(&sa).cast(), std::mem::size_of_val(&sa))
+        }
+        std::net::IpAddr::V6(a) => {
+            // SAFETY: all-zero is a valid sockaddr_in6.
+            let mut sa: libc::sockaddr_in6 = unsafe { std::mem::zeroed() };
+            sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+            sa.sin6_addr.s6_addr = a.octets();
+            name_info(std::ptr::from_ref(&sa).cast(), std::mem::size_of_val(&sa))
+        }
+    }
+}
+
+/// `getnameinfo` with a name required.
+fn name_info(addr: *const libc::sockaddr, len: usize) -> Option<String> {
+    let mut name = [0 as libc::c_char; 1025];
+    // SAFETY: `addr` points to a socket address of `len` bytes (the
+    // callers' locals), and `name` is a writable buffer of the given size
+    // that getnameinfo NUL-terminates on success.
+    let rc = unsafe {
+        libc::getnameinfo(
+            addr,
+            libc::socklen_t::try_from(len).ok()?,
+            name.as_mut_ptr(),
+            name.len() as libc::socklen_t,
+            std::ptr::null_mut(),
+            0,
+            libc::NI_NAMEREQD,
+        )
+    };
+    if rc != 0 {
+        return None;
+    }
+    // SAFETY: getnameinfo succeeded, so `name` holds a NUL-terminated string.
+    let name = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) };
+    Some(name.to_string_lossy().into_owned())
 }
 
 fn credentials(config: &HttpServerConfig) -> Option<Credentials> {
@@ -269,4 +362,29 @@ pub fn serve(
     servers.announce(config, log);
     servers.install(dispatcher, logs);
     Ok(servers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medusa_start_lines_have_4_3_0_s_shape() {
+        let unix = medusa_started(&Listen::Unix { file: "/tmp/s.sock".into(), chmod: 0o700, chown: None });
+        let [line] = unix.as_slice() else { panic!("{unix:?}") };
+        let (head, tail) = line.split_once(" started at ").unwrap();
+        assert_eq!(head, "/tmp/s.sock:Medusa (V1.12)");
+        assert!(tail.ends_with("\n\tHostname: <unix domain socket>\n\tPort:/tmp/s.sock"), "{tail:?}");
+        // ctime(): "Sun Dec  6 04:01:34 2026".
+        let when = tail.split('\n').next().unwrap();
+        assert_eq!(when.len(), 24, "{when:?}");
+
+        let inet = medusa_started(&Listen::Inet { host: "127.0.0.1".into(), port: 9001 });
+        let last = inet.last().unwrap();
+        assert!(last.starts_with("127.0.0.1:Medusa (V1.12) started at "), "{last:?}");
+        assert!(last.ends_with("\n\tPort:9001"), "{last:?}");
+        let all = medusa_started(&Listen::Inet { host: String::new(), port: 9001 });
+        assert_eq!(all[0], ":Computing default hostname");
+        assert!(all.last().unwrap().starts_with(":Medusa (V1.12) started at "));
+    }
 }

@@ -411,9 +411,25 @@ impl SupervisorNamespace {
         Ok(statuses(results?))
     }
 
+    /// Every process's info in 4.3.0's `_getAllProcesses()` order: groups
+    /// by priority, then each group's processes by priority (the start
+    /// order), which is the order its group and "all" results come in.
+    async fn infos_by_priority(&self) -> Vec<ProcessInfo> {
+        let sv = &self.daemon.supervisor;
+        let mut order: Vec<(String, String)> = Vec::new();
+        for g in sv.groups().await {
+            let mut processes: Vec<&Arc<ProcessConfig>> = g.processes.iter().collect();
+            processes.sort_by_key(|p| p.priority);
+            order.extend(processes.into_iter().map(|p| (g.name.clone(), p.name.clone())));
+        }
+        let mut infos = sv.all_process_info().await;
+        infos.sort_by_key(|i| order.iter().position(|(g, n)| *g == i.group && *n == i.name).unwrap_or(usize::MAX));
+        infos
+    }
+
     async fn signal_many(&self, group: Option<&str>, signal: &str) -> Result<Value, FaultString> {
         let sv = &self.daemon.supervisor;
-        let infos = sv.all_process_info().await;
+        let infos = self.infos_by_priority().await;
         if let Some(g) = group
             && !sv.groups().await.iter().any(|c| c.name == g)
         {
@@ -654,7 +670,7 @@ impl RpcInterface for SupervisorNamespace {
             "clearAllProcessLogs" => {
                 Params::new(params, 0, 0)?;
                 let mut results = Vec::new();
-                for info in sv.all_process_info().await {
+                for info in self.infos_by_priority().await {
                     let namespec = info.namespec();
                     let r = sv.clear_logs(&namespec).await.map_err(|_| ControlError::Failed(namespec.clone()));
                     results.push(status(&namespec, &r));

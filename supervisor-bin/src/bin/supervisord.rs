@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use supervisor_bin::supervisord_cli::{self, Command, ServerArgs, USAGE};
-use supervisor_core::config::{Config, ErrorKind, find_config_file, search_paths};
+use supervisor_core::config::{Config, ErrorKind, LoadOptions, find_config_file, search_paths};
 
 /// The version 4.3.0 clients are written against.
 const VERSION: &str = "4.3.0";
@@ -67,10 +67,16 @@ fn check(progname: &str, a: &ServerArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return usage_error(progname, &e.to_string()),
     };
-    match Config::load(&path) {
+    // Keys nothing reads are ignored, as in 4.3.0; only --check names them,
+    // even next to errors (a misspelt `command` explains a missing one).
+    let checked = Config::check_with(&path, &LoadOptions::default());
+    match checked.config {
         Ok(config) => {
             for w in &config.messages.warnings {
                 eprintln!("WARN {w}");
+            }
+            for u in &checked.unknown_keys {
+                eprintln!("WARN {u}");
             }
             for i in &config.messages.infos {
                 eprintln!("INFO {i}");
@@ -81,6 +87,9 @@ fn check(progname: &str, a: &ServerArgs) -> ExitCode {
         Err(errors) => {
             for e in errors.errors() {
                 eprintln!("Error: {e}");
+            }
+            for u in &checked.unknown_keys {
+                eprintln!("WARN {u}");
             }
             eprintln!("{}: configuration is invalid ({} error(s))", path.display(), errors.errors().len());
             ExitCode::from(2)

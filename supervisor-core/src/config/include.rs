@@ -24,6 +24,7 @@ pub(crate) fn read_includes(
     let location = Location::at(&section.origin).in_section("include");
     let here = here_of(main);
     ini.expand_here(&here.to_string_lossy());
+    super::keys::reading("include", "files");
     let Some(entry) = ini.get("include", "files") else {
         errors.push(ConfigError::new(location.with_key("files"), ErrorKind::MissingKey("files")));
         return errors;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::error::{ConfigError, ConfigErrors, ErrorKind, Location};
 use super::expand::Expansions;
 use super::ini::{Ini, here_of, read_file};
+use super::keys::{self, SectionType, UnknownKey};
 use super::model::{Config, ParseMessages};
 use super::plugins::{CTL_FACTORY_KEY, RPC_FACTORY_KEY};
 use super::reader::Ctx;
@@ -53,17 +54,16 @@ impl Default for LoadOptions {
     }
 }
 
-const KNOWN_EXACT: &[&str] = &["supervisord", "supervisorctl", "include"];
-const KNOWN_PREFIXES: &[&str] = &[
-    "unix_http_server",
-    "inet_http_server",
-    "program:",
-    "group:",
-    "eventlistener:",
-    "fcgi-program:",
-    "rpcinterface:",
-    "ctlplugin:",
-];
+/// A load, plus the keys no section of their type reads, which only
+/// `supervisord --check` reports ([`Config::check_with`]).
+#[derive(Debug)]
+pub struct Checked {
+    /// What [`Config::load_with`] returns.
+    pub config: Result<Config, ConfigErrors>,
+    /// Keys that are ignored, as 4.3.0 ignores them, in file order; found
+    /// even when the configuration has errors (a misspelt `command` is one).
+    pub unknown_keys: Vec<UnknownKey>,
+}
 
 impl Config {
     /// Reads a `supervisord.conf` and everything it includes.
@@ -81,13 +81,23 @@ impl Config {
 
     /// [`Config::load`] with explicit outside inputs.
     pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Config, ConfigErrors> {
-        if !path.exists() {
-            return Err(ConfigError::new(Location::default(), ErrorKind::NotFound(path.to_path_buf())).into());
+        Config::from_str_with(&read_config_file(path)?, path, opts)
+    }
+
+    /// [`Config::load_with`], also listing the keys nothing reads, for
+    /// `supervisord --check`. A normal run never looks for them.
+    pub fn check_with(path: &Path, opts: &LoadOptions) -> Checked {
+        match read_config_file(path) {
+            Ok(text) => Config::check_str_with(&text, path, opts),
+            Err(e) => Checked { config: Err(e), unknown_keys: Vec::new() },
         }
-        let text = read_file(path).map_err(|e| {
-            ConfigError::new(Location::default(), ErrorKind::Unreadable { path: path.to_path_buf(), source: e.into() })
-        })?;
-        Config::from_str_with(&text, path, opts)
+    }
+
+    /// [`Config::from_str_with`], also listing the keys nothing reads.
+    pub fn check_str_with(text: &str, path: &Path, opts: &LoadOptions) -> Checked {
+        let mut unknown_keys = Vec::new();
+        let config = Config::read(text, path, opts, Some(&mut unknown_keys));
+        Checked { config, unknown_keys }
     }
 
     /// Reads configuration text as if it were the file at `path` (which
@@ -109,9 +119,22 @@ impl Config {
 
     /// [`Config::from_str`] with explicit outside inputs.
     pub fn from_str_with(text: &str, path: &Path, opts: &LoadOptions) -> Result<Config, ConfigErrors> {
+        Config::read(text, path, opts, None)
+    }
+
+    /// The load; `unknown_keys`, when given, receives the keys nothing reads.
+    fn read(
+        text: &str,
+        path: &Path,
+        opts: &LoadOptions,
+        unknown_keys: Option<&mut Vec<UnknownKey>>,
+    ) -> Result<Config, ConfigErrors> {
         let mut ini = Ini::default();
         let ini_errors = ini.read_str(text, path);
         if !ini_errors.is_empty() {
+            if let Some(u) = unknown_keys {
+                *u = keys::unknown_keys(&ini);
+            }
             return Err(ConfigErrors(
                 ini_errors.into_iter().map(|e| ConfigError::new(Location::at(&e.origin), e.error)).collect(),
             ));
@@ -125,6 +148,9 @@ impl Config {
         include_names.insert("here".into(), here_str.clone().into());
         include_names.insert("host_node_name".into(), opts.host_node_name.clone().into());
         let include_errors = include::read_includes(&mut ini, path, &[&env, &include_names], &mut messages);
+        if let Some(u) = unknown_keys {
+            *u = keys::unknown_keys(&ini);
+        }
         if !include_errors.is_empty() {
             return Err(ConfigErrors(include_errors));
         }
@@ -133,7 +159,7 @@ impl Config {
         if opts.reject_unknown_sections {
             for section in ini.sections() {
                 let name = section.name.as_str();
-                if !KNOWN_EXACT.contains(&name) && !KNOWN_PREFIXES.iter().any(|p| name.starts_with(p)) {
+                if SectionType::of(name).is_none() {
                     ctx.error(Location::at(&section.origin).in_section(name), ErrorKind::UnknownSection);
                 }
             }
@@ -173,6 +199,17 @@ impl Config {
     }
 }
 
+/// A config file's text, or why there is none.
+fn read_config_file(path: &Path) -> Result<String, ConfigErrors> {
+    if !path.exists() {
+        return Err(ConfigError::new(Location::default(), ErrorKind::NotFound(path.to_path_buf())).into());
+    }
+    read_file(path).map_err(|e| {
+        ConfigError::new(Location::default(), ErrorKind::Unreadable { path: path.to_path_buf(), source: e.into() })
+            .into()
+    })
+}
+
 /// `[supervisorctl]`, as supervisorctl reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CtlConfig {
@@ -194,12 +231,7 @@ impl CtlConfig {
     /// Reads the `[supervisorctl]` section of a file, as 4.3.0's
     /// `ClientOptions` does (includes are not followed).
     pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<CtlConfig, ConfigErrors> {
-        if !path.exists() {
-            return Err(ConfigError::new(Location::default(), ErrorKind::NotFound(path.to_path_buf())).into());
-        }
-        let text = read_file(path).map_err(|e| {
-            ConfigError::new(Location::default(), ErrorKind::Unreadable { path: path.to_path_buf(), source: e.into() })
-        })?;
+        let text = read_config_file(path)?;
         let mut ini = Ini::default();
         let errors = ini.read_str(&text, path);
         if !errors.is_empty() {

@@ -75,6 +75,7 @@ impl<'a> Sec<'a> {
 
     /// The raw value, `[DEFAULT]` included.
     pub fn raw(&self, key: &str) -> Option<&'a str> {
+        super::keys::reading(&self.section.name, key);
         self.ini.get(&self.section.name, key).map(|e| e.value.as_str())
     }
 

@@ -25,6 +25,16 @@ impl ListenerState {
             ListenerState::Unknown => 40,
         }
     }
+
+    /// The name 4.3.0's log lines use (`getEventListenerStateDescription`).
+    pub fn description(self) -> &'static str {
+        match self {
+            ListenerState::Ready => "READY",
+            ListenerState::Busy => "BUSY",
+            ListenerState::Acknowledged => "ACKNOWLEDGED",
+            ListenerState::Unknown => "UNKNOWN",
+        }
+    }
 }
 
 /// What reading a listener's output led to.
@@ -38,6 +48,8 @@ pub enum Outcome {
     Rejected,
     /// It broke the protocol; `requeue` when it held an event.
     Violation {
+        /// The state it was in (4.3.0 logs `name: FROM -> UNKNOWN`).
+        from: ListenerState,
         /// The warning line for supervisord's log, if 4.3.0 writes one
         /// besides the UNKNOWN line.
         warning: Option<String>,
@@ -87,12 +99,13 @@ impl Listener {
     }
 
     fn violate(&mut self, warning: Option<String>, out: &mut Vec<Outcome>) {
-        let requeue = self.state == ListenerState::Busy;
+        let from = self.state;
+        let requeue = from == ListenerState::Busy;
         self.state = ListenerState::Unknown;
         self.buffer.clear();
         self.result.clear();
         self.result_len = None;
-        out.push(Outcome::Violation { warning, requeue });
+        out.push(Outcome::Violation { from, warning, requeue });
     }
 
     fn step(&mut self, out: &mut Vec<Outcome>) {
@@ -192,20 +205,26 @@ mod tests {
     #[test]
     fn violations() {
         let mut l = Listener::default();
-        assert_eq!(l.feed(b"HELLO!\n"), vec![Outcome::Violation { warning: None, requeue: false }]);
+        let from = ListenerState::Acknowledged;
+        assert_eq!(l.feed(b"HELLO!\n"), vec![Outcome::Violation { from, warning: None, requeue: false }]);
         assert_eq!(l.state(), ListenerState::Unknown);
         assert_eq!(l.feed(b"READY\n"), vec![], "UNKNOWN gets nothing more");
 
         let mut l = Listener::default();
         l.feed(b"READY\n");
-        assert_eq!(l.feed(b"x"), vec![Outcome::Violation { warning: None, requeue: false }], "data while READY");
+        let from = ListenerState::Ready;
+        assert_eq!(l.feed(b"x"), vec![Outcome::Violation { from, warning: None, requeue: false }], "data while READY");
 
         let mut l = Listener::default();
         l.feed(b"READY\n");
         l.sent();
         assert_eq!(
             l.feed(b"RESULT two\n"),
-            vec![Outcome::Violation { warning: Some("bad result line: 'RESULT two'".into()), requeue: true }]
+            vec![Outcome::Violation {
+                from: ListenerState::Busy,
+                warning: Some("bad result line: 'RESULT two'".into()),
+                requeue: true
+            }]
         );
     }
 }

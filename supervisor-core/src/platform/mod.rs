@@ -12,4 +12,4 @@ pub mod sched;
 pub mod spawn;
 
 pub use command::CommandError;
-pub use spawn::{Child, SpawnContext, SpawnFailure, spawn};
+pub use spawn::{Child, SpawnContext, SpawnFailure, spawn, spawn_with_stdin};

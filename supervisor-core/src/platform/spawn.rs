@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::{CString, OsString};
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 use nix::fcntl::OFlag;
@@ -58,8 +58,9 @@ pub enum SpawnFailure {
 pub struct Child {
     /// Its pid (also its process group id).
     pub pid: u32,
-    /// Write end of its stdin.
-    pub stdin: OwnedFd,
+    /// Write end of its stdin (none when fd 0 was given, e.g. an FCGI
+    /// socket).
+    pub stdin: Option<OwnedFd>,
     /// Read end of its stdout (and stderr, with `redirect_stderr`).
     pub stdout: OwnedFd,
     /// Read end of its stderr, unless redirected.
@@ -130,6 +131,17 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), nix::errno::Errno> {
 /// `want_pidfd` the clone also returns a pidfd for it
 /// ([`Spawner::wants_pidfd`](super::reap::Spawner::wants_pidfd)).
 pub fn spawn(config: &ProcessConfig, ctx: &SpawnContext, want_pidfd: bool) -> Result<Child, SpawnFailure> {
+    spawn_with_stdin(config, ctx, want_pidfd, None)
+}
+
+/// As [`spawn`]; with `stdin`, the child gets that descriptor as its fd 0
+/// (an `[fcgi-program:x]` group's listening socket) instead of a pipe.
+pub fn spawn_with_stdin(
+    config: &ProcessConfig,
+    ctx: &SpawnContext,
+    want_pidfd: bool,
+    stdin: Option<BorrowedFd<'_>>,
+) -> Result<Child, SpawnFailure> {
     let (program, argv) = command::resolve(config, ctx.path().as_deref())?;
     let too_many = |e: nix::errno::Errno| match e {
         nix::errno::Errno::EMFILE | nix::errno::Errno::ENFILE => SpawnFailure::TooManyFiles(config.name.clone()),
@@ -139,7 +151,14 @@ pub fn spawn(config: &ProcessConfig, ctx: &SpawnContext, want_pidfd: bool) -> Re
             errno_name(other as i32)
         )),
     };
-    let (stdin_r, stdin_w) = pipe().map_err(too_many)?;
+    let (stdin_fd, stdin_pipe) = match stdin {
+        Some(given) => (given.as_raw_fd(), None),
+        None => {
+            let (r, w) = pipe().map_err(too_many)?;
+            (r.as_raw_fd(), Some((r, w)))
+        }
+    };
+    let (stdin_r, stdin_w) = stdin_pipe.unzip();
     let (stdout_r, stdout_w) = pipe().map_err(too_many)?;
     let (stderr_r, stderr_w) = if config.redirect_stderr {
         (None, stdout_w.try_clone().map_err(|e| too_many(nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0))))?)
@@ -156,7 +175,7 @@ pub fn spawn(config: &ProcessConfig, ctx: &SpawnContext, want_pidfd: bool) -> Re
     let argv_p: Vec<*const libc::c_char> = argv_c.iter().map(|c| c.as_ptr()).chain([std::ptr::null()]).collect();
     let envp_p: Vec<*const libc::c_char> = envp_c.iter().map(|c| c.as_ptr()).chain([std::ptr::null()]).collect();
     let exec_prefix = format!("supervisor: couldn't exec {}: ", argv[0]).into_bytes();
-    let fds = [stdin_r.as_raw_fd(), stdout_w.as_raw_fd(), stderr_w.as_raw_fd()];
+    let fds = [stdin_fd, stdout_w.as_raw_fd(), stderr_w.as_raw_fd()];
 
     let identity = identity(config);
     let directory = config.directory.as_ref().map(|d| {

@@ -12,6 +12,9 @@ use super::state::{ExitStatus, ProcessState};
 use crate::config::{AutoRestart, LogLevel, ProcessConfig};
 use crate::signals::Signal;
 
+/// Python's `str()` of the `OSError` a signal to a gone process raises.
+const ESRCH_TEXT: &str = "[Errno 3] No such process";
+
 /// A moment: monotonic for deadlines, wall time for reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Now {
@@ -231,7 +234,10 @@ impl Process {
                 // It exited on its own; the reaper will report it.
                 host.log(
                     LogLevel::Debug,
-                    format!("unable to signal {name} (pid {}), it probably just exited on its own", self.pid),
+                    format!(
+                        "unable to signal {name} (pid {}), it probably just exited on its own: {ESRCH_TEXT}",
+                        self.pid
+                    ),
                 );
                 Ok(())
             }
@@ -256,7 +262,18 @@ impl Process {
         }
         host.log(LogLevel::Debug, format!("sending {name} (pid {}) sig {signal}", self.pid));
         match host.kill(self.pid, false, signal) {
-            Ok(()) | Err(nix::errno::Errno::ESRCH) => Ok(()),
+            Ok(()) => Ok(()),
+            Err(nix::errno::Errno::ESRCH) => {
+                // It exited on its own; the reaper will report it.
+                host.log(
+                    LogLevel::Debug,
+                    format!(
+                        "unable to signal {name} (pid {}), it probably just now exited on its own: {ESRCH_TEXT}",
+                        self.pid
+                    ),
+                );
+                Ok(())
+            }
             Err(e) => {
                 let msg = format!("unknown problem sending sig {name} ({}):{e}", self.pid);
                 host.log(LogLevel::Critical, msg.clone());

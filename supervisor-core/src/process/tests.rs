@@ -278,6 +278,18 @@ fn kill_failures() {
     p.tick(&mut h, at(0.0), true);
     assert_eq!(p.stop(&mut h, at(0.5)), Ok(()));
     assert_eq!(p.state(), S::Stopping);
+    assert!(h.logged(
+        LogLevel::Debug,
+        "unable to signal cat (pid 101), it probably just exited on its own: [Errno 3] No such process"
+    ));
+    // A signal that finds it gone says "just now", as 4.3.0 does.
+    let (mut p, mut h) = (process(""), Fake { kill_error: Some(nix::errno::Errno::ESRCH), ..Fake::default() });
+    p.tick(&mut h, at(0.0), true);
+    assert_eq!(p.signal(&mut h, Signal::HUP, at(0.5)), Ok(()));
+    assert!(h.logged(
+        LogLevel::Debug,
+        "unable to signal cat (pid 101), it probably just now exited on its own: [Errno 3] No such process"
+    ));
     // Anything else: UNKNOWN.
     let (mut p, mut h) = (process(""), Fake { kill_error: Some(nix::errno::Errno::EPERM), ..Fake::default() });
     p.tick(&mut h, at(0.0), true);

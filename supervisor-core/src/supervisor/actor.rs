@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::error::ControlError;
 use super::host::RealHost;
 use super::info::{ProcessInfo, ProcessSnapshot, epoch_secs};
+use super::output::PumpNews;
 use super::pools::{PoolHost, Pools, is_output};
 use crate::config::{GroupConfig, GroupKind, LogLevel};
 use crate::events::payload::{notification, timeslice};
@@ -177,6 +178,9 @@ impl Actor {
     fn insert_group(&mut self, config: GroupConfig) -> Vec<usize> {
         let members: Vec<usize> = config.processes.iter().map(|p| self.new_slot(p)).collect();
         self.track_pool(&config, &members);
+        if let GroupKind::FastCgi(socket) = &config.kind {
+            self.host.add_socket(&config.name, socket);
+        }
         self.place_group(config, members.clone());
         members
     }
@@ -213,6 +217,18 @@ impl Actor {
         self.pools.publish(n, &mut PoolView { slots: &self.slots, host: &mut self.host });
     }
 
+    /// An event already waiting on the bus, if any.
+    fn next_bus_event(&mut self) -> Option<Event> {
+        let rx = self.bus.as_mut()?;
+        loop {
+            match rx.try_recv() {
+                Ok(event) => return Some(event),
+                Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {}
+                Err(_) => return None,
+            }
+        }
+    }
+
     /// Emits the TICK events whose slice changed since the last look.
     fn tick_events(&mut self) {
         let now = epoch_now();
@@ -231,7 +247,7 @@ impl Actor {
         mut self,
         mut requests: mpsc::Receiver<Request>,
         mut exits: mpsc::UnboundedReceiver<Exit>,
-        mut protocol: mpsc::UnboundedReceiver<(u32, Vec<u8>)>,
+        mut news: mpsc::UnboundedReceiver<PumpNews>,
     ) {
         let _ = self.host.events.send(Event::SupervisorState(SupervisorState::Running));
         // Start in group priority order, all in one pass (4.3.0 does not wait
@@ -267,13 +283,32 @@ impl Actor {
             // Unbiased on purpose: in a crash storm exits are always ready,
             // and a biased select would never reach a stop request.
             tokio::select! {
-                Some((pid, status)) = exits.recv() => self.on_exit(pid, status),
-                Some((pid, data)) = protocol.recv() => {
-                    if let Some(&id) = self.by_pid.get(&pid) {
-                        self.pools.output(id, &data, &mut PoolView { slots: &self.slots, host: &mut self.host });
+                Some((pid, status)) = exits.recv() => {
+                    self.on_exit(pid, status);
+                    // 4.3.0 reaps every child that exited, then logs the
+                    // SIGCHLD that woke it once.
+                    while let Ok((pid, status)) = exits.try_recv() {
+                        self.on_exit(pid, status);
                     }
+                    self.host.log(LogLevel::Debug, "received SIGCHLD indicating a child quit");
                 }
-                Some(event) = bus => self.on_bus_event(event),
+                Some(news) = news.recv() => match news {
+                    PumpNews::Protocol(pid, data) => {
+                        if let Some(&id) = self.by_pid.get(&pid) {
+                            self.pools.output(id, &data, &mut PoolView { slots: &self.slots, host: &mut self.host });
+                        }
+                    }
+                    PumpNews::Closed { pid, channel, spawn } => self.on_pipe_closed(pid, Some((channel, spawn))),
+                },
+                Some(event) = bus => {
+                    // Everything this turn sent is buffered before anything
+                    // goes out, as 4.3.0 buffers a whole pass's events.
+                    self.on_bus_event(event);
+                    while let Some(event) = self.next_bus_event() {
+                        self.on_bus_event(event);
+                    }
+                    self.pools.dispatch_all(&mut PoolView { slots: &self.slots, host: &mut self.host });
+                }
                 // Slices turn on wall-clock boundaries; a once-a-second look is
                 // enough, and only while some pool subscribes to TICK.
                 _ = tick_timer.tick(), if wants_ticks => self.tick_events(),
@@ -337,6 +372,8 @@ impl Actor {
             if before != 0 {
                 self.by_pid.remove(&before);
                 self.host.stdin.remove(&before);
+                self.host.pipes.remove(&before);
+                self.host.reaped(before);
                 self.pools.exited(id, &mut PoolView { slots: &self.slots, host: &mut self.host });
             }
             if pid != 0 {
@@ -356,11 +393,36 @@ impl Actor {
         Some(out)
     }
 
+    /// Logs the end of `pid`'s pipe on `channel` made by spawn number
+    /// `spawn` (every pipe not yet logged: `None`), in the state its process
+    /// is in now.
+    fn on_pipe_closed(&mut self, pid: u32, channel: Option<(crate::events::Channel, u64)>) {
+        let Some(&id) = self.by_pid.get(&pid) else { return };
+        let Some(process) = self.slots.get(&id).map(|s| &s.process) else { return };
+        let Some(pipes) = self.host.pipes.get_mut(&pid) else { return };
+        let closed: Vec<_> = match channel {
+            Some((c, spawn)) => pipes
+                .iter()
+                .position(|p| p.channel == c && p.spawn == spawn)
+                .map(|at| pipes.remove(at))
+                .into_iter()
+                .collect(),
+            None => std::mem::take(pipes),
+        };
+        for pipe in closed {
+            let line = pipe.closed_line(id, &process.config().name, process.state());
+            self.host.log(LogLevel::Debug, &line);
+        }
+    }
+
     fn on_exit(&mut self, pid: u32, status: ExitStatus) {
         let Some(&id) = self.by_pid.get(&pid) else {
             self.host.log(LogLevel::Info, &format!("reaped unknown pid {pid} ({})", status.describe()));
             return;
         };
+        // 4.3.0 drains the pipes before it decides what the exit means: a
+        // pipe whose end the pump has not reported yet is closed there.
+        self.on_pipe_closed(pid, None);
         let now = self.now();
         self.with_process(id, |p, host| p.exited(host, status, now));
     }
@@ -534,6 +596,7 @@ impl Actor {
                             let group = self.groups.remove(at);
                             self.pools.remove(&group.config.name);
                             self.host.listener_groups.remove(&group.config.name);
+                            self.host.remove_socket(&group.config.name);
                             for id in group.members {
                                 if let Some(slot) = self.slots.remove(&id)
                                     && let Some(d) = slot.deadline
@@ -581,6 +644,14 @@ impl Actor {
             .position(|g| g.config.name == config.name)
             .ok_or_else(|| ControlError::BadName(config.name.clone()))?;
         let old = self.groups.remove(at);
+        // A changed socket (or group kind) is a new socket manager; the
+        // group's processes were stopped first, so the old one is closed.
+        if old.config.kind != config.kind {
+            self.host.remove_socket(&config.name);
+            if let GroupKind::FastCgi(socket) = &config.kind {
+                self.host.add_socket(&config.name, socket);
+            }
+        }
         let mut kept: HashMap<String, usize> = HashMap::new();
         for id in old.members {
             let Some(name) = self.process(id).map(|p| p.config().name.clone()) else { continue };

@@ -11,6 +11,9 @@ const END: &[u8] = b"<!--XSUPERVISOR:END-->";
 pub(crate) enum Piece {
     /// Ordinary output, for the log.
     Normal(Vec<u8>),
+    /// Output going into the capture (as 4.3.0, it is still logged at
+    /// DEBG and sent as an output event).
+    Capturing(Vec<u8>),
     /// A finished capture: the event's data.
     Captured(Vec<u8>),
 }
@@ -48,7 +51,8 @@ impl Capture {
                 let drop = data.len().min(self.buf.len());
                 self.buf.drain(..drop);
             }
-            self.buf.extend(data);
+            self.buf.extend_from_slice(&data);
+            out.push(Piece::Capturing(data));
         } else {
             out.push(Piece::Normal(data));
         }
@@ -105,7 +109,8 @@ mod tests {
         let mut c = Capture::new(100);
         // Like 4.3.0, output shorter than the next token waits for more.
         let out = c.feed(b"before <!--XSUPERVISOR:BEGIN-->secret<!--XSUPERVISOR:END--> after");
-        assert_eq!(out, vec![normal("before "), Piece::Captured(b"secret".to_vec())]);
+        let secret = b"secret".to_vec();
+        assert_eq!(out, vec![normal("before "), Piece::Capturing(secret.clone()), Piece::Captured(secret)]);
         assert_eq!(
             c.feed(b" and enough text to pass the token"),
             vec![normal(" after and enough text to pass the token")]
@@ -118,9 +123,15 @@ mod tests {
         let mut out = c.feed(b"x <!--XSUPER");
         out.extend(c.feed(b"VISOR:BEGIN-->payload<!--XSUPERVISOR:E"));
         out.extend(c.feed(b"ND--> y and some padding to pass the token"));
+        let payload = b"payload".to_vec();
         assert_eq!(
             out,
-            vec![normal("x "), Piece::Captured(b"payload".to_vec()), normal(" y and some padding to pass the token")]
+            vec![
+                normal("x "),
+                Piece::Capturing(payload.clone()),
+                Piece::Captured(payload),
+                normal(" y and some padding to pass the token")
+            ]
         );
     }
 
@@ -128,9 +139,10 @@ mod tests {
     fn the_capture_is_bounded_as_boundio_bounds_it() {
         // 4.3.0's BoundIO drops as many old bytes as each write brings.
         let mut c = Capture::new(4);
-        assert!(c.feed(&[b"<!--XSUPERVISOR:BEGIN-->".as_slice(), &[b'a'; 30]].concat()).is_empty());
+        let out = c.feed(&[b"<!--XSUPERVISOR:BEGIN-->".as_slice(), &[b'a'; 30]].concat());
+        assert!(out.iter().all(|p| matches!(p, Piece::Capturing(_))), "{out:?}");
         let out = c.feed(&[b"bb<!--XSUPERVISOR:END-->".as_slice(), &[b'z'; 30]].concat());
         let want = [vec![b'a'; 28], b"bb".to_vec()].concat();
-        assert_eq!(out[0], Piece::Captured(want));
+        assert_eq!(out[1], Piece::Captured(want));
     }
 }

@@ -2,17 +2,19 @@
 //! logs, writes supervisord's log and publishes transitions.
 
 use std::collections::HashMap;
+use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::output::{Pump, SharedLog};
+use super::fcgi::{Shared, SocketManager};
+use super::output::{Pump, PumpNews, SharedLog};
 use crate::config::{LogFile, LogLevel, ProcessConfig};
 use crate::events::{Channel, Event};
 use crate::logging::{MainLog, RotatingFile};
 use crate::platform::reap::{self, Exit, Spawner};
-use crate::platform::{SpawnContext, SpawnFailure, spawn};
+use crate::platform::{SpawnContext, SpawnFailure, spawn_with_stdin};
 use crate::process::{Host, SpawnError, Transition};
 use crate::signals::Signal;
 
@@ -38,8 +40,50 @@ pub(crate) struct RealHost {
     pub strip_ansi: bool,
     /// Groups that are event listener pools: their stdout is the protocol.
     pub listener_groups: std::collections::HashSet<String>,
-    /// Where listener stdout goes, besides its log.
-    pub protocol: tokio::sync::mpsc::UnboundedSender<(u32, Vec<u8>)>,
+    /// Where output pumps report listener stdout and the ends of pipes.
+    pub news: UnboundedSender<PumpNews>,
+    /// The pipes each running child's pumps read, until their end is
+    /// logged (4.3.0's `fd N closed, stopped monitoring ...`).
+    pub pipes: HashMap<u32, Vec<OpenPipe>>,
+    /// Spawns so far: each spawn's dispatchers get new ids.
+    pub spawns: u64,
+    /// `[fcgi-program:x]` groups' sockets, by group name.
+    pub sockets: HashMap<String, Shared>,
+    /// The socket each running FCGI process holds, by pid.
+    pub socket_holders: HashMap<u32, Shared>,
+}
+
+/// A pipe an output pump reads: what 4.3.0's dispatcher repr shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OpenPipe {
+    pub channel: Channel,
+    /// The parent's end of the pipe.
+    pub fd: i32,
+    /// An event listener's stdout (`PEventListenerDispatcher`).
+    pub listener: bool,
+    /// Which spawn made it.
+    pub spawn: u64,
+}
+
+impl OpenPipe {
+    /// 4.3.0's `fd N closed, stopped monitoring <dispatcher repr>` line.
+    /// The ids stand in for CPython's `id()`: the process's stays the same
+    /// across respawns (`slot`), a dispatcher's is new with each spawn.
+    pub(crate) fn closed_line(&self, slot: usize, name: &str, state: crate::process::ProcessState) -> String {
+        let class = if self.listener { "PEventListenerDispatcher" } else { "POutputDispatcher" };
+        let channel: u64 = match self.channel {
+            Channel::Stdout => 0,
+            Channel::Stderr => 1,
+        };
+        let dispatcher = 139_800_000_000_000 + self.spawn * 4_096 + channel * 1_024;
+        let process = 139_700_000_000_000 + slot as u64 * 4_096;
+        format!(
+            "fd {} closed, stopped monitoring <{class} at {dispatcher} for <Subprocess at {process} with name {name} \
+             in state {state}> ({})>",
+            self.fd,
+            self.channel.name()
+        )
+    }
 }
 
 fn open_log(file: &LogFile, maxbytes: u64, backups: u32) -> Option<RotatingFile> {
@@ -53,6 +97,49 @@ impl RealHost {
     pub(crate) fn log(&self, level: LogLevel, message: &str) {
         if let Ok(mut main) = self.mainlog.lock() {
             main.log(level, message);
+        }
+    }
+
+    /// Makes (and closes again) an FCGI group's socket when the group is
+    /// built, as 4.3.0 does to fail early; the group's processes then take
+    /// it at each spawn.
+    pub(crate) fn add_socket(&mut self, group: &str, config: &crate::config::FcgiSocketConfig) {
+        let manager = SocketManager::new(config.clone());
+        let made = match manager.lock() {
+            Ok(mut m) => {
+                let mut lines = Vec::new();
+                let made = m.acquire(&mut |l| lines.push(l)).map(|_| ());
+                if made.is_ok() {
+                    m.release(&mut |l| lines.push(l));
+                }
+                for l in lines {
+                    RealHost::log(self, LogLevel::Info, &l);
+                }
+                made
+            }
+            Err(_) => Ok(()),
+        };
+        if let Err(e) = made {
+            RealHost::log(self, LogLevel::Critical, &e.to_string());
+        }
+        self.sockets.insert(group.to_owned(), manager);
+    }
+
+    /// Forgets a group's socket manager (the group is gone or replaced).
+    pub(crate) fn remove_socket(&mut self, group: &str) {
+        self.sockets.remove(group);
+    }
+
+    /// The process `pid` was reaped: it no longer holds its group's socket.
+    pub(crate) fn reaped(&mut self, pid: u32) {
+        if let Some(m) = self.socket_holders.remove(&pid) {
+            self.release_socket(&m);
+        }
+    }
+
+    fn release_socket(&self, manager: &Shared) {
+        if let Ok(mut m) = manager.lock() {
+            m.release(&mut |l| RealHost::log(self, LogLevel::Info, &l));
         }
     }
 
@@ -92,16 +179,46 @@ impl RealHost {
 
 impl Host for RealHost {
     fn spawn(&mut self, config: &ProcessConfig) -> Result<u32, SpawnError> {
+        // An FCGI group's processes hold its socket from spawn to reaping.
+        let socket = self.sockets.get(&config.group).cloned();
+        let mut held = match &socket {
+            Some(m) => Some(m.lock().map_err(|_| SpawnError("socket manager lock poisoned".into()))?),
+            None => None,
+        };
+        let mainlog = self.mainlog.clone();
+        let mut info = |line: String| {
+            if let Ok(mut main) = mainlog.lock() {
+                main.log(LogLevel::Info, &line);
+            }
+        };
+        let fd0 = match held.as_mut() {
+            Some(m) => Some(m.acquire(&mut info).map_err(|e| SpawnError(e.to_string()))?),
+            None => None,
+        };
+        let spawned = {
+            let spawner = Spawner::begin();
+            spawn_with_stdin(config, &self.ctx, spawner.wants_pidfd(), fd0)
+                .map_err(|e| match e {
+                    SpawnFailure::Command(c) => SpawnError(c.to_string()),
+                    other => SpawnError(other.to_string()),
+                })
+                .map(|child| (spawner, child))
+        };
+        if spawned.is_err()
+            && let Some(m) = held.as_mut()
+        {
+            m.release(&mut info);
+        }
+        drop(held);
         let child = {
-            let mut spawner = Spawner::begin();
-            let mut child = spawn(config, &self.ctx, spawner.wants_pidfd()).map_err(|e| match e {
-                SpawnFailure::Command(c) => SpawnError(c.to_string()),
-                other => SpawnError(other.to_string()),
-            })?;
+            let (mut spawner, mut child) = spawned?;
             if let Err(untracked) = spawner.register(child.pid, child.pidfd.take(), self.exits.clone()) {
                 // A child nobody could report the exit of is stopped, not lost.
                 let _ =
                     nix::sys::signal::killpg(nix::unistd::Pid::from_raw(child.pid as i32), nix::sys::signal::SIGKILL);
+                if let Some(m) = &socket {
+                    self.release_socket(m);
+                }
                 return Err(SpawnError(untracked.to_string()));
             }
             child
@@ -114,6 +231,17 @@ impl Host for RealHost {
             *g = open_log(&config.stderr.logfile, config.stderr.logfile_maxbytes, config.stderr.logfile_backups);
         }
         let is_listener = self.listener_groups.contains(&config.group);
+        self.spawns += 1;
+        let mut pipes = vec![OpenPipe {
+            channel: Channel::Stdout,
+            fd: child.stdout.as_raw_fd(),
+            listener: is_listener,
+            spawn: self.spawns,
+        }];
+        if let Some(fd) = &child.stderr {
+            pipes.push(OpenPipe { channel: Channel::Stderr, fd: fd.as_raw_fd(), listener: false, spawn: self.spawns });
+        }
+        self.pipes.insert(child.pid, pipes);
         let pump = |channel, log, syslog, events_enabled| Pump {
             group: config.group.clone(),
             name: config.name.clone(),
@@ -126,7 +254,9 @@ impl Host for RealHost {
             own_receivers: self.own_receivers.clone(),
             events_enabled,
             mainlog: self.mainlog.clone(),
-            protocol: (is_listener && channel == Channel::Stdout).then(|| self.protocol.clone()),
+            listener: is_listener && channel == Channel::Stdout,
+            news: self.news.clone(),
+            spawn: self.spawns,
             capture_maxbytes: match channel {
                 Channel::Stdout => config.stdout.capture_maxbytes,
                 Channel::Stderr => config.stderr.capture_maxbytes,
@@ -136,9 +266,14 @@ impl Host for RealHost {
         if let Some(fd) = child.stderr {
             pump(Channel::Stderr, io.stderr.clone(), config.stderr.syslog, config.stderr.events_enabled).run(fd);
         }
-        let nonblocking = nix::fcntl::fcntl(&child.stdin, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
-        if nonblocking.is_ok() {
-            self.stdin.insert(child.pid, child.stdin);
+        if let Some(stdin) = child.stdin {
+            let nonblocking = nix::fcntl::fcntl(&stdin, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
+            if nonblocking.is_ok() {
+                self.stdin.insert(child.pid, stdin);
+            }
+        }
+        if let Some(socket) = socket {
+            self.socket_holders.insert(child.pid, socket);
         }
         Ok(child.pid)
     }
@@ -162,5 +297,28 @@ impl Host for RealHost {
             name: config.name.clone(),
             transition: change,
         });
+    }
+}
+
+#[cfg(test)]
+mod pipe_tests {
+    use super::*;
+    use crate::process::ProcessState;
+
+    #[test]
+    fn closed_lines_have_4_3_0_s_shape() {
+        let pipe = OpenPipe { channel: Channel::Stderr, fd: 12, listener: false, spawn: 3 };
+        let line = pipe.closed_line(2, "cat", ProcessState::Running);
+        assert_eq!(
+            line,
+            "fd 12 closed, stopped monitoring <POutputDispatcher at 139800000013312 for <Subprocess at \
+             139700000008192 with name cat in state RUNNING> (stderr)>"
+        );
+        let listener = OpenPipe { channel: Channel::Stdout, fd: 7, listener: true, spawn: 4 };
+        let line = listener.closed_line(2, "lis", ProcessState::Stopping);
+        assert!(line.starts_with("fd 7 closed, stopped monitoring <PEventListenerDispatcher at "), "{line}");
+        // The process's number stays with its slot; the dispatcher's is new.
+        assert!(line.contains(" for <Subprocess at 139700000008192 with name lis in state STOPPING> (stdout)>"));
+        assert!(!line.contains("139800000013312"));
     }
 }

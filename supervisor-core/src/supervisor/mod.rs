@@ -26,6 +26,7 @@
 mod actor;
 mod capture;
 mod error;
+mod fcgi;
 mod host;
 mod info;
 mod output;
@@ -117,7 +118,7 @@ impl Supervisor {
         let groups = resolve_auto_logs(config.groups, &config.supervisord.childlogdir, &config.supervisord.identifier)?;
         let (events, first) = broadcast::channel(options.event_capacity.max(16));
         let (exits_tx, exits_rx) = mpsc::unbounded_channel();
-        let (protocol_tx, protocol_rx) = mpsc::unbounded_channel();
+        let (news_tx, news_rx) = mpsc::unbounded_channel();
         reap::listen_for_orphans(exits_tx.clone());
         let mainlog =
             options.mainlog.unwrap_or_else(|| Arc::new(Mutex::new(MainLog::stdout_only(LogLevel::Critical, false))));
@@ -138,11 +139,15 @@ impl Supervisor {
             stdin: HashMap::new(),
             strip_ansi: config.supervisord.strip_ansi,
             listener_groups: std::collections::HashSet::new(),
-            protocol: protocol_tx,
+            sockets: std::collections::HashMap::new(),
+            socket_holders: std::collections::HashMap::new(),
+            news: news_tx,
+            pipes: HashMap::new(),
+            spawns: 0,
         };
         let (requests, requests_rx) = mpsc::channel(1024);
         let actor = Actor::new(groups, host, &config.supervisord.identifier);
-        runtime.spawn(actor.run(requests_rx, exits_rx, protocol_rx));
+        runtime.spawn(actor.run(requests_rx, exits_rx, news_rx));
         let auto_logs = Arc::new((config.supervisord.childlogdir, config.supervisord.identifier));
         Ok((Supervisor { requests, events, auto_logs }, first))
     }
@@ -243,11 +248,14 @@ impl Supervisor {
     }
 
     /// Stops every running process of a group (all groups with `None`),
-    /// highest priority first.
+    /// highest priority first; the results come in start order, as
+    /// 4.3.0's do.
     pub async fn stop_group(&self, group: Option<&str>, wait: bool) -> Result<Vec<ProcessResult>, ControlError> {
         let mut names = self.members(group).await?;
         names.reverse();
-        self.fan_out(names, true, |name, reply| Request::Stop(name, wait, reply)).await
+        let mut results = self.fan_out(names, true, |name, reply| Request::Stop(name, wait, reply)).await?;
+        results.reverse();
+        Ok(results)
     }
 
     /// Sends one request per process whose running-ness equals `running`,

@@ -31,6 +31,17 @@ const FULL_PIPE: usize = 64 * 1024;
 /// A channel's log file, shared by its reader and by clear/reopen requests.
 pub(crate) type SharedLog = Arc<Mutex<Option<RotatingFile>>>;
 
+/// What an output pump tells the actor, in the order it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PumpNews {
+    /// Output of an event listener's stdout: its protocol replies.
+    Protocol(u32, Vec<u8>),
+    /// The pipe of `pid`'s channel reached its end (or failed): 4.3.0's
+    /// dispatcher closes there and logs `fd N closed`. `spawn` tells a
+    /// reused pid's pipes apart.
+    Closed { pid: u32, channel: Channel, spawn: u64 },
+}
+
 /// Who and where one pipe's output belongs.
 pub(crate) struct Pump {
     pub group: String,
@@ -49,31 +60,39 @@ pub(crate) struct Pump {
     /// `*_events_enabled`.
     pub events_enabled: bool,
     pub mainlog: Arc<Mutex<MainLog>>,
-    /// For an event listener's stdout: where its protocol replies go.
-    pub protocol: Option<tokio::sync::mpsc::UnboundedSender<(u32, Vec<u8>)>>,
+    /// Whether this is an event listener's stdout: its protocol replies
+    /// go to the actor.
+    pub listener: bool,
+    /// Where protocol replies and the pipe's end are reported.
+    pub news: tokio::sync::mpsc::UnboundedSender<PumpNews>,
     /// `*_capture_maxbytes` (0: no capture mode).
     pub capture_maxbytes: u64,
+    /// Which spawn this pipe belongs to (see `RealHost::spawns`).
+    pub spawn: u64,
 }
 
 impl Pump {
-    /// Ordinary output: log file, protocol, syslog, debug copy, event.
-    fn record(&self, data: &[u8]) {
+    /// Ordinary output: log file, syslog, debug copy, event. Output being
+    /// captured (`to_logs` false) skips the log file and syslog, as in
+    /// 4.3.0, where the capture log stands in for them.
+    fn record(&self, data: &[u8], to_logs: bool) {
         if data.is_empty() {
             return;
         }
-        if let Ok(mut guard) = self.log.lock()
+        if to_logs
+            && let Ok(mut guard) = self.log.lock()
             && let Some(file) = guard.as_mut()
         {
             // A full disk must not stop the child; the bytes are lost.
             let _ = file.write(data);
         }
-        if let Some(tx) = &self.protocol {
-            let _ = tx.send((self.pid, data.to_vec()));
-        }
-        if self.syslog {
+        if to_logs && self.syslog {
             syslog::send_lines(Some(&self.name), data);
         }
-        if let Ok(mut main) = self.mainlog.lock()
+        // A listener's output was logged (as bytes) before its protocol
+        // saw it, as 4.3.0's PEventListenerDispatcher does.
+        if !self.listener
+            && let Ok(mut main) = self.mainlog.lock()
             && main.enabled(LogLevel::Debug)
         {
             let text = match std::str::from_utf8(data) {
@@ -113,59 +132,83 @@ impl Pump {
         });
     }
 
-    /// Reads `fd` until the child closes it.
+    /// A listener's stdout, before anything else sees it: the debug line
+    /// with the bytes as Python shows them (unstripped), then the actor.
+    fn protocol(&self, data: &[u8]) {
+        if let Ok(mut main) = self.mainlog.lock()
+            && main.enabled(LogLevel::Debug)
+        {
+            main.log(
+                LogLevel::Debug,
+                &format!("{} {} output:\n{}", repr(&self.name), self.channel.name(), bytes_repr(data)),
+            );
+        }
+        let _ = self.news.send(PumpNews::Protocol(self.pid, data.to_vec()));
+    }
+
+    /// Reads `fd` until the child closes it, then tells the actor.
     pub(crate) fn run(self, fd: OwnedFd) {
+        let closed = PumpNews::Closed { pid: self.pid, channel: self.channel, spawn: self.spawn };
         let Ok(pipe) = tokio::net::unix::pipe::Receiver::from_owned_fd(fd) else {
+            let _ = self.news.send(closed);
             return;
         };
         tokio::spawn(async move {
-            // The protocol channel of a listener never captures.
-            let mut capture = (self.capture_maxbytes > 0 && self.protocol.is_none())
-                .then(|| Capture::new(usize::try_from(self.capture_maxbytes).unwrap_or(usize::MAX)));
-            let mut grown = false;
+            self.pump(pipe).await;
+            let _ = self.news.send(closed);
+        });
+    }
+
+    async fn pump(&self, pipe: tokio::net::unix::pipe::Receiver) {
+        // The protocol channel of a listener never captures.
+        let mut capture = (self.capture_maxbytes > 0 && !self.listener)
+            .then(|| Capture::new(usize::try_from(self.capture_maxbytes).unwrap_or(usize::MAX)));
+        let mut grown = false;
+        loop {
+            if pipe.readable().await.is_err() {
+                return;
+            }
             loop {
-                if pipe.readable().await.is_err() {
-                    return;
-                }
-                loop {
-                    // try_read does not count against tokio's cooperative
-                    // budget: without this a flooding child would keep its
-                    // worker thread from everything else (RPC answers).
-                    tokio::task::consume_budget().await;
-                    // The worker thread's buffer: a thousand idle programs
-                    // hold none, and a flood allocates nothing per read.
-                    let step = READ_BUFFER.with_borrow_mut(|buf| {
-                        // Read into spare capacity: untouched pages of the
-                        // buffer cost no memory until a flood needs them.
-                        buf.clear();
-                        buf.reserve(READ_SIZE);
-                        match pipe.try_read_buf(buf) {
-                            Ok(0) => Step::Closed,
-                            Ok(n) => {
-                                if n >= FULL_PIPE && !grown {
-                                    grown = true;
-                                    grow(&pipe);
-                                }
-                                self.take(&buf[..n], &mut capture);
-                                Step::More
+                // try_read does not count against tokio's cooperative
+                // budget: without this a flooding child would keep its
+                // worker thread from everything else (RPC answers).
+                tokio::task::consume_budget().await;
+                // The worker thread's buffer: a thousand idle programs
+                // hold none, and a flood allocates nothing per read.
+                let step = READ_BUFFER.with_borrow_mut(|buf| {
+                    // Read into spare capacity: untouched pages of the
+                    // buffer cost no memory until a flood needs them.
+                    buf.clear();
+                    buf.reserve(READ_SIZE);
+                    match pipe.try_read_buf(buf) {
+                        Ok(0) => Step::Closed,
+                        Ok(n) => {
+                            if n >= FULL_PIPE && !grown {
+                                grown = true;
+                                grow(&pipe);
                             }
-                            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Step::Wait,
-                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Step::More,
-                            Err(_) => Step::Closed,
+                            self.take(&buf[..n], &mut capture);
+                            Step::More
                         }
-                    });
-                    match step {
-                        Step::More => {}
-                        Step::Wait => break,
-                        Step::Closed => return,
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Step::Wait,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Step::More,
+                        Err(_) => Step::Closed,
                     }
+                });
+                match step {
+                    Step::More => {}
+                    Step::Wait => break,
+                    Step::Closed => return,
                 }
             }
-        });
+        }
     }
 
     /// One read's worth of output: stripped, split by capture mode, logged.
     fn take(&self, data: &[u8], capture: &mut Option<Capture>) {
+        if self.listener {
+            self.protocol(data);
+        }
         let stripped;
         let data = if self.strip_ansi {
             stripped = strip_escapes(data);
@@ -174,11 +217,12 @@ impl Pump {
             data
         };
         match capture.as_mut() {
-            None => self.record(data),
+            None => self.record(data, true),
             Some(c) => {
                 for piece in c.feed(data) {
                     match piece {
-                        Piece::Normal(d) => self.record(&d),
+                        Piece::Normal(d) => self.record(&d, true),
+                        Piece::Capturing(d) => self.record(&d, false),
                         Piece::Captured(d) => self.communicate(d),
                     }
                 }
@@ -213,21 +257,28 @@ thread_local! {
     static READ_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Python's `repr()` of a bytes value (`b'\xff\n'`).
+/// Python's `repr()` of a bytes value (`b'\xff\n'`; double quotes when
+/// it holds a `'` and no `"`).
 fn bytes_repr(data: &[u8]) -> String {
-    let mut out = String::from("b'");
+    let quote = if data.contains(&b'\'') && !data.contains(&b'"') { '"' } else { '\'' };
+    let mut out = String::with_capacity(data.len() + 3);
+    out.push('b');
+    out.push(quote);
     for &b in data {
         match b {
             b'\\' => out.push_str("\\\\"),
-            b'\'' => out.push_str("\\'"),
             b'\n' => out.push_str("\\n"),
             b'\r' => out.push_str("\\r"),
             b'\t' => out.push_str("\\t"),
-            0x20..=0x7e => out.push(b as char),
+            _ if char::from(b) == quote => {
+                out.push('\\');
+                out.push(quote);
+            }
+            0x20..=0x7e => out.push(char::from(b)),
             _ => out.push_str(&format!("\\x{b:02x}")),
         }
     }
-    out.push('\'');
+    out.push(quote);
     out
 }
 
@@ -237,7 +288,9 @@ mod tests {
 
     #[test]
     fn bytes_repr_matches_python() {
-        assert_eq!(super::bytes_repr(b"a'\xff\n"), "b'a\\'\\xff\\n'");
+        assert_eq!(super::bytes_repr(b"a'\xff\n"), "b\"a'\\xff\\n\"");
+        assert_eq!(super::bytes_repr(b"a'\"\\\t"), "b'a\\'\"\\\\\\t'");
+        assert_eq!(super::bytes_repr(b"RESULT 2\nOKREADY\n"), "b'RESULT 2\\nOKREADY\\n'");
     }
 
     fn pump(events: &broadcast::Sender<Event>, own: usize, events_enabled: bool) -> Pump {
@@ -253,8 +306,10 @@ mod tests {
             own_receivers: Arc::new(AtomicUsize::new(own)),
             events_enabled,
             mainlog: Arc::new(Mutex::new(MainLog::stdout_only(LogLevel::Critical, false))),
-            protocol: None,
+            listener: false,
+            news: tokio::sync::mpsc::unbounded_channel().0,
             capture_maxbytes: 0,
+            spawn: 0,
         }
     }
 
@@ -274,13 +329,13 @@ mod tests {
         let (tx, mut rx) = broadcast::channel(64);
         let data = vec![b'x'; 200 * 1024];
         // Only the engine's own reader, and events off: nothing is copied.
-        pump(&tx, 1, false).record(&data);
+        pump(&tx, 1, false).record(&data, true);
         assert_eq!(drain(&mut rx), (0, 0));
         // Events on: the pools get it, in pieces of at most 64 KiB.
-        pump(&tx, 1, true).record(&data);
+        pump(&tx, 1, true).record(&data, true);
         assert_eq!(drain(&mut rx), (4, data.len()));
         // A subscriber of the library's own: always.
-        pump(&tx, 0, false).record(&data);
+        pump(&tx, 0, false).record(&data, true);
         assert_eq!(drain(&mut rx), (4, data.len()));
     }
 }

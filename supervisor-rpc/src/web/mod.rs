@@ -6,11 +6,15 @@
 //! `index.html?processname=x&action=restart` keep working; but a browser's
 //! request that shows it was sent from another site's page may not act
 //! (4.3.0's #19, cross-site request forgery): see [`from_another_site`].
+//! The page's own links carry a token (see `token.rs`) and act whatever the
+//! headers say, so a reverse proxy that rewrites `Host` does not make them
+//! look foreign.
 
 mod form;
 mod page;
 mod status;
 mod tail;
+mod token;
 
 use std::sync::Arc;
 
@@ -22,6 +26,7 @@ use supervisor_core::supervisor::Supervisor;
 
 /// The web page's routes for `supervisor`.
 pub fn routes(supervisor: Supervisor) -> Router {
+    token::init();
     Router::new()
         .route("/", get(status::page).post(status::page))
         .route("/index.html", get(status::page).post(status::page))
@@ -44,7 +49,9 @@ async fn stylesheet() -> Response {
 /// host than the one asked. Scripts (curl, wget) send none of them and may
 /// act. Browsers send `Sec-Fetch-Site` only to https and localhost, and a
 /// page can withhold its referrer, so over plain http to another address
-/// this stops the usual forgeries, not a determined one.
+/// this stops the usual forgeries, not a determined one. Asked only of a
+/// request without a valid token: behind a proxy that rewrites `Host`, the
+/// page's own `Referer` names another host than the one asked.
 pub fn from_another_site(headers: &HeaderMap) -> bool {
     let text = |name| headers.get(name).and_then(|v: &axum::http::HeaderValue| v.to_str().ok());
     if let Some(site) = text("sec-fetch-site") {

@@ -1,6 +1,7 @@
 //! `/` and `/index.html`: every process's state, description and actions;
 //! with `action=`, the action first, then a 301 back to the page with
-//! 4.3.0's message.
+//! 4.3.0's message. Each action link carries a token (after 4.3.0's
+//! parameters) that lets it act whatever the request's headers say.
 
 use std::fmt::Write;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use supervisor_core::supervisor::{ControlError, ProcessInfo, Supervisor};
 
 use super::form::{self, quote};
 use super::page::{HEADERS, escape, html};
+use super::token;
 use crate::faults::FaultString;
 use crate::supervisor_ns::SUPERVISOR_VERSION;
 
@@ -94,10 +96,22 @@ fn state_class(state: ProcessState) -> &'static str {
     }
 }
 
+/// The link that asks `action` on `name` (none for the actions on all),
+/// with its token for `headers`' credentials.
+fn action_href(headers: &HeaderMap, action: &str, name: Option<&str>) -> String {
+    let t = token::token(headers, action, name.unwrap_or(""));
+    match name {
+        Some(name) => {
+            format!("index.html?processname={}&amp;action={action}&amp;{}={t}", quote(name), token::PARAMETER)
+        }
+        None => format!("index.html?action={action}&amp;{}={t}", token::PARAMETER),
+    }
+}
+
 /// The action links for a process in `state`, as 4.3.0 offers them.
-fn actions(out: &mut String, state: ProcessState, name: &str) {
+fn actions(out: &mut String, headers: &HeaderMap, state: ProcessState, name: &str) {
     let q = quote(name);
-    let act = |label: &str, what: &str| format!("<a href=\"index.html?processname={q}&amp;action={what}\">{label}</a>");
+    let act = |label: &str, what: &str| format!("<a href=\"{}\">{label}</a>", action_href(headers, what, Some(name)));
     let mut links = Vec::new();
     match state {
         ProcessState::Running => {
@@ -117,18 +131,19 @@ fn actions(out: &mut String, state: ProcessState, name: &str) {
     out.push_str("</ul>");
 }
 
-/// The table; `infos` come sorted by group and name.
-fn render(infos: Vec<ProcessInfo>, message: Option<&str>) -> Response {
+/// The table; `infos` come sorted by group and name; `headers` are the
+/// request's (its credentials sign the links).
+fn render(infos: Vec<ProcessInfo>, message: Option<&str>, headers: &HeaderMap) -> Response {
     let mut body = String::from("<header><h1>Supervisor Status</h1></header>\n<main>\n");
     if let Some(m) = message {
         let _ = writeln!(body, "<div class=\"status_msg\">{}</div>", escape(m));
     }
-    body.push_str(
-        "<ul class=\"buttons\">\
-         <li><a class=\"button\" href=\"index.html?action=refresh\">Refresh</a></li>\
-         <li><a class=\"button\" href=\"index.html?action=restartall\">Restart All</a></li>\
-         <li><a class=\"button\" href=\"index.html?action=stopall\">Stop All</a></li></ul>\n",
-    );
+    body.push_str("<ul class=\"buttons\">");
+    for (label, action) in [("Refresh", "refresh"), ("Restart All", "restartall"), ("Stop All", "stopall")] {
+        let _ =
+            write!(body, "<li><a class=\"button\" href=\"{}\">{label}</a></li>", action_href(headers, action, None));
+    }
+    body.push_str("</ul>\n");
     if infos.is_empty() {
         body.push_str("<p>No programs to manage</p>\n");
     } else {
@@ -145,7 +160,7 @@ fn render(infos: Vec<ProcessInfo>, message: Option<&str>) -> Response {
                 quote(&name),
                 escape(&name),
             );
-            actions(&mut body, info.state, &name);
+            actions(&mut body, headers, info.state, &name);
             body.push_str("</td></tr>\n");
         }
         body.push_str("</table>\n");
@@ -168,18 +183,23 @@ pub async fn page(
 ) -> Response {
     let form = form::parse(uri.query(), &form::post_body(&method, &body));
     let Some(action) = form.get("action").cloned() else {
-        return render(sv.all_process_info().await, form.get("message").map(String::as_str));
+        return render(sv.all_process_info().await, form.get("message").map(String::as_str), &headers);
     };
     // 4.3.0 acts only on GET and POST; a HEAD (link previews) must not act.
     if method == Method::HEAD {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
-    if action != "refresh" && super::from_another_site(&headers) {
+    // A link of our page acts whatever the headers say (a proxy may have
+    // rewritten `Host`); without its token, a browser's request from
+    // another site's page does not.
+    let name = form.get("processname").cloned();
+    let signed =
+        form.get(token::PARAMETER).is_some_and(|t| token::valid(&headers, &action, name.as_deref().unwrap_or(""), t));
+    if action != "refresh" && !signed && super::from_another_site(&headers) {
         return (StatusCode::FORBIDDEN, "Forbidden: an action asked from another site's page").into_response();
     }
     // The action runs to its end even if the client goes away, so a
     // restart never stops without starting again.
-    let name = form.get("processname").cloned();
     let acting = tokio::spawn(async move { act(&sv, &action, name.as_deref()).await });
     let message = match acting.await {
         Ok(Ok(message)) => message,
