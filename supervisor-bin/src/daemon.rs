@@ -226,7 +226,7 @@ pub fn run(path: PathBuf, args: &ServerArgs, progname: &str) -> ExitCode {
     if !config.supervisord.nodaemon {
         match daemonize(&config) {
             Ok(lines) => early = lines,
-            Err(e) => return fail(&e),
+            Err(e) => return give_up(bound, || fail(&e)),
         }
     }
     // As 4.3.0: drop privileges, then raise limits, before the log is opened
@@ -236,12 +236,12 @@ pub fn run(path: PathBuf, args: &ServerArgs, progname: &str) -> ExitCode {
         match drop_privileges(user) {
             Ok(Some(uid)) => infos.push(format!("Set uid to user {uid} succeeded")),
             Ok(None) => {}
-            Err(e) => return usage(progname, &e),
+            Err(e) => return give_up(bound, || usage(progname, &e)),
         }
     }
     match raise_limits(config.supervisord.minfds, config.supervisord.minprocs) {
         Ok(lines) => infos.extend(lines),
-        Err(e) => return usage(progname, &e.to_string()),
+        Err(e) => return give_up(bound, || usage(progname, &e.to_string())),
     }
     // Orphaned grandchildren come to us and are reaped (PID 1 gets them anyway).
     let _ = become_subreaper();
@@ -252,7 +252,7 @@ pub fn run(path: PathBuf, args: &ServerArgs, progname: &str) -> ExitCode {
     config.messages.infos.extend(infos);
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(r) => r,
-        Err(e) => return fail(&format!("could not start the runtime: {e}")),
+        Err(e) => return give_up(bound, || fail(&format!("could not start the runtime: {e}"))),
     };
     // Requests get threads of their own, with a short slice: a flood of
     // child output keeps the engine's two busy, and a client must not wait
@@ -268,10 +268,17 @@ pub fn run(path: PathBuf, args: &ServerArgs, progname: &str) -> ExitCode {
         .build()
     {
         Ok(r) => r,
-        Err(e) => return fail(&format!("could not start the runtime: {e}")),
+        Err(e) => return give_up(bound, || fail(&format!("could not start the runtime: {e}"))),
     };
     let run = Run { path, args: args.clone(), start, api: api.handle().clone(), reaping };
     runtime.block_on(serve(run, config, bound, early))
+}
+
+/// Leaves before serving: no socket file stays behind (removed before
+/// the launcher hears why).
+fn give_up(bound: Bound, report: impl FnOnce() -> ExitCode) -> ExitCode {
+    bound.discard();
+    report()
 }
 
 /// `Error: message` on stderr (and to a launcher still waiting), exit 2.
@@ -324,6 +331,9 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
     };
     let environ: Vec<_> = std::env::vars_os().collect();
     let mut previous_log: Option<Arc<Mutex<MainLog>>> = None;
+    // The config that ran before a restart, to go back to if the new one
+    // cannot start.
+    let mut last_good: Option<Config> = None;
     loop {
         let first = previous_log.is_none();
         let log = match (open_log(&config), previous_log.take()) {
@@ -391,6 +401,18 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
             Ok(s) => s,
             Err(e) => {
                 let _ = std::fs::remove_file(&pidfile);
+                // A restart whose config cannot start goes back to the one
+                // that ran: the daemon is never lost to a reload.
+                if let Some(good) = last_good.take() {
+                    logger(
+                        LogLevel::Critical,
+                        &format!(
+                            "could not start with the new configuration ({e}); starting again with the one before"
+                        ),
+                    );
+                    config = good;
+                    continue;
+                }
                 servers.stop().await;
                 return fail(&e.to_string());
             }
@@ -410,6 +432,10 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
                 logger(LogLevel::Critical, &e);
                 supervisor.shutdown().await;
                 let _ = std::fs::remove_file(&pidfile);
+                if let Some(good) = last_good.take() {
+                    config = good;
+                    continue;
+                }
                 servers.stop().await;
                 return fail(&e);
             }
@@ -429,7 +455,7 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
                     // have changed since.
                     DaemonRequest::Restart => match run.load() {
                         Ok(new) => {
-                            config = new;
+                            last_good = Some(std::mem::replace(&mut config, new));
                             break true;
                         }
                         Err(e) => {
@@ -447,7 +473,7 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
                     match run.load() {
                         Ok(new) => {
                             logger(LogLevel::Warn, "received SIGHUP indicating restart request");
-                            config = new;
+                            last_good = Some(std::mem::replace(&mut config, new));
                             break true;
                         }
                         Err(e) => logger(

@@ -325,8 +325,13 @@ fn a_daemon_that_cannot_start_says_why_to_its_launcher() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path().display();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
-    let head =
-        |extra: &str| format!("[supervisord]\nlogfile={d}/supervisord.log\n{extra}\n[program:x]\ncommand=sleep 300\n");
+    let head = |extra: &str| {
+        format!(
+            "[unix_http_server]\nfile={d}/s.sock\n[supervisord]\nlogfile={d}/supervisord.log\n{extra}\n\
+             [program:x]\ncommand=sleep 300\n"
+        )
+    };
+    let no_socket_left = || assert!(!dir.path().join("s.sock").exists(), "the socket file is removed");
 
     // A pidfile that cannot be written (it names a directory).
     std::fs::create_dir(dir.path().join("adir")).expect("mkdir");
@@ -341,12 +346,14 @@ fn a_daemon_that_cannot_start_says_why_to_its_launcher() {
         "{err}"
     );
     assert!(err.ends_with(" -h\n") && err.contains("\nFor help, use "), "{err}");
+    no_socket_left();
 
     let nobody = 65534;
     // user=root, started by an unprivileged user.
     let (code, err) = launch(dir.path(), &head(&format!("pidfile={d}/p.pid\nuser=root")), Some(nobody));
     assert_eq!(code, Some(2), "{err}");
     assert!(err.starts_with("Error: Can't drop privilege as nonroot user\nFor help, use "), "{err}");
+    no_socket_left();
 
     // A log in a directory the user cannot write.
     std::fs::create_dir(dir.path().join("ro")).expect("mkdir");

@@ -199,3 +199,19 @@ fn a_moved_server_rebinds_and_a_taken_port_is_logged_not_fatal() {
     drop(taken);
     assert_eq!(daemon.finish().status.code(), Some(0));
 }
+
+#[test]
+fn a_socket_file_removed_from_outside_is_made_again_by_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conf = write_conf(dir.path(), &config(dir.path(), free_port()));
+    let (daemon, pid) = start_daemon(&conf);
+    let sock = dir.path().join("s.sock");
+    wait_until("the program", || children(pid).len() == 1);
+    std::fs::remove_file(&sock).expect("remove");
+    kill(pid, nix::sys::signal::Signal::SIGHUP);
+    wait_until("the restart", || starts(dir.path()) == 2);
+    wait_until("the socket again", || std::os::unix::net::UnixStream::connect(&sock).is_ok());
+    let out = Command::new(venv("supervisorctl")).arg("-c").arg(&conf).arg("status").output().expect("status");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("a "), "{out:?}");
+    assert_eq!(daemon.finish().status.code(), Some(0));
+}

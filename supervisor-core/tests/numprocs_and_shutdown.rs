@@ -56,7 +56,8 @@ async fn group_operations_cover_every_member() {
     assert_eq!(started, [("g:g_0".to_owned(), Ok(())), ("g:g_1".to_owned(), Ok(()))]);
     wait_for(&mut ev, "g_1", Running).await;
     let stopped = sv.stop_group(None, true).await.expect("stop all");
-    assert_eq!(stopped, [("g:g_1".to_owned(), Ok(())), ("g:g_0".to_owned(), Ok(()))]);
+    // Stopped highest priority first, reported in start order (as 4.3.0).
+    assert_eq!(stopped, [("g:g_0".to_owned(), Ok(())), ("g:g_1".to_owned(), Ok(()))]);
     assert!(sv.all_process_info().await.iter().all(|i| i.state.is_stopped()));
     assert_eq!(
         sv.start_group(Some("nope"), true).await,

@@ -164,8 +164,26 @@ fn log_date(now: chrono::DateTime<chrono::Utc>) -> String {
 #[derive(Clone)]
 struct Auth {
     credentials: Option<Arc<Credentials>>,
-    body_limit: usize,
     throttle: Arc<Throttle>,
+}
+
+/// How long a refused request's body may take to arrive before the 401 is
+/// sent anyway.
+const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The largest body of a refused request that is read before the 401.
+const DRAIN_MAX: u64 = 64 << 10;
+
+/// Reads a body to its end (at most [`DRAIN_MAX`] bytes), keeping nothing.
+async fn discard(body: axum::body::Body) {
+    let mut stream = body.into_data_stream();
+    let mut seen = 0u64;
+    while let Some(Ok(chunk)) = futures_util::StreamExt::next(&mut stream).await {
+        seen += chunk.len() as u64;
+        if seen > DRAIN_MAX {
+            return;
+        }
+    }
 }
 
 /// 4.3.0's (medusa's) 401 page.
@@ -186,11 +204,18 @@ async fn authenticate(
         if ok {
             auth.throttle.succeed(peer);
         } else {
-            // Read what the client sends (up to the body limit) before
-            // answering and closing: a client still writing its request
-            // would otherwise hit a closed socket (EPIPE) instead of
-            // reading the 401.
-            let _ = axum::body::to_bytes(request.into_body(), auth.body_limit).await;
+            // Read (and discard) what the client sends before answering
+            // and closing: a client still writing its request would
+            // otherwise hit a closed socket (EPIPE) instead of reading the
+            // 401. Only a small body, for a short time, and never one the
+            // client waits to be asked for (`Expect: 100-continue`).
+            let small = headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+                .is_some_and(|n| n <= DRAIN_MAX);
+            if small && !headers.contains_key(header::EXPECT) {
+                let _ = tokio::time::timeout(DRAIN_LIMIT, discard(request.into_body())).await;
+            }
             let wait = auth.throttle.fail(peer, std::time::Instant::now());
             if !wait.is_zero() {
                 tokio::time::sleep(wait).await;
@@ -224,7 +249,7 @@ pub fn router(
     let app = app
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn_with_state(
-            Auth { credentials: credentials.map(Arc::new), body_limit, throttle: Arc::default() },
+            Auth { credentials: credentials.map(Arc::new), throttle: Arc::default() },
             authenticate,
         ))
         .layer(middleware::map_response(server_header));

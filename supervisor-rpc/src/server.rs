@@ -28,6 +28,18 @@ pub struct Bound {
     servers: Vec<(HttpServerConfig, Listener)>,
 }
 
+impl Bound {
+    /// Gives the servers up before serving (supervisord could not start):
+    /// closes them and removes their socket files.
+    pub fn discard(self) {
+        for (_, l) in self.servers {
+            if let Listener::Unix(_, path) = l {
+                remove_socket(&path);
+            }
+        }
+    }
+}
+
 /// Binds every `[inet_http_server*]` and `[unix_http_server*]`; on failure
 /// nothing stays bound and no socket file is left.
 pub fn bind_all(config: &Config) -> Result<Bound, BindError> {
@@ -74,7 +86,31 @@ struct Entry {
     config: HttpServerConfig,
     app: watch::Sender<App>,
     accept: JoinHandle<()>,
-    socket: Option<PathBuf>,
+    socket: Option<SocketFile>,
+}
+
+/// A unix server's socket file: its path, and which file it is (device
+/// and inode), so a file removed or replaced from outside is noticed.
+struct SocketFile {
+    path: PathBuf,
+    id: Option<(u64, u64)>,
+}
+
+impl SocketFile {
+    fn new(path: PathBuf) -> SocketFile {
+        let id = file_id(&path);
+        SocketFile { path, id }
+    }
+
+    /// Whether the path still names the socket we bound.
+    fn intact(&self) -> bool {
+        self.id.is_some() && file_id(&self.path) == self.id
+    }
+}
+
+fn file_id(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 /// The servers being served; they keep listening across
@@ -109,7 +145,7 @@ impl Servers {
             Listener::Unix(l, path) => {
                 l.set_nonblocking(true)?;
                 let l = tokio::net::UnixListener::from_std(l)?;
-                (self.runtime.spawn(crate::accept::serve_unix(l, slot)), Some(path))
+                (self.runtime.spawn(crate::accept::serve_unix(l, slot)), Some(SocketFile::new(path)))
             }
             Listener::Tcp(l) => {
                 l.set_nonblocking(true)?;
@@ -129,7 +165,10 @@ impl Servers {
         let wanted = &config.http_servers;
         let mut kept = Vec::new();
         for mut e in std::mem::take(&mut self.entries) {
-            match wanted.iter().find(|s| same_socket(&s.listen, &e.config.listen)) {
+            // A socket file removed (a /tmp cleaner) or replaced from
+            // outside is bound again, as 4.3.0's restart would.
+            let file_lost = e.socket.as_ref().is_some_and(|f| !f.intact());
+            match wanted.iter().find(|s| same_socket(&s.listen, &e.config.listen)).filter(|_| !file_lost) {
                 Some(s) => {
                     if let (Listen::Unix { file, chmod, chown }, Listen::Unix { chmod: old_mode, chown: old_owner, .. }) =
                         (&s.listen, &e.config.listen)
@@ -323,8 +362,11 @@ async fn close(e: Entry) {
     e.app.send_replace(App::Closed);
     e.accept.abort();
     let _ = e.accept.await;
-    if let Some(path) = e.socket {
-        remove_socket(&path);
+    // Only our own file: one put there since is somebody else's.
+    if let Some(file) = e.socket
+        && file.intact()
+    {
+        remove_socket(&file.path);
     }
 }
 

@@ -416,14 +416,17 @@ impl SupervisorNamespace {
     /// order), which is the order its group and "all" results come in.
     async fn infos_by_priority(&self) -> Vec<ProcessInfo> {
         let sv = &self.daemon.supervisor;
-        let mut order: Vec<(String, String)> = Vec::new();
+        let mut order: std::collections::HashMap<(String, String), usize> = std::collections::HashMap::new();
         for g in sv.groups().await {
             let mut processes: Vec<&Arc<ProcessConfig>> = g.processes.iter().collect();
             processes.sort_by_key(|p| p.priority);
-            order.extend(processes.into_iter().map(|p| (g.name.clone(), p.name.clone())));
+            for p in processes {
+                let at = order.len();
+                order.insert((g.name.clone(), p.name.clone()), at);
+            }
         }
         let mut infos = sv.all_process_info().await;
-        infos.sort_by_key(|i| order.iter().position(|(g, n)| *g == i.group && *n == i.name).unwrap_or(usize::MAX));
+        infos.sort_by_cached_key(|i| order.get(&(i.group.clone(), i.name.clone())).copied().unwrap_or(usize::MAX));
         infos
     }
 

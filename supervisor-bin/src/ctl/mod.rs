@@ -1211,7 +1211,9 @@ impl StdinLines {
             if unsafe { libc::poll(poll.as_mut_ptr(), 1, 100) } <= 0 {
                 continue;
             }
-            let mut buf = [0u8; 4096];
+            // A byte at a time, so nothing after the line is taken from a
+            // piped stdin: the shell reads the next command after `fg`.
+            let mut buf = [0u8; 1];
             // SAFETY: read into a buffer of the size given.
             let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), buf.len()) };
             match n {

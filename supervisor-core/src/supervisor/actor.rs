@@ -63,6 +63,9 @@ enum Waiter {
     Stop(Reply<Result<(), ControlError>>),
 }
 
+/// The most bus events one turn of the actor takes in.
+const BUS_TURN: usize = 256;
+
 /// How often a pending stop logs `waiting for x to stop`.
 const STOP_REPORT_EVERY: Duration = Duration::from_secs(2);
 
@@ -220,12 +223,12 @@ impl Actor {
     /// An event already waiting on the bus, if any.
     fn next_bus_event(&mut self) -> Option<Event> {
         let rx = self.bus.as_mut()?;
-        loop {
-            match rx.try_recv() {
-                Ok(event) => return Some(event),
-                Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {}
-                Err(_) => return None,
-            }
+        // A lag skips to the oldest event still held; the next receive
+        // returns it (or nothing), so this ends.
+        match rx.try_recv() {
+            Ok(event) => Some(event),
+            Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => rx.try_recv().ok(),
+            Err(_) => None,
         }
     }
 
@@ -304,7 +307,12 @@ impl Actor {
                     // Everything this turn sent is buffered before anything
                     // goes out, as 4.3.0 buffers a whole pass's events.
                     self.on_bus_event(event);
-                    while let Some(event) = self.next_bus_event() {
+                    // At most what was waiting when this turn began (output
+                    // pumps can refill the bus as fast as it empties): the
+                    // exits, requests and timers get their turn.
+                    let waiting = self.bus.as_ref().map_or(0, tokio::sync::broadcast::Receiver::len);
+                    for _ in 0..waiting.min(BUS_TURN) {
+                        let Some(event) = self.next_bus_event() else { break };
                         self.on_bus_event(event);
                     }
                     self.pools.dispatch_all(&mut PoolView { slots: &self.slots, host: &mut self.host });
@@ -643,9 +651,16 @@ impl Actor {
             .iter()
             .position(|g| g.config.name == config.name)
             .ok_or_else(|| ControlError::BadName(config.name.clone()))?;
+        // A changed socket (or group kind) is a new socket manager: every
+        // process of the group must be down (a start may have slipped in
+        // since `update_group` stopped them), so the old socket is closed.
+        let current = &self.groups[at];
+        if current.config.kind != config.kind
+            && current.members.iter().any(|&id| self.process(id).is_some_and(|p| !p.state().is_stopped()))
+        {
+            return Err(ControlError::StillRunning(config.name.clone()));
+        }
         let old = self.groups.remove(at);
-        // A changed socket (or group kind) is a new socket manager; the
-        // group's processes were stopped first, so the old one is closed.
         if old.config.kind != config.kind {
             self.host.remove_socket(&config.name);
             if let GroupKind::FastCgi(socket) = &config.kind {

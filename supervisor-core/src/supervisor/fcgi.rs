@@ -16,6 +16,9 @@ pub(crate) struct SocketManager {
     config: FcgiSocketConfig,
     refs: usize,
     socket: Option<OwnedFd>,
+    /// A TCP host's address, looked up once (a lookup blocks, and the
+    /// socket is made again after each time it closed).
+    resolved: Option<std::net::SocketAddr>,
 }
 
 /// A manager shared by its group and the processes holding a reference.
@@ -31,7 +34,7 @@ pub(crate) struct SocketError {
 
 impl SocketManager {
     pub(crate) fn new(config: FcgiSocketConfig) -> Shared {
-        Arc::new(Mutex::new(SocketManager { config, refs: 0, socket: None }))
+        Arc::new(Mutex::new(SocketManager { config, refs: 0, socket: None, resolved: None }))
     }
 
     /// The URL 4.3.0 logs (`tcp://localhost:9000`).
@@ -44,7 +47,8 @@ impl SocketManager {
     pub(crate) fn acquire(&mut self, log: &mut dyn FnMut(String)) -> Result<BorrowedFd<'_>, SocketError> {
         if self.socket.is_none() {
             log(format!("Creating socket {}", self.url()));
-            let socket = bind(&self.config).map_err(|source| SocketError { url: self.url(), source })?;
+            let socket =
+                bind(&self.config, &mut self.resolved).map_err(|source| SocketError { url: self.url(), source })?;
             self.socket = Some(socket);
         }
         self.refs += 1;
@@ -72,14 +76,21 @@ impl SocketManager {
 /// Binds and listens as 4.3.0's `create_and_bind` does: TCP with
 /// SO_REUSEADDR; unix after removing what is at the path, then its owner
 /// and mode. The backlog is `socket_backlog`, else SOMAXCONN.
-fn bind(config: &FcgiSocketConfig) -> std::io::Result<OwnedFd> {
+fn bind(config: &FcgiSocketConfig, resolved: &mut Option<std::net::SocketAddr>) -> std::io::Result<OwnedFd> {
     let fd: OwnedFd = match &config.address {
         FcgiAddress::Tcp { host, port } => {
             use std::net::ToSocketAddrs;
-            let addr = (host.as_str(), *port)
-                .to_socket_addrs()?
-                .next()
-                .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "no address"))?;
+            let addr = match resolved {
+                Some(addr) => *addr,
+                None => {
+                    let addr = (host.as_str(), *port)
+                        .to_socket_addrs()?
+                        .next()
+                        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "no address"))?;
+                    *resolved = Some(addr);
+                    addr
+                }
+            };
             // std sets SO_REUSEADDR on Unix.
             std::net::TcpListener::bind(addr)?.into()
         }

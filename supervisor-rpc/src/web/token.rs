@@ -7,7 +7,8 @@
 //! each daemon draws once (at the first build of the web routes; kept
 //! across reloads, so an open page's links keep working), of the request's
 //! `Authorization` header (the credentials, already checked; none when the
-//! server has none), the action and the process name. Another site's page
+//! server has none), the action, the process name and the hour it was
+//! made in (it is good for that hour and the next). Another site's page
 //! cannot read ours (the same-origin policy), so it cannot learn a token,
 //! and a token it saw elsewhere does only that one action on that process
 //! with those credentials.
@@ -29,7 +30,8 @@ fn secret() -> &'static [u8; 32] {
         let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut secret));
         if read.is_err() {
             // No /dev/urandom (a bare chroot): std's hasher keys come from
-            // the kernel's getrandom(2), each `RandomState` with its own.
+            // the kernel's getrandom(2) once per thread (each later
+            // `RandomState` of the thread adds one to them): 128 bits.
             use std::hash::{BuildHasher, Hasher};
             for (i, chunk) in secret.chunks_mut(8).enumerate() {
                 let mut h = std::collections::hash_map::RandomState::new().build_hasher();
@@ -61,13 +63,27 @@ fn hmac_sha1(key: &[u8], message: &[u8]) -> [u8; 20] {
     out
 }
 
+/// How long a token stays good: it is made for the hour it is served in
+/// and accepted in that hour and the next, so a link that leaks (an access
+/// log, a browser's history) soon stops working.
+const HOUR: u64 = 3600;
+
+fn this_hour() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() / HOUR)
+}
+
 /// The token for `action` on `name` (empty for the actions on all) asked
-/// with `headers`' credentials.
+/// with `headers`' credentials, in this hour.
 pub fn token(headers: &HeaderMap, action: &str, name: &str) -> String {
+    token_for(headers, action, name, this_hour())
+}
+
+fn token_for(headers: &HeaderMap, action: &str, name: &str, hour: u64) -> String {
     let authorization = headers.get(header::AUTHORIZATION).map_or(&b""[..], |v| v.as_bytes());
+    let hour = hour.to_be_bytes();
     // Each field with its length first, so none can run into the next.
-    let mut message = Vec::with_capacity(64 + authorization.len() + action.len() + name.len());
-    for field in [&b"supervisor web action"[..], authorization, action.as_bytes(), name.as_bytes()] {
+    let mut message = Vec::with_capacity(80 + authorization.len() + action.len() + name.len());
+    for field in [&b"supervisor web action"[..], authorization, action.as_bytes(), name.as_bytes(), &hour] {
         message.extend_from_slice(&(field.len() as u64).to_be_bytes());
         message.extend_from_slice(field);
     }
@@ -75,9 +91,14 @@ pub fn token(headers: &HeaderMap, action: &str, name: &str) -> String {
 }
 
 /// Whether `given` is the token for `action` on `name` with `headers`'
-/// credentials (compared in constant time).
+/// credentials, made this hour or the one before (compared in constant
+/// time).
 pub fn valid(headers: &HeaderMap, action: &str, name: &str, given: &str) -> bool {
-    let want = token(headers, action, name);
+    let hour = this_hour();
+    [hour, hour.saturating_sub(1)].iter().any(|&h| same(&token_for(headers, action, name, h), given))
+}
+
+fn same(want: &str, given: &str) -> bool {
     want.len() == given.len() && want.bytes().zip(given.bytes()).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0
 }
 
@@ -113,5 +134,14 @@ mod tests {
         assert!(!valid(&user, "stop", "x", ""));
         // Fields cannot be shifted into one another.
         assert_ne!(token(&user, "stopx", ""), token(&user, "stop", "x"));
+    }
+
+    #[test]
+    fn a_token_is_good_for_its_hour_and_the_next_only() {
+        let headers = HeaderMap::new();
+        let hour = this_hour();
+        assert!(valid(&headers, "stop", "x", &token_for(&headers, "stop", "x", hour)));
+        assert!(valid(&headers, "stop", "x", &token_for(&headers, "stop", "x", hour - 1)));
+        assert!(!valid(&headers, "stop", "x", &token_for(&headers, "stop", "x", hour - 2)));
     }
 }
