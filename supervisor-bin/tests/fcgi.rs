@@ -113,3 +113,39 @@ fn an_fcgi_group_shares_its_socket_as_4_3_0_s_does() {
         "{our_lines:?}"
     );
 }
+
+/// `update` after the socket moved: the group's processes restart on the
+/// new address and the old one is closed (by both clients' paths).
+#[test]
+fn update_moves_an_fcgi_group_to_its_new_socket() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let child_py = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/fcgi_child.py");
+    let text = |port: u16| {
+        side_by_side_config(&format!(
+            "[supervisorctl]\nserverurl=unix://%(here)s/s.sock\n\
+             [fcgi-program:web]\ncommand={} {}\nsocket=tcp://127.0.0.1:{port}\nstartsecs=0\n",
+            venv("python").display(),
+            child_py.display()
+        ))
+    };
+    let (first, second) = (free_port(), free_port());
+    let conf = dir.path().join("supervisord.conf");
+    std::fs::write(&conf, text(first)).expect("write");
+    let (daemon, _) = start_daemon(&conf);
+    wait_until("the first socket answers", || answer(first).is_some());
+    std::fs::write(&conf, text(second)).expect("write");
+    for ctl in [std::path::PathBuf::from(env!("CARGO_BIN_EXE_supervisorctl")), venv("supervisorctl")] {
+        let out = Command::new(&ctl).arg("-c").arg(&conf).arg("update").output().expect("update");
+        assert!(out.status.success(), "{out:?}");
+        wait_until("the new socket answers", || answer(second).is_some());
+        assert!(answer(first).is_none(), "the old socket is closed");
+        // Back to the first port for the other client.
+        std::fs::write(&conf, text(first)).expect("write");
+        let out = Command::new(&ctl).arg("-c").arg(&conf).arg("update").output().expect("update");
+        assert!(out.status.success(), "{out:?}");
+        wait_until("the first socket again", || answer(first).is_some());
+        assert!(answer(second).is_none());
+        std::fs::write(&conf, text(second)).expect("write");
+    }
+    let _ = daemon.finish();
+}
