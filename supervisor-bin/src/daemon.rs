@@ -22,6 +22,7 @@ use supervisor_rpc::server::{Bound, Servers, bind_all, dispatcher};
 use tokio::runtime::Handle;
 use tokio::signal::unix::{SignalKind, signal};
 
+use crate::notify::{self, Notifier};
 use crate::supervisord_cli::ServerArgs;
 
 /// Applies the command line over the file's `[supervisord]`.
@@ -106,13 +107,19 @@ fn tell_launcher(message: &[u8]) {
 
 /// The launching process: waits until the daemon it forked is up (exit 0)
 /// or says why it is not (printed, exit 2), so a failure after the fork
-/// is never silent.
-fn wait_for_daemon(mut pipe: std::fs::File) -> ! {
+/// is never silent. Under systemd it hands over: the daemon is the main
+/// pid now, and ready.
+fn wait_for_daemon(mut pipe: std::fs::File, daemon: u32, notifier: Option<&Notifier>) -> ! {
     use std::io::{Read, Write};
     let mut said = Vec::new();
     let _ = pipe.read_to_end(&mut said);
     match said.first() {
-        Some(&UP) => std::process::exit(0),
+        Some(&UP) => {
+            if let Some(n) = notifier {
+                n.ready_for(daemon);
+            }
+            std::process::exit(0)
+        }
         Some(_) => {
             let _ = std::io::stderr().write_all(&said);
             std::process::exit(2)
@@ -127,15 +134,15 @@ fn wait_for_daemon(mut pipe: std::fs::File) -> ! {
 /// Detaches as 4.3.0 does: fork (the parent exits once the daemon is up),
 /// chdir to `directory`, stdio to /dev/null, setsid, umask. Must run
 /// before any thread exists. Returns the lines for supervisord.log.
-fn daemonize(config: &Config) -> Result<Vec<(LogLevel, String)>, String> {
+fn daemonize(config: &Config, notifier: Option<&Notifier>) -> Result<Vec<(LogLevel, String)>, String> {
     // Close-on-exec, so no program inherits it and holds the launcher.
     let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("could not fork: {e}"))?;
     // SAFETY: called before the runtime or any other thread is started.
     match unsafe { nix::unistd::fork() } {
         Err(e) => return Err(format!("could not fork: {e}")),
-        Ok(nix::unistd::ForkResult::Parent { .. }) => {
+        Ok(nix::unistd::ForkResult::Parent { child }) => {
             drop(write);
-            wait_for_daemon(std::fs::File::from(read))
+            wait_for_daemon(std::fs::File::from(read), child.as_raw().unsigned_abs(), notifier)
         }
         Ok(nix::unistd::ForkResult::Child) => {}
     }
@@ -222,9 +229,12 @@ pub fn run(path: PathBuf, args: &ServerArgs, progname: &str) -> ExitCode {
         Ok(b) => b,
         Err(e) => return usage(progname, &e.to_string()),
     };
+    // Read once, before forking (see `Notifier::from_env`); nothing at all
+    // happens without NOTIFY_SOCKET.
+    let notifier = Notifier::from_env().map(Arc::new);
     let mut early = Vec::new();
     if !config.supervisord.nodaemon {
-        match daemonize(&config) {
+        match daemonize(&config, notifier.as_deref()) {
             Ok(lines) => early = lines,
             Err(e) => return give_up(bound, || fail(&e)),
         }
@@ -270,7 +280,9 @@ pub fn run(path: PathBuf, args: &ServerArgs, progname: &str) -> ExitCode {
         Ok(r) => r,
         Err(e) => return give_up(bound, || fail(&format!("could not start the runtime: {e}"))),
     };
-    let run = Run { path, args: args.clone(), start, api: api.handle().clone(), reaping };
+    // A daemonizing launcher said READY=1 for the first round.
+    let announced = !config.supervisord.nodaemon;
+    let run = Run { path, args: args.clone(), start, api: api.handle().clone(), reaping, notifier, announced };
     runtime.block_on(serve(run, config, bound, early))
 }
 
@@ -304,6 +316,10 @@ struct Run {
     start: Option<PathBuf>,
     api: Handle,
     reaping: Result<(), reap::NotAutomatic>,
+    /// systemd's notify socket, when supervisord was given one.
+    notifier: Option<Arc<Notifier>>,
+    /// Whether the launcher announced the first round's readiness.
+    announced: bool,
 }
 
 impl Run {
@@ -329,7 +345,21 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
         Ok(s) => s,
         Err(e) => return fail(&format!("Cannot open an HTTP server: {e}")),
     };
-    let environ: Vec<_> = std::env::vars_os().collect();
+    // NOTIFY_SOCKET and the watchdog's variables are ours, not the programs'.
+    let environ = notify::for_children(std::env::vars_os());
+    if let Some(n) = &run.notifier
+        && let Some(every) = n.watchdog_every()
+    {
+        // A task of the engine's runtime: it goes quiet if the runtime wedges.
+        let n = n.clone();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            loop {
+                ticks.tick().await;
+                n.send("WATCHDOG=1");
+            }
+        });
+    }
     let mut previous_log: Option<Arc<Mutex<MainLog>>> = None;
     // The config that ran before a restart, to go back to if the new one
     // cannot start.
@@ -440,8 +470,26 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
                 return fail(&e);
             }
         }
-        // Up: sockets bound, pidfile written, the API answering.
+        // Up: sockets bound, pidfile written, the API answering. Under
+        // systemd, also every autostart program launched: the supervisor
+        // answers once its first pass has spawned them.
+        let status = match &run.notifier {
+            Some(_) => Some(notify::summarize(&supervisor.process_snapshots().await)),
+            None => None,
+        };
         tell_launcher(&[UP]);
+        if let (Some(n), Some(status)) = (&run.notifier, status)
+            && !(first && run.announced)
+        {
+            n.ready(&status);
+        }
+        // STATUS= follows the processes' states, looked at every second.
+        let mut status_ticks = run.notifier.as_ref().map(|_| {
+            let every = std::time::Duration::from_secs(1);
+            let mut t = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            t
+        });
         let restart = loop {
             let received = tokio::select! {
                 _ = term.recv() => Signal::TERM,
@@ -449,6 +497,12 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
                 _ = quit.recv() => Signal::QUIT,
                 _ = hup.recv() => Signal::HUP,
                 _ = usr2.recv() => Signal::USR2,
+                _ = tick(&mut status_ticks) => {
+                    if let Some(n) = &run.notifier {
+                        n.status(&notify::summarize(&supervisor.process_snapshots().await));
+                    }
+                    continue;
+                }
                 Some(request) = api_requests.recv() => match request {
                     DaemonRequest::Shutdown => break false,
                     // The API checked the file before answering; it may
@@ -476,10 +530,18 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
                             last_good = Some(std::mem::replace(&mut config, new));
                             break true;
                         }
-                        Err(e) => logger(
-                            LogLevel::Critical,
-                            &format!("received SIGHUP but the configuration is invalid; not restarting:\n{e}"),
-                        ),
+                        Err(e) => {
+                            logger(
+                                LogLevel::Critical,
+                                &format!("received SIGHUP but the configuration is invalid; not restarting:\n{e}"),
+                            );
+                            // A manager that sent the HUP (Type=notify-reload)
+                            // waits for the reload to end: it ended here.
+                            if let Some(n) = &run.notifier {
+                                n.reloading();
+                                n.ready("reload refused: the configuration is invalid");
+                            }
+                        }
                     }
                 }
                 Signal::USR2 => {
@@ -492,6 +554,9 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
                 }
             }
         };
+        if let Some(n) = &run.notifier {
+            if restart { n.reloading() } else { n.stopping() }
+        }
         daemon.mark_stopping();
         supervisor.shutdown().await;
         // Requests wait for the next daemon (or get 503 at exit).
@@ -501,5 +566,15 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
             servers.stop().await;
             return ExitCode::SUCCESS;
         }
+    }
+}
+
+/// The next tick of `ticks`; never, without one.
+async fn tick(ticks: &mut Option<tokio::time::Interval>) {
+    match ticks {
+        Some(t) => {
+            t.tick().await;
+        }
+        None => std::future::pending().await,
     }
 }

@@ -6,8 +6,11 @@
 pub mod ctl;
 pub mod daemon;
 pub mod getopt;
+pub mod man;
+pub mod notify;
 pub mod pidproxy;
 pub mod supervisord_cli;
+pub mod usage;
 
 /// The text `echo_supervisord_conf` prints: every section and key, documented.
 pub const SAMPLE_CONF: &str = include_str!("sample.conf");

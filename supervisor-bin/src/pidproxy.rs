@@ -18,8 +18,9 @@ in the pidfile.
 Usage: %s <pidfile name> <command> [<cmdarg1> ...]
 ";
 
-/// Signals passed on to the pid in the file.
-const FORWARDED: [i32; 6] = [libc::SIGTERM, libc::SIGHUP, libc::SIGINT, libc::SIGUSR1, libc::SIGUSR2, libc::SIGQUIT];
+/// The signals passed on to the pid in the file.
+pub const FORWARDED: [i32; 6] =
+    [libc::SIGTERM, libc::SIGHUP, libc::SIGINT, libc::SIGUSR1, libc::SIGUSR2, libc::SIGQUIT];
 
 static PENDING: AtomicI32 = AtomicI32::new(0);
 

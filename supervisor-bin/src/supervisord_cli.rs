@@ -42,8 +42,10 @@ Options:
            (0 when it is valid, 2 when it is not); supervisord-rs addition
 ";
 
-const SHORT: &str = "hc:?vnu:m:d:l:y:z:e:j:i:q:a:kts";
-const LONG: &[&str] = &[
+/// The short options, as getopt takes them.
+pub const SHORT: &str = "hc:?vnu:m:d:l:y:z:e:j:i:q:a:kts";
+/// The long options, as getopt takes them.
+pub const LONG: &[&str] = &[
     "help",
     "configuration=",
     "version",

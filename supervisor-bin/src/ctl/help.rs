@@ -48,6 +48,25 @@ pub fn help(command: &str) -> Option<&'static str> {
         }
         "version" => "version\t\t\tShow the version of the remote supervisord process\n",
         "EOF" => "*** No help on EOF\n",
+        // Ours.
+        "completion" => {
+            "completion bash\tPrint the bash completion script for supervisorctl\ncompletion zsh\tPrint the zsh completion script\ncompletion fish\tPrint the fish completion script\n"
+        }
+        _ => return None,
+    })
+}
+
+/// What our commands add to 4.3.0's, for the man page only (`help status`
+/// prints 4.3.0's text): the `--json` forms.
+pub fn added_help(command: &str) -> Option<&'static str> {
+    Some(match command {
+        "status" => {
+            "status --json [<name> ...]\tThe same, as a JSON array of getProcessInfo structs (messages on stderr, same exit status)\n"
+        }
+        "avail" => "avail --json\t\tThe same, as a JSON array of getAllConfigInfo structs\n",
+        "pid" => {
+            "pid --json\t\tsupervisord's PID as {\"pid\": N}\npid --json <name> ...\tA JSON array of {\"group\", \"name\", \"pid\"} for each named process, or for all\n"
+        }
         _ => return None,
     })
 }

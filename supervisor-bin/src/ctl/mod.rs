@@ -1,6 +1,7 @@
 //! `supervisorctl`: 4.3.0's `Controller` and its commands, with the same
 //! output text, column layout and exit codes.
 
+pub mod completion;
 pub mod help;
 mod interrupt;
 pub mod options;
@@ -61,6 +62,20 @@ const SHUTDOWN_STATE: i32 = 6;
 /// it, and 4.3.0's stop, remove and add otherwise.
 const UPDATE_PROCESS_GROUP: &str = "supervisor_rs.updateProcessGroup";
 
+/// 4.3.0's commands, as `help` lists them.
+pub const COMMANDS: &[&str] = &[
+    "add", "avail", "clear", "exit", "fg", "help", "maintail", "open", "pid", "quit", "reload", "remove", "reread",
+    "restart", "shutdown", "signal", "start", "status", "stop", "tail", "update", "version",
+];
+
+/// Our commands 4.3.0 lacks (which `help` alone does not list, as its
+/// output is 4.3.0's).
+pub const ADDED_COMMANDS: &[&str] = &["completion"];
+
+/// The commands that take `--json` (ours): one JSON document on stdout,
+/// messages on stderr, the plain form's exit status.
+pub const JSON_COMMANDS: &[&str] = &["avail", "pid", "status"];
+
 /// A process state is one of STOPPED, EXITED, FATAL, UNKNOWN.
 fn stopped_state(code: i64) -> bool {
     matches!(code, 0 | 100 | 200 | 1000)
@@ -85,6 +100,9 @@ pub struct Controller<W: Write> {
     pub exitstatus: i32,
     out: W,
     asked_credentials: bool,
+    /// A `--json` command is running: messages go to stderr, so stdout
+    /// holds the document alone.
+    json: bool,
 }
 
 /// One line of stdin without its `\n`, or `None` at the end of input
@@ -263,11 +281,21 @@ impl<W: Write> Controller<W> {
 
     /// A controller writing to `out`.
     pub fn new(options: CtlOptions, out: W) -> Controller<W> {
-        Controller { options, exitstatus: exit::SUCCESS, out, asked_credentials: false }
+        Controller { options, exitstatus: exit::SUCCESS, out, asked_credentials: false, json: false }
     }
 
     fn output(&mut self, message: &str) {
-        let _ = writeln!(self.out, "{message}");
+        if self.json {
+            eprintln!("{message}");
+        } else {
+            let _ = writeln!(self.out, "{message}");
+        }
+    }
+
+    /// Writes the document of a `--json` command to stdout.
+    fn output_json(&mut self, document: &serde_json::Value) {
+        let text = serde_json::to_string_pretty(document).unwrap_or_default();
+        let _ = writeln!(self.out, "{text}");
     }
 
     fn client(&self) -> Result<Client, ClientError> {
@@ -352,6 +380,15 @@ impl<W: Write> Controller<W> {
             self.exitstatus = exit::GENERIC;
             return false;
         }
+        // `--json` (ours) among a JSON command's words, taken out of them.
+        let json_arg;
+        let arg = if JSON_COMMANDS.contains(&cmd) && arg.split_whitespace().any(|w| w == "--json") {
+            self.json = true;
+            json_arg = arg.split_whitespace().filter(|w| *w != "--json").collect::<Vec<_>>().join(" ");
+            json_arg.as_str()
+        } else {
+            arg
+        };
         let result = match cmd {
             "help" => {
                 self.do_help(arg);
@@ -376,6 +413,10 @@ impl<W: Write> Controller<W> {
             "version" => self.do_version(arg),
             "open" => self.do_open(arg),
             "fg" => self.do_fg(arg),
+            "completion" => {
+                self.do_completion(arg);
+                Ok(())
+            }
             "quit" | "exit" | "EOF" => {
                 // 4.3.0's do_EOF: an empty line, then the shell ends.
                 self.output("");
@@ -411,12 +452,17 @@ impl<W: Write> Controller<W> {
                 self.exitstatus = exit::GENERIC;
             }
         }
+        self.json = false;
         false
     }
 
     fn print_help(&mut self, topic: &str) {
         if let Some(text) = help::help(topic) {
-            let _ = write!(self.out, "{text}");
+            if self.json {
+                eprint!("{text}");
+            } else {
+                let _ = write!(self.out, "{text}");
+            }
         }
     }
 
@@ -469,7 +515,11 @@ impl<W: Write> Controller<W> {
             }
             matching
         };
-        self.show_statuses(&matching);
+        if self.json {
+            self.output_json(&serde_json::Value::Array(matching.iter().map(to_json).collect()));
+        } else {
+            self.show_statuses(&matching);
+        }
         if matching.iter().any(|i| stopped_state(n(i, "state"))) {
             self.exitstatus = exit::STATUS_NOT_RUNNING;
         }
@@ -482,18 +532,32 @@ impl<W: Write> Controller<W> {
         }
         let names: Vec<&str> = arg.split_whitespace().collect();
         if names.is_empty() {
-            let pid = str_value(self.call("supervisor.getPID", vec![])?);
-            self.output(&pid);
+            let pid = self.call("supervisor.getPID", vec![])?;
+            if self.json {
+                self.output_json(&serde_json::json!({ "pid": to_json(&pid) }));
+            } else {
+                self.output(&str_value(pid));
+            }
         } else if names.contains(&"all") {
-            for info in list(self.call("supervisor.getAllProcessInfo", vec![])?) {
-                self.output(&n(&info, "pid").to_string());
+            let infos = list(self.call("supervisor.getAllProcessInfo", vec![])?);
+            if self.json {
+                self.output_json(&serde_json::Value::Array(infos.iter().map(pid_json).collect()));
+            } else {
+                for info in infos {
+                    self.output(&n(&info, "pid").to_string());
+                }
             }
         } else {
+            let mut found = Vec::new();
             for name in names {
                 match self.call_s("supervisor.getProcessInfo", &[name]) {
                     Ok(info) => {
                         let pid = n(&info, "pid");
-                        self.output(&pid.to_string());
+                        if self.json {
+                            found.push(pid_json(&info));
+                        } else {
+                            self.output(&pid.to_string());
+                        }
                         if pid == 0 {
                             self.exitstatus = exit::NOT_RUNNING;
                         }
@@ -507,6 +571,9 @@ impl<W: Write> Controller<W> {
                         return Err(e);
                     }
                 }
+            }
+            if self.json {
+                self.output_json(&serde_json::Value::Array(found));
             }
         }
         Ok(())
@@ -852,6 +919,19 @@ impl<W: Write> Controller<W> {
         Ok(())
     }
 
+    fn do_completion(&mut self, arg: &str) {
+        match completion::script(arg) {
+            Some(script) => {
+                let _ = write!(self.out, "{script}");
+            }
+            None => {
+                self.output("Error: completion requires a shell: bash, zsh or fish");
+                self.exitstatus = exit::GENERIC;
+                self.print_help("completion");
+            }
+        }
+    }
+
     fn no_args(&mut self, command: &str, arg: &str) -> bool {
         if arg.is_empty() {
             return true;
@@ -867,6 +947,10 @@ impl<W: Write> Controller<W> {
             return Ok(());
         }
         match self.call("supervisor.getAllConfigInfo", vec![]) {
+            Ok(infos) if self.json => {
+                self.output_json(&to_json(&infos));
+                Ok(())
+            }
             Ok(infos) => {
                 for i in list(infos) {
                     let name = namespec(&s(&i, "group"), &s(&i, "name"));
@@ -1164,6 +1248,28 @@ impl<W: Write> Controller<W> {
         }
         Ok(())
     }
+}
+
+/// An XML-RPC value as JSON: structs are objects, arrays arrays, and the
+/// scalars what they are (dates and binary data as text).
+pub fn to_json(v: &Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        Value::Integer(i) => J::from(*i),
+        Value::Boolean(b) => J::Bool(*b),
+        Value::String(s) => J::String(s.clone()),
+        Value::Double(d) => J::from(*d),
+        Value::DateTime(d) => J::String(d.to_string()),
+        Value::Base64(b) => J::String(String::from_utf8_lossy(b).into_owned()),
+        Value::Struct(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
+        Value::Array(a) => J::Array(a.iter().map(to_json).collect()),
+        _ => J::Null,
+    }
+}
+
+/// What `pid --json` says of a process: its group, name and pid.
+fn pid_json(info: &Value) -> serde_json::Value {
+    serde_json::json!({ "group": s(info, "group"), "name": s(info, "name"), "pid": n(info, "pid") })
 }
 
 /// Copies a streamed body (read with a timeout) to `write` until it ends

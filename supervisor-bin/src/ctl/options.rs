@@ -35,10 +35,32 @@ pub enum Early {
     Usage(String),
 }
 
+/// supervisorctl's options as the parser takes them: the letter, the long
+/// name and whether a value follows (`-?` is `-h` too). The completion
+/// scripts are made from this table.
+pub const OPTIONS: &[(char, &str, bool)] = &[
+    ('h', "help", false),
+    ('c', "configuration", true),
+    ('i', "interactive", false),
+    ('s', "serverurl", true),
+    ('u', "username", true),
+    ('p', "password", true),
+    ('r', "history_file", true),
+];
+
 /// Parses the command line and reads the config it names (or finds).
 pub fn parse(exe: &Path, args: &[String]) -> Result<CtlOptions, Early> {
-    let long = ["help", "configuration=", "interactive", "serverurl=", "username=", "password=", "history_file="];
-    let (opts, rest) = getopt(args, "h?c:is:u:p:r:", &long).map_err(|e| Early::Usage(e.to_string()))?;
+    let mut short = String::from("?");
+    let mut long = Vec::new();
+    for &(letter, name, value) in OPTIONS {
+        short.push(letter);
+        if value {
+            short.push(':');
+        }
+        long.push(if value { format!("{name}=") } else { name.to_owned() });
+    }
+    let long: Vec<&str> = long.iter().map(String::as_str).collect();
+    let (opts, rest) = getopt(args, &short, &long).map_err(|e| Early::Usage(e.to_string()))?;
     let mut configuration = None;
     let mut o = CtlOptions {
         serverurl: String::new(),

@@ -14,14 +14,9 @@ use rustyline::{Context, Editor, Helper};
 use supervisor_rpc::client::Client;
 use supervisor_rpc::dxr::Value;
 
+use super::completion::{GROUP_COMMANDS, PROCESS_COMMANDS, all_commands};
 use super::options::CtlOptions;
 use super::{Controller, exit, read_stdin_line};
-
-/// Every command, for completion.
-const COMMANDS: &[&str] = &[
-    "add", "avail", "clear", "exit", "fg", "help", "maintail", "open", "pid", "quit", "reload", "remove", "reread",
-    "restart", "shutdown", "signal", "start", "status", "stop", "tail", "update", "version",
-];
 
 struct Completion {
     options: CtlOptions,
@@ -55,13 +50,14 @@ impl Completer for Completion {
         let start = before.rfind(' ').map_or(0, |i| i + 1);
         let text = &before[start..];
         let action = before.split_whitespace().next().unwrap_or("");
-        let complete_actions = || COMMANDS.iter().filter(|c| c.starts_with(text)).map(|c| format!("{c} ")).collect();
+        let complete_actions =
+            || all_commands().into_iter().filter(|c| c.starts_with(text)).map(|c| format!("{c} ")).collect();
         let matches: Vec<String> = if start == 0 {
             complete_actions()
         } else {
             match action {
                 "help" => complete_actions(),
-                "add" | "remove" | "update" => {
+                _ if GROUP_COMMANDS.contains(&action) => {
                     let mut groups: Vec<String> = Vec::new();
                     for (g, _) in self.processes() {
                         if !groups.contains(&g) {
@@ -70,7 +66,7 @@ impl Completer for Completion {
                     }
                     groups.into_iter().filter(|g| g.starts_with(text)).map(|g| format!("{g} ")).collect()
                 }
-                "clear" | "fg" | "pid" | "restart" | "signal" | "start" | "status" | "stop" | "tail" => {
+                _ if PROCESS_COMMANDS.contains(&action) => {
                     let mut names: Vec<String> = Vec::new();
                     for (g, n) in self.processes() {
                         if text.contains(':') || g != n {

@@ -57,82 +57,358 @@ const PREFIXES: &[(&str, SectionType)] = &[
     ("ctlplugin:", SectionType::CtlPlugin),
 ];
 
-const SUPERVISORD: &[&str] = &[
-    "minfds",
-    "minprocs",
-    "directory",
-    "user",
-    "umask",
-    "logfile",
-    "logfile_maxbytes",
-    "logfile_backups",
-    "loglevel",
-    "pidfile",
-    "identifier",
-    "nodaemon",
-    "silent",
-    "childlogdir",
-    "nocleanup",
-    "strip_ansi",
-    "environment",
+/// One key a section reads, with what `supervisord.conf(5)` says about it
+/// (the man page is made from these tables, so every key the reader knows
+/// is documented).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    /// The key.
+    pub name: &'static str,
+    /// Its default as the man page shows it; empty when it has none (the
+    /// key is required, or unset means off).
+    pub default: &'static str,
+    /// What it does.
+    pub doc: &'static str,
+}
+
+const fn key(name: &'static str, default: &'static str, doc: &'static str) -> Key {
+    Key { name, default, doc }
+}
+
+const SUPERVISORD: &[Key] = &[
+    key(
+        "minfds",
+        "1024",
+        "The number of open files supervisord needs. At start it raises its soft limit (RLIMIT_NOFILE) to this \
+         number, up to the hard limit; if that is not enough it refuses to start.",
+    ),
+    key(
+        "minprocs",
+        "200",
+        "The number of processes supervisord needs (RLIMIT_NPROC), raised and checked as minfds is.",
+    ),
+    key("directory", "", "When daemonizing, change to this directory. Unset: stay in the current directory."),
+    key(
+        "user",
+        "",
+        "When started as root, switch to this user (name or numeric uid) once the sockets are bound. Unset: stay; \
+         running as root without it logs a CRIT line.",
+    ),
+    key("umask", "022", "The umask of supervisord, inherited by the programs it runs (octal)."),
+    key(
+        "logfile",
+        "$CWD/supervisord.log",
+        "The main log. \"syslog\" sends it to syslog; a relative path is relative to the directory supervisord \
+         was started in.",
+    ),
+    key("logfile_maxbytes", "50MB", "Rotate the main log when it reaches this size; 0 never rotates."),
+    key("logfile_backups", "10", "How many rotated copies of the main log are kept; 0 keeps none."),
+    key("loglevel", "info", "The main log's level: critical, error, warn, info, debug, trace or blather."),
+    key("pidfile", "$CWD/supervisord.pid", "Where supervisord writes its pid."),
+    key("identifier", "supervisor", "The name of this supervisord in the API (getIdentification)."),
+    key("nodaemon", "false", "true: stay in the foreground instead of daemonizing."),
+    key("silent", "false", "With nodaemon, do not copy the main log to stdout."),
+    key("childlogdir", "the system temp directory", "The directory of AUTO child logs."),
+    key("nocleanup", "false", "true: keep the old AUTO child logs found in childlogdir at start."),
+    key("strip_ansi", "false", "Remove ANSI escape sequences from the output of programs before logging it."),
+    key(
+        "environment",
+        "",
+        "KEY=\"value\" pairs, separated by commas, added to the environment of every program (quotes let a \
+         value hold commas).",
+    ),
 ];
 
-const SUPERVISORCTL: &[&str] = &["serverurl", "prompt", "username", "password", "history_file"];
+const SUPERVISORCTL: &[Key] = &[
+    key(
+        "serverurl",
+        "http://localhost:9001",
+        "How supervisorctl reaches supervisord: unix:///path/to/socket or http://host:port.",
+    ),
+    key("prompt", "supervisor", "The interactive prompt is this word followed by \"> \"."),
+    key("username", "", "The user name supervisorctl sends to the server."),
+    key("password", "", "The password supervisorctl sends to the server, in plain text."),
+    key("history_file", "", "Keep the interactive shell's command history in this file."),
+];
 
-const INCLUDE: &[&str] = &["files"];
+const INCLUDE: &[Key] = &[key(
+    "files",
+    "",
+    "Globs of more files to read, separated by whitespace or newlines, relative to this file's directory; \
+     the matches are read in sorted order after this file. Required.",
+)];
 
 /// Ours, in both kinds of HTTP server (4.3.0 ignores them).
-const HTTP_LIMITS: &[&str] = &["request_body_limit", "request_header_timeout"];
-
-const UNIX_HTTP_SERVER: &[&str] = &["file", "chmod", "chown", "username", "password"];
-
-const INET_HTTP_SERVER: &[&str] = &["port", "username", "password"];
-
-/// Every process section's keys (`programs.rs`).
-const PROCESS: &[&str] = &[
-    "command",
-    "process_name",
-    "numprocs",
-    "numprocs_start",
-    "priority",
-    "autostart",
-    "autorestart",
-    "startsecs",
-    "startretries",
-    "stopsignal",
-    "stopwaitsecs",
-    "stopasgroup",
-    "killasgroup",
-    "exitcodes",
-    "redirect_stderr",
-    "environment",
-    "directory",
-    "umask",
-    "user",
-    "serverurl",
-    "stdout_logfile",
-    "stdout_logfile_maxbytes",
-    "stdout_logfile_backups",
-    "stdout_capture_maxbytes",
-    "stdout_events_enabled",
-    "stdout_syslog",
-    "stderr_logfile",
-    "stderr_logfile_maxbytes",
-    "stderr_logfile_backups",
-    "stderr_capture_maxbytes",
-    "stderr_events_enabled",
-    "stderr_syslog",
+const HTTP_LIMITS: &[Key] = &[
+    key(
+        "request_body_limit",
+        "2MB",
+        "Request bodies larger than this are refused with HTTP 413 before they are read. A supervisor-rs \
+         addition; Supervisor 4.3.0 ignores it.",
+    ),
+    key(
+        "request_header_timeout",
+        "10",
+        "Seconds a client has to send a request's head before the connection is closed. A supervisor-rs \
+         addition; Supervisor 4.3.0 ignores it.",
+    ),
 ];
 
-const GROUP: &[&str] = &["programs", "priority"];
+const UNIX_HTTP_SERVER: &[Key] = &[
+    key("file", "", "The path of the socket the API listens on. Required."),
+    key("chmod", "0700", "The permission bits of the socket file (octal)."),
+    key("chown", "the user supervisord runs as", "The owner of the socket file: user or user:group."),
+    key("username", "", "Clients must send this user name (unset: no authentication)."),
+    key(
+        "password",
+        "",
+        "Clients must send this password, given in plain text or as {SHA} followed by the hex SHA-1 digest.",
+    ),
+];
+
+const INET_HTTP_SERVER: &[Key] = &[
+    key(
+        "port",
+        "",
+        "[host:]port to listen on; \"*:9001\" or \":9001\" listens on every IPv4 address, \"[::1]:9001\" on an \
+         IPv6 one (IPv6 is a supervisor-rs addition). Required. The server encrypts nothing: bind it to \
+         127.0.0.1 or use it only on a network you trust.",
+    ),
+    key("username", "", "Clients must send this user name (unset: no authentication)."),
+    key(
+        "password",
+        "",
+        "Clients must send this password, given in plain text or as {SHA} followed by the hex SHA-1 digest.",
+    ),
+];
+
+/// Every process section's keys (`programs.rs`).
+const PROCESS: &[Key] = &[
+    key(
+        "command",
+        "",
+        "The program and its arguments, split as a shell would (no other shell syntax); a bare name is looked \
+         up on PATH. Required.",
+    ),
+    key(
+        "process_name",
+        "%(program_name)s",
+        "The name of each process; with numprocs above 1 it must contain %(process_num).",
+    ),
+    key("numprocs", "1", "How many copies of the program to run."),
+    key("numprocs_start", "0", "The first %(process_num)."),
+    key("priority", "999", "Lower starts first and stops last."),
+    key("autostart", "true", "Start the program when supervisord starts."),
+    key(
+        "autorestart",
+        "unexpected",
+        "Restart the program when it exits: true, false, or unexpected (only when its exit code is not in \
+         exitcodes).",
+    ),
+    key(
+        "startsecs",
+        "1",
+        "Seconds the program must stay up to count as started (RUNNING); 0 counts it as started at once.",
+    ),
+    key("startretries", "3", "Failed starts in a row before giving up (FATAL)."),
+    key(
+        "stopsignal",
+        "TERM",
+        "The signal that asks the program to stop: a name with or without SIG (TERM, HUP, INT, QUIT, KILL, USR1, \
+         USR2, ...) or a number.",
+    ),
+    key("stopwaitsecs", "10", "Seconds to wait after stopsignal before sending SIGKILL."),
+    key(
+        "stopasgroup",
+        "false",
+        "Send stopsignal to the program's whole process group (its children too); implies killasgroup.",
+    ),
+    key("killasgroup", "the value of stopasgroup", "Send the final SIGKILL to the program's whole process group."),
+    key("exitcodes", "0", "The expected exit codes, a comma-separated list of numbers from 0 to 255."),
+    key("redirect_stderr", "false", "Send the program's stderr to its stdout log."),
+    key(
+        "environment",
+        "",
+        "KEY=\"value\" pairs, separated by commas, added to the program's environment after [supervisord] \
+         environment.",
+    ),
+    key("directory", "", "Change to this directory before running the program. Unset: supervisord's directory."),
+    key("umask", "supervisord's", "The umask of the program (octal)."),
+    key("user", "supervisord's user", "Run the program as this user; needs supervisord to run as root."),
+    key(
+        "serverurl",
+        "AUTO",
+        "The value of SUPERVISOR_SERVER_URL in the program's environment; AUTO means this supervisord's own URL.",
+    ),
+    key(
+        "stdout_logfile",
+        "AUTO",
+        "Where the program's stdout goes: a path, AUTO (a file in childlogdir, removed when supervisord \
+         restarts) or NONE. Devices such as /dev/stdout are written, never rotated.",
+    ),
+    key("stdout_logfile_maxbytes", "50MB", "Rotate the stdout log at this size; 0 never rotates."),
+    key("stdout_logfile_backups", "10", "How many rotated copies of the stdout log are kept; 0 keeps none."),
+    key(
+        "stdout_capture_maxbytes",
+        "0",
+        "The size of the capture-mode buffer, which turns output between the PROCESS_COMMUNICATION tokens \
+         into events; 0 turns capture mode off.",
+    ),
+    key("stdout_events_enabled", "false", "Emit a PROCESS_LOG_STDOUT event for each piece of stdout."),
+    key("stdout_syslog", "false", "Also send stdout to syslog, each line tagged with the process name."),
+    key(
+        "stderr_logfile",
+        "AUTO",
+        "Where the program's stderr goes: a path, AUTO or NONE; ignored with redirect_stderr.",
+    ),
+    key("stderr_logfile_maxbytes", "50MB", "Rotate the stderr log at this size; 0 never rotates."),
+    key("stderr_logfile_backups", "10", "How many rotated copies of the stderr log are kept; 0 keeps none."),
+    key("stderr_capture_maxbytes", "0", "The size of stderr's capture-mode buffer; 0 turns capture mode off."),
+    key("stderr_events_enabled", "false", "Emit a PROCESS_LOG_STDERR event for each piece of stderr."),
+    key("stderr_syslog", "false", "Also send stderr to syslog, each line tagged with the process name."),
+];
+
+const GROUP: &[Key] = &[
+    key("programs", "", "The [program:x] and [fcgi-program:x] names of its members, comma-separated. Required."),
+    key("priority", "999", "Lower starts first and stops last."),
+];
 
 /// `[eventlistener:x]`'s own keys (`groups.rs`).
-const LISTENER: &[&str] = &["events", "buffer_size", "result_handler", "len_in_bytes"];
+const LISTENER: &[Key] = &[
+    key(
+        "events",
+        "",
+        "The event types the pool receives, comma-separated: EVENT, PROCESS_STATE, PROCESS_STATE_<STATE>, \
+         PROCESS_LOG(_STDOUT, _STDERR), PROCESS_COMMUNICATION(_STDOUT, _STDERR), PROCESS_GROUP(_ADDED, _REMOVED), \
+         REMOTE_COMMUNICATION, SUPERVISOR_STATE_CHANGE(_RUNNING, _STOPPING), TICK_5, TICK_60, TICK_3600. Required.",
+    ),
+    key("buffer_size", "10", "Events queued while every listener of the pool is busy; at least 1."),
+    key(
+        "result_handler",
+        "supervisor.dispatchers:default_handler",
+        "What handles a listener's result; only the handlers built into supervisord can be named.",
+    ),
+    key(
+        "len_in_bytes",
+        "false",
+        "Count the envelope's len: in bytes rather than in characters as 4.3.0 does. A supervisor-rs \
+         addition; Supervisor 4.3.0 ignores it.",
+    ),
+];
 
 /// `[fcgi-program:x]`'s own keys (`groups.rs`).
-const FCGI: &[&str] = &["socket", "socket_backlog", "socket_owner", "socket_mode"];
+const FCGI: &[Key] = &[
+    key(
+        "socket",
+        "",
+        "The socket shared by the group's processes as their stdin: unix:///absolute/path or tcp://host:port. \
+         Required.",
+    ),
+    key("socket_backlog", "the system's SOMAXCONN", "The listen() backlog, from 1 to 65535."),
+    key("socket_owner", "the program's user", "The owner of a unix socket: user or user:group."),
+    key("socket_mode", "0700", "The permission bits of a unix socket (octal)."),
+];
+
+/// Every section type, in the order `supervisord.conf(5)` documents them.
+const DOCUMENTED: [SectionType; 11] = [
+    SectionType::UnixHttpServer,
+    SectionType::InetHttpServer,
+    SectionType::Supervisord,
+    SectionType::Supervisorctl,
+    SectionType::Program,
+    SectionType::Include,
+    SectionType::Group,
+    SectionType::FcgiProgram,
+    SectionType::EventListener,
+    SectionType::RpcInterface,
+    SectionType::CtlPlugin,
+];
+
+/// A section type as `supervisord.conf(5)` documents it.
+#[derive(Debug, Clone, Copy)]
+pub struct SectionDoc {
+    /// Its header, as written in a file (`[program:x]`).
+    pub header: &'static str,
+    /// What it is for.
+    pub about: &'static str,
+    /// The keys its reader reads, table by table. A table another section
+    /// shares (`[program:x]`'s, in listener pools and FastCGI groups) is the
+    /// same slice there. Empty for plugin sections, whose keys are the
+    /// factory's arguments.
+    pub keys: &'static [&'static [Key]],
+}
+
+/// Every section type with its keys, in the man page's order.
+pub fn documented_sections() -> Vec<SectionDoc> {
+    DOCUMENTED
+        .iter()
+        .map(|&t| {
+            let (header, about) = t.doc();
+            SectionDoc { header, about, keys: t.keys().unwrap_or(&[]) }
+        })
+        .collect()
+}
 
 impl SectionType {
+    /// Its header and what it is for, for `supervisord.conf(5)`.
+    fn doc(self) -> (&'static str, &'static str) {
+        match self {
+            SectionType::Supervisord => ("[supervisord]", "supervisord's own settings. Required."),
+            SectionType::Supervisorctl => (
+                "[supervisorctl]",
+                "How supervisorctl reaches supervisord; match the [unix_http_server] or [inet_http_server] \
+                 settings. Command-line options override these keys.",
+            ),
+            SectionType::Include => (
+                "[include]",
+                "More files to read. Only the [include] of the main file counts; one in an included file is \
+                 ignored. A glob that matches nothing only logs a warning.",
+            ),
+            SectionType::UnixHttpServer => (
+                "[unix_http_server]",
+                "Serves the API (and the web page) on a unix socket. Any section whose name starts with \
+                 unix_http_server is one.",
+            ),
+            SectionType::InetHttpServer => (
+                "[inet_http_server]",
+                "Serves the API and the web page over TCP; off unless the section is present. Any section whose \
+                 name starts with inet_http_server is one.",
+            ),
+            SectionType::Program => (
+                "[program:x]",
+                "Runs a program, or numprocs copies of it, as the process group x. Names must not contain \
+                 spaces, ':' or '/'.",
+            ),
+            SectionType::Group => (
+                "[group:x]",
+                "Puts several programs into the process group x; those programs no longer form groups of their \
+                 own.",
+            ),
+            SectionType::EventListener => (
+                "[eventlistener:x]",
+                "Runs a pool of event listeners. It takes the keys of [program:x] (redirect_stderr must stay \
+                 false: stdout carries the listener protocol) and the keys below; its priority defaults to -1.",
+            ),
+            SectionType::FcgiProgram => (
+                "[fcgi-program:x]",
+                "Runs FastCGI programs that share one listening socket, which supervisord creates and hands to \
+                 each process as its stdin (fd 0). It takes the keys of [program:x] and the keys below.",
+            ),
+            SectionType::RpcInterface => (
+                "[rpcinterface:x]",
+                "Turns on an API namespace; [rpcinterface:supervisor] with supervisor.rpcinterface_factory = \
+                 supervisor.rpcinterface:make_main_rpcinterface must be present for supervisorctl and the web \
+                 page to work. supervisor.rpcinterface_factory names the factory, one built into supervisord or \
+                 registered from Rust; every other key is passed to the factory as a named argument.",
+            ),
+            SectionType::CtlPlugin => (
+                "[ctlplugin:x]",
+                "Adds commands to supervisorctl: supervisor.ctl_factory names the factory, and every other key is \
+                 passed to it as a named argument.",
+            ),
+        }
+    }
+
     /// The type of the section called `name`, if it is one this program reads.
     pub(crate) fn of(name: &str) -> Option<SectionType> {
         EXACT
@@ -144,7 +420,7 @@ impl SectionType {
 
     /// The keys its reader reads; `None` for plugin sections, whose keys
     /// are the factory's keyword arguments.
-    pub(crate) fn keys(self) -> Option<&'static [&'static [&'static str]]> {
+    pub(crate) fn keys(self) -> Option<&'static [&'static [Key]]> {
         Some(match self {
             SectionType::Supervisord => &[SUPERVISORD],
             SectionType::Supervisorctl => &[SUPERVISORCTL],
@@ -161,7 +437,7 @@ impl SectionType {
 
     /// Whether its reader reads `key` (any key, for plugin sections).
     pub(crate) fn reads(self, key: &str) -> bool {
-        self.keys().is_none_or(|tables| tables.iter().any(|t| t.contains(&key)))
+        self.keys().is_none_or(|tables| tables.iter().flat_map(|t| t.iter()).any(|k| k.name == key))
     }
 }
 
@@ -208,12 +484,14 @@ pub(crate) fn unknown_keys(ini: &Ini) -> Vec<UnknownKey> {
         };
         for entry in section.entries() {
             let key = entry.key.as_str();
-            if tables.iter().any(|t| t.contains(&key)) || defaults.is_some_and(|d| d.get(key).is_some()) {
+            if tables.iter().flat_map(|t| t.iter()).any(|k| k.name == key)
+                || defaults.is_some_and(|d| d.get(key).is_some())
+            {
                 continue;
             }
             unknown.push(UnknownKey {
                 location: Location::at(&entry.origin).in_section(&section.name).with_key(key),
-                suggestion: nearest(key, tables.iter().flat_map(|t| t.iter().copied())),
+                suggestion: nearest(key, tables.iter().flat_map(|t| t.iter().map(|k| k.name))),
             });
         }
     }
@@ -267,6 +545,23 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn every_section_type_and_key_is_documented() {
+        let mut types: Vec<SectionType> = EXACT.iter().chain(PREFIXES).map(|(_, t)| *t).collect();
+        types.sort_by_key(|t| format!("{t:?}"));
+        let mut documented = DOCUMENTED.to_vec();
+        documented.sort_by_key(|t| format!("{t:?}"));
+        assert_eq!(types, documented);
+        for section in documented_sections() {
+            assert!(!section.about.is_empty(), "{}", section.header);
+            let keys: Vec<&Key> = section.keys.iter().flat_map(|t| t.iter()).collect();
+            for k in &keys {
+                assert!(k.doc.ends_with('.'), "{} {}: {:?}", section.header, k.name, k.doc);
+                assert_eq!(keys.iter().filter(|o| o.name == k.name).count(), 1, "{} {}", section.header, k.name);
+            }
+        }
+    }
+
+    #[test]
     fn edit_distance() {
         assert_eq!(distance("autostrat", "autostart"), 1);
         assert_eq!(distance("comand", "command"), 1);
@@ -278,7 +573,7 @@ pub(crate) mod tests {
 
     #[test]
     fn suggestions_only_when_close() {
-        let process = || PROCESS.iter().copied();
+        let process = || PROCESS.iter().map(|k| k.name);
         assert_eq!(nearest("autostrat", process()), Some("autostart"));
         assert_eq!(nearest("stdout_log_file", process()), Some("stdout_logfile"));
         assert_eq!(nearest("stdout-logfile-maxbytes", process()), Some("stdout_logfile_maxbytes"));
@@ -361,7 +656,7 @@ pub(crate) mod tests {
         let mut text = String::new();
         for (name, t) in sections {
             text.push_str(&format!("[{name}]\n"));
-            for key in t.keys().unwrap().iter().flat_map(|t| t.iter()) {
+            for key in t.keys().unwrap().iter().flat_map(|t| t.iter()).map(|k| k.name) {
                 text.push_str(&format!("{key}={}\n", value(t, key, d)));
             }
         }
@@ -386,7 +681,7 @@ pub(crate) mod tests {
         }
         for (name, t) in sections {
             let listed: BTreeSet<String> =
-                t.keys().unwrap().iter().flat_map(|t| t.iter()).map(|k| (*k).to_owned()).collect();
+                t.keys().unwrap().iter().flat_map(|t| t.iter()).map(|k| k.name.to_owned()).collect();
             assert_eq!(read.remove(name).unwrap_or_default(), listed, "[{name}]");
         }
         assert_eq!(read.keys().collect::<Vec<_>>(), ["rpcinterface:supervisor"]);

@@ -60,7 +60,7 @@ pub use build::{ProcessGroup, Program};
 pub use diff::{ConfigDiff, diff};
 pub use envlist::parse_key_value_pairs;
 pub use error::{ConfigError, ConfigErrors, ErrorKind, Location};
-pub use keys::UnknownKey;
+pub use keys::{Key, SectionDoc, UnknownKey, documented_sections};
 pub use load::{Checked, CtlConfig, DEFAULT_RESULT_HANDLER, LoadOptions, MAIN_RPC_FACTORY};
 pub use model::*;
 pub use plugins::{CTL_FACTORY_KEY, RPC_FACTORY_KEY};
