@@ -172,3 +172,39 @@ fn minfds_beyond_what_a_user_may_have_refuses_to_start() {
     );
     assert!(err.contains("will only allow you to open 256 file descriptors"), "{err}");
 }
+
+/// The Docker example's config (`examples/docker/supervisord.conf`, its
+/// `/run` paths moved into a temp dir) as PID 1: both programs run, their
+/// output and supervisord's log reach stdout, and SIGTERM ends it with 0.
+#[test]
+fn the_docker_example_runs_as_pid_1() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let example = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/docker/supervisord.conf");
+    let text =
+        std::fs::read_to_string(example).expect("the example").replace("/run/", &format!("{}/", dir.path().display()));
+    let conf = dir.path().join("supervisord.conf");
+    std::fs::write(&conf, text).expect("write");
+    let unshare = Command::new("unshare")
+        .args(["--pid", "--fork", "--kill-child"])
+        .arg(env!("CARGO_BIN_EXE_supervisord"))
+        .arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("unshare");
+    let outer = unshare.id() as i32;
+    let mut guard = Guard::new(unshare);
+    let mut inner = 0;
+    wait_until("both programs as children of PID 1", || {
+        inner = children(outer).first().copied().unwrap_or(0);
+        inner != 0 && children(inner).len() == 2
+    });
+    assert_eq!(std::fs::read_to_string(dir.path().join("supervisord.pid")).expect("pid").trim(), "1");
+    guard.1 = inner;
+    let out = guard.finish();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for line in ["INFO supervisord started with pid 1", "ticker: tick", "worker: ready", "WARN received SIGTERM"] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+}
