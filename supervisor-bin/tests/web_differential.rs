@@ -6,7 +6,6 @@
 mod common;
 use common::*;
 
-use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -59,19 +58,9 @@ const SCRIPT: &[&str] = &[
 fn get(sock: &Path, path: &str) -> (u16, String, String) {
     let mut s = UnixStream::connect(sock).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-    s.write_all(request.as_bytes()).expect("write");
-    let mut answer = Vec::new();
-    let _ = s.read_to_end(&mut answer);
-    let text = String::from_utf8_lossy(&answer).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let location = head
-        .lines()
-        .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("location")).map(|(_, v)| v.trim()))
-        .unwrap_or("")
-        .to_owned();
-    (status, location, body.to_owned())
+    let answer = exchange(&mut s, &format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
+    let location = answer.header("location").unwrap_or("").to_owned();
+    (answer.status, location, answer.body)
 }
 
 fn unescape(s: &str) -> String {

@@ -44,24 +44,11 @@ fn installed(program: &str) -> std::path::PathBuf {
         .unwrap_or_else(|| panic!("{program} is not installed: scripts/test installs it (Debian's package)"))
 }
 
-struct Answer {
-    status: u16,
-    head: String,
-    body: String,
-}
-
 /// A raw GET to `port`, with `extra` header lines.
 fn get(port: u16, path: &str, extra: &str) -> Answer {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n{extra}\r\n");
-    s.write_all(request.as_bytes()).expect("write");
-    let mut answer = Vec::new();
-    let _ = s.read_to_end(&mut answer);
-    let text = String::from_utf8_lossy(&answer).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    Answer { status, head: head.to_owned(), body: body.to_owned() }
+    exchange(&mut s, &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n{extra}\r\n"))
 }
 
 /// The state of `name` on the status page, asked of supervisord directly.

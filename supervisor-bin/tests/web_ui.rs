@@ -5,27 +5,11 @@
 mod common;
 use common::*;
 
-use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
 const AUTH: &str = "Authorization: Basic dXNlcjpwYXNz\r\n"; // user:pass
-
-struct Answer {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.head.lines().find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case(name).then(|| v.trim())
-        })
-    }
-}
 
 fn get(sock: &Path, path: &str, extra: &str) -> Answer {
     send(sock, &format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{extra}\r\n"))
@@ -34,13 +18,7 @@ fn get(sock: &Path, path: &str, extra: &str) -> Answer {
 fn send(sock: &Path, request: &str) -> Answer {
     let mut s = UnixStream::connect(sock).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
-    s.write_all(request.as_bytes()).expect("write");
-    let mut answer = Vec::new();
-    s.read_to_end(&mut answer).expect("read");
-    let text = String::from_utf8_lossy(&answer).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    Answer { status, head: head.to_owned(), body: body.to_owned() }
+    exchange(&mut s, request)
 }
 
 /// The redirect's message, as the page would show it.

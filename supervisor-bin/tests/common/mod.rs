@@ -155,3 +155,32 @@ pub fn side_by_side_config(more: &str) -> String {
          [program:b]\ncommand=sleep 300\nstartsecs=0\n[program:c]\ncommand=sleep 300\nstartsecs=0\npriority=5\n{more}"
     )
 }
+
+/// An HTTP answer read to its end: status, head, body.
+pub struct Answer {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl Answer {
+    /// A header's value (the name in any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+}
+
+/// Sends a raw request on `stream` and reads the answer until the server
+/// closes (send `Connection: close`).
+pub fn exchange(stream: &mut (impl std::io::Read + std::io::Write), request: &str) -> Answer {
+    stream.write_all(request.as_bytes()).expect("write");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    Answer { status, head: head.to_owned(), body: body.to_owned() }
+}
