@@ -16,7 +16,7 @@ use supervisor_core::signals::Signal;
 struct Null(u32);
 
 impl Host for Null {
-    fn spawn(&mut self, _: &ProcessConfig) -> Result<u32, SpawnError> {
+    fn spawn(&mut self, _: &std::sync::Arc<ProcessConfig>) -> Result<u32, SpawnError> {
         self.0 += 1;
         Ok(self.0)
     }

@@ -59,7 +59,7 @@ fn fixture() -> &'static Fixture {
             std::mem::forget(daemon);
             // Measure steady state: everything RUNNING.
             loop {
-                let infos = supervisor.all_process_info().await;
+                let infos = supervisor.processes().await;
                 if infos.iter().filter(|i| i.state.name() == "RUNNING").count() == PROGRAMS {
                     break;
                 }
@@ -75,7 +75,7 @@ fn main() {
     divan::main();
     // Stop the 1000 children before exiting, so none outlives the bench.
     if let Some(f) = FIXTURE.get() {
-        f.runtime.block_on(f.supervisor.shutdown());
+        let _ = f.runtime.block_on(f.supervisor.clone().shutdown());
         let _ = f.dir.path();
     }
 }

@@ -1,49 +1,30 @@
-//! A Rust service that supervises two programs in-process and prints the
-//! event stream: state changes and output. Stops after a few seconds.
+//! A Rust service supervising two programs built in code: start them,
+//! await RUNNING, read one's output from its stream, stop it, shut down.
 //!
 //! `cargo run -p supervisor-examples --example embed`
 
 use std::time::Duration;
 
-use supervisor_core::config::Config;
-use supervisor_core::events::Event;
-use supervisor_core::supervisor::{RunOptions, Supervisor};
-
-const CONFIG: &str = "
-[supervisord]
-childlogdir = /tmp
-
-[program:clock]
-command = sh -c 'while true; do date +%%T; sleep 1; done'
-startsecs = 0
-stdout_logfile = NONE
-
-[program:flaky]
-command = sh -c 'echo starting; sleep 1.5; exit 3'
-startsecs = 1
-autorestart = true
-stdout_logfile = NONE
-";
+use futures_util::StreamExt;
+use supervisor_core::config::{Config, ProgramSpec};
+use supervisor_core::process::ProcessState;
+use supervisor_core::supervisor::{RunOptions, Supervisor, Wait};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let config = Config::from_str(CONFIG, "/tmp/embed.conf")?;
-    let (supervisor, mut events) = Supervisor::start_subscribed(config, RunOptions::default())?;
-    let until = tokio::time::Instant::now() + Duration::from_secs(5);
-    while let Ok(Ok(event)) = tokio::time::timeout_at(until, events.recv()).await {
-        match event {
-            Event::ProcessState { name, transition, .. } => {
-                println!("{name}: {} -> {} (pid {})", transition.from, transition.to, transition.pid);
-            }
-            Event::ProcessLog { name, data, .. } => {
-                print!("{name} says: {}", String::from_utf8_lossy(&data))
-            }
-            other => println!("{other:?}"),
-        }
-    }
-    for info in supervisor.all_process_info().await {
-        println!("{:<10} {:<9} {}", info.name, info.state.name(), info.description);
-    }
-    supervisor.shutdown().await;
+    let config = Config::builder()
+        .program(ProgramSpec::new("greeter", "sh -c 'echo hello; exec sleep 60'").autostart(false))
+        .program(ProgramSpec::new("clock", "sleep 60").startsecs(0))
+        .build()?;
+    let supervisor = Supervisor::start(config, RunOptions::default())?;
+    let (greeter, clock) = (supervisor.program("greeter"), supervisor.program("clock"));
+    let mut output = greeter.output().await?;
+    greeter.start(Wait::Yes).await?;
+    clock.wait_for(ProcessState::Running, Duration::from_secs(10)).await?;
+    let chunk = output.next().await.ok_or("no output")??;
+    println!("{} says {}", chunk.process, String::from_utf8_lossy(&chunk.data).trim());
+    greeter.stop(Wait::Yes).await?;
+    println!("greeter is {}, clock is {}", greeter.state().await?, clock.state().await?);
+    supervisor.shutdown().await?;
     Ok(())
 }

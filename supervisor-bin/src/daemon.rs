@@ -422,11 +422,9 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
             Ok(()) => logger(LogLevel::Debug, "children are reaped by the kernel as they exit"),
             Err(why) => logger(LogLevel::Debug, &format!("children are reaped by waiting: {why}")),
         }
-        let options = RunOptions {
-            mainlog: Some(log.clone()),
-            spawn: SpawnContext { environ: environ.clone(), serverurl: server_url(&config.http_servers) },
-            ..RunOptions::default()
-        };
+        let options = RunOptions::default()
+            .with_mainlog(log.clone())
+            .with_spawn_context(SpawnContext { environ: environ.clone(), serverurl: server_url(&config.http_servers) });
         let supervisor = match Supervisor::start(config.clone(), options) {
             Ok(s) => s,
             Err(e) => {
@@ -460,7 +458,9 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
             }
             Err(e) => {
                 logger(LogLevel::Critical, &e);
-                supervisor.shutdown().await;
+                if let Err(why) = supervisor.shutdown().await {
+                    logger(LogLevel::Critical, &why.to_string());
+                }
                 let _ = std::fs::remove_file(&pidfile);
                 if let Some(good) = last_good.take() {
                     config = good;
@@ -558,7 +558,9 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
             if restart { n.reloading() } else { n.stopping() }
         }
         daemon.mark_stopping();
-        supervisor.shutdown().await;
+        if let Err(why) = supervisor.shutdown().await {
+            logger(LogLevel::Critical, &why.to_string());
+        }
         // Requests wait for the next daemon (or get 503 at exit).
         servers.pause();
         let _ = std::fs::remove_file(&pidfile);

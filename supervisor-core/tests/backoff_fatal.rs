@@ -14,9 +14,9 @@ async fn exiting_too_quickly_backs_off_then_gives_up() {
     let log = log_contains(dir.path(), "gave up: quick").await;
     assert_eq!(log.matches("spawned: 'quick'").count(), 3, "1 + startretries spawns:\n{log}");
     assert!(log.contains("gave up: quick entered FATAL state, too many start retries too quickly"), "{log}");
-    let info = sv.process_info("quick").await.expect("info");
+    let info = sv.info(&pn("quick")).await.expect("info");
     assert_eq!(info.description, "Exited too quickly (process log may have details)");
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -27,15 +27,15 @@ async fn a_missing_command_is_fatal_with_the_spawn_error_and_the_daemon_goes_on(
         "[program:ghost]\ncommand=/no/such/program\nstartretries=1\n[program:ok]\ncommand=sleep 30\nstartsecs=0\n",
     );
     wait_for(&mut ev, "ghost", Fatal).await;
-    let info = sv.process_info("ghost").await.expect("info");
-    assert_eq!(info.spawnerr, "can't find command '/no/such/program'");
+    let info = sv.info(&pn("ghost")).await.expect("info");
+    assert_eq!(info.spawn_error.as_deref(), Some("can't find command '/no/such/program'"));
     assert!(mainlog(dir.path()).contains("INFO spawnerr: can't find command '/no/such/program'"));
-    assert_eq!(sv.process_info("ok").await.expect("info").state, supervisor_core::process::ProcessState::Running);
+    assert_eq!(sv.info(&pn("ok")).await.expect("info").state, supervisor_core::process::ProcessState::Running);
     assert_eq!(
-        sv.start_process("ghost", true).await,
+        start_one(&sv, "ghost", true).await,
         Err(ControlError::NoFile("can't find command '/no/such/program'".into()))
     );
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -46,11 +46,11 @@ async fn starting_with_wait_reports_abnormal_termination_and_spawn_errors() {
         "[program:flaky]\ncommand=sh -c 'sleep 0.3; exit 1'\nstartsecs=2\nautostart=false\nstartretries=0\n\
          [program:slow]\ncommand=sleep 30\nstartsecs=1\nautostart=false\n",
     );
-    assert_eq!(sv.start_process("flaky", true).await, Err(ControlError::SpawnError("flaky".into())));
-    assert_eq!(sv.start_process("slow", true).await, Ok(()));
-    assert_eq!(sv.start_process("slow", true).await, Err(ControlError::AlreadyStarted("slow".into())));
-    assert_eq!(sv.start_process("nope", true).await, Err(ControlError::BadName("nope".into())));
-    sv.shutdown().await;
+    assert_eq!(start_one(&sv, "flaky", true).await, Err(ControlError::SpawnError("flaky".into())));
+    assert_eq!(start_one(&sv, "slow", true).await, Ok(()));
+    assert_eq!(start_one(&sv, "slow", true).await, Err(ControlError::AlreadyStarted("slow".into())));
+    assert_eq!(start_one(&sv, "nope", true).await, Err(ControlError::BadName("nope".into())));
+    sv.shutdown().await.expect("shutdown");
 }
 
 /// 4.3.0's debug lines around an exit, with the waiting reaper (the
@@ -82,5 +82,5 @@ async fn an_exit_is_logged_as_4_3_0_logs_it() {
         assert!(closed < exited, "{log}");
     }
     assert_eq!(lines.get(exited + 1), Some(&"DEBG received SIGCHLD indicating a child quit"), "{log}");
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
 }

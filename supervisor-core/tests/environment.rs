@@ -25,7 +25,7 @@ async fn environment_directory_umask_and_process_group() {
     assert_eq!(lines[2], "0027");
     let pid = lines[4].trim_start_matches("pid=");
     assert_eq!(lines[3].trim(), pid, "the child leads its own process group");
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -45,8 +45,8 @@ async fn a_bad_directory_fails_in_the_child_as_4_3_0_reports_it() {
         std::fs::read_to_string(&err).expect("err"),
         "supervisor: couldn't chdir to /no/such/dir: ENOENT\nsupervisor: child process was not spawned\n"
     );
-    assert_eq!(sv.process_info("lost").await.expect("info").exitstatus, 127);
-    sv.shutdown().await;
+    assert_eq!(sv.info(&pn("lost")).await.expect("info").exit_status, Some(127));
+    sv.shutdown().await.expect("shutdown");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,5 +83,5 @@ async fn a_child_holds_its_three_pipes_and_nothing_else() {
     }
     // SAFETY: closing the copy made above.
     unsafe { libc::close(loose) };
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
 }

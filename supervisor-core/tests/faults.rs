@@ -47,16 +47,17 @@ async fn a_crash_storm_leaves_no_zombies_and_one_stop_ends_it() {
     let spawned = mainlog(dir.path()).matches("spawned:").count();
     assert!(spawned > 100, "the storm really ran ({spawned} spawns)");
     // One stop of everything wins against the crash loop.
-    let results = sv.stop_group(None, true).await.expect("stop all");
+    let results = sv.stop_processes(Target::All, Wait::Yes).await.expect("stop all");
     assert!(
         results
             .iter()
             .all(|(_, r)| r.is_ok() || matches!(r, Err(supervisor_core::supervisor::ControlError::NotRunning(_))))
     );
-    let infos = sv.all_process_info().await;
-    let left: Vec<_> = infos.iter().filter(|i| i.state != ProcessState::Stopped).map(|i| (&i.name, i.state)).collect();
+    let infos = sv.processes().await;
+    let left: Vec<_> =
+        infos.iter().filter(|i| i.state != ProcessState::Stopped).map(|i| (i.process.name(), i.state)).collect();
     assert!(left.is_empty(), "one stop of everything left these: {left:?}");
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     assert_eq!(zombie_children(), Vec::<u32>::new());
 }
@@ -77,5 +78,5 @@ async fn a_flood_of_output_is_logged_byte_exact() {
     // The text od writes has a fixed shape: every line is 49 bytes.
     let data = std::fs::read(&out).expect("read");
     assert!(data.chunks(49).take(1000).all(|l| l.len() < 49 || l[48] == b'\n'), "bytes arrived in order");
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
 }

@@ -2,7 +2,8 @@
 
 mod common;
 use common::*;
-use supervisor_core::config::{Config, ProcessGroup, Program};
+use futures_util::StreamExt;
+use supervisor_core::config::{Config, GroupConfig, LogFile, ProcessConfig, ProgramSpec};
 use supervisor_core::events::Event;
 use supervisor_core::process::ProcessState::{Running, Stopped};
 use supervisor_core::supervisor::ControlError;
@@ -13,28 +14,29 @@ async fn groups_come_and_go() {
     let (sv, mut ev) = start(dir.path(), "[program:base]\ncommand=sleep 300\nstartsecs=0\n");
     wait_for(&mut ev, "base", Running).await;
 
-    let mut extra = Program::new("extra", "sleep 300");
+    let mut extra = ProcessConfig::new("extra", "sleep 300");
     extra.startsecs = 0;
-    let group = ProcessGroup::new("more", vec![extra]);
-    let mut group_events = sv.subscribe();
+    let group = GroupConfig::new("more", vec![extra]);
+    let mut group_events = sv.events();
     sv.add_group(group.clone()).await.expect("add");
     wait_for(&mut ev, "extra", Running).await;
     assert_eq!(sv.add_group(group).await, Err(ControlError::AlreadyAdded("more".into())));
-    let names: Vec<String> = sv.groups().await.into_iter().map(|g| g.name).collect();
+    let names: Vec<String> = sv.group_configs().await.into_iter().map(|g| g.name).collect();
     assert_eq!(names, ["base", "more"]);
-    let info = sv.process_info("more:extra").await.expect("info");
-    assert!(info.stdout_logfile.contains("extra-stdout---supervisor-"), "AUTO log resolved: {}", info.stdout_logfile);
+    let info = sv.info(&pn("more:extra")).await.expect("info");
+    let log = info.stdout_log.expect("a log").display().to_string();
+    assert!(log.contains("extra-stdout---supervisor-"), "AUTO log resolved: {log}");
 
     assert_eq!(sv.remove_group("more").await, Err(ControlError::StillRunning("more".into())));
-    sv.stop_group(Some("more"), true).await.expect("stop");
-    assert_eq!(sv.process_info("more:extra").await.expect("info").state, Stopped);
+    sv.group("more").stop(Wait::Yes).await.expect("stop");
+    assert_eq!(sv.info(&pn("more:extra")).await.expect("info").state, Stopped);
     sv.remove_group("more").await.expect("remove");
-    assert_eq!(sv.process_info("more:extra").await, Err(ControlError::BadName("more:extra".into())));
+    assert_eq!(sv.info(&pn("more:extra")).await, Err(ControlError::BadName("more:extra".into())));
     assert_eq!(sv.remove_group("more").await, Err(ControlError::BadName("more".into())));
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
 
     let mut seen = Vec::new();
-    while let Ok(event) = group_events.try_recv() {
+    while let Some(Ok(event)) = group_events.next().await {
         match event {
             Event::GroupAdded(g) => seen.push(format!("+{g}")),
             Event::GroupRemoved(g) => seen.push(format!("-{g}")),
@@ -48,17 +50,20 @@ async fn groups_come_and_go() {
 async fn a_config_built_in_code_runs() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("hello.out");
-    let mut hello = Program::new("hello", "echo hello");
-    hello.startsecs = 0;
-    hello.autorestart = supervisor_core::config::AutoRestart::Never;
-    hello.stdout.logfile = supervisor_core::config::LogFile::Path(out.clone());
-    let mut config = Config::new(vec![ProcessGroup::new("hello", vec![hello])]);
-    config.supervisord.childlogdir = dir.path().to_path_buf();
-    let (sv, mut ev) =
-        supervisor_core::supervisor::Supervisor::start_subscribed(config, Default::default()).expect("start");
+    let config = Config::builder()
+        .program(
+            ProgramSpec::new("hello", "echo hello")
+                .startsecs(0)
+                .autorestart(supervisor_core::config::AutoRestart::Never)
+                .stdout_logfile(LogFile::Path(out.clone())),
+        )
+        .childlogdir(dir.path())
+        .build()
+        .expect("config");
+    let (sv, mut ev) = start_config(config, Default::default());
     wait_for(&mut ev, "hello", supervisor_core::process::ProcessState::Exited).await;
     eventually("output", || std::fs::read_to_string(&out).is_ok_and(|t| t == "hello\n")).await;
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -88,11 +93,11 @@ async fn applying_a_config_diff() {
     let results = sv.apply(&supervisor_core::config::diff(&old, &new)).await;
     assert!(results.iter().all(|(_, r)| r.is_ok()), "{results:?}");
     wait_for(&mut ev, "new", Running).await;
-    let names: Vec<String> = sv.groups().await.into_iter().map(|g| g.name).collect();
+    let names: Vec<String> = sv.group_configs().await.into_iter().map(|g| g.name).collect();
     assert_eq!(names, ["edit", "keep", "new"]);
-    assert_eq!(sv.process_info("keep").await.expect("keep").pid, keep, "unchanged groups keep running");
-    let edited = sv.process_info("edit").await.expect("edit");
-    assert_ne!(edited.pid, edit, "changed groups restart");
+    assert_eq!(sv.info(&pn("keep")).await.expect("keep").pid, Some(keep), "unchanged groups keep running");
+    let edited = sv.info(&pn("edit")).await.expect("edit");
+    assert_ne!(edited.pid, Some(edit), "changed groups restart");
     assert!(!alive(edit));
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
 }

@@ -137,21 +137,21 @@ async fn a_crash_storm_never_shows_a_zombie_and_every_exit_status_arrives() {
     assert!(log.contains("exited: three (exit status 3; not expected)"), "{log}");
     assert!(log.contains("exited: term (terminated by SIGTERM; not expected)"), "{log}");
     assert!(log.contains("exited: c0 (exit status 0; expected)"));
-    let infos = sv.all_process_info().await;
-    let three = infos.iter().find(|i| i.name == "three").expect("three");
-    assert_eq!(three.exitstatus, 3);
+    let infos = sv.processes().await;
+    let three = infos.iter().find(|i| i.process.name() == "three").expect("three");
+    assert_eq!(three.exit_status, Some(3));
     // One stop of everything wins against the crash loop.
-    let _ = sv.stop_group(None, true).await.expect("stop all");
-    let infos = sv.all_process_info().await;
+    let _ = sv.stop_processes(Target::All, Wait::Yes).await.expect("stop all");
+    let infos = sv.processes().await;
     let left: Vec<_> = infos
         .iter()
         .filter(|i| !matches!(i.state, ProcessState::Stopped | ProcessState::Exited))
-        .map(|i| (&i.name, i.state))
+        .map(|i| (i.process.name(), i.state))
         .collect();
     assert!(left.is_empty(), "one stop of everything left these: {left:?}");
     // Every exited child's pidfd is closed: nothing grows with spawns.
     eventually("every pidfd closed", || pidfds() == 0).await;
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
     assert!(children_states().is_empty(), "{:?}", children_states());
 }
 
@@ -176,7 +176,7 @@ async fn orphans_handed_to_a_subreaper_are_released_too() {
     let seen = tokio::task::spawn_blocking(|| zombies_during(Duration::from_millis(1300))).await.expect("sampler");
     assert!(seen.lingering.is_empty(), "zombies still there 50 ms on: {:?}", seen.lingering);
     assert!(!std::path::Path::new(&format!("/proc/{orphan}")).exists(), "the orphan is gone, not a zombie");
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
 }
 
 #[test]
@@ -216,7 +216,7 @@ async fn a_sigchld_handler_set_later_is_mended_and_what_waited_is_reaped() {
     assert!(!released_at_exit());
     // A child of ours still reports its exit: its pidfd says it ended, and
     // the reaper collects it through the pidfd.
-    sv.start_process("four", false).await.expect("start four");
+    start_one(&sv, "four", false).await.expect("start four");
     log_contains(dir.path(), "exited: four (exit status 4; not expected)").await;
     // A child nobody waits for stays a zombie until the reaper's sweep puts
     // the flag back and reaps it, as an orphan.
@@ -226,5 +226,5 @@ async fn a_sigchld_handler_set_later_is_mended_and_what_waited_is_reaped() {
     assert!(log.contains("INFO reaped unknown pid"), "{log}");
     eventually("SA_NOCLDWAIT back", released_at_exit).await;
     assert!(children_states().is_empty(), "{:?}", children_states());
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
 }

@@ -4,6 +4,7 @@ mod common;
 use common::*;
 use supervisor_core::events::{Channel, Event};
 use supervisor_core::process::ProcessState::{Exited, Running};
+use supervisor_core::supervisor::LogRange;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn output_rotates_into_backups() {
@@ -30,7 +31,7 @@ async fn output_rotates_into_backups() {
     assert!(size(&backup(1)) >= 1000, "rotated once at least");
     assert!(!backup(2).exists() || size(&backup(2)) >= 1000);
     assert!(!backup(3).exists(), "only 2 backups");
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -51,14 +52,14 @@ async fn auto_logs_redirect_and_the_event_stream() {
             _ => {}
         }
     }
-    let info = sv.process_info("talk").await.expect("info");
-    let file = std::path::Path::new(&info.stdout_logfile);
+    let info = sv.info(&pn("talk")).await.expect("info");
+    let file = info.stdout_log.as_deref().expect("a log file");
     let name = file.file_name().and_then(|n| n.to_str()).expect("name");
     assert!(name.starts_with("talk-stdout---supervisor-") && name.ends_with(".log"), "{name}");
     assert_eq!(file.parent(), Some(dir.path()));
-    assert_eq!(info.stderr_logfile, "");
+    assert_eq!(info.stderr_log, None);
     eventually("log file", || std::fs::read_to_string(file).is_ok_and(|t| t == "out\nerr\n")).await;
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,12 +69,12 @@ async fn stdin_reaches_the_process() {
     let (sv, mut ev) =
         start(dir.path(), &format!("[program:cat]\ncommand=cat\nstartsecs=0\nstdout_logfile={}\n", out.display()));
     wait_for(&mut ev, "cat", Running).await;
-    sv.send_stdin("cat", "hello\n").await.expect("stdin");
+    sv.send_stdin(&pn("cat"), "hello\n").await.expect("stdin");
     eventually("echo", || std::fs::read_to_string(&out).is_ok_and(|t| t == "hello\n")).await;
-    sv.clear_logs("cat").await.expect("clear");
-    sv.send_stdin("cat", "again\n").await.expect("stdin");
+    sv.clear_logs(&pn("cat")).await.expect("clear");
+    sv.send_stdin(&pn("cat"), "again\n").await.expect("stdin");
     eventually("after clear", || std::fs::read_to_string(&out).is_ok_and(|t| t == "again\n")).await;
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -85,25 +86,27 @@ async fn strip_ansi_and_reading_logs_back() {
     );
     wait_for(&mut ev, "color", Exited).await;
     let want = b"red 0123456789".to_vec();
-    let info = sv.process_info("color").await.expect("info");
-    eventually("log", || std::fs::read(&info.stdout_logfile).is_ok_and(|d| d == want)).await;
+    let info = sv.info(&pn("color")).await.expect("info");
+    let path = info.stdout_log.clone().expect("a log file");
+    eventually("log", || std::fs::read(&path).is_ok_and(|d| d == want)).await;
 
-    assert_eq!(sv.read_log("color", Channel::Stdout, 0, 0).await.expect("read"), want);
-    assert_eq!(sv.read_log("color", Channel::Stdout, 4, 3).await.expect("read"), b"012");
-    assert_eq!(sv.read_log("color", Channel::Stdout, -4, 0).await.expect("read"), b"6789");
-    assert_eq!(
-        sv.read_log("color", Channel::Stdout, -4, 2).await,
-        Err(supervisor_core::supervisor::ControlError::BadArguments)
-    );
-    assert_eq!(sv.tail_log("color", Channel::Stdout, 0, 5).await.expect("tail"), (b"56789".to_vec(), 14, true));
-    assert_eq!(sv.tail_log("color", Channel::Stdout, 14, 5).await.expect("tail"), (Vec::new(), 14, false));
+    let color = pn("color");
+    let read = |range| sv.read_log(&color, Channel::Stdout, range);
+    assert_eq!(read(LogRange::From(0)).await.expect("read"), want);
+    assert_eq!(read(LogRange::Span { offset: 4, length: 3 }).await.expect("read"), b"012");
+    assert_eq!(read(LogRange::Last(4)).await.expect("read"), b"6789");
+    assert_eq!(read(LogRange::From(10)).await.expect("read"), b"6789");
+    let tail = sv.tail_log(&color, Channel::Stdout, 0, 5).await.expect("tail");
+    assert_eq!((tail.data, tail.next_offset, tail.overflow), (b"56789".to_vec(), 14, true));
+    let tail = sv.tail_log(&color, Channel::Stdout, 14, 5).await.expect("tail");
+    assert_eq!((tail.data, tail.next_offset, tail.overflow), (Vec::new(), 14, false));
     assert!(matches!(
-        sv.read_log("nope", Channel::Stdout, 0, 0).await,
+        sv.read_log(&pn("nope"), Channel::Stdout, LogRange::From(0)).await,
         Err(supervisor_core::supervisor::ControlError::BadName(_))
     ));
-    let main = sv.read_main_log(0, 0).await.expect("main log");
+    let main = std::fs::read(sv.main_log_path().await.expect("a main log")).expect("main log");
     assert!(String::from_utf8_lossy(&main).contains("spawned: 'color'"));
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
 }
 
 /// The size of the pipe on `pid`'s stdout, opened through /proc.
@@ -143,5 +146,5 @@ async fn a_flooding_childs_pipe_grows_and_a_quiet_ones_does_not() {
     assert!(stdout_pipe_size(quiet) < 256 * 1024);
     let bytes = std::fs::read(&log).expect("log");
     assert!(bytes.iter().all(|&b| b == 0), "every byte as written");
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
 }

@@ -12,14 +12,14 @@ async fn numprocs_run_side_by_side() {
     for n in 0..3 {
         wait_for(&mut ev, &format!("w_{n}"), Running).await;
     }
-    let infos = sv.all_process_info().await;
-    let names: Vec<_> = infos.iter().map(|i| format!("{}:{}", i.group, i.name)).collect();
+    let infos = sv.processes().await;
+    let names: Vec<_> = infos.iter().map(|i| i.process.to_string()).collect();
     assert_eq!(names, ["w:w_0", "w:w_1", "w:w_2"]);
-    let mut pids: Vec<u32> = infos.iter().map(|i| i.pid).collect();
+    let mut pids: Vec<u32> = infos.iter().filter_map(|i| i.pid).collect();
     pids.dedup();
     assert_eq!(pids.len(), 3);
-    assert!(infos[0].description.starts_with(&format!("pid {}, uptime 0:00:0", infos[0].pid)));
-    sv.shutdown().await;
+    assert!(infos[0].description.starts_with(&format!("pid {}, uptime 0:00:0", pids[0])));
+    sv.shutdown().await.expect("shutdown");
     for pid in pids {
         assert!(!alive(pid), "{pid} survived shutdown");
     }
@@ -37,7 +37,7 @@ async fn shutdown_stops_groups_highest_priority_first() {
     for n in ["first", "middle", "last"] {
         wait_for(&mut ev, n, Running).await;
     }
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
     let log = mainlog(dir.path());
     let at = |n: &str| log.find(&format!("stopped: {n} ")).unwrap_or_else(|| panic!("{n} not stopped:\n{log}"));
     assert!(at("last") < at("middle") && at("middle") < at("first"), "{log}");
@@ -52,16 +52,16 @@ async fn group_operations_cover_every_member() {
         dir.path(),
         "[program:g]\ncommand=sleep 300\nnumprocs=2\nprocess_name=g_%(process_num)d\nstartsecs=0\nautostart=false\n",
     );
-    let started = sv.start_group(Some("g"), true).await.expect("start group");
-    assert_eq!(started, [("g:g_0".to_owned(), Ok(())), ("g:g_1".to_owned(), Ok(()))]);
+    let started = sv.group("g").start(Wait::Yes).await.expect("start group");
+    assert_eq!(started, [(pn("g:g_0"), Ok(())), (pn("g:g_1"), Ok(()))]);
     wait_for(&mut ev, "g_1", Running).await;
-    let stopped = sv.stop_group(None, true).await.expect("stop all");
+    let stopped = sv.stop_processes(Target::All, Wait::Yes).await.expect("stop all");
     // Stopped highest priority first, reported in start order (as 4.3.0).
-    assert_eq!(stopped, [("g:g_0".to_owned(), Ok(())), ("g:g_1".to_owned(), Ok(()))]);
-    assert!(sv.all_process_info().await.iter().all(|i| i.state.is_stopped()));
+    assert_eq!(stopped, [(pn("g:g_0"), Ok(())), (pn("g:g_1"), Ok(()))]);
+    assert!(sv.processes().await.iter().all(|i| i.state.is_stopped()));
     assert_eq!(
-        sv.start_group(Some("nope"), true).await,
+        sv.group("nope").start(Wait::Yes).await,
         Err(supervisor_core::supervisor::ControlError::BadName("nope".into()))
     );
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
 }

@@ -14,14 +14,14 @@ async fn a_program_ignoring_sigterm_is_killed_after_stopwaitsecs() {
     // Stop only once the trap is in place. (The output can come before or
     // after the RUNNING event, so wait for it alone.)
     wait_output(&mut ev, "stubborn", "ready").await;
-    let pid = sv.process_info("stubborn").await.expect("info").pid;
-    sv.stop_process("stubborn", true).await.expect("stop");
-    assert_eq!(sv.process_info("stubborn").await.expect("info").state, Stopped);
+    let pid = sv.info(&pn("stubborn")).await.expect("info").pid.expect("pid");
+    stop_one(&sv, "stubborn", true).await.expect("stop");
+    assert_eq!(sv.info(&pn("stubborn")).await.expect("info").state, Stopped);
     let log = log_contains(dir.path(), "stopped: stubborn").await;
     assert!(log.contains(&format!("WARN killing 'stubborn' ({pid}) with SIGKILL")), "{log}");
     assert!(log.contains("WARN stopped: stubborn (terminated by SIGKILL)"), "{log}");
     assert!(!alive(pid));
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
 }
 
 fn children_of(pid: u32) -> Vec<u32> {
@@ -52,9 +52,9 @@ async fn stopasgroup_reaches_the_grandchildren() {
         kids.len() == 2
     })
     .await;
-    sv.stop_process("family", true).await.expect("stop");
+    stop_one(&sv, "family", true).await.expect("stop");
     eventually("grandchildren gone", || kids.iter().all(|&k| !alive(k))).await;
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -62,17 +62,17 @@ async fn a_clean_stop_and_signals() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (sv, mut ev) = start(dir.path(), "[program:sleeper]\ncommand=sleep 300\nstartsecs=0\n");
     let pid = wait_for(&mut ev, "sleeper", Running).await;
-    sv.signal_process("sleeper", supervisor_core::signals::Signal::TERM).await.expect("signal");
+    signal_one(&sv, "sleeper", supervisor_core::signals::Signal::TERM).await.expect("signal");
     // Not a stop: it exited on its own and autorestart=unexpected brings it back.
     wait_for(&mut ev, "sleeper", Running).await;
     assert!(!alive(pid));
-    sv.stop_process("sleeper", true).await.expect("stop");
+    stop_one(&sv, "sleeper", true).await.expect("stop");
     assert_eq!(
-        sv.stop_process("sleeper", true).await,
+        stop_one(&sv, "sleeper", true).await,
         Err(supervisor_core::supervisor::ControlError::NotRunning("sleeper".into()))
     );
     assert!(mainlog(dir.path()).contains("WARN stopped: sleeper (terminated by SIGTERM)"));
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,11 +84,11 @@ async fn a_waiting_stop_is_reported() {
          startsecs=0\nstopwaitsecs=10\n",
     );
     wait_output(&mut ev, "slow", "ready").await;
-    sv.stop_process("slow", true).await.expect("stop");
+    stop_one(&sv, "slow", true).await.expect("stop");
     let log = log_contains(dir.path(), "stopped: slow").await;
     assert!(log.contains("INFO waiting for slow to stop"), "{log}");
     assert!(log.contains("INFO stopped: slow (exit status 0)"), "{log}");
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -99,7 +99,7 @@ async fn a_child_that_closes_its_pipes_is_still_supervised() {
         "[program:quiet]\ncommand=sh -c 'exec 0<&- 1>&- 2>&-; sleep 300'\nstartsecs=1\nstopasgroup=true\n",
     );
     let pid = wait_for(&mut ev, "quiet", Running).await;
-    sv.stop_process("quiet", true).await.expect("stop");
+    stop_one(&sv, "quiet", true).await.expect("stop");
     assert!(!alive(pid));
-    sv.shutdown().await;
+    sv.shutdown().await.expect("shutdown");
 }

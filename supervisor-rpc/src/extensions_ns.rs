@@ -56,7 +56,7 @@ impl ExtensionsNamespace {
         };
         let touched = self.daemon.supervisor.update_group(latest.clone(), &unchanged).await?;
         self.daemon.activated(latest);
-        Ok(Value::Array(touched.into_iter().map(Value::String).collect()))
+        Ok(Value::Array(touched.iter().map(|p| Value::String(p.to_string())).collect()))
     }
 }
 

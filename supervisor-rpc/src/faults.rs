@@ -156,6 +156,8 @@ impl From<supervisor_core::supervisor::ControlError> for FaultString {
             E::StillRunning(n) => Fault::StillRunning.with(n),
             E::BadArguments => Fault::BadArguments.into(),
             E::ShuttingDown => Fault::ShutdownState.into(),
+            // A kind added later: said, if not by its own fault.
+            other => Fault::Failed.with(other.to_string()),
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod http;
 pub mod interface;
 pub mod listen;
 pub mod logtail;
+pub mod namespec;
 pub mod server;
 pub mod supervisor_ns;
 pub mod throttle;

@@ -14,6 +14,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use supervisor_core::events::Channel;
 use supervisor_core::supervisor::Supervisor;
 
 /// How much history a new follower gets.
@@ -90,13 +91,8 @@ async fn process_tail(State(sv): State<Arc<Supervisor>>, Path(rest): Path<String
         Some((n, c)) if c == "stdout" || c == "stderr" => (n.to_owned(), c.to_owned()),
         _ => (rest.clone(), "stdout".to_owned()),
     };
-    let path = match sv.process_info(&name).await {
-        Ok(info) => {
-            let p = if channel == "stdout" { info.stdout_logfile } else { info.stderr_logfile };
-            (!p.is_empty()).then(|| PathBuf::from(p))
-        }
-        Err(_) => None,
-    };
+    let channel = if channel == "stdout" { Channel::Stdout } else { Channel::Stderr };
+    let path = sv.log_file(&crate::namespec::process(&name), channel).await.ok().flatten();
     respond(path, true)
 }
 

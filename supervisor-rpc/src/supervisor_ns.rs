@@ -7,12 +7,13 @@ use std::sync::Arc;
 use dxr::Value;
 use supervisor_core::config::{GroupConfig, LogFile, ProcessConfig};
 use supervisor_core::events::Channel;
-use supervisor_core::supervisor::{ControlError, ProcessInfo, ProcessResult, ProcessSnapshot};
+use supervisor_core::supervisor::{ControlError, ProcessInfo, ProcessResult, ProcessSnapshot, Target};
 
 use crate::daemon::{Daemon, DaemonRequest};
 use crate::dispatch::help_text;
 use crate::faults::{Fault, FaultString};
 use crate::interface::{MethodDoc, RpcInterface};
+use crate::namespec::{self, split_namespec};
 use crate::value::{Params, int, string, structure};
 use crate::xml::ValueWriter;
 
@@ -212,31 +213,35 @@ const METHODS: &[MethodDoc] = docs! {
     );
 };
 
-/// `group:name` → (group, Some(name)); `group:` or `group:*` → (group, None);
-/// `name` → (name, Some(name)) — 4.3.0's `split_namespec`.
-pub fn split_namespec(namespec: &str) -> (&str, Option<&str>) {
-    match namespec.split_once(':') {
-        Some((g, "" | "*")) => (g, None),
-        Some((g, p)) => (g, Some(p)),
-        None => (namespec, Some(namespec)),
-    }
+/// Seconds since the epoch, as the wire gives times (0 for none).
+fn epoch(t: Option<std::time::SystemTime>) -> i64 {
+    t.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// A log path as the wire gives it ("" for none).
+fn path_str(p: Option<&std::path::Path>) -> std::borrow::Cow<'_, str> {
+    // to_str first: to_string_lossy's own check is several times slower.
+    p.map_or(std::borrow::Cow::Borrowed(""), |p| {
+        p.to_str().map_or_else(|| p.to_string_lossy(), std::borrow::Cow::Borrowed)
+    })
 }
 
 fn process_info(info: &ProcessInfo) -> Value {
+    let stdout = path_str(info.stdout_log.as_deref());
     structure([
-        ("name", string(&info.name)),
-        ("group", string(&info.group)),
-        ("start", int(info.start)),
-        ("stop", int(info.stop)),
-        ("now", int(info.now)),
+        ("name", string(info.process.name())),
+        ("group", string(info.process.group())),
+        ("start", int(epoch(info.started))),
+        ("stop", int(epoch(info.stopped))),
+        ("now", int(epoch(Some(info.now)))),
         ("state", int(i64::from(info.state.code()))),
         ("statename", string(info.state.name())),
-        ("spawnerr", string(&info.spawnerr)),
-        ("exitstatus", int(i64::from(info.exitstatus))),
-        ("logfile", string(&info.stdout_logfile)),
-        ("stdout_logfile", string(&info.stdout_logfile)),
-        ("stderr_logfile", string(&info.stderr_logfile)),
-        ("pid", int(i64::from(info.pid))),
+        ("spawnerr", string(info.spawn_error.as_deref().unwrap_or(""))),
+        ("exitstatus", int(i64::from(info.exit_status.unwrap_or(0)))),
+        ("logfile", string(&*stdout)),
+        ("stdout_logfile", string(&*stdout)),
+        ("stderr_logfile", string(&*path_str(info.stderr_log.as_deref()))),
+        ("pid", int(i64::from(info.pid.unwrap_or(0)))),
         ("description", string(&info.description)),
     ])
 }
@@ -246,30 +251,30 @@ fn process_info(info: &ProcessInfo) -> Value {
 /// Straight from the snapshot: no `ProcessInfo` (six strings) is built;
 /// `description` is the one string written first, into `scratch`.
 fn write_process_info(w: &mut ValueWriter, p: &ProcessSnapshot, scratch: &mut String) {
-    let stdout_logfile = p.stdout_logfile();
+    let stdout_logfile = path_str(p.stdout_log());
     scratch.clear();
     p.write_description(scratch);
     w.begin_struct();
     w.member_str("name", &p.config.name);
     w.member_str("group", &p.config.group);
-    w.member_int("start", p.start);
-    w.member_int("stop", p.stop);
-    w.member_int("now", p.now);
+    w.member_int("start", epoch(p.started));
+    w.member_int("stop", epoch(p.stopped));
+    w.member_int("now", epoch(Some(p.now)));
     w.member_int("state", i64::from(p.state.code()));
     w.member_str("statename", p.state.name());
-    w.member_str("spawnerr", p.spawnerr.as_deref().unwrap_or(""));
-    w.member_int("exitstatus", i64::from(p.exitstatus));
+    w.member_str("spawnerr", p.spawn_error.as_deref().unwrap_or(""));
+    w.member_int("exitstatus", i64::from(p.exit_status.unwrap_or(0)));
     w.member_str("logfile", &stdout_logfile);
     w.member_str("stdout_logfile", &stdout_logfile);
-    w.member_str("stderr_logfile", &p.stderr_logfile());
-    w.member_int("pid", i64::from(p.pid));
+    w.member_str("stderr_logfile", &path_str(p.stderr_log()));
+    w.member_int("pid", i64::from(p.pid.unwrap_or(0)));
     w.member_str("description", scratch);
     w.end_struct();
 }
 
 /// `{name, group, status, description}` for one process of a group call.
-fn status(namespec: &str, result: &Result<(), ControlError>) -> Value {
-    let (group, name) = split_namespec(namespec);
+fn status(process: &supervisor_core::supervisor::ProcessName, result: &Result<(), ControlError>) -> Value {
+    let (group, name) = (process.group(), process.name());
     let (code, description) = match result {
         Ok(()) => (Fault::Success.code(), "OK".to_owned()),
         Err(e) => {
@@ -278,7 +283,7 @@ fn status(namespec: &str, result: &Result<(), ControlError>) -> Value {
         }
     };
     structure([
-        ("name", string(name.unwrap_or(group))),
+        ("name", string(name)),
         ("group", string(group)),
         ("status", int(i64::from(code))),
         ("description", string(description)),
@@ -366,16 +371,6 @@ fn py_str(v: &Value) -> String {
     }
 }
 
-/// 4.3.0's read methods fail with a bare `NO_FILE` when there is no log
-/// file at all, and a bare `FAILED` when it cannot be read.
-fn bare_read_faults(e: ControlError) -> FaultString {
-    match e {
-        ControlError::NoFile(path) if path.is_empty() => Fault::NoFile.into(),
-        ControlError::Failed(_) => Fault::Failed.into(),
-        other => other.into(),
-    }
-}
-
 fn text(data: Vec<u8>) -> Value {
     string(String::from_utf8_lossy(&data).into_owned())
 }
@@ -388,82 +383,47 @@ impl SupervisorNamespace {
 
     async fn read_log(&self, p: &Params<'_>, channel: Channel) -> Result<Value, FaultString> {
         let name = p.string(0)?;
-        if split_namespec(&name).1.is_none() {
-            return Err(Fault::BadName.with(name));
-        }
-        let data = self.daemon.supervisor.read_log(&name, channel, p.int(1)?, p.int(2)?).await;
-        Ok(text(data.map_err(bare_read_faults)?))
+        let (offset, length) = (p.int(1)?, p.int(2)?);
+        Ok(text(namespec::read_log(&self.daemon.supervisor, &name, channel, offset, length).await?))
     }
 
     async fn tail_log(&self, p: &Params<'_>, channel: Channel) -> Result<Value, FaultString> {
         let name = p.string(0)?;
-        if split_namespec(&name).1.is_none() {
-            return Err(Fault::BadName.with(name));
-        }
-        let (data, offset, overflow) = self.daemon.supervisor.tail_log(&name, channel, p.int(1)?, p.int(2)?).await?;
+        let (offset, length) = (p.int(1)?, p.int(2)?);
+        let (data, offset, overflow) =
+            namespec::tail_log(&self.daemon.supervisor, &name, channel, offset, length).await?;
         Ok(Value::Array(vec![text(data), int(offset), Value::Boolean(overflow)]))
     }
 
     async fn group_call(&self, name: &str, start: bool, wait: bool) -> Result<Value, FaultString> {
         let sv = &self.daemon.supervisor;
+        let (target, wait) = (Target::Group(name.to_owned()), namespec::wait(wait));
         let results =
-            if start { sv.start_group(Some(name), wait).await } else { sv.stop_group(Some(name), wait).await };
+            if start { sv.start_processes(target, wait).await } else { sv.stop_processes(target, wait).await };
         Ok(statuses(results?))
     }
 
-    /// Every process's info in 4.3.0's `_getAllProcesses()` order: groups
-    /// by priority, then each group's processes by priority (the start
-    /// order), which is the order its group and "all" results come in.
-    async fn infos_by_priority(&self) -> Vec<ProcessInfo> {
-        let sv = &self.daemon.supervisor;
-        let mut order: std::collections::HashMap<(String, String), usize> = std::collections::HashMap::new();
-        for g in sv.groups().await {
-            let mut processes: Vec<&Arc<ProcessConfig>> = g.processes.iter().collect();
-            processes.sort_by_key(|p| p.priority);
-            for p in processes {
-                let at = order.len();
-                order.insert((g.name.clone(), p.name.clone()), at);
-            }
-        }
-        let mut infos = sv.all_process_info().await;
-        infos.sort_by_cached_key(|i| order.get(&(i.group.clone(), i.name.clone())).copied().unwrap_or(usize::MAX));
-        infos
-    }
-
+    /// Signals every process of a group (all with `None`) that can take one,
+    /// in start order; a signal name that is not one is each one's fault.
     async fn signal_many(&self, group: Option<&str>, signal: &str) -> Result<Value, FaultString> {
         let sv = &self.daemon.supervisor;
-        let infos = self.infos_by_priority().await;
-        if let Some(g) = group
-            && !sv.groups().await.iter().any(|c| c.name == g)
-        {
-            return Err(Fault::BadName.with(g));
-        }
-        let mut results = Vec::new();
-        for info in infos.iter().filter(|i| group.is_none_or(|g| i.group == g)) {
-            if !info.state.is_signallable() {
-                continue;
-            }
-            let namespec =
-                if info.group == info.name { info.name.clone() } else { format!("{}:{}", info.group, info.name) };
-            let result = match signal.parse() {
-                Ok(sig) => sv.signal_process(&namespec, sig).await,
-                Err(_) => Err(ControlError::Failed(String::new())),
-            };
-            let value = match (signal.parse::<supervisor_core::signals::Signal>(), result) {
-                (Err(_), _) => {
-                    let f = Fault::BadSignal.with(signal);
+        let target = group.map_or(Target::All, |g| Target::Group(g.to_owned()));
+        match signal.parse::<supervisor_core::signals::Signal>() {
+            Ok(sig) => Ok(statuses(sv.signal_processes(target, sig).await?)),
+            Err(_) => {
+                let f = Fault::BadSignal.with(signal);
+                let snapshots = sv.snapshots(target).await?;
+                let results = snapshots.iter().filter(|s| s.state.is_signallable()).map(|s| {
                     structure([
-                        ("name", string(&info.name)),
-                        ("group", string(&info.group)),
+                        ("name", string(&s.config.name)),
+                        ("group", string(&s.config.group)),
                         ("status", int(i64::from(f.fault.code()))),
                         ("description", string(f.to_string())),
                     ])
-                }
-                (Ok(_), r) => status(&namespec, &r),
-            };
-            results.push(value);
+                });
+                Ok(Value::Array(results.collect()))
+            }
         }
-        Ok(Value::Array(results))
     }
 }
 
@@ -525,7 +485,8 @@ impl RpcInterface for SupervisorNamespace {
             }
             "readLog" | "readMainLog" => {
                 let p = Params::new(params, 2, 2)?;
-                Ok(text(sv.read_main_log(p.int(0)?, p.int(1)?).await.map_err(bare_read_faults)?))
+                let path = sv.main_log_path().await;
+                Ok(text(namespec::read_main_log(path.as_deref(), p.int(0)?, p.int(1)?)?))
             }
             "clearLog" => {
                 Params::new(params, 0, 0)?;
@@ -574,9 +535,9 @@ impl RpcInterface for SupervisorNamespace {
                 match split_namespec(&name) {
                     (group, None) => self.group_call(group, start, wait).await.map_err(|f| as_given(f, &name)),
                     _ if start => {
-                        sv.start_process(&name, wait).await.map(|()| Value::Boolean(true)).map_err(Into::into)
+                        namespec::start_one(sv, &name, wait).await.map(|()| Value::Boolean(true)).map_err(Into::into)
                     }
-                    _ => sv.stop_process(&name, wait).await.map(|()| Value::Boolean(true)).map_err(Into::into),
+                    _ => namespec::stop_one(sv, &name, wait).await.map(|()| Value::Boolean(true)).map_err(Into::into),
                 }
             }
             "startProcessGroup" | "stopProcessGroup" => {
@@ -584,9 +545,13 @@ impl RpcInterface for SupervisorNamespace {
                 self.group_call(&p.string(0)?, method == "startProcessGroup", p.boolean(1, true)).await
             }
             "startAllProcesses" => {
-                Ok(statuses(sv.start_group(None, Params::new(params, 0, 1)?.boolean(0, true)).await?))
+                let wait = namespec::wait(Params::new(params, 0, 1)?.boolean(0, true));
+                Ok(statuses(sv.start_processes(Target::All, wait).await?))
             }
-            "stopAllProcesses" => Ok(statuses(sv.stop_group(None, Params::new(params, 0, 1)?.boolean(0, true)).await?)),
+            "stopAllProcesses" => {
+                let wait = namespec::wait(Params::new(params, 0, 1)?.boolean(0, true));
+                Ok(statuses(sv.stop_processes(Target::All, wait).await?))
+            }
             "signalProcess" => {
                 let p = Params::new(params, 2, 2)?;
                 let (name, signal) = (p.string(0)?, p.string(1)?);
@@ -594,9 +559,9 @@ impl RpcInterface for SupervisorNamespace {
                 if process.is_none() {
                     return self.signal_many(Some(group), &signal).await.map_err(|f| as_given(f, &name));
                 }
-                sv.process_info(&name).await?;
+                namespec::exists(sv, &name).await?;
                 let sig = signal.parse().map_err(|_| Fault::BadSignal.with(&signal))?;
-                sv.signal_process(&name, sig).await?;
+                namespec::signal_one(sv, &name, sig).await?;
                 Ok(Value::Boolean(true))
             }
             "signalProcessGroup" => {
@@ -645,11 +610,13 @@ impl RpcInterface for SupervisorNamespace {
                 if split_namespec(&name).1.is_none() {
                     return Err(Fault::BadName.with(name));
                 }
-                Ok(process_info(&sv.process_info(&name).await?))
+                let process = namespec::process(&name);
+                let info = sv.info(&process).await.map_err(|e| namespec::as_written(e, &process, &name))?;
+                Ok(process_info(&info))
             }
             "getAllProcessInfo" => {
                 Params::new(params, 0, 0)?;
-                Ok(Value::Array(sv.all_process_info().await.iter().map(process_info).collect()))
+                Ok(Value::Array(sv.processes().await.iter().map(process_info).collect()))
             }
             "readProcessStdoutLog" | "readProcessLog" => {
                 self.read_log(&Params::new(params, 3, 3)?, Channel::Stdout).await
@@ -664,8 +631,8 @@ impl RpcInterface for SupervisorNamespace {
                 if split_namespec(&name).1.is_none() {
                     return Err(Fault::BadName.with(name));
                 }
-                sv.clear_logs(&name).await.map_err(|e| match e {
-                    ControlError::BadName(n) => Fault::BadName.with(n),
+                sv.clear_logs(&namespec::process(&name)).await.map_err(|e| match e {
+                    ControlError::BadName(_) => Fault::BadName.with(&name),
                     _ => Fault::Failed.with(&name),
                 })?;
                 Ok(Value::Boolean(true))
@@ -673,10 +640,10 @@ impl RpcInterface for SupervisorNamespace {
             "clearAllProcessLogs" => {
                 Params::new(params, 0, 0)?;
                 let mut results = Vec::new();
-                for info in self.infos_by_priority().await {
-                    let namespec = info.namespec();
-                    let r = sv.clear_logs(&namespec).await.map_err(|_| ControlError::Failed(namespec.clone()));
-                    results.push(status(&namespec, &r));
+                for snapshot in sv.snapshots(Target::All).await? {
+                    let process = snapshot.process();
+                    let r = sv.clear_logs(&process).await.map_err(|_| ControlError::Failed(process.to_string()));
+                    results.push(status(&process, &r));
                 }
                 Ok(Value::Array(results))
             }
@@ -692,7 +659,8 @@ impl RpcInterface for SupervisorNamespace {
                 if split_namespec(&name).1.is_none() {
                     return Err(Fault::BadName.with(name));
                 }
-                sv.send_stdin(&name, chars).await?;
+                let process = namespec::process(&name);
+                sv.send_stdin(&process, chars).await.map_err(|e| namespec::as_written(e, &process, &name))?;
                 Ok(Value::Boolean(true))
             }
             "sendRemoteCommEvent" => {
@@ -722,14 +690,6 @@ mod tests {
     }
 
     #[test]
-    fn namespecs_split_like_4_3_0() {
-        assert_eq!(split_namespec("web"), ("web", Some("web")));
-        assert_eq!(split_namespec("g:web"), ("g", Some("web")));
-        assert_eq!(split_namespec("g:*"), ("g", None));
-        assert_eq!(split_namespec("g:"), ("g", None));
-    }
-
-    #[test]
     fn the_direct_process_info_writer_matches_the_value_path() {
         use std::sync::Arc;
         use supervisor_core::config::Config;
@@ -744,33 +704,20 @@ mod tests {
         // Names a config would refuse, to check escaping.
         web.name = "web<1>".into();
         web.group = "g&h".into();
-        let all = [
-            ProcessSnapshot {
-                config: Arc::new(web),
-                state: ProcessState::Running,
-                pid: 4242,
-                start: 1_795_000_000,
-                stop: 0,
-                now: 1_795_000_062,
-                exitstatus: 0,
-                spawnerr: None,
-            },
-            ProcessSnapshot {
-                config: Arc::new(naive),
-                state: ProcessState::Fatal,
-                pid: 0,
-                start: 0,
-                stop: i64::MAX,
-                now: 1,
-                exitstatus: -1,
-                spawnerr: Some("can't find command 'x'".into()),
-            },
-        ];
+        let at = |secs: u64| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+        let mut running = ProcessSnapshot::new(Arc::new(web), ProcessState::Running, at(1_795_000_062));
+        running.pid = Some(4242);
+        running.started = Some(at(1_795_000_000));
+        let mut fatal = ProcessSnapshot::new(Arc::new(naive), ProcessState::Fatal, at(1));
+        fatal.stopped = Some(at(u64::from(u32::MAX)));
+        fatal.exit_status = Some(-1);
+        fatal.spawn_error = Some("can't find command 'x'".into());
+        let all = [running, fatal];
         assert_eq!(all[0].info().description, "pid 4242, uptime 0:01:02");
         assert_eq!(all[1].info().description, "can't find command 'x'");
-        assert_eq!(all[0].info().stdout_logfile, "/var/log/web-stdout---supervisor-abc.log");
-        assert_eq!(all[0].info().stderr_logfile, "");
-        assert_eq!(all[1].info().stderr_logfile, "/tmp/'quoted\"");
+        assert_eq!(path_str(all[0].stdout_log()), "/var/log/web-stdout---supervisor-abc.log");
+        assert_eq!(path_str(all[0].stderr_log()), "");
+        assert_eq!(path_str(all[1].stderr_log()), "/tmp/'quoted\"");
         let mut w = ValueWriter::with_capacity(0);
         let mut scratch = String::new();
         w.begin_array();

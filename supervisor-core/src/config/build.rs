@@ -1,13 +1,13 @@
-//! Building a configuration in code, with 4.3.0's defaults, for services
-//! that embed the library without a config file.
+//! The config structs made directly, with 4.3.0's defaults and no checks
+//! ([`super::ConfigBuilder`] checks every key as a file's).
 //!
 //! ```
-//! use supervisor_core::config::{Config, Program, ProcessGroup, AutoRestart};
+//! use supervisor_core::config::{AutoRestart, Config, GroupConfig, ProcessConfig};
 //!
-//! let mut web = Program::new("web", "python3 -m http.server 8000");
+//! let mut web = ProcessConfig::new("web", "python3 -m http.server 8000");
 //! web.autorestart = AutoRestart::Always;
 //! web.environment.insert("PYTHONUNBUFFERED".into(), "1".into());
-//! let config = Config::new(vec![ProcessGroup::new("web", vec![web])]);
+//! let config = Config::new(vec![GroupConfig::new("web", vec![web])]);
 //! assert_eq!(config.groups[0].processes[0].startsecs, 1);
 //! assert_eq!(config.supervisord.identifier, "supervisor");
 //! ```
@@ -21,12 +21,6 @@ use super::model::{
     SupervisordConfig,
 };
 use crate::signals::Signal;
-
-/// A program to run: the name 4.3.0's docs use for a `[program:x]` process.
-pub type Program = ProcessConfig;
-
-/// A group of programs started and stopped together.
-pub type ProcessGroup = GroupConfig;
 
 impl Default for ChannelConfig {
     /// `AUTO`, 50MB, 10 backups, no capture, no events, no syslog.

@@ -169,6 +169,10 @@ pub enum ErrorKind {
     /// `chmod` that is not octal.
     #[error("Invalid chmod value {0}")]
     Chmod(String),
+    /// A key no section of its type has: an error in a configuration built
+    /// in code (a file's is only warned of, as 4.3.0 ignores it).
+    #[error("unknown key{}", .0.map(|s| format!(" (did you mean '{s}'?)")).unwrap_or_default())]
+    UnknownKey(Option<&'static str>),
 }
 
 /// One problem, and where it is.

@@ -184,6 +184,20 @@ impl Ini {
         keys
     }
 
+    /// Sets `key` in `section` (made if new) to `value`, as a file line at
+    /// `origin` would.
+    pub(crate) fn set_value(&mut self, section: &str, key: &str, value: String, origin: Origin) {
+        let at = match self.index.get(section) {
+            Some(&i) => i,
+            None => {
+                self.index.insert(section.to_owned(), self.sections.len());
+                self.sections.push(IniSection::new(section.to_owned(), origin.clone()));
+                self.sections.len() - 1
+            }
+        };
+        self.sections[at].set(key.to_lowercase(), value, origin);
+    }
+
     /// Replaces the literal text `%(here)s` in every value with `here`
     /// (4.3.0's `expand_here`, run after each included file is read).
     pub fn expand_here(&mut self, here: &str) {

@@ -139,6 +139,17 @@ impl Config {
                 ini_errors.into_iter().map(|e| ConfigError::new(Location::at(&e.origin), e.error)).collect(),
             ));
         }
+        Config::from_ini(ini, path, opts, unknown_keys)
+    }
+
+    /// The load of sections already read (from a file, or built in code);
+    /// `unknown_keys`, when given, receives the keys nothing reads.
+    pub(crate) fn from_ini(
+        mut ini: Ini,
+        path: &Path,
+        opts: &LoadOptions,
+        unknown_keys: Option<&mut Vec<UnknownKey>>,
+    ) -> Result<Config, ConfigErrors> {
         let here = here_of(path);
         let here_str = here.to_string_lossy().into_owned();
         let mut messages = ParseMessages::default();

@@ -37,6 +37,7 @@
 //! ```
 
 mod build;
+mod builder;
 pub mod datatypes;
 mod diff;
 mod envlist;
@@ -56,7 +57,7 @@ mod search;
 mod servers;
 mod supervisord;
 
-pub use build::{ProcessGroup, Program};
+pub use builder::{ConfigBuilder, ProgramSpec};
 pub use diff::{ConfigDiff, diff};
 pub use envlist::parse_key_value_pairs;
 pub use error::{ConfigError, ConfigErrors, ErrorKind, Location};

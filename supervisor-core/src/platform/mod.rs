@@ -10,6 +10,7 @@ pub mod privileges;
 pub mod reap;
 pub mod sched;
 pub mod spawn;
+pub(crate) mod spawn_thread;
 
 pub use command::CommandError;
 pub use spawn::{Child, SpawnContext, SpawnFailure, spawn, spawn_with_stdin};

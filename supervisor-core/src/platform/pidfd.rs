@@ -74,11 +74,27 @@ fn decode(status: i32) -> ExitStatus {
     }
 }
 
-/// Whether children can be followed by pidfd alone: clones a child exactly
+/// What this kernel can do with pidfds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Support {
+    /// `waitid(P_PIDFD)` reaps a child through its pidfd (Linux 5.4+).
+    pub waitid: bool,
+    /// The exit status outlives reaping (Linux 6.15+), so the kernel may
+    /// reap and we still learn it.
+    pub status_kept: bool,
+}
+
+/// What this kernel can do with pidfds, found once: clones a child exactly
 /// as spawning does (with `CLONE_PIDFD`) that exits 7, reaps it through the
 /// pidfd, and asks the kernel for the status it kept. Call only while
 /// nothing else reaps with `waitpid(-1)`.
-pub(crate) fn exit_status_outlives_reaping() -> bool {
+pub(crate) fn probe() -> Support {
+    static FOUND: std::sync::OnceLock<Support> = std::sync::OnceLock::new();
+    *FOUND.get_or_init(probe_now)
+}
+
+fn probe_now() -> Support {
+    const NONE: Support = Support { waitid: false, status_kept: false };
     const STACK: usize = 16 * 1024;
     let mut stack = vec![0u8; STACK];
     let top = (stack.as_mut_ptr() as usize + STACK) & !15;
@@ -100,11 +116,11 @@ pub(crate) fn exit_status_outlives_reaping() -> bool {
     };
     drop(stack);
     if pid <= 0 {
-        return false;
+        return NONE;
     }
     let reap_by_pid = || {
         let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
-        false
+        NONE
     };
     // SAFETY: the clone succeeded; a descriptor it wrote is ours alone.
     let Some(fd) = (unsafe { own(raw) }) else { return reap_by_pid() };
@@ -115,8 +131,10 @@ pub(crate) fn exit_status_outlives_reaping() -> bool {
         }
     };
     match reaped {
-        Ok(WaitStatus::Exited(_, 7)) => matches!(exit_status(fd.as_fd()), Ok(Some(ExitStatus::Exited(7)))),
-        Ok(_) => false,
+        Ok(WaitStatus::Exited(_, 7)) => {
+            Support { waitid: true, status_kept: matches!(exit_status(fd.as_fd()), Ok(Some(ExitStatus::Exited(7)))) }
+        }
+        Ok(_) => NONE,
         // No waitid on pidfds (before 5.4): the child is still ours to reap.
         Err(_) => reap_by_pid(),
     }

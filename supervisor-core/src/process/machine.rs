@@ -49,7 +49,7 @@ pub struct Transition {
 /// What the state machine needs from the world.
 pub trait Host {
     /// Starts the process; returns its pid.
-    fn spawn(&mut self, config: &ProcessConfig) -> Result<u32, SpawnError>;
+    fn spawn(&mut self, config: &Arc<ProcessConfig>) -> Result<u32, SpawnError>;
     /// Sends `signal` to `pid`, or to its process group when `group`.
     fn kill(&mut self, pid: u32, group: bool, signal: Signal) -> Result<(), nix::errno::Errno>;
     /// Writes a line to supervisord's log.

@@ -20,7 +20,7 @@ struct Fake {
 }
 
 impl Host for Fake {
-    fn spawn(&mut self, _: &ProcessConfig) -> Result<u32, SpawnError> {
+    fn spawn(&mut self, _: &Arc<ProcessConfig>) -> Result<u32, SpawnError> {
         self.spawns += 1;
         if let Some(e) = &self.spawn_error {
             return Err(SpawnError(e.clone()));

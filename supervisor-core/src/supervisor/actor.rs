@@ -13,7 +13,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::error::ControlError;
 use super::host::RealHost;
-use super::info::{ProcessInfo, ProcessSnapshot, epoch_secs};
+use super::info::ProcessSnapshot;
+use super::names::{ProcessName, Target, program_of};
 use super::output::PumpNews;
 use super::pools::{PoolHost, Pools, is_output};
 use crate::config::{GroupConfig, GroupKind, LogLevel};
@@ -26,17 +27,29 @@ use crate::signals::Signal;
 
 type Reply<T> = oneshot::Sender<T>;
 
+/// One process's answer to come: at once, or when it settles.
+pub(crate) type Pending = (ProcessName, oneshot::Receiver<Result<(), ControlError>>);
+
+/// One process's outcome.
+pub(crate) type Outcome = (ProcessName, Result<(), ControlError>);
+
 /// What callers ask of the actor.
 pub(crate) enum Request {
-    Info(String, Reply<Result<ProcessInfo, ControlError>>),
+    /// The target's processes, in start order.
+    Info(Target, Reply<Result<Vec<ProcessSnapshot>, ControlError>>),
+    /// Every process, sorted by group then name.
     AllInfo(Reply<Vec<ProcessSnapshot>>),
-    Members(Option<String>, Reply<Result<Vec<String>, ControlError>>),
-    Start(String, bool, Reply<Result<(), ControlError>>),
-    Stop(String, bool, Reply<Result<(), ControlError>>),
-    Signal(String, Signal, Reply<Result<(), ControlError>>),
-    SendStdin(String, Vec<u8>, Reply<Result<(), ControlError>>),
+    /// Starts the target's processes (of a group: those not running); with
+    /// `wait`, each answer comes once its process is RUNNING or failed.
+    Start(Target, bool, Reply<Result<Vec<Pending>, ControlError>>),
+    /// Stops the target's processes (of a group: those running), highest
+    /// priority first; the answers come in start order.
+    Stop(Target, bool, Reply<Result<Vec<Pending>, ControlError>>),
+    /// Signals the target's processes (of a group: those signallable).
+    Signal(Target, Signal, Reply<Result<Vec<Outcome>, ControlError>>),
+    SendStdin(ProcessName, Vec<u8>, Reply<Result<(), ControlError>>),
     ReopenLogs(Reply<()>),
-    ClearLog(String, Reply<Result<(), ControlError>>),
+    ClearLog(ProcessName, Reply<Result<(), ControlError>>),
     AddGroup(Box<GroupConfig>, Reply<Result<(), ControlError>>),
     RemoveGroup(String, Reply<Result<(), ControlError>>),
     /// A group's new settings; the processes named in the list keep running.
@@ -239,7 +252,7 @@ impl Actor {
             let slice = timeslice(period, now);
             match self.ticks.insert(period, slice) {
                 Some(last) if last != slice => {
-                    let _ = self.host.events.send(Event::Tick { kind, when: slice });
+                    self.host.events.send(Event::Tick { kind, when: slice });
                 }
                 _ => {}
             }
@@ -252,7 +265,7 @@ impl Actor {
         mut exits: mpsc::UnboundedReceiver<Exit>,
         mut news: mpsc::UnboundedReceiver<PumpNews>,
     ) {
-        let _ = self.host.events.send(Event::SupervisorState(SupervisorState::Running));
+        self.host.events.send(Event::SupervisorState(SupervisorState::Running));
         // Start in group priority order, all in one pass (4.3.0 does not wait
         // for one to be up before the next).
         for id in self.start_order() {
@@ -478,42 +491,77 @@ impl Actor {
         }
     }
 
-    /// A process by namespec: `name`, or `group:name`.
-    fn find(&self, namespec: &str) -> Result<usize, ControlError> {
-        let (group, name) = match namespec.split_once(':') {
-            Some((g, n)) => (g, n),
-            None => (namespec, namespec),
-        };
+    /// The process `name`.
+    fn find(&self, name: &ProcessName) -> Result<usize, ControlError> {
         self.groups
             .iter()
-            .find(|g| g.config.name == group)
+            .find(|g| g.config.name == name.group())
             .and_then(|g| {
-                g.members.iter().copied().find(|&id| self.process(id).is_some_and(|p| p.config().name == name))
+                g.members.iter().copied().find(|&id| self.process(id).is_some_and(|p| p.config().name == name.name()))
             })
-            .ok_or_else(|| ControlError::BadName(namespec.to_owned()))
+            .ok_or_else(|| ControlError::BadName(name.to_string()))
+    }
+
+    /// The target's processes, in start order.
+    fn resolve(&self, target: &Target) -> Result<Vec<usize>, ControlError> {
+        let group = |name: &str| self.groups.iter().find(|g| g.config.name == name);
+        match target {
+            Target::Process(name) => self.find(name).map(|id| vec![id]),
+            Target::Group(name) => {
+                group(name).map(|g| g.members.clone()).ok_or_else(|| ControlError::BadName(name.clone()))
+            }
+            Target::All => Ok(self.start_order()),
+            Target::Program { group: in_group, program } => {
+                let of_program =
+                    |id: &usize| self.process(*id).is_some_and(|p| program_of(&p.config().section) == program);
+                let ids: Vec<usize> = match in_group {
+                    Some(g) => {
+                        group(g).map(|g| g.members.iter().copied().filter(of_program).collect()).unwrap_or_default()
+                    }
+                    // The first group (in start order) that holds it.
+                    None => self
+                        .groups
+                        .iter()
+                        .map(|g| g.members.iter().copied().filter(of_program).collect::<Vec<_>>())
+                        .find(|ids| !ids.is_empty())
+                        .unwrap_or_default(),
+                };
+                if ids.is_empty() { Err(ControlError::BadName(target.label())) } else { Ok(ids) }
+            }
+            // A target added later reads as unknown.
+            #[allow(unreachable_patterns)]
+            _ => Err(ControlError::BadName(target.label())),
+        }
+    }
+
+    fn name_of(&self, id: usize) -> ProcessName {
+        self.process(id).map_or_else(
+            || ProcessName::new("", ""),
+            |p| ProcessName::new(p.config().group.clone(), p.config().name.clone()),
+        )
     }
 
     fn snapshot(p: &Process, now: SystemTime) -> ProcessSnapshot {
         ProcessSnapshot {
             config: Arc::clone(p.config()),
             state: p.state(),
-            pid: p.pid(),
-            start: epoch_secs(p.start_time()),
-            stop: epoch_secs(p.stop_time()),
-            now: epoch_secs(Some(now)),
-            exitstatus: p.exitstatus().unwrap_or(0),
-            spawnerr: p.spawnerr().map(str::to_owned),
+            pid: Some(p.pid()).filter(|&pid| pid != 0),
+            started: p.start_time(),
+            stopped: p.stop_time(),
+            now,
+            exit_status: p.exitstatus(),
+            spawn_error: p.spawnerr().map(str::to_owned),
         }
     }
 
     fn handle(&mut self, request: Request) {
         match request {
-            Request::Info(name, reply) => {
+            Request::Info(target, reply) => {
                 let now = SystemTime::now();
-                let info = (self.find(&name)).and_then(|id| {
-                    self.process(id).map(|p| Self::snapshot(p, now).info()).ok_or(ControlError::BadName(name))
-                });
-                let _ = reply.send(info);
+                let infos = self
+                    .resolve(&target)
+                    .map(|ids| ids.iter().filter_map(|&id| self.process(id)).map(|p| Self::snapshot(p, now)).collect());
+                let _ = reply.send(infos);
             }
             Request::AllInfo(reply) => {
                 let now = SystemTime::now();
@@ -522,30 +570,62 @@ impl Actor {
                 all.sort_unstable_by(|a, b| (&a.config.group, &a.config.name).cmp(&(&b.config.group, &b.config.name)));
                 let _ = reply.send(all);
             }
-            Request::Members(group, reply) => {
-                let namespecs = |ids: &[usize]| -> Vec<String> {
-                    ids.iter().filter_map(|&id| self.process(id).map(|p| p.config().namespec())).collect()
-                };
-                let result = match group {
-                    None => Ok(namespecs(&self.start_order())),
-                    Some(g) => match self.groups.iter().find(|s| s.config.name == g) {
-                        Some(s) => Ok(namespecs(&s.members)),
-                        None => Err(ControlError::BadName(g)),
-                    },
-                };
+            Request::Start(target, wait, reply) => {
+                let result = self.resolve(&target).map(|ids| {
+                    // A group start skips what already runs; one process
+                    // that does is an error (ALREADY_STARTED).
+                    let ids: Vec<usize> = ids
+                        .into_iter()
+                        .filter(|&id| target.is_single() || !self.process(id).is_some_and(|p| p.state().is_running()))
+                        .collect();
+                    ids.into_iter()
+                        .map(|id| {
+                            let (tx, rx) = oneshot::channel();
+                            let name = self.name_of(id);
+                            self.start(id, &name, wait, tx);
+                            (name, rx)
+                        })
+                        .collect()
+                });
                 let _ = reply.send(result);
             }
-            Request::Start(name, wait, reply) => self.start(&name, wait, reply),
-            Request::Stop(name, wait, reply) => self.stop(&name, wait, reply),
-            Request::Signal(name, signal, reply) => {
-                let result = self.find(&name).and_then(|id| {
-                    if !self.process(id).is_some_and(|p| p.state().is_signallable()) {
-                        return Err(ControlError::NotRunning(name.clone()));
-                    }
-                    let now = self.now();
-                    self.with_process(id, |p, host| p.signal(host, signal, now))
-                        .unwrap_or(Err(String::new()))
-                        .map_err(ControlError::Failed)
+            Request::Stop(target, wait, reply) => {
+                let result = self.resolve(&target).map(|ids| {
+                    let mut ids: Vec<usize> = ids
+                        .into_iter()
+                        .filter(|&id| target.is_single() || self.process(id).is_some_and(|p| p.state().is_running()))
+                        .collect();
+                    // Highest priority first; the answers in start order, as 4.3.0's.
+                    ids.reverse();
+                    let mut pending: Vec<Pending> = ids
+                        .into_iter()
+                        .map(|id| {
+                            let (tx, rx) = oneshot::channel();
+                            let name = self.name_of(id);
+                            self.stop(id, &name, wait, tx);
+                            (name, rx)
+                        })
+                        .collect();
+                    pending.reverse();
+                    pending
+                });
+                let _ = reply.send(result);
+            }
+            Request::Signal(target, signal, reply) => {
+                let result = self.resolve(&target).map(|ids| {
+                    let ids: Vec<usize> = ids
+                        .into_iter()
+                        .filter(|&id| {
+                            target.is_single() || self.process(id).is_some_and(|p| p.state().is_signallable())
+                        })
+                        .collect();
+                    ids.into_iter()
+                        .map(|id| {
+                            let name = self.name_of(id);
+                            let result = self.signal(id, &name, signal);
+                            (name, result)
+                        })
+                        .collect()
                 });
                 let _ = reply.send(result);
             }
@@ -557,10 +637,10 @@ impl Actor {
                         .filter(|p| matches!(p.state(), ProcessState::Running | ProcessState::Starting))
                         .map_or(0, Process::pid);
                     if pid == 0 {
-                        return Err(ControlError::NotRunning(name.clone()));
+                        return Err(ControlError::NotRunning(name.to_string()));
                     }
-                    let fd = self.host.stdin.get(&pid).ok_or_else(|| ControlError::NoFile(name.clone()))?;
-                    write_all_nonblocking(fd, &data).map_err(|_| ControlError::NoFile(name.clone()))
+                    let fd = self.host.stdin.get(&pid).ok_or_else(|| ControlError::NoFile(name.to_string()))?;
+                    write_all_nonblocking(fd, &data).map_err(|_| ControlError::NoFile(name.to_string()))
                 });
                 let _ = reply.send(result);
             }
@@ -571,8 +651,10 @@ impl Actor {
             }
             Request::ClearLog(name, reply) => {
                 let result = self.find(&name).and_then(|id| {
-                    let config =
-                        self.process(id).map(|p| p.config().clone()).ok_or(ControlError::BadName(name.clone()))?;
+                    let config = self
+                        .process(id)
+                        .map(|p| p.config().clone())
+                        .ok_or_else(|| ControlError::BadName(name.to_string()))?;
                     self.host.clear_logs(&config).map_err(|e| ControlError::Failed(format!("{name}: {e}")))
                 });
                 let _ = reply.send(result);
@@ -587,7 +669,7 @@ impl Actor {
                     for id in self.insert_group(*config) {
                         self.reschedule(id);
                     }
-                    let _ = self.host.events.send(Event::GroupAdded(name));
+                    self.host.events.send(Event::GroupAdded(name));
                     Ok(())
                 };
                 let _ = reply.send(result);
@@ -615,7 +697,7 @@ impl Actor {
                             for p in &group.config.processes {
                                 self.host.io.remove(&p.namespec());
                             }
-                            let _ = self.host.events.send(Event::GroupRemoved(name));
+                            self.host.events.send(Event::GroupRemoved(name));
                             Ok(())
                         }
                     }
@@ -700,18 +782,23 @@ impl Actor {
         Ok(())
     }
 
-    fn start(&mut self, name: &str, wait: bool, reply: Reply<Result<(), ControlError>>) {
-        let id = match self.find(name) {
-            Ok(_) if !self.accepting() => Err(ControlError::ShuttingDown),
-            other => other,
-        };
-        let id = match id {
-            Ok(id) => id,
-            Err(e) => {
-                let _ = reply.send(Err(e));
-                return;
-            }
-        };
+    /// Sends `signal` to one process; it must be signallable.
+    fn signal(&mut self, id: usize, name: &ProcessName, signal: Signal) -> Result<(), ControlError> {
+        if !self.process(id).is_some_and(|p| p.state().is_signallable()) {
+            return Err(ControlError::NotRunning(name.to_string()));
+        }
+        let now = self.now();
+        self.with_process(id, |p, host| p.signal(host, signal, now))
+            .unwrap_or(Err(String::new()))
+            .map_err(ControlError::Failed)
+    }
+
+    fn start(&mut self, id: usize, name: &ProcessName, wait: bool, reply: Reply<Result<(), ControlError>>) {
+        let name = &name.to_string();
+        if !self.accepting() {
+            let _ = reply.send(Err(ControlError::ShuttingDown));
+            return;
+        }
         // Refuse early what could only fail later, as 4.3.0 does.
         let Some(config) = self.process(id).map(|p| p.config().clone()) else {
             return;
@@ -766,14 +853,8 @@ impl Actor {
         }
     }
 
-    fn stop(&mut self, name: &str, wait: bool, reply: Reply<Result<(), ControlError>>) {
-        let id = match self.find(name) {
-            Ok(id) => id,
-            Err(e) => {
-                let _ = reply.send(Err(e));
-                return;
-            }
-        };
+    fn stop(&mut self, id: usize, name: &ProcessName, wait: bool, reply: Reply<Result<(), ControlError>>) {
+        let name = &name.to_string();
         if !self.process(id).is_some_and(|p| p.state().is_running()) {
             let _ = reply.send(Err(ControlError::NotRunning(name.to_owned())));
             return;
@@ -795,7 +876,7 @@ impl Actor {
             return;
         }
         self.state = SupervisorState::Shutdown;
-        let _ = self.host.events.send(Event::SupervisorState(SupervisorState::Shutdown));
+        self.host.events.send(Event::SupervisorState(SupervisorState::Shutdown));
         self.stop_groups = self.groups.iter().map(|g| g.config.name.clone()).collect();
         let ids: Vec<usize> = self.slots.keys().copied().collect();
         for id in ids {

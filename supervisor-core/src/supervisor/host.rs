@@ -5,15 +5,17 @@ use std::collections::HashMap;
 use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::broadcast;
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::bus::Bus;
 use super::fcgi::{Shared, SocketManager};
+use super::lifeline::LiveChildren;
 use super::output::{Pump, PumpNews, SharedLog};
 use crate::config::{LogFile, LogLevel, ProcessConfig};
 use crate::events::{Channel, Event};
 use crate::logging::{MainLog, RotatingFile};
 use crate::platform::reap::{self, Exit, Spawner};
+use crate::platform::spawn_thread::SpawnThread;
 use crate::platform::{SpawnContext, SpawnFailure, spawn_with_stdin};
 use crate::process::{Host, SpawnError, Transition};
 use crate::signals::Signal;
@@ -26,9 +28,13 @@ pub(crate) struct ProcessIo {
 }
 
 pub(crate) struct RealHost {
-    pub ctx: SpawnContext,
+    pub ctx: Arc<SpawnContext>,
+    /// Where every child is cloned from (see [`SpawnThread`]).
+    pub spawner: SpawnThread,
+    /// The children alive now, killed if the supervisor is dropped.
+    pub children: Arc<LiveChildren>,
     pub exits: UnboundedSender<Exit>,
-    pub events: broadcast::Sender<Event>,
+    pub events: Bus,
     /// The bus receivers the engine holds itself (see `Pump::own_receivers`).
     pub own_receivers: Arc<std::sync::atomic::AtomicUsize>,
     pub mainlog: Arc<Mutex<MainLog>>,
@@ -132,6 +138,7 @@ impl RealHost {
 
     /// The process `pid` was reaped: it no longer holds its group's socket.
     pub(crate) fn reaped(&mut self, pid: u32) {
+        self.children.remove(pid);
         if let Some(m) = self.socket_holders.remove(&pid) {
             self.release_socket(&m);
         }
@@ -178,7 +185,7 @@ impl RealHost {
 }
 
 impl Host for RealHost {
-    fn spawn(&mut self, config: &ProcessConfig) -> Result<u32, SpawnError> {
+    fn spawn(&mut self, config: &Arc<ProcessConfig>) -> Result<u32, SpawnError> {
         // An FCGI group's processes hold its socket from spawn to reaping.
         let socket = self.sockets.get(&config.group).cloned();
         let mut held = match &socket {
@@ -196,13 +203,21 @@ impl Host for RealHost {
             None => None,
         };
         let spawned = {
-            let spawner = Spawner::begin();
-            spawn_with_stdin(config, &self.ctx, spawner.wants_pidfd(), fd0)
+            let (config, ctx) = (Arc::clone(config), Arc::clone(&self.ctx));
+            let fd0 = fd0.map(|fd| fd.as_raw_fd());
+            self.spawner
+                .run(move || {
+                    let spawner = Spawner::begin();
+                    // SAFETY: the socket stays open while this runs: its
+                    // manager is locked (`held`) until the job has returned.
+                    let fd0 = fd0.map(|fd| unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) });
+                    spawn_with_stdin(&config, &ctx, spawner.wants_pidfd(), fd0).map(|child| (spawner, child))
+                })
+                .unwrap_or_else(|| Err(SpawnFailure::Os("the spawn thread is gone".into())))
                 .map_err(|e| match e {
                     SpawnFailure::Command(c) => SpawnError(c.to_string()),
                     other => SpawnError(other.to_string()),
                 })
-                .map(|child| (spawner, child))
         };
         if spawned.is_err()
             && let Some(m) = held.as_mut()
@@ -223,6 +238,7 @@ impl Host for RealHost {
             }
             child
         };
+        self.children.add(child.pid);
         let io = self.io.entry(config.namespec()).or_default().clone();
         if let Ok(mut g) = io.stdout.lock() {
             *g = open_log(&config.stdout.logfile, config.stdout.logfile_maxbytes, config.stdout.logfile_backups);
@@ -292,7 +308,7 @@ impl Host for RealHost {
     }
 
     fn transition(&mut self, config: &ProcessConfig, change: Transition) {
-        let _ = self.events.send(Event::ProcessState {
+        self.events.send(Event::ProcessState {
             group: config.group.clone(),
             name: config.name.clone(),
             transition: change,

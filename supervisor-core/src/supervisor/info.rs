@@ -1,50 +1,46 @@
-//! `ProcessInfo`: every field `getProcessInfo` returns, and 4.3.0's
-//! human description of a state.
+//! `ProcessInfo`: what `getProcessInfo` tells of a process, typed, and
+//! 4.3.0's human description of a state.
 
-use std::borrow::Cow;
 use std::fmt::Write;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::names::ProcessName;
 use crate::config::{LogFile, ProcessConfig};
 use crate::process::ProcessState;
 
-/// A process's state as `supervisor.getProcessInfo` reports it.
+/// A process at a moment: its state and what 4.3.0's `getProcessInfo`
+/// tells of it, typed (the wire's `0` and `""` for "none" are `None`s).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ProcessInfo {
-    /// Process name.
-    pub name: String,
-    /// Group name.
-    pub group: String,
-    /// Last start, epoch seconds (0 if never).
-    pub start: i64,
-    /// Last stop, epoch seconds (0 if never).
-    pub stop: i64,
-    /// Now, epoch seconds.
-    pub now: i64,
-    /// State.
+    /// Which process.
+    pub process: ProcessName,
+    /// Its state.
     pub state: ProcessState,
-    /// Why it failed to start, or empty.
-    pub spawnerr: String,
-    /// Last exit status (0 if none).
-    pub exitstatus: i32,
-    /// stdout log path, or empty.
-    pub stdout_logfile: String,
-    /// stderr log path, or empty.
-    pub stderr_logfile: String,
-    /// Pid, 0 if not running.
-    pub pid: u32,
-    /// The description `supervisorctl status` shows.
+    /// Its pid, while it has one.
+    pub pid: Option<u32>,
+    /// When it last started.
+    pub started: Option<SystemTime>,
+    /// When it last stopped.
+    pub stopped: Option<SystemTime>,
+    /// When this was taken.
+    pub now: SystemTime,
+    /// Its last exit status, once it has exited.
+    pub exit_status: Option<i32>,
+    /// Why it last failed to start.
+    pub spawn_error: Option<String>,
+    /// Its stdout log file, if it has one.
+    pub stdout_log: Option<PathBuf>,
+    /// Its stderr log file, if it has one.
+    pub stderr_log: Option<PathBuf>,
+    /// The description `supervisorctl status` shows (`pid 42, uptime
+    /// 0:01:02`, `Not started`, ...).
     pub description: String,
 }
 
-impl ProcessInfo {
-    /// `group:name`, or `name` alone when the group is the program's own.
-    pub fn namespec(&self) -> String {
-        if self.group == self.name { self.name.clone() } else { format!("{}:{}", self.group, self.name) }
-    }
-}
-
+/// Seconds since the epoch, as 4.3.0 reports times (0 for none).
 pub(crate) fn epoch_secs(t: Option<SystemTime>) -> i64 {
     t.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs() as i64)
 }
@@ -86,55 +82,77 @@ fn write_uptime(out: &mut String, secs: i64) {
 /// let all = sv.process_snapshots().await;
 /// assert_eq!(all[0].config.name, "idle");
 /// assert_eq!(all[0].info().description, "Not started");
-/// sv.shutdown().await;
+/// sv.shutdown().await.unwrap();
 /// # }
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ProcessSnapshot {
     /// The process's config (name, group, log files...).
     pub config: Arc<ProcessConfig>,
     /// State.
     pub state: ProcessState,
-    /// Pid, 0 if not running.
-    pub pid: u32,
-    /// Last start, epoch seconds (0 if never).
-    pub start: i64,
-    /// Last stop, epoch seconds (0 if never).
-    pub stop: i64,
-    /// When the snapshot was taken, epoch seconds.
-    pub now: i64,
-    /// Last exit status (0 if none).
-    pub exitstatus: i32,
+    /// Its pid, while it has one.
+    pub pid: Option<u32>,
+    /// When it last started.
+    pub started: Option<SystemTime>,
+    /// When it last stopped.
+    pub stopped: Option<SystemTime>,
+    /// When the snapshot was taken.
+    pub now: SystemTime,
+    /// Its last exit status, once it has exited.
+    pub exit_status: Option<i32>,
     /// Why it failed to start, if it did.
-    pub spawnerr: Option<String>,
+    pub spawn_error: Option<String>,
 }
 
 impl ProcessSnapshot {
-    /// The stdout log's path as `getProcessInfo` gives it ("" if none).
-    pub fn stdout_logfile(&self) -> Cow<'_, str> {
+    /// A process of `config` in `state` at `now`, with nothing else known
+    /// (no pid, never started); set the fields to say more.
+    pub fn new(config: Arc<ProcessConfig>, state: ProcessState, now: SystemTime) -> ProcessSnapshot {
+        ProcessSnapshot {
+            config,
+            state,
+            pid: None,
+            started: None,
+            stopped: None,
+            now,
+            exit_status: None,
+            spawn_error: None,
+        }
+    }
+
+    /// Which process.
+    pub fn process(&self) -> ProcessName {
+        ProcessName::new(self.config.group.clone(), self.config.name.clone())
+    }
+
+    /// The stdout log file, if any.
+    pub fn stdout_log(&self) -> Option<&Path> {
         log_path(&self.config.stdout.logfile)
     }
 
-    /// The stderr log's path as `getProcessInfo` gives it ("" if none).
-    pub fn stderr_logfile(&self) -> Cow<'_, str> {
+    /// The stderr log file, if any.
+    pub fn stderr_log(&self) -> Option<&Path> {
         log_path(&self.config.stderr.logfile)
     }
 
     /// The description `supervisorctl status` shows, appended to `out`.
     pub fn write_description(&self, out: &mut String) {
-        let spawnerr = self.spawnerr.as_deref().unwrap_or("");
+        let spawnerr = self.spawn_error.as_deref().unwrap_or("");
+        let (start, now) = (epoch_secs(self.started), epoch_secs(Some(self.now)));
         match self.state {
             ProcessState::Running => {
-                let _ = write!(out, "pid {}, uptime ", self.pid);
-                write_uptime(out, self.now - self.start);
+                let _ = write!(out, "pid {}, uptime ", self.pid.unwrap_or(0));
+                write_uptime(out, now - start);
             }
             ProcessState::Fatal | ProcessState::Backoff if spawnerr.is_empty() => {
                 let _ = write!(out, "unknown error (try \"tail {}\")", self.config.name);
             }
             ProcessState::Fatal | ProcessState::Backoff => out.push_str(spawnerr),
-            ProcessState::Stopped | ProcessState::Exited if self.start != 0 => {
+            ProcessState::Stopped | ProcessState::Exited if start != 0 => {
                 use chrono::TimeZone;
-                if let Some(t) = chrono::Local.timestamp_opt(self.stop, 0).single() {
+                if let Some(t) = chrono::Local.timestamp_opt(epoch_secs(self.stopped), 0).single() {
                     let _ = write!(out, "{}", t.format("%b %d %I:%M %p"));
                 }
             }
@@ -148,27 +166,25 @@ impl ProcessSnapshot {
         let mut description = String::with_capacity(32);
         self.write_description(&mut description);
         ProcessInfo {
-            name: self.config.name.clone(),
-            group: self.config.group.clone(),
-            start: self.start,
-            stop: self.stop,
-            now: self.now,
+            process: self.process(),
             state: self.state,
-            spawnerr: self.spawnerr.clone().unwrap_or_default(),
-            exitstatus: self.exitstatus,
-            stdout_logfile: self.stdout_logfile().into_owned(),
-            stderr_logfile: self.stderr_logfile().into_owned(),
             pid: self.pid,
+            started: self.started,
+            stopped: self.stopped,
+            now: self.now,
+            exit_status: self.exit_status,
+            spawn_error: self.spawn_error.clone(),
+            stdout_log: self.stdout_log().map(Path::to_path_buf),
+            stderr_log: self.stderr_log().map(Path::to_path_buf),
             description,
         }
     }
 }
 
-fn log_path(f: &LogFile) -> Cow<'_, str> {
+fn log_path(f: &LogFile) -> Option<&Path> {
     match f {
-        // to_str first: to_string_lossy's own check is several times slower.
-        LogFile::Path(p) => p.to_str().map_or_else(|| p.to_string_lossy(), Cow::Borrowed),
-        _ => Cow::Borrowed(""),
+        LogFile::Path(p) => Some(p),
+        _ => None,
     }
 }
 

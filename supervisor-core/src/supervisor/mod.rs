@@ -1,65 +1,82 @@
-//! The running supervisor: start a [`Config`], control its processes through
-//! an async handle, and watch what happens through [`Supervisor::subscribe`].
+//! The running supervisor: start a [`Config`], control its programs
+//! through [`Program`] and [`ProcessGroup`] handles, and watch what happens
+//! through streams ([`Supervisor::events`], [`Program::output`]).
 //!
-//! ```no_run
-//! use supervisor_core::config::Config;
-//! use supervisor_core::events::Event;
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use supervisor_core::config::{Config, ProgramSpec};
 //! use supervisor_core::process::ProcessState;
-//! use supervisor_core::supervisor::{RunOptions, Supervisor};
+//! use supervisor_core::supervisor::{RunOptions, Supervisor, Wait};
 //!
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let config = Config::from_str("[supervisord]\n[program:sleeper]\ncommand=sleep 60\nstartsecs=0\n", "/tmp/s.conf")?;
-//! let (supervisor, mut events) = Supervisor::start_subscribed(config, RunOptions::default())?;
-//! while let Ok(event) = events.recv().await {
-//!     if let Event::ProcessState { name, transition, .. } = event {
-//!         if transition.to == ProcessState::Running {
-//!             println!("{name} is up");
-//!             break;
-//!         }
-//!     }
-//! }
-//! supervisor.shutdown().await;
+//! let config = Config::builder().program(ProgramSpec::new("sleeper", "sleep 60").startsecs(0)).build()?;
+//! let supervisor = Supervisor::start(config, RunOptions::default())?;
+//! let sleeper = supervisor.program("sleeper");
+//! sleeper.wait_for(ProcessState::Running, Duration::from_secs(10)).await?;
+//! sleeper.stop(Wait::Yes).await?;
+//! assert_eq!(sleeper.state().await?, ProcessState::Stopped);
+//! supervisor.shutdown().await?;
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! A supervisor lives as long as its handles: [`Supervisor::shutdown`]
+//! stops every process as supervisord does (`stopwaitsecs` and all);
+//! dropping the last handle without it kills every child's process group
+//! at once, so nothing is left behind either way.
 
 mod actor;
+mod bus;
 mod capture;
 mod error;
 mod fcgi;
+mod handles;
 mod host;
 mod info;
+mod lifeline;
+mod names;
 mod output;
 mod pools;
+mod streams;
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
-pub use error::ControlError;
+pub use error::{ControlError, WaitError};
+pub use handles::{ProcessGroup, Program, Wait};
 pub use info::{ProcessInfo, ProcessSnapshot, format_uptime};
+pub use lifeline::EngineError;
+pub use names::{ProcessName, Target};
+pub use streams::{EventStream, Lagged, OutputChunk, OutputStream, StateChange, StateStream};
 
-use self::actor::{Actor, Request};
+use self::actor::{Actor, Pending, Request};
+use self::bus::Bus;
 use self::host::RealHost;
+use self::lifeline::{LiveChildren, Outcome};
+use self::streams::Only;
 use crate::config::{Config, ConfigDiff, GroupConfig, LogFile, LogLevel};
 use crate::events::{Channel, Event};
 use crate::logging::{MainLog, ReadError, read_file, tail_file};
 use crate::platform::SpawnContext;
 use crate::platform::reap;
+use crate::platform::spawn_thread::SpawnThread;
 use crate::process::SupervisorState;
 use crate::signals::Signal;
 
 /// How a [`Supervisor`] runs, beyond its [`Config`].
+#[non_exhaustive]
 pub struct RunOptions {
     /// supervisord's log, shared so the embedder can write to it too;
     /// `None` discards log lines.
     pub mainlog: Option<Arc<Mutex<MainLog>>>,
     /// What children inherit.
     pub spawn: SpawnContext,
-    /// Capacity of the event stream; a subscriber that falls this far
-    /// behind loses the oldest events (`RecvError::Lagged`).
+    /// How far a stream's reader may fall behind before it misses events
+    /// (and is told so, [`Lagged`]).
     pub event_capacity: usize,
 }
 
@@ -69,8 +86,23 @@ impl Default for RunOptions {
     }
 }
 
+impl RunOptions {
+    /// The defaults, writing supervisord's log lines to `mainlog`.
+    pub fn with_mainlog(mut self, mainlog: Arc<Mutex<MainLog>>) -> RunOptions {
+        self.mainlog = Some(mainlog);
+        self
+    }
+
+    /// The defaults, with children inheriting `spawn`.
+    pub fn with_spawn_context(mut self, spawn: SpawnContext) -> RunOptions {
+        self.spawn = spawn;
+        self
+    }
+}
+
 /// Why a supervisor could not start.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RunError {
     /// Not inside a tokio runtime.
     #[error("Supervisor::start must be called inside a tokio runtime")]
@@ -79,44 +111,118 @@ pub enum RunError {
     #[error("could not create an AUTO log file in {dir}: {source}")]
     AutoLog {
         /// `childlogdir`.
-        dir: std::path::PathBuf,
+        dir: PathBuf,
         /// Why.
         #[source]
         source: std::io::Error,
     },
+    /// The thread children are started from could not be made.
+    #[error("could not start the spawn thread: {0}")]
+    SpawnThread(#[source] std::io::Error),
 }
 
-/// A handle to a running supervisor. Cheap to clone; the supervisor shuts
-/// down (stopping every process) when the last handle is dropped or
-/// [`Supervisor::shutdown`] is called.
+/// A handle to a running supervisor. Cheap to clone.
+///
+/// [`Supervisor::shutdown`] stops every process gracefully and returns
+/// once all are gone. Dropping the last handle without it kills every
+/// child's process group at once (SIGKILL), as nothing could wait for a
+/// graceful stop.
 #[derive(Clone)]
 pub struct Supervisor {
     requests: mpsc::Sender<Request>,
-    events: broadcast::Sender<Event>,
+    bus: Bus,
     /// `childlogdir` and `identifier`, for AUTO logs of groups added later.
-    auto_logs: Arc<(std::path::PathBuf, String)>,
+    auto_logs: Arc<(PathBuf, String)>,
+    life: Arc<Lifeline>,
 }
 
-/// One process's outcome in a group operation.
-pub type ProcessResult = (String, Result<(), ControlError>);
+/// What the last handle takes down with it.
+struct Lifeline {
+    children: Arc<LiveChildren>,
+    outcome: Outcome,
+}
+
+impl Drop for Lifeline {
+    fn drop(&mut self) {
+        // After a shutdown there is nobody left; otherwise nothing can wait
+        // for a graceful stop, and no child may outlive its supervisor.
+        self.children.kill_all();
+    }
+}
+
+/// One process's outcome in an operation on several.
+pub type ProcessResult = (ProcessName, Result<(), ControlError>);
+
+/// Which bytes of a log to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LogRange {
+    /// From `offset` to the end.
+    From(u64),
+    /// `length` bytes from `offset`.
+    Span {
+        /// Where to begin.
+        offset: u64,
+        /// How many bytes, at most.
+        length: u64,
+    },
+    /// The last `n` bytes.
+    Last(u64),
+}
+
+/// The newest bytes of a log, from [`Supervisor::tail_log`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LogTail {
+    /// The bytes.
+    pub data: Vec<u8>,
+    /// Where the next tail should begin (the log's size now).
+    pub next_offset: u64,
+    /// Whether bytes between the asked offset and these were skipped.
+    pub overflow: bool,
+}
 
 impl Supervisor {
     /// Starts supervising `config`'s groups; autostart programs start now.
-    /// Events sent before [`Supervisor::subscribe`] is called are not seen;
-    /// use [`Supervisor::start_subscribed`] to see every one.
+    /// Must be called inside a tokio runtime (either flavour); the engine
+    /// runs as a task on it. Events sent before a stream is made are not
+    /// seen; [`Supervisor::start_with_events`] sees every one.
     pub fn start(config: Config, options: RunOptions) -> Result<Supervisor, RunError> {
-        Supervisor::start_subscribed(config, options).map(|(s, _)| s)
+        Supervisor::start_with(config, options, |_| ()).map(|(s, ())| s)
     }
 
-    /// [`Supervisor::start`], with a subscription made before the first
+    /// [`Supervisor::start`], with an [`EventStream`] made before the first
     /// process starts, so no event is missed.
-    pub fn start_subscribed(
+    pub fn start_with_events(config: Config, options: RunOptions) -> Result<(Supervisor, EventStream), RunError> {
+        Supervisor::start_with(config, options, Supervisor::events)
+    }
+
+    /// [`Supervisor::start`], calling `before` with the handle before the
+    /// first process starts: streams it makes miss nothing.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use futures_util::StreamExt;
+    /// use supervisor_core::config::{Config, ProgramSpec};
+    /// use supervisor_core::supervisor::{RunOptions, Supervisor};
+    ///
+    /// let config = Config::builder().program(ProgramSpec::new("hi", "echo hi").startsecs(0)).build()?;
+    /// let (sv, mut output) = Supervisor::start_with(config, RunOptions::default(), Supervisor::output)?;
+    /// let first = output.next().await.expect("open")?;
+    /// assert_eq!((first.process.name(), &first.data[..]), ("hi", &b"hi\n"[..]));
+    /// sv.shutdown().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn start_with<T>(
         config: Config,
         options: RunOptions,
-    ) -> Result<(Supervisor, broadcast::Receiver<Event>), RunError> {
+        before: impl FnOnce(&Supervisor) -> T,
+    ) -> Result<(Supervisor, T), RunError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| RunError::NoRuntime)?;
         let groups = resolve_auto_logs(config.groups, &config.supervisord.childlogdir, &config.supervisord.identifier)?;
-        let (events, first) = broadcast::channel(options.event_capacity.max(16));
+        let bus = Bus::new(options.event_capacity);
         let (exits_tx, exits_rx) = mpsc::unbounded_channel();
         let (news_tx, news_rx) = mpsc::unbounded_channel();
         reap::listen_for_orphans(exits_tx.clone());
@@ -129,32 +235,103 @@ impl Supervisor {
             // (no close_range) has an explanation.
             log.log(LogLevel::Info, "close_range refused or /dev/null missing: each start copies the descriptor table");
         }
+        let children = Arc::new(LiveChildren::default());
         let host = RealHost {
-            ctx: options.spawn,
+            ctx: Arc::new(options.spawn),
+            spawner: SpawnThread::start().map_err(RunError::SpawnThread)?,
+            children: Arc::clone(&children),
             exits: exits_tx,
-            events: events.clone(),
+            events: bus.clone(),
             own_receivers: Arc::default(),
             mainlog,
             io: HashMap::new(),
             stdin: HashMap::new(),
             strip_ansi: config.supervisord.strip_ansi,
             listener_groups: std::collections::HashSet::new(),
-            sockets: std::collections::HashMap::new(),
-            socket_holders: std::collections::HashMap::new(),
+            sockets: HashMap::new(),
+            socket_holders: HashMap::new(),
             news: news_tx,
             pipes: HashMap::new(),
             spawns: 0,
         };
         let (requests, requests_rx) = mpsc::channel(1024);
         let actor = Actor::new(groups, host, &config.supervisord.identifier);
-        runtime.spawn(actor.run(requests_rx, exits_rx, news_rx));
+        let (told, outcome) = lifeline::outcome();
         let auto_logs = Arc::new((config.supervisord.childlogdir, config.supervisord.identifier));
-        Ok((Supervisor { requests, events, auto_logs }, first))
+        let life = Arc::new(Lifeline { children: Arc::clone(&children), outcome });
+        let supervisor = Supervisor { requests, bus, auto_logs, life };
+        let early = before(&supervisor);
+        lifeline::spawn_engine(&runtime, actor.run(requests_rx, exits_rx, news_rx), children, told);
+        Ok((supervisor, early))
     }
 
-    /// Every event from now on: transitions, output, group changes.
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.events.subscribe()
+    /// A handle on the program `name` (`[program:name]`), in whichever
+    /// group holds it. Made at once; a name that matches nothing fails each
+    /// call with [`ControlError::BadName`].
+    pub fn program(&self, name: &str) -> Program {
+        Program::new(self.clone(), None, name)
+    }
+
+    /// A handle on the group `name`. Made at once; a name that matches
+    /// nothing fails each call with [`ControlError::BadName`].
+    pub fn group(&self, name: &str) -> ProcessGroup {
+        ProcessGroup::new(self.clone(), name)
+    }
+
+    /// A handle on every program, in start order.
+    pub async fn programs(&self) -> Vec<Program> {
+        let mut out: Vec<Program> = Vec::new();
+        for group in self.group_configs().await {
+            for p in &group.processes {
+                let program = names::program_of(&p.section);
+                if !out.iter().any(|h| h.group_name() == Some(group.name.as_str()) && h.name() == program) {
+                    out.push(Program::new(self.clone(), Some(group.name.clone()), program));
+                }
+            }
+        }
+        out
+    }
+
+    /// A handle on every group, in start order.
+    pub async fn groups(&self) -> Vec<ProcessGroup> {
+        self.group_configs().await.into_iter().map(|g| ProcessGroup::new(self.clone(), &g.name)).collect()
+    }
+
+    /// Every event from now on but output: state changes, groups added and
+    /// removed, the supervisor's own state. Reading it costs the output
+    /// path nothing.
+    pub fn events(&self) -> EventStream {
+        EventStream::new(self.bus.subscribe_states())
+    }
+
+    /// Every process's output from now on.
+    pub fn output(&self) -> OutputStream {
+        OutputStream::new(self.bus.subscribe(), Only::Any)
+    }
+
+    /// Every process's state changes from now on.
+    pub fn states(&self) -> StateStream {
+        StateStream::new(self.bus.subscribe_states(), Only::Any)
+    }
+
+    pub(crate) fn output_of(&self, only: Only) -> OutputStream {
+        OutputStream::new(self.bus.subscribe(), only)
+    }
+
+    pub(crate) fn states_of(&self, only: Only) -> StateStream {
+        StateStream::new(self.bus.subscribe_states(), only)
+    }
+
+    /// Every event from now on, output included, as the engine sends them
+    /// (the event listener protocol's view).
+    pub fn all_events(&self) -> EventStream {
+        EventStream::new(self.bus.subscribe())
+    }
+
+    /// Resolves once the engine has ended: after a shutdown, `Ok`; if it
+    /// panicked or its runtime went away first, why.
+    pub async fn closed(&self) -> Result<(), EngineError> {
+        lifeline::closed(self.life.outcome.clone()).await
     }
 
     async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Request) -> Option<T> {
@@ -163,10 +340,10 @@ impl Supervisor {
         rx.await.ok()
     }
 
-    async fn ask_result(
+    async fn ask_result<T>(
         &self,
-        make: impl FnOnce(oneshot::Sender<Result<(), ControlError>>) -> Request,
-    ) -> Result<(), ControlError> {
+        make: impl FnOnce(oneshot::Sender<Result<T, ControlError>>) -> Request,
+    ) -> Result<T, ControlError> {
         self.ask(make).await.unwrap_or(Err(ControlError::ShuttingDown))
     }
 
@@ -175,55 +352,76 @@ impl Supervisor {
         self.ask(Request::State).await.unwrap_or(SupervisorState::Shutdown)
     }
 
-    /// One process by `name` or `group:name`.
-    pub async fn process_info(&self, namespec: &str) -> Result<ProcessInfo, ControlError> {
-        self.ask(|r| Request::Info(namespec.to_owned(), r)).await.unwrap_or(Err(ControlError::ShuttingDown))
+    /// One process.
+    pub async fn info(&self, process: &ProcessName) -> Result<ProcessInfo, ControlError> {
+        let snapshots = self.snapshots(Target::Process(process.clone())).await?;
+        snapshots.first().map(ProcessSnapshot::info).ok_or_else(|| ControlError::BadName(process.to_string()))
+    }
+
+    /// The target's processes, in start order.
+    pub async fn snapshots(&self, target: Target) -> Result<Vec<ProcessSnapshot>, ControlError> {
+        self.ask_result(|r| Request::Info(target, r)).await
     }
 
     /// Every process, sorted by group then name.
-    pub async fn all_process_info(&self) -> Vec<ProcessInfo> {
+    pub async fn processes(&self) -> Vec<ProcessInfo> {
         self.process_snapshots().await.iter().map(ProcessSnapshot::info).collect()
     }
 
     /// Every process, sorted by group then name, as the supervisor holds it
-    /// (cheaper than [`Supervisor::all_process_info`] for a large fleet).
+    /// (cheaper than [`Supervisor::processes`] for a large fleet).
     pub async fn process_snapshots(&self) -> Vec<ProcessSnapshot> {
         self.ask(Request::AllInfo).await.unwrap_or_default()
     }
 
-    /// Starts a process; with `wait`, returns once it is RUNNING.
-    pub async fn start_process(&self, namespec: &str, wait: bool) -> Result<(), ControlError> {
-        self.ask_result(|r| Request::Start(namespec.to_owned(), wait, r)).await
+    /// Starts the target's processes: one process, or of a program, group
+    /// or all, those not already running (in start order). With
+    /// [`Wait::Yes`] each result comes once its process is RUNNING or has
+    /// failed to start; the waits overlap. One request to the engine.
+    pub async fn start_processes(
+        &self,
+        target: impl Into<Target>,
+        wait: Wait,
+    ) -> Result<Vec<ProcessResult>, ControlError> {
+        let target = target.into();
+        let pending = self.ask_result(|r| Request::Start(target, wait.is_yes(), r)).await?;
+        Ok(settle(pending).await)
     }
 
-    /// Stops a process; with `wait`, returns once it has stopped.
-    pub async fn stop_process(&self, namespec: &str, wait: bool) -> Result<(), ControlError> {
-        self.ask_result(|r| Request::Stop(namespec.to_owned(), wait, r)).await
+    /// Stops the target's processes: one process, or of a program, group
+    /// or all, those running (highest priority first; results in start
+    /// order, as 4.3.0's). With [`Wait::Yes`] each result comes once its
+    /// process has stopped.
+    pub async fn stop_processes(
+        &self,
+        target: impl Into<Target>,
+        wait: Wait,
+    ) -> Result<Vec<ProcessResult>, ControlError> {
+        let target = target.into();
+        let pending = self.ask_result(|r| Request::Stop(target, wait.is_yes(), r)).await?;
+        Ok(settle(pending).await)
     }
 
-    /// Stops a process if it runs, then starts it (`supervisorctl restart`).
-    pub async fn restart_process(&self, namespec: &str, wait: bool) -> Result<(), ControlError> {
-        match self.stop_process(namespec, true).await {
-            Ok(()) | Err(ControlError::NotRunning(_)) => {}
-            Err(e) => return Err(e),
-        }
-        self.start_process(namespec, wait).await
+    /// Sends `signal` to the target's processes: one process, or of a
+    /// program, group or all, those that can take one.
+    pub async fn signal_processes(
+        &self,
+        target: impl Into<Target>,
+        signal: Signal,
+    ) -> Result<Vec<ProcessResult>, ControlError> {
+        let target = target.into();
+        self.ask_result(|r| Request::Signal(target, signal, r)).await
     }
 
-    /// Sends a signal to a running process.
-    pub async fn signal_process(&self, namespec: &str, signal: Signal) -> Result<(), ControlError> {
-        self.ask_result(|r| Request::Signal(namespec.to_owned(), signal, r)).await
-    }
-
-    /// Writes to a running process's stdin.
-    pub async fn send_stdin(&self, namespec: &str, data: impl Into<Vec<u8>>) -> Result<(), ControlError> {
-        let data = data.into();
-        self.ask_result(|r| Request::SendStdin(namespec.to_owned(), data, r)).await
+    /// Writes `data` to a running process's stdin.
+    pub async fn send_stdin(&self, process: &ProcessName, data: impl Into<Vec<u8>>) -> Result<(), ControlError> {
+        let (process, data) = (process.clone(), data.into());
+        self.ask_result(|r| Request::SendStdin(process, data, r)).await
     }
 
     /// Publishes a REMOTE_COMMUNICATION event (`sendRemoteCommEvent`).
     pub fn send_remote_comm_event(&self, kind: &str, data: &str) {
-        let _ = self.events.send(Event::RemoteCommunication { kind: kind.to_owned(), data: data.to_owned() });
+        self.bus.send(Event::RemoteCommunication { kind: kind.to_owned(), data: data.to_owned() });
     }
 
     /// Reopens every log file (what SIGUSR2 does).
@@ -232,54 +430,9 @@ impl Supervisor {
     }
 
     /// Empties a process's log files.
-    pub async fn clear_logs(&self, namespec: &str) -> Result<(), ControlError> {
-        self.ask_result(|r| Request::ClearLog(namespec.to_owned(), r)).await
-    }
-
-    async fn members(&self, group: Option<&str>) -> Result<Vec<String>, ControlError> {
-        self.ask(|r| Request::Members(group.map(str::to_owned), r)).await.unwrap_or(Err(ControlError::ShuttingDown))
-    }
-
-    /// Starts every stopped process of a group (all groups with `None`);
-    /// with `wait`, each result comes once that process is RUNNING or failed.
-    pub async fn start_group(&self, group: Option<&str>, wait: bool) -> Result<Vec<ProcessResult>, ControlError> {
-        let names = self.members(group).await?;
-        self.fan_out(names, false, |name, reply| Request::Start(name, wait, reply)).await
-    }
-
-    /// Stops every running process of a group (all groups with `None`),
-    /// highest priority first; the results come in start order, as
-    /// 4.3.0's do.
-    pub async fn stop_group(&self, group: Option<&str>, wait: bool) -> Result<Vec<ProcessResult>, ControlError> {
-        let mut names = self.members(group).await?;
-        names.reverse();
-        let mut results = self.fan_out(names, true, |name, reply| Request::Stop(name, wait, reply)).await?;
-        results.reverse();
-        Ok(results)
-    }
-
-    /// Sends one request per process whose running-ness equals `running`,
-    /// all before awaiting any, so the waits overlap as in 4.3.0.
-    async fn fan_out(
-        &self,
-        names: Vec<String>,
-        running: bool,
-        make: impl Fn(String, oneshot::Sender<Result<(), ControlError>>) -> Request,
-    ) -> Result<Vec<ProcessResult>, ControlError> {
-        let mut pending = Vec::new();
-        for name in names {
-            if self.process_info(&name).await?.state.is_running() != running {
-                continue;
-            }
-            let (tx, rx) = oneshot::channel();
-            self.requests.send(make(name.clone(), tx)).await.map_err(|_| ControlError::ShuttingDown)?;
-            pending.push((name, rx));
-        }
-        let mut out = Vec::new();
-        for (name, rx) in pending {
-            out.push((name, rx.await.unwrap_or(Err(ControlError::ShuttingDown))));
-        }
-        Ok(out)
+    pub async fn clear_logs(&self, process: &ProcessName) -> Result<(), ControlError> {
+        let process = process.clone();
+        self.ask_result(|r| Request::ClearLog(process, r)).await
     }
 
     /// Adds a group (4.3.0's `addProcessGroup`); its autostart programs
@@ -301,7 +454,7 @@ impl Supervisor {
     pub async fn apply(&self, diff: &ConfigDiff) -> Vec<(String, Result<(), ControlError>)> {
         let mut out = Vec::new();
         for group in diff.removed.iter().chain(&diff.changed) {
-            let stopped = self.stop_group(Some(&group.name), true).await;
+            let stopped = self.stop_processes(Target::Group(group.name.clone()), Wait::Yes).await;
             let removed = match stopped {
                 Ok(_) => self.remove_group(&group.name).await,
                 Err(e) => Err(e),
@@ -319,22 +472,28 @@ impl Supervisor {
     /// Applies new settings to a running group, restarting only what
     /// changed: processes named in `unchanged` keep running; the others are
     /// stopped and started again with their new settings, new ones are
-    /// added, vanished ones removed. Returns the namespecs restarted, added
+    /// added, vanished ones removed. Returns the processes restarted, added
     /// or removed.
-    pub async fn update_group(&self, group: GroupConfig, unchanged: &[String]) -> Result<Vec<String>, ControlError> {
-        let current = self.groups().await.into_iter().find(|g| g.name == group.name);
+    pub async fn update_group(
+        &self,
+        group: GroupConfig,
+        unchanged: &[String],
+    ) -> Result<Vec<ProcessName>, ControlError> {
+        let current = self.group_configs().await.into_iter().find(|g| g.name == group.name);
         let current = current.ok_or_else(|| ControlError::BadName(group.name.clone()))?;
         let mut touched = Vec::new();
         for p in current.processes.iter().filter(|p| !unchanged.contains(&p.name)) {
-            match self.stop_process(&p.namespec(), true).await {
-                Ok(()) | Err(ControlError::NotRunning(_)) => {}
-                Err(e) => return Err(e),
+            let name = ProcessName::new(p.group.clone(), p.name.clone());
+            match self.stop_processes(name.clone(), Wait::Yes).await.map(first_result) {
+                Ok(Ok(()) | Err(ControlError::NotRunning(_))) => {}
+                Ok(Err(e)) | Err(e) => return Err(e),
             }
-            touched.push(p.namespec());
+            touched.push(name);
         }
         for p in group.processes.iter().filter(|p| !unchanged.contains(&p.name)) {
-            if !touched.contains(&p.namespec()) {
-                touched.push(p.namespec());
+            let name = ProcessName::new(p.group.clone(), p.name.clone());
+            if !touched.contains(&name) {
+                touched.push(name);
             }
         }
         let (dir, identifier) = &*self.auto_logs;
@@ -358,84 +517,101 @@ impl Supervisor {
     /// Removes a group whose processes are all stopped
     /// (`removeProcessGroup`).
     pub async fn remove_group(&self, name: &str) -> Result<(), ControlError> {
-        self.ask_result(|r| Request::RemoveGroup(name.to_owned(), r)).await
+        let name = name.to_owned();
+        self.ask_result(|r| Request::RemoveGroup(name, r)).await
     }
 
     /// The groups being supervised, in start order, as configured (AUTO
     /// logs resolved to their files).
-    pub async fn groups(&self) -> Vec<GroupConfig> {
+    pub async fn group_configs(&self) -> Vec<GroupConfig> {
         self.ask(Request::Groups).await.unwrap_or_default()
     }
 
-    /// Bytes of a process's log (`readProcessStdoutLog`): `offset` and
-    /// `length` as [`crate::logging::read_file`] takes them.
-    pub async fn read_log(
-        &self,
-        namespec: &str,
-        channel: Channel,
-        offset: i64,
-        length: i64,
-    ) -> Result<Vec<u8>, ControlError> {
-        let path = self.log_path(namespec, channel).await?;
-        read_file(&path, offset, length).map_err(|e| match e {
-            ReadError::BadArguments => ControlError::BadArguments,
-            ReadError::Failed => ControlError::Failed(namespec.to_owned()),
+    /// A process's log file on `channel`, if it has one.
+    pub async fn log_file(&self, process: &ProcessName, channel: Channel) -> Result<Option<PathBuf>, ControlError> {
+        let info = self.info(process).await?;
+        Ok(match channel {
+            Channel::Stdout => info.stdout_log,
+            Channel::Stderr => info.stderr_log,
         })
     }
 
-    /// The newest bytes of a process's log (`tailProcessStdoutLog`):
-    /// data, the next offset, and whether bytes were skipped.
-    pub async fn tail_log(
+    /// Bytes of a process's log.
+    pub async fn read_log(
         &self,
-        namespec: &str,
+        process: &ProcessName,
         channel: Channel,
-        offset: i64,
-        length: i64,
-    ) -> Result<(Vec<u8>, i64, bool), ControlError> {
-        let info = self.process_info(namespec).await?;
-        let path = match channel {
-            Channel::Stdout => info.stdout_logfile,
-            Channel::Stderr => info.stderr_logfile,
+        range: LogRange,
+    ) -> Result<Vec<u8>, ControlError> {
+        let path = self.log_file(process, channel).await?;
+        let path = path.filter(|p| p.exists()).ok_or_else(|| ControlError::NoFile(process.to_string()))?;
+        let (offset, length) = match range {
+            LogRange::Span { length: 0, .. } | LogRange::Last(0) => return Ok(Vec::new()),
+            LogRange::From(offset) => (offset, 0),
+            LogRange::Span { offset, length } => (offset, length),
+            LogRange::Last(n) => return read_file(&path, -(n.min(i64::MAX as u64) as i64), 0).map_err(read_error),
         };
-        if path.is_empty() || !Path::new(&path).exists() {
-            return Ok((Vec::new(), 0, false));
-        }
-        Ok(tail_file(Path::new(&path), offset, length))
+        read_file(&path, offset.min(i64::MAX as u64) as i64, length.min(i64::MAX as u64) as i64).map_err(read_error)
     }
 
-    async fn log_path(&self, namespec: &str, channel: Channel) -> Result<std::path::PathBuf, ControlError> {
-        let info = self.process_info(namespec).await?;
-        let path = match channel {
-            Channel::Stdout => info.stdout_logfile,
-            Channel::Stderr => info.stderr_logfile,
+    /// The newest bytes of a process's log, at most `max` of them, from
+    /// `offset` on (`supervisorctl tail -f` calls this in a loop with the
+    /// last `next_offset`). No log yet reads as empty.
+    pub async fn tail_log(
+        &self,
+        process: &ProcessName,
+        channel: Channel,
+        offset: u64,
+        max: u64,
+    ) -> Result<LogTail, ControlError> {
+        let path = self.log_file(process, channel).await?;
+        let Some(path) = path.filter(|p| p.exists()) else {
+            return Ok(LogTail { data: Vec::new(), next_offset: 0, overflow: false });
         };
-        if path.is_empty() || !Path::new(&path).exists() {
-            return Err(ControlError::NoFile(path));
-        }
-        Ok(path.into())
+        let (data, next, overflow) =
+            tail_file(&path, offset.min(i64::MAX as u64) as i64, max.min(i64::MAX as u64) as i64);
+        Ok(LogTail { data, next_offset: u64::try_from(next).unwrap_or(0), overflow })
     }
 
     /// The path of supervisord's own log, when it writes one.
-    pub async fn main_log_path(&self) -> Option<std::path::PathBuf> {
+    pub async fn main_log_path(&self) -> Option<PathBuf> {
         self.ask(Request::MainLogPath).await.flatten()
     }
 
-    /// Bytes of supervisord's own log (`readLog`).
-    pub async fn read_main_log(&self, offset: i64, length: i64) -> Result<Vec<u8>, ControlError> {
-        let path = self.main_log_path().await.ok_or(ControlError::NoFile(String::new()))?;
-        if !path.exists() {
-            return Err(ControlError::NoFile(path.display().to_string()));
-        }
-        read_file(&path, offset, length).map_err(|e| match e {
-            ReadError::BadArguments => ControlError::BadArguments,
-            ReadError::Failed => ControlError::Failed(path.display().to_string()),
-        })
+    /// Stops every process (groups one at a time, highest priority first)
+    /// and ends the supervisor; returns once every child is gone, with how
+    /// the engine ended. Other handles see [`ControlError::ShuttingDown`]
+    /// from then on.
+    pub async fn shutdown(self) -> Result<(), EngineError> {
+        self.begin_shutdown().await;
+        self.closed().await
     }
 
-    /// Stops every process (groups one at a time, highest priority first)
-    /// and ends the supervisor; returns when all are down.
-    pub async fn shutdown(&self) {
+    /// Asks for a shutdown and waits until every process has stopped,
+    /// without giving up the handle (supervisord's loop needs it after).
+    pub async fn begin_shutdown(&self) {
         let _ = self.ask(Request::Shutdown).await;
+    }
+}
+
+/// Awaits each process's answer, in order.
+async fn settle(pending: Vec<Pending>) -> Vec<ProcessResult> {
+    let mut out = Vec::with_capacity(pending.len());
+    for (name, rx) in pending {
+        out.push((name, rx.await.unwrap_or(Err(ControlError::ShuttingDown))));
+    }
+    out
+}
+
+/// The result of an operation on one process.
+fn first_result(results: Vec<ProcessResult>) -> Result<(), ControlError> {
+    results.into_iter().next().map_or(Ok(()), |(_, r)| r)
+}
+
+fn read_error(e: ReadError) -> ControlError {
+    match e {
+        ReadError::BadArguments => ControlError::BadArguments,
+        ReadError::Failed => ControlError::Failed(String::new()),
     }
 }
 

@@ -5,8 +5,7 @@ use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::broadcast;
-
+use super::bus::Bus;
 use super::capture::{Capture, Piece};
 use crate::config::LogLevel;
 use crate::config::repr;
@@ -53,7 +52,7 @@ pub(crate) struct Pump {
     pub syslog: bool,
     /// `[supervisord] strip_ansi`.
     pub strip_ansi: bool,
-    pub events: broadcast::Sender<Event>,
+    pub events: Bus,
     /// How many of the bus's receivers are the engine's own (its listener
     /// pools' reader): output goes to them only with `*_events_enabled`.
     pub own_receivers: Arc<AtomicUsize>,
@@ -107,7 +106,7 @@ impl Pump {
         let outside = receivers > self.own_receivers.load(Ordering::Relaxed);
         if outside || (self.events_enabled && receivers > 0) {
             for piece in data.chunks(EVENT_CHUNK) {
-                let _ = self.events.send(Event::ProcessLog {
+                self.events.send(Event::ProcessLog {
                     group: self.group.clone(),
                     name: self.name.clone(),
                     pid: self.pid,
@@ -123,7 +122,7 @@ impl Pump {
         if let Ok(mut main) = self.mainlog.lock() {
             main.log(LogLevel::Debug, &format!("{} {} emitted a comm event", repr(&self.name), self.channel.name()));
         }
-        let _ = self.events.send(Event::ProcessCommunication {
+        self.events.send(Event::ProcessCommunication {
             group: self.group.clone(),
             name: self.name.clone(),
             pid: self.pid,
@@ -293,7 +292,7 @@ mod tests {
         assert_eq!(super::bytes_repr(b"RESULT 2\nOKREADY\n"), "b'RESULT 2\\nOKREADY\\n'");
     }
 
-    fn pump(events: &broadcast::Sender<Event>, own: usize, events_enabled: bool) -> Pump {
+    fn pump(events: &Bus, own: usize, events_enabled: bool) -> Pump {
         Pump {
             group: "g".into(),
             name: "p".into(),
@@ -314,7 +313,7 @@ mod tests {
     }
 
     /// How many output events wait on `rx`, and their total size.
-    fn drain(rx: &mut broadcast::Receiver<Event>) -> (usize, usize) {
+    fn drain(rx: &mut tokio::sync::broadcast::Receiver<Event>) -> (usize, usize) {
         let (mut n, mut bytes) = (0, 0);
         while let Ok(Event::ProcessLog { data, .. }) = rx.try_recv() {
             assert!(data.len() <= EVENT_CHUNK);
@@ -326,7 +325,8 @@ mod tests {
 
     #[test]
     fn output_reaches_the_bus_only_for_someone_who_wants_it() {
-        let (tx, mut rx) = broadcast::channel(64);
+        let tx = Bus::new(64);
+        let mut rx = tx.subscribe();
         let data = vec![b'x'; 200 * 1024];
         // Only the engine's own reader, and events off: nothing is copied.
         pump(&tx, 1, false).record(&data, true);

@@ -4,12 +4,73 @@
 use std::path::Path;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use supervisor_core::config::{Config, LogLevel};
 use supervisor_core::events::Event;
 use supervisor_core::logging::MainLog;
 use supervisor_core::process::ProcessState;
-use supervisor_core::supervisor::{RunOptions, Supervisor};
-use tokio::sync::broadcast::Receiver;
+use supervisor_core::signals::Signal;
+use supervisor_core::supervisor::{ControlError, EventStream, ProcessName, RunOptions, Supervisor};
+#[allow(unused_imports)]
+pub use supervisor_core::supervisor::{Target, Wait};
+
+/// Every event, output included.
+pub type Receiver<T> = Events<T>;
+
+/// A supervisor's whole event stream (output included), for the helpers.
+pub struct Events<T> {
+    stream: EventStream,
+    _of: std::marker::PhantomData<T>,
+}
+
+impl Events<Event> {
+    /// The next event; the stream never lags in these tests.
+    pub async fn recv(&mut self) -> Option<Event> {
+        loop {
+            match self.stream.next().await? {
+                Ok(event) => return Some(event),
+                Err(lagged) => panic!("{lagged}"),
+            }
+        }
+    }
+
+    /// An event already waiting, if any.
+    pub fn try_recv(&mut self) -> Option<Event> {
+        use futures_util::FutureExt;
+        self.recv().now_or_never().flatten()
+    }
+}
+
+/// The process a 4.3.0 namespec names: `group:name`, or `name` of its own group.
+pub fn pn(namespec: &str) -> ProcessName {
+    match namespec.split_once(':') {
+        Some((g, n)) => ProcessName::new(g, n),
+        None => ProcessName::new(namespec, namespec),
+    }
+}
+
+fn one(results: Result<Vec<(ProcessName, Result<(), ControlError>)>, ControlError>) -> Result<(), ControlError> {
+    results?.into_iter().next().map_or(Ok(()), |(_, r)| r)
+}
+
+fn wait(yes: bool) -> Wait {
+    if yes { Wait::Yes } else { Wait::No }
+}
+
+/// 4.3.0's `startProcess(namespec, wait)`.
+pub async fn start_one(sv: &Supervisor, namespec: &str, yes: bool) -> Result<(), ControlError> {
+    one(sv.start_processes(pn(namespec), wait(yes)).await)
+}
+
+/// 4.3.0's `stopProcess(namespec, wait)`.
+pub async fn stop_one(sv: &Supervisor, namespec: &str, yes: bool) -> Result<(), ControlError> {
+    one(sv.stop_processes(pn(namespec), wait(yes)).await)
+}
+
+/// 4.3.0's `signalProcess(namespec, signal)`.
+pub async fn signal_one(sv: &Supervisor, namespec: &str, signal: Signal) -> Result<(), ControlError> {
+    one(sv.signal_processes(pn(namespec), signal).await)
+}
 
 /// Generous: only guards against a hang, never measures speed.
 pub const PATIENCE: Duration = Duration::from_secs(30);
@@ -20,9 +81,14 @@ pub fn start(dir: &Path, programs: &str) -> (Supervisor, Receiver<Event>) {
     let text = format!("[supervisord]\nchildlogdir={d}\nlogfile={d}/supervisord.log\n{programs}\n", d = dir.display());
     let config = Config::from_str(&text, dir.join("supervisord.conf")).expect("config");
     let log = MainLog::open(Some(dir.join("supervisord.log")), 0, 0, LogLevel::Debug, false).expect("log");
-    let options =
-        RunOptions { mainlog: Some(std::sync::Arc::new(std::sync::Mutex::new(log))), ..RunOptions::default() };
-    Supervisor::start_subscribed(config, options).expect("start")
+    let options = RunOptions::default().with_mainlog(std::sync::Arc::new(std::sync::Mutex::new(log)));
+    start_config(config, options)
+}
+
+/// A supervisor for `config`, with its whole event stream from the start.
+pub fn start_config(config: Config, options: RunOptions) -> (Supervisor, Receiver<Event>) {
+    let (sv, stream) = Supervisor::start_with(config, options, Supervisor::all_events).expect("start");
+    (sv, Events { stream, _of: std::marker::PhantomData })
 }
 
 /// Waits for `name` to enter `state`; returns the transition's pid.

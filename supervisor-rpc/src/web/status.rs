@@ -11,12 +11,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use supervisor_core::process::ProcessState;
-use supervisor_core::supervisor::{ControlError, ProcessInfo, Supervisor};
+use supervisor_core::supervisor::{ControlError, ProcessInfo, Supervisor, Target, Wait};
 
 use super::form::{self, quote};
 use super::page::{HEADERS, escape, html};
 use super::token;
 use crate::faults::FaultString;
+use crate::namespec;
 use crate::supervisor_ns::SUPERVISOR_VERSION;
 
 /// Python's `time.ctime()`: `Sat Nov 21 22:30:01 2026`.
@@ -40,23 +41,23 @@ async fn act(sv: &Supervisor, action: &str, name: Option<&str>) -> Result<String
     match action {
         "refresh" => return Ok(format!("Page refreshed at {}", ctime())),
         "stopall" => {
-            let _ = sv.stop_group(None, true).await;
+            let _ = sv.stop_processes(Target::All, Wait::Yes).await;
             return Ok(format!("All stopped at {}", ctime()));
         }
         "restartall" => {
-            let _ = sv.stop_group(None, true).await;
-            let _ = sv.start_group(None, true).await;
+            let _ = sv.stop_processes(Target::All, Wait::Yes).await;
+            let _ = sv.start_processes(Target::All, Wait::Yes).await;
             return Ok(format!("All restarted at {}", ctime()));
         }
         _ => {}
     }
     let name = name.ok_or(NotDone::NoProcessName)?;
     // Only a process, not a group or `group:*`.
-    if let Err(ControlError::BadName(_)) = sv.process_info(name).await {
+    if let Err(ControlError::BadName(_)) = namespec::exists(sv, name).await {
         return Ok(format!("No such process named {name}"));
     }
     Ok(match action {
-        "start" => match sv.start_process(name, true).await {
+        "start" => match namespec::start_one(sv, name, true).await {
             Ok(()) => format!("Process {name} started"),
             Err(e) => {
                 let why = match e {
@@ -70,17 +71,17 @@ async fn act(sv: &Supervisor, action: &str, name: Option<&str>) -> Result<String
                 format!("ERROR: Process {name}: {why}")
             }
         },
-        "stop" => match sv.stop_process(name, true).await {
+        "stop" => match namespec::stop_one(sv, name, true).await {
             Ok(()) => format!("Process {name} stopped"),
             Err(e) => unexpected(e),
         },
         // As 4.3.0: a stop then a start, whatever each gives.
         "restart" => {
-            let _ = sv.stop_process(name, true).await;
-            let _ = sv.start_process(name, true).await;
+            let _ = namespec::stop_one(sv, name, true).await;
+            let _ = namespec::start_one(sv, name, true).await;
             format!("Process {name} restarted")
         }
-        "clearlog" => match sv.clear_logs(name).await {
+        "clearlog" => match sv.clear_logs(&namespec::process(name)).await {
             Ok(()) => format!("Log for {name} cleared"),
             Err(_) => unexpected(ControlError::Failed(name.to_owned())),
         },
@@ -149,7 +150,7 @@ fn render(infos: Vec<ProcessInfo>, message: Option<&str>, headers: &HeaderMap) -
     } else {
         body.push_str("<table>\n<tr><th>State</th><th>Description</th><th>Name</th><th>Action</th></tr>\n");
         for (i, info) in infos.iter().enumerate() {
-            let name = info.namespec();
+            let name = info.process.to_string();
             let shade = if i % 2 == 1 { " class=\"shade\"" } else { "" };
             let _ = write!(
                 body,
@@ -183,7 +184,7 @@ pub async fn page(
 ) -> Response {
     let form = form::parse(uri.query(), &form::post_body(&method, &body));
     let Some(action) = form.get("action").cloned() else {
-        return render(sv.all_process_info().await, form.get("message").map(String::as_str), &headers);
+        return render(sv.processes().await, form.get("message").map(String::as_str), &headers);
     };
     // 4.3.0 acts only on GET and POST; a HEAD (link previews) must not act.
     if method == Method::HEAD {

@@ -8,11 +8,12 @@ use axum::extract::State;
 use axum::http::{Method, Uri};
 use axum::response::Response;
 use supervisor_core::events::Channel;
-use supervisor_core::supervisor::{ControlError, Supervisor};
+use supervisor_core::supervisor::Supervisor;
 
 use super::form::{self, quote};
 use super::page::html;
-use crate::faults::FaultString;
+use crate::faults::Fault;
+use crate::namespec;
 
 /// The most the page shows (4.3.0 has no bound): the page is held and
 /// escaped in memory, and anyone's page can embed the link.
@@ -32,10 +33,10 @@ pub async fn page(State(sv): State<Arc<Supervisor>>, method: Method, uri: Uri, b
     let limit = limit(form.get("limit").map(String::as_str));
     let text = match name {
         None => "No process name found".to_owned(),
-        Some(name) => match sv.read_log(name, Channel::Stdout, -limit, 0).await {
+        Some(name) => match namespec::read_log(&sv, name, Channel::Stdout, -limit, 0).await {
             Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-            Err(ControlError::NoFile(_)) => format!("No file for {name}"),
-            Err(e) => format!("ERROR: {}", FaultString::from(e).unexpected()),
+            Err(f) if f.fault == Fault::NoFile => format!("No file for {name}"),
+            Err(f) => format!("ERROR: {}", f.unexpected()),
         },
     };
     let title = format!("Supervisor tail of process {}", name.map_or("None", String::as_str));

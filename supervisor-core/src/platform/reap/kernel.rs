@@ -1,8 +1,11 @@
-//! Reaping by the kernel: with `SA_NOCLDWAIT` a child is released the
-//! moment it exits, so it never waits as a zombie for a thread of ours to
-//! be scheduled. Its exit status comes from the pidfd taken when it was
-//! cloned (Linux 6.15 keeps it there). One thread waits on every child's
-//! pidfd with epoll and routes each exit to its owner.
+//! Following children by pidfd: one thread waits on every child's pidfd
+//! with epoll and routes each exit to its owner.
+//!
+//! With the kernel reaping (`SA_NOCLDWAIT`) a child is released the moment
+//! it exits, so it never waits as a zombie for a thread of ours to be
+//! scheduled; its exit status comes from the pidfd (Linux 6.15 keeps it
+//! there). Otherwise (our own children only) the thread reaps each one
+//! through its pidfd, `waitid(P_PIDFD)`, and never touches another.
 
 use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
@@ -38,6 +41,10 @@ struct State {
 struct Watcher {
     epoll: Epoll,
     state: Mutex<State>,
+    /// The kernel reaps: statuses come from pidfds, and the sweep keeps
+    /// `SA_NOCLDWAIT` on and releases orphans. Otherwise only our own
+    /// children are reaped, each through its pidfd.
+    kernel: bool,
 }
 
 static WATCHER: OnceLock<Watcher> = OnceLock::new();
@@ -66,15 +73,29 @@ impl Watcher {
     fn settle(&self, fd: RawFd) -> Settled {
         let mut state = self.state();
         let Some(child) = state.children.get(&fd) else { return Settled::Done };
-        let status = match pidfd::exit_status(child.pidfd.as_fd()) {
-            Ok(Some(status)) => status,
-            // Not released: either the kernel is about to, or SIGCHLD lost
-            // SA_NOCLDWAIT (someone set a handler) and it waits for us.
-            _ => match pidfd::reap(child.pidfd.as_fd()) {
+        let status = if self.kernel {
+            match pidfd::exit_status(child.pidfd.as_fd()) {
+                Ok(Some(status)) => status,
+                // Not released: either the kernel is about to, or SIGCHLD lost
+                // SA_NOCLDWAIT (someone set a handler) and it waits for us.
+                _ => match pidfd::reap(child.pidfd.as_fd()) {
+                    Ok(Some(status)) => status,
+                    Ok(None) => return Settled::Running,
+                    Err(_) => return Settled::NotYet,
+                },
+            }
+        } else {
+            match pidfd::reap(child.pidfd.as_fd()) {
                 Ok(Some(status)) => status,
                 Ok(None) => return Settled::Running,
-                Err(_) => return Settled::NotYet,
-            },
+                // Someone else reaped our child (a `waitpid(-1)` of the
+                // embedding program's): the kernel may have kept its status;
+                // if not, it is unknown, which reads as an unexpected exit.
+                Err(_) => match pidfd::exit_status(child.pidfd.as_fd()) {
+                    Ok(Some(status)) => status,
+                    _ => crate::process::ExitStatus::Exited(255),
+                },
+            }
         };
         if let Some(child) = state.children.remove(&fd) {
             if state.by_pid.get(&child.pid) == Some(&fd) {
@@ -122,6 +143,10 @@ impl Watcher {
     /// orphan's exit goes to the orphan listener, a child of ours is then
     /// settled through its pidfd).
     fn sweep(&self) {
+        if !self.kernel {
+            self.retry(true);
+            return;
+        }
         super::release_children_at_exit();
         while let Some(exit) = super::reap_any() {
             let mut state = self.state();
@@ -161,13 +186,13 @@ impl Watcher {
     }
 }
 
-/// Starts the thread.
-pub(super) fn start() -> Result<(), Errno> {
+/// Starts the thread; `kernel` when the kernel reaps (once per process).
+pub(super) fn start(kernel: bool) -> Result<(), Errno> {
     if WATCHER.get().is_some() {
         return Ok(());
     }
     let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
-    if WATCHER.set(Watcher { epoll, state: Mutex::new(State::default()) }).is_err() {
+    if WATCHER.set(Watcher { epoll, state: Mutex::new(State::default()), kernel }).is_err() {
         return Ok(());
     }
     std::thread::Builder::new()
@@ -184,7 +209,7 @@ pub(super) fn start() -> Result<(), Errno> {
 
 /// Routes the exit of the child behind `pidfd` to `owner`.
 pub(super) fn watch(pid: u32, pidfd: OwnedFd, owner: UnboundedSender<Exit>) {
-    debug_assert!(WATCHER.get().is_some(), "kernel reaping is on only once the thread runs");
+    debug_assert!(WATCHER.get().is_some(), "pidfd reaping is on only once the thread runs");
     let Some(watcher) = WATCHER.get() else { return };
     let fd = pidfd.as_raw_fd();
     // Inserted under the lock before the thread can hear of it.

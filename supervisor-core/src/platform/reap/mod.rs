@@ -1,18 +1,24 @@
 //! Reaping children and routing each exit to the supervisor that started
 //! the child. Any number of supervisors (and runtimes) in one process share
-//! one reaper thread, in one of two ways, chosen once per process:
+//! one reaper thread, in one of three ways ([`Reaping`]), chosen once per
+//! process:
 //!
-//! - [`wait`] (the default): a `waitpid(-1)` loop reaps every child, ours or
-//!   orphaned (when we are PID 1 or a subreaper). A child is a zombie from
-//!   its exit until that thread gets a CPU, and children the embedding
-//!   program starts and waits for itself (`std::process::Command::output`)
-//!   may be reaped here first.
-//! - [`kernel`] (after [`reap_automatically`], which supervisord calls):
-//!   the kernel releases every child in the step that ends it, so no exited
-//!   child waits on us however busy the machine is, and each exit status is
-//!   read from the pidfd taken at clone time. Orphans are released as
-//!   silently. Signals go through the pidfd too, so a pid reused after an
-//!   exit is never signalled by mistake.
+//! - [`Reaping::OwnChildren`] (the default, for a library): each child a
+//!   supervisor starts is watched and reaped through the pidfd its clone
+//!   returned (`waitid(P_PIDFD)`), and nothing else: the embedding
+//!   program's own children (`std::process::Command::wait`) are untouched,
+//!   and SIGCHLD's action is left as it is.
+//! - [`Reaping::AnyChild`] (after [`reap_any_child`], or where the kernel
+//!   has no pidfds): a `waitpid(-1)` loop ([`wait`]) reaps every child, ours
+//!   or orphaned (when we are PID 1 or a subreaper).
+//! - [`Reaping::Kernel`] (after [`reap_automatically`], which supervisord
+//!   calls): the kernel releases every child in the step that ends it
+//!   ([`kernel`]), so no exited child waits on us however busy the machine
+//!   is, and each exit status is read from the pidfd taken at clone time.
+//!   Orphans are released as silently.
+//!
+//! With a pidfd (the first and the last), signals go through it too, so a
+//! pid reused after an exit is never signalled by mistake.
 
 use std::os::fd::OwnedFd;
 use std::sync::OnceLock;
@@ -82,12 +88,49 @@ pub enum NotAutomatic {
     SigAction(Errno),
 }
 
-/// The process's way of reaping, settled by the first of
-/// [`reap_automatically`], a spawn, or a supervisor starting.
-static MODE: OnceLock<Result<(), NotAutomatic>> = OnceLock::new();
+/// How this process's children are reaped; see the [module](self) docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reaping {
+    /// Only the children supervisors started, each through its pidfd.
+    OwnChildren,
+    /// Every child of the process, by `waitpid(-1)`.
+    AnyChild,
+    /// The kernel, at exit (`SA_NOCLDWAIT`); statuses from pidfds.
+    Kernel,
+}
 
-fn kernel_reaps() -> bool {
-    MODE.get_or_init(|| Err(NotAutomatic::AlreadyWaiting)).is_ok()
+/// The process's way of reaping, settled by the first of
+/// [`reap_automatically`], [`reap_any_child`], a spawn, or a supervisor
+/// starting; with [`reap_automatically`]'s answer.
+static MODE: OnceLock<(Reaping, Result<(), NotAutomatic>)> = OnceLock::new();
+
+/// The default: our own children by pidfd, where the kernel can wait on
+/// one (Linux 5.4+); otherwise every child by waiting.
+fn settle_default() -> (Reaping, Result<(), NotAutomatic>) {
+    let mode = match pidfd::probe() {
+        pidfd::Support { waitid: true, .. } if kernel::start(false).is_ok() => Reaping::OwnChildren,
+        _ => Reaping::AnyChild,
+    };
+    (mode, Err(NotAutomatic::AlreadyWaiting))
+}
+
+/// How children are reaped; settles the default if nothing chose yet.
+pub fn reaping() -> Reaping {
+    MODE.get_or_init(settle_default).0
+}
+
+/// Whether exits come through pidfds (a spawn must ask its clone for one).
+fn by_pidfd() -> bool {
+    reaping() != Reaping::AnyChild
+}
+
+/// Makes this process reap every child by waiting (`waitpid(-1)`),
+/// orphans handed to it included: what a PID 1 or a subreaper that is not
+/// supervisord needs. Call it before any supervisor starts; returns the
+/// way that was settled (the first choice holds).
+pub fn reap_any_child() -> Reaping {
+    MODE.get_or_init(|| (Reaping::AnyChild, Err(NotAutomatic::AlreadyWaiting))).0
 }
 
 /// Lets the kernel reap every child of this process as it exits
@@ -113,20 +156,28 @@ fn kernel_reaps() -> bool {
 /// assert_eq!(reap::reap_automatically().is_ok(), reap::automatic());
 /// ```
 pub fn reap_automatically() -> Result<(), NotAutomatic> {
-    *MODE.get_or_init(|| {
+    MODE.get_or_init(|| {
         // Nothing else can spawn or reap while this runs: every spawn and
         // supervisor waits here for the mode first.
-        if !pidfd::exit_status_outlives_reaping() {
-            return Err(NotAutomatic::Unsupported);
+        let kernel = || {
+            if !pidfd::probe().status_kept {
+                return Err(NotAutomatic::Unsupported);
+            }
+            kernel::start(true).map_err(NotAutomatic::Reaper)?;
+            if release_children_at_exit() { Ok(()) } else { Err(NotAutomatic::SigAction(Errno::last())) }
+        };
+        match kernel() {
+            Ok(()) => (Reaping::Kernel, Ok(())),
+            // supervisord then reaps every child, as 4.3.0 does.
+            Err(why) => (Reaping::AnyChild, Err(why)),
         }
-        kernel::start().map_err(NotAutomatic::Reaper)?;
-        if release_children_at_exit() { Ok(()) } else { Err(NotAutomatic::SigAction(Errno::last())) }
     })
+    .1
 }
 
 /// Whether the kernel reaps this process's children ([`reap_automatically`]).
 pub fn automatic() -> bool {
-    MODE.get().is_some_and(|m| m.is_ok())
+    MODE.get().is_some_and(|m| m.0 == Reaping::Kernel)
 }
 
 /// Makes sure SIGCHLD's action has `SA_NOCLDWAIT` (or is ignored), keeping
@@ -153,18 +204,19 @@ fn release_children_at_exit() -> bool {
 /// the kernel reaps, orphans come only if it could not (see
 /// [`reap_automatically`]).
 pub fn listen_for_orphans(exits: UnboundedSender<Exit>) {
-    if kernel_reaps() {
-        kernel::listen_for_orphans(exits);
-    } else {
-        wait::listen_for_orphans(exits);
+    match reaping() {
+        Reaping::Kernel => kernel::listen_for_orphans(exits),
+        Reaping::AnyChild => wait::listen_for_orphans(exits),
+        // Orphans are not ours: whoever made this process a subreaper reaps them.
+        Reaping::OwnChildren => {}
     }
 }
 
-/// Sends `signal` to the child `pid` we started. When the kernel reaps, it
-/// goes through the child's pidfd: once the child has exited this is
-/// `ESRCH`, even if its pid is already someone else's.
+/// Sends `signal` to the child `pid` we started. With pidfds, it goes
+/// through the child's: once the child has exited this is `ESRCH`, even if
+/// its pid is already someone else's.
 pub fn signal(pid: u32, signal: i32) -> Result<(), Errno> {
-    if kernel_reaps() {
+    if by_pidfd() {
         kernel::signal(pid, signal)
     } else {
         // SAFETY: kill has no memory effects.
@@ -180,14 +232,14 @@ pub struct Untracked(pub u32);
 /// One spawn under way: from before the fork until its pid is registered
 /// (or the spawn failed), exits nobody claims are kept for it.
 pub struct Spawner {
-    /// The waiting reaper's mark; none when the kernel reaps.
+    /// The waiting reaper's mark; none when exits come through pidfds.
     mark: Option<u64>,
 }
 
 impl Spawner {
     /// Announces a spawn; call before forking.
     pub fn begin() -> Spawner {
-        Spawner { mark: (!kernel_reaps()).then(wait::begin_spawn) }
+        Spawner { mark: (!by_pidfd()).then(wait::begin_spawn) }
     }
 
     /// Whether the clone must return a pidfd for [`register`](Self::register).
@@ -196,8 +248,8 @@ impl Spawner {
     }
 
     /// Routes `pid`'s exit to `owner`, at once if it has already come.
-    /// When the kernel reaps, the exit comes through `pidfd`, the one the
-    /// clone returned: without it the child must be stopped, as nothing
+    /// With pidfds, the exit comes through `pidfd`, the one the clone
+    /// returned: without it the child must be stopped, as nothing
     /// would ever report its exit.
     pub fn register(
         &mut self,

@@ -1,0 +1,208 @@
+//! The supervisor's event streams as [`futures_core::Stream`]s. A reader
+//! that falls behind is told how much it missed ([`Lagged`]) and keeps
+//! reading; the stream ends only when the supervisor does.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+use tokio::sync::broadcast;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+
+use super::names::ProcessName;
+use crate::events::{Channel, Event};
+use crate::process::Transition;
+
+/// A stream's reader fell behind and missed this many items; the stream
+/// goes on with the oldest one still held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("fell behind and missed {0} events")]
+pub struct Lagged(pub u64);
+
+/// Output a process wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OutputChunk {
+    /// Who wrote it.
+    pub process: ProcessName,
+    /// Its pid.
+    pub pid: u32,
+    /// stdout or stderr.
+    pub channel: Channel,
+    /// The bytes, as read (at most 64 KiB).
+    pub data: Vec<u8>,
+}
+
+/// A process changed state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StateChange {
+    /// Which process.
+    pub process: ProcessName,
+    /// The change.
+    pub transition: Transition,
+}
+
+/// Which processes a filtered stream keeps.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum Only {
+    /// Every process.
+    #[default]
+    Any,
+    /// The processes of a group.
+    Group(String),
+    /// These processes (one, or a program's).
+    Processes(Vec<ProcessName>),
+}
+
+impl Only {
+    /// Whether the process `name` of `group` is kept.
+    fn keeps(&self, group: &str, name: &str) -> bool {
+        match self {
+            Only::Any => true,
+            Only::Group(g) => g == group,
+            Only::Processes(ps) => ps.iter().any(|p| p.is(group, name)),
+        }
+    }
+}
+
+fn lag<T>(e: BroadcastStreamRecvError) -> Result<T, Lagged> {
+    let BroadcastStreamRecvError::Lagged(n) = e;
+    Err(Lagged(n))
+}
+
+/// Every event but output: state changes, groups added and removed, the
+/// supervisor's own state, ticks and remote messages. Reading it costs the
+/// output path nothing.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use futures_util::StreamExt;
+/// use supervisor_core::config::Config;
+/// use supervisor_core::events::Event;
+/// use supervisor_core::supervisor::{RunOptions, Supervisor};
+///
+/// let config = Config::from_str("[supervisord]\n[program:hi]\ncommand=true\nstartsecs=0\nstdout_logfile=NONE\n", "x.conf")?;
+/// let (sv, mut events) = Supervisor::start_with_events(config, RunOptions::default())?;
+/// while let Some(item) = events.next().await {
+///     match item {
+///         Ok(Event::ProcessState { transition, .. }) if transition.to.name() == "EXITED" => break,
+///         Ok(_) => {}
+///         Err(lagged) => eprintln!("{lagged}"),
+///     }
+/// }
+/// sv.shutdown().await?;
+/// # Ok(())
+/// # }
+/// ```
+pub struct EventStream {
+    inner: BroadcastStream<Event>,
+}
+
+impl EventStream {
+    pub(crate) fn new(rx: broadcast::Receiver<Event>) -> EventStream {
+        EventStream { inner: BroadcastStream::new(rx) }
+    }
+}
+
+impl Stream for EventStream {
+    type Item = Result<Event, Lagged>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Pin::new(&mut self.inner).poll_next(cx).map(|item| item.map(|r| r.or_else(lag)))
+    }
+}
+
+/// Output chunks, of every process or of some (see
+/// [`Program::output`](super::Program::output)).
+pub struct OutputStream {
+    inner: BroadcastStream<Event>,
+    only: Only,
+}
+
+impl OutputStream {
+    pub(crate) fn new(rx: broadcast::Receiver<Event>, only: Only) -> OutputStream {
+        OutputStream { inner: BroadcastStream::new(rx), only }
+    }
+
+    pub(crate) fn set_only(&mut self, only: Only) {
+        self.only = only;
+    }
+}
+
+impl Stream for OutputStream {
+    type Item = Result<OutputChunk, Lagged>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            let item = match Pin::new(&mut self.inner).poll_next(cx) {
+                Poll::Ready(Some(item)) => item,
+                other => return other.map(|_| None),
+            };
+            match item {
+                Ok(Event::ProcessLog { group, name, pid, channel, data }) if self.only.keeps(&group, &name) => {
+                    let process = ProcessName::new(group, name);
+                    return Poll::Ready(Some(Ok(OutputChunk { process, pid, channel, data })));
+                }
+                Ok(_) => {}
+                Err(e) => return Poll::Ready(Some(lag(e))),
+            }
+        }
+    }
+}
+
+/// State changes, of every process or of some (see
+/// [`Program::states`](super::Program::states)).
+pub struct StateStream {
+    inner: BroadcastStream<Event>,
+    only: Only,
+}
+
+impl StateStream {
+    pub(crate) fn new(rx: broadcast::Receiver<Event>, only: Only) -> StateStream {
+        StateStream { inner: BroadcastStream::new(rx), only }
+    }
+
+    pub(crate) fn set_only(&mut self, only: Only) {
+        self.only = only;
+    }
+}
+
+impl Stream for StateStream {
+    type Item = Result<StateChange, Lagged>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            let item = match Pin::new(&mut self.inner).poll_next(cx) {
+                Poll::Ready(Some(item)) => item,
+                other => return other.map(|_| None),
+            };
+            match item {
+                Ok(Event::ProcessState { group, name, transition }) if self.only.keeps(&group, &name) => {
+                    let process = ProcessName::new(group, name);
+                    return Poll::Ready(Some(Ok(StateChange { process, transition })));
+                }
+                Ok(_) => {}
+                Err(e) => return Poll::Ready(Some(lag(e))),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_keep_what_they_name() {
+        let two = Only::Processes(vec![ProcessName::new("web", "web_00"), ProcessName::new("web", "web_01")]);
+        assert!(two.keeps("web", "web_01"));
+        assert!(!two.keeps("web", "web_02"));
+        assert!(!two.keeps("other", "web_00"));
+        assert!(Only::Group("web".into()).keeps("web", "anything"));
+        assert!(!Only::Group("web".into()).keeps("webby", "web"));
+        assert!(Only::Any.keeps("a", "b"));
+    }
+}
