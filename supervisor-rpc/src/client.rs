@@ -2,13 +2,25 @@
 //! socket (`unix:///path`) or TCP (`http://host:port`), with Basic auth.
 //! supervisorctl is synchronous, so this needs no runtime.
 //!
+//! The `supervisor.*` methods have typed forms, whose answers are decoded
+//! into [`RemoteProcessInfo`], [`RemoteResult`] and the like; [`Client::call`]
+//! takes any method (a plugin's) and returns the raw [`Value`].
+//!
 //! ```no_run
 //! use supervisor_rpc::client::Client;
+//! use supervisor_rpc::codes::ProcessState;
 //! let client = Client::new("unix:///tmp/supervisor.sock", None, None)?;
-//! let state = client.call("supervisor.getState", vec![])?;
-//! println!("{state:?}");
+//! for info in client.get_all_process_info()? {
+//!     let running = info.process_state() == Some(ProcessState::Running);
+//!     println!("{}:{} running: {running}", info.group, info.name);
+//! }
+//! let raw = client.call("supervisor.getState", vec![])?;
+//! println!("{raw:?}");
 //! # Ok::<(), supervisor_rpc::client::ClientError>(())
 //! ```
+
+mod answers;
+mod calls;
 
 use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -19,6 +31,10 @@ use std::time::Duration;
 
 use base64::Engine;
 use dxr::{MethodCall, Value};
+
+pub use self::answers::{ConfigChanges, ConfigInfo, LogTail, RemoteProcessInfo, RemoteResult, RemoteState};
+pub use self::calls::UPDATE_PROCESS_GROUP;
+use crate::codes::Fault;
 
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +62,24 @@ pub enum ClientError {
     /// The answer was not XML-RPC.
     #[error("the server's answer is not XML-RPC")]
     BadResponse,
+    /// The answer was XML-RPC, but not what the method answers.
+    #[error("unexpected answer to {method}: {detail}")]
+    Unexpected {
+        /// The method called.
+        method: String,
+        /// What was expected where.
+        detail: String,
+    },
+}
+
+impl ClientError {
+    /// The fault the server answered with, if it is one 4.3.0 defines.
+    pub fn fault(&self) -> Option<Fault> {
+        match self {
+            ClientError::Fault { code, .. } => Fault::from_code(*code),
+            _ => None,
+        }
+    }
 }
 
 enum Target {
@@ -252,5 +286,80 @@ impl<R: BufRead> Read for Chunked<R> {
         }
         self.left -= n;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::net::UnixListener;
+    use std::thread::JoinHandle;
+
+    use super::*;
+    use crate::xml::{fault_response, method_response};
+
+    /// A server that answers one request with `answer` (a whole XML-RPC
+    /// response); the thread returns the request's body.
+    fn answering(answer: String) -> (tempfile::TempDir, Client, JoinHandle<String>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.sock");
+        let listener = UnixListener::bind(&path).expect("bind");
+        let server = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().expect("accept");
+            let mut reader = BufReader::new(stream);
+            let mut length = 0;
+            let mut line = String::new();
+            while reader.read_line(&mut line).expect("head") > 2 {
+                if let Some(n) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = n.trim().parse().expect("length");
+                }
+                line.clear();
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).expect("body");
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", answer.len());
+            reader.get_mut().write_all(format!("{head}{answer}").as_bytes()).expect("answer");
+            String::from_utf8(body).expect("utf-8")
+        });
+        let client = Client::new(&format!("unix://{}", path.display()), None, None).expect("client");
+        (dir, client, server)
+    }
+
+    #[test]
+    fn typed_calls_send_4_3_0_s_parameters_and_decode() {
+        let (_dir, client, server) = answering(method_response(&Value::String("hello\n".into())));
+        assert_eq!(client.read_process_stderr_log("g:b", -1600, 0).expect("read"), "hello\n");
+        let request = server.join().expect("server");
+        assert!(request.contains("<methodName>supervisor.readProcessStderrLog</methodName>"), "{request}");
+        let params: Vec<&str> = request.split("<param>").skip(1).collect();
+        assert_eq!(params.len(), 3, "{request}");
+        assert!(params[0].contains("g:b") && params[1].contains("-1600") && params[2].contains(">0<"), "{request}");
+
+        let (_dir, client, server) = answering(method_response(&Value::Array(vec![])));
+        assert_eq!(client.signal_all_processes("HUP").expect("results"), vec![]);
+        assert!(server.join().expect("server").contains("HUP"));
+    }
+
+    #[test]
+    fn a_malformed_answer_is_an_error() {
+        let mut info = std::collections::BTreeMap::new();
+        info.insert("name".to_owned(), Value::String("a".into()));
+        let (_dir, client, _server) = answering(method_response(&Value::Struct(info)));
+        let e = client.get_process_info("a").expect_err("no group");
+        assert!(matches!(&e, ClientError::Unexpected { method, .. } if method == "supervisor.getProcessInfo"));
+        assert_eq!(e.to_string(), r#"unexpected answer to supervisor.getProcessInfo: no member "group""#);
+        assert_eq!(e.fault(), None);
+
+        let (_dir, client, _server) = answering(method_response(&Value::Integer(3)));
+        assert!(matches!(client.get_all_process_info(), Err(ClientError::Unexpected { .. })));
+        let (_dir, client, _server) = answering("<html>no</html>".into());
+        assert!(matches!(client.get_pid(), Err(ClientError::BadResponse)));
+    }
+
+    #[test]
+    fn a_fault_keeps_its_code_and_string() {
+        let (_dir, client, _server) = answering(fault_response(10, "BAD_NAME: x"));
+        let e = client.start_process("x").expect_err("a fault");
+        assert_eq!(e.fault(), Some(Fault::BadName));
+        assert_eq!(e.to_string(), "10: BAD_NAME: x");
     }
 }

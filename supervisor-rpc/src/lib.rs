@@ -12,6 +12,7 @@
 
 pub mod accept;
 pub mod client;
+pub mod codes;
 pub mod daemon;
 pub mod dispatch;
 pub mod extensions_ns;

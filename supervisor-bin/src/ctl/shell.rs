@@ -12,11 +12,11 @@ use rustyline::history::DefaultHistory;
 use rustyline::validate::Validator;
 use rustyline::{Context, Editor, Helper};
 use supervisor_rpc::client::Client;
-use supervisor_rpc::dxr::Value;
 
 use super::completion::{GROUP_COMMANDS, PROCESS_COMMANDS, all_commands};
+use super::input::read_stdin_line;
 use super::options::CtlOptions;
-use super::{Controller, exit, read_stdin_line};
+use super::{Controller, exit};
 
 struct Completion {
     options: CtlOptions,
@@ -30,15 +30,8 @@ impl Completion {
         else {
             return Vec::new();
         };
-        let Ok(Value::Array(infos)) = client.call("supervisor.getAllProcessInfo", vec![]) else { return Vec::new() };
-        let field = |v: &Value, k: &str| match v {
-            Value::Struct(m) => match m.get(k) {
-                Some(Value::String(s)) => s.clone(),
-                _ => String::new(),
-            },
-            _ => String::new(),
-        };
-        infos.iter().map(|i| (field(i, "group"), field(i, "name"))).collect()
+        let infos = client.get_all_process_info().unwrap_or_default();
+        infos.into_iter().map(|i| (i.group, i.name)).collect()
     }
 }
 

@@ -24,6 +24,23 @@ pub enum ProcessState {
 }
 
 impl ProcessState {
+    /// Every state, in code order.
+    pub const ALL: &'static [ProcessState] = &[
+        ProcessState::Stopped,
+        ProcessState::Starting,
+        ProcessState::Running,
+        ProcessState::Backoff,
+        ProcessState::Stopping,
+        ProcessState::Exited,
+        ProcessState::Fatal,
+        ProcessState::Unknown,
+    ];
+
+    /// The state a wire code stands for, if 4.3.0 defines it.
+    pub fn from_code(code: i32) -> Option<ProcessState> {
+        ProcessState::ALL.iter().copied().find(|s| s.code() == code)
+    }
+
     /// The code on the wire (`state` in `getProcessInfo`).
     pub fn code(self) -> i32 {
         match self {
@@ -88,6 +105,15 @@ pub enum SupervisorState {
 }
 
 impl SupervisorState {
+    /// Every state.
+    pub const ALL: &'static [SupervisorState] =
+        &[SupervisorState::Fatal, SupervisorState::Running, SupervisorState::Restarting, SupervisorState::Shutdown];
+
+    /// The state a wire code (`getState`'s `statecode`) stands for.
+    pub fn from_code(code: i32) -> Option<SupervisorState> {
+        SupervisorState::ALL.iter().copied().find(|s| s.code() == code)
+    }
+
     /// The code on the wire (`getState`).
     pub fn code(self) -> i32 {
         match self {
@@ -157,6 +183,11 @@ mod tests {
     #[test]
     fn codes_and_descriptions() {
         assert_eq!((ProcessState::Fatal.code(), ProcessState::Fatal.name()), (200, "FATAL"));
+        for s in ProcessState::ALL {
+            assert_eq!(ProcessState::from_code(s.code()), Some(*s));
+        }
+        assert_eq!(ProcessState::from_code(5), None);
+        assert_eq!(SupervisorState::from_code(-1), Some(SupervisorState::Shutdown));
         assert_eq!(ExitStatus::Exited(3).describe(), "exit status 3");
         assert_eq!(ExitStatus::Signaled { signal: 15, core_dumped: false }.describe(), "terminated by SIGTERM");
         assert_eq!(
