@@ -10,7 +10,7 @@ use supervisor_core::events::Event;
 use supervisor_core::logging::MainLog;
 use supervisor_core::process::ProcessState;
 use supervisor_core::signals::Signal;
-use supervisor_core::supervisor::{ControlError, EventStream, ProcessName, RunOptions, Supervisor};
+use supervisor_core::supervisor::{ControlError, EventStream, ProcessName, ProcessResult, RunOptions, Supervisor};
 #[allow(unused_imports)]
 pub use supervisor_core::supervisor::{Target, Wait};
 
@@ -26,11 +26,9 @@ pub struct Events<T> {
 impl Events<Event> {
     /// The next event; the stream never lags in these tests.
     pub async fn recv(&mut self) -> Option<Event> {
-        loop {
-            match self.stream.next().await? {
-                Ok(event) => return Some(event),
-                Err(lagged) => panic!("{lagged}"),
-            }
+        match self.stream.next().await? {
+            Ok(event) => Some(event),
+            Err(lagged) => panic!("{lagged}"),
         }
     }
 
@@ -49,7 +47,7 @@ pub fn pn(namespec: &str) -> ProcessName {
     }
 }
 
-fn one(results: Result<Vec<(ProcessName, Result<(), ControlError>)>, ControlError>) -> Result<(), ControlError> {
+fn one(results: Result<Vec<ProcessResult>, ControlError>) -> Result<(), ControlError> {
     results?.into_iter().next().map_or(Ok(()), |(_, r)| r)
 }
 
