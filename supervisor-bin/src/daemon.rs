@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use supervisor_core::config::datatypes::abspath;
+use supervisor_core::config::values::abspath;
 use supervisor_core::config::{Config, LoadOptions, LogLevel};
+use supervisor_core::daemon as reap;
+use supervisor_core::daemon::raise_limits;
+use supervisor_core::daemon::{become_subreaper, drop_privileges};
 use supervisor_core::logging::MainLog;
-use supervisor_core::platform::SpawnContext;
-use supervisor_core::platform::limits::raise_limits;
-use supervisor_core::platform::privileges::{become_subreaper, drop_privileges};
-use supervisor_core::platform::reap;
 use supervisor_core::signals::Signal;
+use supervisor_core::supervisor::SpawnContext;
 use supervisor_core::supervisor::{RunOptions, Supervisor};
 use supervisor_rpc::RpcRegistry;
 use supervisor_rpc::daemon::{Daemon, DaemonRequest};
@@ -246,7 +246,7 @@ pub fn run(path: PathBuf, args: &ServerArgs, progname: &str) -> ExitCode {
         match drop_privileges(user) {
             Ok(Some(uid)) => infos.push(format!("Set uid to user {uid} succeeded")),
             Ok(None) => {}
-            Err(e) => return give_up(bound, || usage(progname, &e)),
+            Err(e) => return give_up(bound, || usage(progname, &e.to_string())),
         }
     }
     match raise_limits(config.supervisord.minfds, config.supervisord.minprocs) {
@@ -272,7 +272,7 @@ pub fn run(path: PathBuf, args: &ServerArgs, progname: &str) -> ExitCode {
         .worker_threads(2)
         .thread_name("supervisor-api")
         .on_thread_start(|| {
-            supervisor_core::platform::sched::short_slice();
+            supervisor_core::daemon::short_slice();
         })
         .enable_all()
         .build()

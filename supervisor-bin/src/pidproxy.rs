@@ -40,7 +40,7 @@ pub fn run(progname: &str, args: &[String]) -> i32 {
         }
     }
     // 4.3.0 runs os.path.abspath(command): relative to the cwd, no PATH search.
-    let program = supervisor_core::config::datatypes::abspath(Path::new(command));
+    let program = supervisor_core::config::values::abspath(Path::new(command));
     let mut child = match Command::new(&program).arg0(command).args(&args[2..]).spawn() {
         Ok(c) => c,
         Err(e) => {

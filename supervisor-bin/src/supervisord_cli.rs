@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use supervisor_core::config::datatypes as dt;
+use supervisor_core::config::values as dt;
 use supervisor_core::config::{LogLevel, repr};
 
 use crate::getopt::{GetoptError, getopt};

@@ -1,9 +1,10 @@
-//! Supervisor's events: their types, by the names listeners subscribe to;
-//! the typed [`Event`]s the engine publishes; their 4.3.0 text payloads
-//! ([`payload`]); and the event listener protocol ([`listener`]).
+//! Supervisor's events: their types ([`EventType`]), by the names
+//! listeners subscribe to, and the typed [`Event`]s the engine publishes.
+//! (Their 4.3.0 text payloads and the event listener protocol are the
+//! engine's own business.)
 
-pub mod listener;
-pub mod payload;
+pub(crate) mod listener;
+pub(crate) mod payload;
 
 use std::fmt;
 
@@ -114,8 +115,10 @@ impl Channel {
     }
 }
 
-/// What a running supervisor reports to [`crate::supervisor::Supervisor::subscribe`]rs.
+/// What a running supervisor reports on its streams
+/// ([`Supervisor::events`](crate::supervisor::Supervisor::events)).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// A process changed state.
     ProcessState {

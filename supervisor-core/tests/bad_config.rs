@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use supervisor_core::config::datatypes::ValueError;
+use supervisor_core::config::values::ValueError;
 use supervisor_core::config::{Config, ConfigErrors, ErrorKind, LoadOptions};
 
 fn fixture_dir() -> PathBuf {

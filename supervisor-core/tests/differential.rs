@@ -151,6 +151,7 @@ fn ours(config: &Config) -> Value {
                         obj.insert("socket_owner".into(), ids(owner));
                     }
                 }
+                other => panic!("a group kind this test does not know: {other:?}"),
             }
             v
         })

@@ -6,7 +6,7 @@ use common::*;
 
 use std::time::{Duration, Instant};
 
-use supervisor_core::platform::reap;
+use supervisor_core::daemon as reap;
 use supervisor_core::process::ProcessState;
 
 /// Whether this kernel keeps exit statuses for pidfds (Linux 6.15+).

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use supervisor_core::config::{AutoRestart, Config, ProgramSpec};
-use supervisor_core::platform::reap;
+use supervisor_core::daemon as reap;
 use supervisor_core::process::ProcessState;
 use supervisor_core::supervisor::{ControlError, EngineError, RunOptions, Supervisor};
 

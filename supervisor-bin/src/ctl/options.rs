@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use supervisor_core::config::{CtlConfig, LoadOptions, datatypes, find_config_file, repr};
+use supervisor_core::config::{CtlConfig, LoadOptions, find_config_file, repr, values as datatypes};
 
 use crate::getopt::getopt;
 

@@ -69,14 +69,8 @@ pub enum ExpandError {
 
 /// Expands `format` as Python's `format % names`, where `names` are layers
 /// of one mapping (a later layer wins); `option` names the value in error
-/// messages (`program:x.command`).
-///
-/// ```
-/// use supervisor_core::config::expand::{expand, Expansions};
-/// let mut names = Expansions::new();
-/// names.insert("process_num".into(), 7.into());
-/// assert_eq!(expand("web_%(process_num)02d", &[&names], "x").unwrap(), "web_07");
-/// ```
+/// messages (`program:x.command`): `web_%(process_num)02d` with
+/// `process_num` 7 is `web_07`.
 pub fn expand(format: &str, names: &[&Expansions], option: &str) -> Result<String, ExpandError> {
     expand_inner(format, names).map_err(|e| match e {
         Failure::Missing(name) => ExpandError::UnknownName {
@@ -340,6 +334,13 @@ mod tests {
         e.insert("process_num".into(), 3.into());
         e.insert("program_name".into(), "web".into());
         e
+    }
+
+    #[test]
+    fn a_process_number_pads_as_python_pads_it() {
+        let mut names = Expansions::new();
+        names.insert("process_num".into(), 7.into());
+        assert_eq!(expand("web_%(process_num)02d", &[&names], "x").ok().as_deref(), Some("web_07"));
     }
 
     fn ok(s: &str) -> String {

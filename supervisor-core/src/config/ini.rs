@@ -108,17 +108,8 @@ pub struct IniLineError {
 }
 
 /// Sections read from one or more files into one parser, as 4.3.0 reads the
-/// main file and its includes.
-///
-/// ```
-/// use supervisor_core::config::ini::Ini;
-/// use std::path::Path;
-///
-/// let mut ini = Ini::default();
-/// let errors = ini.read_str("[program:Web]\nCommand = echo a;b ; comment\n", Path::new("x.conf"));
-/// assert!(errors.is_empty());
-/// assert_eq!(ini.get("program:Web", "command").unwrap().value, "echo a;b");
-/// ```
+/// main file and its includes: `Command = echo a;b ; comment` in
+/// `[program:Web]` is the key `command` with the value `echo a;b`.
 #[derive(Debug, Clone, Default)]
 pub struct Ini {
     sections: Vec<IniSection>,
@@ -151,11 +142,6 @@ impl Ini {
     /// One section by exact name.
     pub fn section(&self, name: &str) -> Option<&IniSection> {
         self.sections.get(*self.index.get(name)?)
-    }
-
-    /// Whether the section exists.
-    pub fn has_section(&self, name: &str) -> bool {
-        self.section(name).is_some()
     }
 
     /// The `[DEFAULT]` section, if any.
@@ -405,6 +391,12 @@ mod tests {
 
     fn val<'a>(ini: &'a Ini, s: &str, k: &str) -> &'a str {
         &ini.get(s, k).unwrap_or_else(|| panic!("{s}.{k} missing")).value
+    }
+
+    #[test]
+    fn keys_fold_case_and_comments_end_values() {
+        let ini = parse("[program:Web]\nCommand = echo a;b ; comment\n");
+        assert_eq!(val(&ini, "program:Web", "command"), "echo a;b");
     }
 
     #[test]

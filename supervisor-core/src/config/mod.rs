@@ -38,14 +38,14 @@
 
 mod build;
 mod builder;
-pub mod datatypes;
+pub(crate) mod datatypes;
 mod diff;
 mod envlist;
 mod error;
-pub mod expand;
+pub(crate) mod expand;
 mod groups;
 mod include;
-pub mod ini;
+pub(crate) mod ini;
 mod keys;
 mod load;
 mod model;
@@ -56,6 +56,7 @@ mod reader;
 mod search;
 mod servers;
 mod supervisord;
+pub mod values;
 
 pub use builder::{ConfigBuilder, ProgramSpec};
 pub use diff::{ConfigDiff, diff};

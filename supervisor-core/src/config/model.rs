@@ -10,6 +10,7 @@ use crate::signals::Signal;
 
 /// A whole configuration, as `supervisord` runs it.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Config {
     /// The main file, when read from one.
     pub file: Option<PathBuf>,
@@ -27,6 +28,7 @@ pub struct Config {
 
 /// Warnings and notes from reading, which supervisord logs once it has a log.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ParseMessages {
     /// Logged at WARN (e.g. `No file matches via include "..."`).
     pub warnings: Vec<String>,
@@ -97,6 +99,7 @@ impl LogLevel {
 
 /// `[supervisord]`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct SupervisordConfig {
     /// `logfile` (`supervisord.log`); the word `syslog` sends it to syslog.
     pub logfile: PathBuf,
@@ -136,6 +139,7 @@ pub struct SupervisordConfig {
 
 /// One `[inet_http_server]` or `[unix_http_server]` section.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HttpServerConfig {
     /// The section name.
     pub section: String,
@@ -196,6 +200,7 @@ pub struct PluginConfig {
 
 /// A group of processes started and stopped together.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct GroupConfig {
     /// The group name.
     pub name: String,
@@ -212,6 +217,7 @@ pub struct GroupConfig {
 
 /// What kind of group a [`GroupConfig`] is.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum GroupKind {
     /// `[program:x]` (a group of its own) or `[group:x]`.
     Programs,
@@ -223,6 +229,7 @@ pub enum GroupKind {
 
 /// The keys only `[eventlistener:x]` has.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EventListenerPoolConfig {
     /// `buffer_size` (10).
     pub buffer_size: usize,
@@ -237,6 +244,7 @@ pub struct EventListenerPoolConfig {
 
 /// The socket an `[fcgi-program:x]` group shares with its processes.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FcgiSocketConfig {
     /// Where it listens.
     pub address: FcgiAddress,
@@ -299,6 +307,7 @@ pub enum LogFile {
 
 /// The `stdout_*` or `stderr_*` keys of a program.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ChannelConfig {
     /// `*_logfile` (AUTO).
     pub logfile: LogFile,
@@ -316,6 +325,7 @@ pub struct ChannelConfig {
 
 /// One process, after numprocs expansion: what `supervisord` spawns.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ProcessConfig {
     /// `process_name`, expanded.
     pub name: String,

@@ -16,16 +16,6 @@ pub enum ListenerState {
 }
 
 impl ListenerState {
-    /// The code 4.3.0 uses (READY 10, BUSY 20, ACKNOWLEDGED 30, UNKNOWN 40).
-    pub fn code(self) -> i32 {
-        match self {
-            ListenerState::Ready => 10,
-            ListenerState::Busy => 20,
-            ListenerState::Acknowledged => 30,
-            ListenerState::Unknown => 40,
-        }
-    }
-
     /// The name 4.3.0's log lines use (`getEventListenerStateDescription`).
     pub fn description(self) -> &'static str {
         match self {

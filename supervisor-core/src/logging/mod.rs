@@ -1,10 +1,10 @@
 //! Log files: child output logs and supervisord's own log.
 
 mod ansi;
-pub mod mainlog;
-pub mod read;
-pub mod rotating;
-pub mod syslog;
+mod mainlog;
+mod read;
+mod rotating;
+pub(crate) mod syslog;
 
 pub use ansi::strip_escapes;
 pub use mainlog::MainLog;

@@ -12,5 +12,4 @@ pub mod sched;
 pub mod spawn;
 pub(crate) mod spawn_thread;
 
-pub use command::CommandError;
-pub use spawn::{Child, SpawnContext, SpawnFailure, spawn, spawn_with_stdin};
+pub use spawn::{SpawnContext, SpawnFailure, spawn_with_stdin};

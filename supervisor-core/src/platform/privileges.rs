@@ -4,29 +4,54 @@ use std::ffi::CString;
 
 use nix::unistd::{Gid, Uid, User};
 
+/// Why supervisord could not become `[supervisord] user`; the texts are
+/// 4.3.0's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PrivilegeError {
+    /// No user has that uid.
+    #[error("Can't find uid {0}")]
+    NoSuchUid(u32),
+    /// No user has that name.
+    #[error("Can't find username '{0}'")]
+    NoSuchUser(String),
+    /// Only root can switch.
+    #[error("Can't drop privilege as nonroot user")]
+    NotRoot,
+    /// setgroups failed.
+    #[error("Could not set groups of effective user")]
+    Groups,
+    /// setgid failed.
+    #[error("Could not set group id of effective user")]
+    Gid,
+    /// setuid failed.
+    #[error("Could not set user id of effective user")]
+    Uid,
+}
+
 /// Switches this process to `user` (a name or uid) with its groups, as
 /// 4.3.0's `drop_privileges`. `Ok(None)` when already that user; `Ok(uid)`
-/// after switching; `Err` with 4.3.0's message otherwise.
-pub fn drop_privileges(user: &str) -> Result<Option<u32>, String> {
+/// after switching.
+pub fn drop_privileges(user: &str) -> Result<Option<u32>, PrivilegeError> {
     let record = match user.parse::<u32>() {
-        Ok(uid) => User::from_uid(Uid::from_raw(uid)).ok().flatten().ok_or_else(|| format!("Can't find uid {uid}"))?,
-        Err(_) => User::from_name(user).ok().flatten().ok_or_else(|| format!("Can't find username '{user}'"))?,
+        Ok(uid) => User::from_uid(Uid::from_raw(uid)).ok().flatten().ok_or(PrivilegeError::NoSuchUid(uid))?,
+        Err(_) => User::from_name(user).ok().flatten().ok_or_else(|| PrivilegeError::NoSuchUser(user.to_owned()))?,
     };
     let current = Uid::current();
     if current == record.uid {
         return Ok(None);
     }
     if !current.is_root() {
-        return Err("Can't drop privilege as nonroot user".to_owned());
+        return Err(PrivilegeError::NotRoot);
     }
-    let name = CString::new(record.name.as_bytes()).map_err(|_| "Could not set groups of effective user".to_owned())?;
+    let name = CString::new(record.name.as_bytes()).map_err(|_| PrivilegeError::Groups)?;
     let mut groups: Vec<Gid> = vec![record.gid];
     if let Ok(all) = nix::unistd::getgrouplist(&name, record.gid) {
         groups.extend(all.into_iter().filter(|g| *g != record.gid));
     }
-    nix::unistd::setgroups(&groups).map_err(|_| "Could not set groups of effective user".to_owned())?;
-    nix::unistd::setgid(record.gid).map_err(|_| "Could not set group id of effective user".to_owned())?;
-    nix::unistd::setuid(record.uid).map_err(|_| "Could not set user id of effective user".to_owned())?;
+    nix::unistd::setgroups(&groups).map_err(|_| PrivilegeError::Groups)?;
+    nix::unistd::setgid(record.gid).map_err(|_| PrivilegeError::Gid)?;
+    nix::unistd::setuid(record.uid).map_err(|_| PrivilegeError::Uid)?;
     Ok(Some(record.uid.as_raw()))
 }
 

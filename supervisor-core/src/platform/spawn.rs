@@ -129,13 +129,9 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), nix::errno::Errno> {
 
 /// Starts `config`'s command as a child in its own process group; with
 /// `want_pidfd` the clone also returns a pidfd for it
-/// ([`Spawner::wants_pidfd`](super::reap::Spawner::wants_pidfd)).
-pub fn spawn(config: &ProcessConfig, ctx: &SpawnContext, want_pidfd: bool) -> Result<Child, SpawnFailure> {
-    spawn_with_stdin(config, ctx, want_pidfd, None)
-}
-
-/// As [`spawn`]; with `stdin`, the child gets that descriptor as its fd 0
-/// (an `[fcgi-program:x]` group's listening socket) instead of a pipe.
+/// ([`Spawner::wants_pidfd`](super::reap::Spawner::wants_pidfd)); with
+/// `stdin`, the child gets that descriptor as its fd 0 (an
+/// `[fcgi-program:x]` group's listening socket) instead of a pipe.
 pub fn spawn_with_stdin(
     config: &ProcessConfig,
     ctx: &SpawnContext,

@@ -53,6 +53,8 @@ pub use lifeline::EngineError;
 pub use names::{ProcessName, Target};
 pub use streams::{EventStream, Lagged, OutputChunk, OutputStream, StateChange, StateStream};
 
+pub use crate::platform::SpawnContext;
+
 use self::actor::{Actor, Pending, Request};
 use self::bus::Bus;
 use self::host::RealHost;
@@ -61,7 +63,6 @@ use self::streams::Only;
 use crate::config::{Config, ConfigDiff, GroupConfig, LogFile, LogLevel};
 use crate::events::{Channel, Event};
 use crate::logging::{MainLog, ReadError, read_file, tail_file};
-use crate::platform::SpawnContext;
 use crate::platform::reap;
 use crate::platform::spawn_thread::SpawnThread;
 use crate::process::SupervisorState;

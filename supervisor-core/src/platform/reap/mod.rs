@@ -88,15 +88,22 @@ pub enum NotAutomatic {
     SigAction(Errno),
 }
 
-/// How this process's children are reaped; see the [module](self) docs.
+/// How this process's children are reaped, chosen once per process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Reaping {
-    /// Only the children supervisors started, each through its pidfd.
+    /// The default: each child a supervisor starts is watched and reaped
+    /// through the pidfd its clone returned (`waitid(P_PIDFD)`), and
+    /// nothing else is touched: the host program's own children
+    /// (`std::process::Command::wait`) and SIGCHLD's action are its own.
     OwnChildren,
-    /// Every child of the process, by `waitpid(-1)`.
+    /// Every child of the process, orphans handed to it included, by
+    /// `waitpid(-1)` ([`reap_any_child`], or where the kernel has no
+    /// pidfds).
     AnyChild,
-    /// The kernel, at exit (`SA_NOCLDWAIT`); statuses from pidfds.
+    /// The kernel releases every child as it exits (`SA_NOCLDWAIT`), so no
+    /// zombie waits on us however busy the machine; statuses come from
+    /// pidfds ([`reap_automatically`], what supervisord uses).
     Kernel,
 }
 
@@ -146,7 +153,7 @@ pub fn reap_any_child() -> Reaping {
 /// it back within a second and reaps what waited meanwhile.
 ///
 /// ```standalone_crate
-/// use supervisor_core::platform::reap;
+/// use supervisor_core::daemon as reap;
 ///
 /// match reap::reap_automatically() {
 ///     Ok(()) => assert!(reap::automatic()),
