@@ -1,5 +1,7 @@
-//! The real [`Host`]: spawns through the platform layer, wires pipes to
-//! logs, writes supervisord's log and publishes transitions.
+//! The engine's view of the world ([`Shell`]) and the real one
+//! ([`RealHost`]): spawns through the platform layer, wires pipes to logs,
+//! writes supervisord's log and publishes events. The engine reaches the
+//! OS only through these calls, so its rules are tested with a fake.
 
 use std::collections::HashMap;
 use std::os::fd::AsRawFd;
@@ -14,11 +16,46 @@ use super::output::{Pump, PumpNews, SharedLog};
 use crate::config::{LogFile, LogLevel, ProcessConfig};
 use crate::events::{Channel, Event};
 use crate::logging::{MainLog, RotatingFile};
+use crate::platform::command::{self, CommandError};
 use crate::platform::reap::{self, Exit, Spawner};
 use crate::platform::spawn_thread::SpawnThread;
 use crate::platform::{SpawnContext, SpawnFailure, spawn_with_stdin};
 use crate::process::{Host, SpawnError, Transition};
 use crate::signals::Signal;
+
+/// What the engine needs beyond the state machine's [`Host`]: events,
+/// stdin, logs, sockets, and the bookkeeping of a child's end.
+pub(crate) trait Shell: Host {
+    /// Publishes an event.
+    fn publish(&mut self, event: Event);
+    /// A receiver of every event, for the listener pools (counted as the
+    /// engine's own, see `Pump::own_receivers`).
+    fn subscribe_for_pools(&mut self) -> tokio::sync::broadcast::Receiver<Event>;
+    /// Writes to a running child's stdin without waiting; false if it has
+    /// none or the pipe is full or closed.
+    fn write_stdin(&mut self, pid: u32, data: &[u8]) -> bool;
+    /// Whether the command can be run at all (found, executable).
+    fn check_command(&self, config: &ProcessConfig) -> Result<(), CommandError>;
+    /// `pid` was reaped: forget its stdin, pipes and socket.
+    fn reaped(&mut self, pid: u32);
+    /// The pipes of `pid` whose end is now logged: the one of spawn number
+    /// `spawn` on `channel`, or every one not logged yet.
+    fn close_pipes(&mut self, pid: u32, which: Option<(Channel, u64)>) -> Vec<OpenPipe>;
+    /// Whether `group` is an event listener pool (its stdout is protocol).
+    fn set_listener_group(&mut self, group: &str, listener: bool);
+    /// An FCGI group's socket is made (and checked) now.
+    fn add_socket(&mut self, group: &str, config: &crate::config::FcgiSocketConfig);
+    /// An FCGI group's socket is forgotten.
+    fn remove_socket(&mut self, group: &str);
+    /// A removed process's open log files are forgotten.
+    fn forget_logs(&mut self, namespec: &str);
+    /// Empties a process's log files.
+    fn clear_logs(&mut self, config: &ProcessConfig) -> std::io::Result<()>;
+    /// Reopens every log file (SIGUSR2).
+    fn reopen_logs(&mut self);
+    /// supervisord's own log file, if it writes one.
+    fn main_log_path(&self) -> Option<std::path::PathBuf>;
+}
 
 /// Per-process I/O that outlives one spawn.
 #[derive(Default, Clone)]
@@ -109,7 +146,7 @@ impl RealHost {
     /// Makes (and closes again) an FCGI group's socket when the group is
     /// built, as 4.3.0 does to fail early; the group's processes then take
     /// it at each spawn.
-    pub(crate) fn add_socket(&mut self, group: &str, config: &crate::config::FcgiSocketConfig) {
+    fn make_socket(&mut self, group: &str, config: &crate::config::FcgiSocketConfig) {
         let manager = SocketManager::new(config.clone());
         let made = match manager.lock() {
             Ok(mut m) => {
@@ -131,19 +168,6 @@ impl RealHost {
         self.sockets.insert(group.to_owned(), manager);
     }
 
-    /// Forgets a group's socket manager (the group is gone or replaced).
-    pub(crate) fn remove_socket(&mut self, group: &str) {
-        self.sockets.remove(group);
-    }
-
-    /// The process `pid` was reaped: it no longer holds its group's socket.
-    pub(crate) fn reaped(&mut self, pid: u32) {
-        self.children.remove(pid);
-        if let Some(m) = self.socket_holders.remove(&pid) {
-            self.release_socket(&m);
-        }
-    }
-
     fn release_socket(&self, manager: &Shared) {
         if let Ok(mut m) = manager.lock() {
             m.release(&mut |l| RealHost::log(self, LogLevel::Info, &l));
@@ -151,7 +175,7 @@ impl RealHost {
     }
 
     /// Reopens supervisord.log and every open child log (SIGUSR2).
-    pub(crate) fn reopen_logs(&mut self) {
+    fn reopen_all(&mut self) {
         if let Ok(mut main) = self.mainlog.lock() {
             let _ = main.reopen();
         }
@@ -167,7 +191,7 @@ impl RealHost {
     }
 
     /// Empties a process's log files, open or not (`clearProcessLogs`).
-    pub(crate) fn clear_logs(&mut self, config: &ProcessConfig) -> std::io::Result<()> {
+    fn clear_files(&mut self, config: &ProcessConfig) -> std::io::Result<()> {
         let io = self.io.get(&config.namespec()).cloned().unwrap_or_default();
         for (file, shared) in [(&config.stdout.logfile, io.stdout), (&config.stderr.logfile, io.stderr)] {
             let LogFile::Path(path) = file else { continue };
@@ -314,6 +338,89 @@ impl Host for RealHost {
             transition: change,
         });
     }
+}
+
+impl Shell for RealHost {
+    fn publish(&mut self, event: Event) {
+        self.events.send(event);
+    }
+
+    fn subscribe_for_pools(&mut self) -> tokio::sync::broadcast::Receiver<Event> {
+        self.own_receivers.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.events.subscribe()
+    }
+
+    fn write_stdin(&mut self, pid: u32, data: &[u8]) -> bool {
+        self.stdin.get(&pid).is_some_and(|fd| write_all_nonblocking(fd, data).is_ok())
+    }
+
+    fn check_command(&self, config: &ProcessConfig) -> Result<(), CommandError> {
+        command::resolve(config, self.ctx.path().as_deref()).map(drop)
+    }
+
+    fn reaped(&mut self, pid: u32) {
+        self.stdin.remove(&pid);
+        self.pipes.remove(&pid);
+        self.children.remove(pid);
+        if let Some(m) = self.socket_holders.remove(&pid) {
+            self.release_socket(&m);
+        }
+    }
+
+    fn close_pipes(&mut self, pid: u32, which: Option<(Channel, u64)>) -> Vec<OpenPipe> {
+        let Some(pipes) = self.pipes.get_mut(&pid) else { return Vec::new() };
+        match which {
+            Some((c, spawn)) => pipes
+                .iter()
+                .position(|p| p.channel == c && p.spawn == spawn)
+                .map(|at| pipes.remove(at))
+                .into_iter()
+                .collect(),
+            None => std::mem::take(pipes),
+        }
+    }
+
+    fn set_listener_group(&mut self, group: &str, listener: bool) {
+        if listener {
+            self.listener_groups.insert(group.to_owned());
+        } else {
+            self.listener_groups.remove(group);
+        }
+    }
+
+    fn add_socket(&mut self, group: &str, config: &crate::config::FcgiSocketConfig) {
+        self.make_socket(group, config);
+    }
+
+    fn remove_socket(&mut self, group: &str) {
+        self.sockets.remove(group);
+    }
+
+    fn forget_logs(&mut self, namespec: &str) {
+        self.io.remove(namespec);
+    }
+
+    fn clear_logs(&mut self, config: &ProcessConfig) -> std::io::Result<()> {
+        self.clear_files(config)
+    }
+
+    fn reopen_logs(&mut self) {
+        self.reopen_all();
+    }
+
+    fn main_log_path(&self) -> Option<std::path::PathBuf> {
+        self.mainlog.lock().ok().and_then(|m| m.path().map(std::path::PathBuf::from))
+    }
+}
+
+/// Writes to a child's stdin without waiting: a full pipe is an error, as a
+/// closed one is (4.3.0 buffers; we refuse rather than grow without bound).
+fn write_all_nonblocking(fd: &std::os::fd::OwnedFd, mut data: &[u8]) -> Result<(), nix::errno::Errno> {
+    while !data.is_empty() {
+        let n = nix::unistd::write(fd, data)?;
+        data = &data[n..];
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@
 mod actor;
 mod bus;
 mod capture;
+mod engine;
 mod error;
 mod fcgi;
 mod handles;
@@ -55,8 +56,8 @@ pub use streams::{EventStream, Lagged, OutputChunk, OutputStream, StateChange, S
 
 pub use crate::platform::SpawnContext;
 
-use self::actor::{Actor, Pending, Request};
 use self::bus::Bus;
+use self::engine::{Engine, Pending, Request};
 use self::host::RealHost;
 use self::lifeline::{LiveChildren, Outcome};
 use self::streams::Only;
@@ -256,13 +257,13 @@ impl Supervisor {
             spawns: 0,
         };
         let (requests, requests_rx) = mpsc::channel(1024);
-        let actor = Actor::new(groups, host, &config.supervisord.identifier);
+        let engine = Engine::new(groups, host, &config.supervisord.identifier);
         let (told, outcome) = lifeline::outcome();
         let auto_logs = Arc::new((config.supervisord.childlogdir, config.supervisord.identifier));
         let life = Arc::new(Lifeline { children: Arc::clone(&children), outcome });
         let supervisor = Supervisor { requests, bus, auto_logs, life };
         let early = before(&supervisor);
-        lifeline::spawn_engine(&runtime, actor.run(requests_rx, exits_rx, news_rx), children, told);
+        lifeline::spawn_engine(&runtime, actor::run(engine, requests_rx, exits_rx, news_rx), children, told);
         Ok((supervisor, early))
     }
 

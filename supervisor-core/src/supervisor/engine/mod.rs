@@ -1,0 +1,468 @@
+//! The engine: every process and group, and the rules between them
+//! (requests and their waiters, group operations, shutdown order, reload).
+//! It is pure: time comes from tokio's clock (pausable in tests), and the
+//! world only through [`Shell`], so a fake shell tests every rule without a
+//! process. The actor (`actor.rs`) drives it from one task: requests, child
+//! exits and timers arrive there and nothing else mutates state, so there
+//! are no locks on the hot path. Only processes with a pending deadline
+//! (starting, backing off, stopping) have a timer: an idle RUNNING process
+//! costs nothing.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+mod groups;
+mod listeners;
+mod requests;
+mod shutdown;
+#[cfg(test)]
+mod tests;
+
+use self::listeners::PoolView;
+use super::error::ControlError;
+use super::host::Shell;
+use super::info::ProcessSnapshot;
+use super::names::{ProcessName, Target, program_of};
+use super::output::PumpNews;
+use super::pools::Pools;
+use crate::config::{GroupConfig, LogLevel};
+use crate::events::Event;
+use crate::process::{ExitStatus, Now, Process, ProcessState, SupervisorState};
+use crate::signals::Signal;
+
+type Reply<T> = oneshot::Sender<T>;
+
+/// One process's answer to come: at once, or when it settles.
+pub(crate) type Pending = (ProcessName, oneshot::Receiver<Result<(), ControlError>>);
+
+/// One process's outcome.
+pub(crate) type Outcome = (ProcessName, Result<(), ControlError>);
+
+/// What callers ask of the actor.
+pub(crate) enum Request {
+    /// The target's processes, in start order.
+    Info(Target, Reply<Result<Vec<ProcessSnapshot>, ControlError>>),
+    /// Every process, sorted by group then name.
+    AllInfo(Reply<Vec<ProcessSnapshot>>),
+    /// Starts the target's processes (of a group: those not running); with
+    /// `wait`, each answer comes once its process is RUNNING or failed.
+    Start(Target, bool, Reply<Result<Vec<Pending>, ControlError>>),
+    /// Stops the target's processes (of a group: those running), highest
+    /// priority first; the answers come in start order.
+    Stop(Target, bool, Reply<Result<Vec<Pending>, ControlError>>),
+    /// Signals the target's processes (of a group: those signallable).
+    Signal(Target, Signal, Reply<Result<Vec<Outcome>, ControlError>>),
+    SendStdin(ProcessName, Vec<u8>, Reply<Result<(), ControlError>>),
+    ReopenLogs(Reply<()>),
+    ClearLog(ProcessName, Reply<Result<(), ControlError>>),
+    AddGroup(Box<GroupConfig>, Reply<Result<(), ControlError>>),
+    RemoveGroup(String, Reply<Result<(), ControlError>>),
+    /// A group's new settings; the processes named in the list keep running.
+    ReplaceGroup(Box<GroupConfig>, Vec<String>, Reply<Result<(), ControlError>>),
+    Groups(Reply<Vec<GroupConfig>>),
+    MainLogPath(Reply<Option<PathBuf>>),
+    State(Reply<SupervisorState>),
+    Shutdown(Reply<()>),
+}
+
+struct Slot {
+    process: Process,
+    deadline: Option<Duration>,
+}
+
+struct GroupSlot {
+    config: GroupConfig,
+    members: Vec<usize>,
+}
+
+enum Waiter {
+    /// A start, and the name the caller gave (its faults repeat it).
+    Start(String, Reply<Result<(), ControlError>>),
+    Stop(Reply<Result<(), ControlError>>),
+}
+
+/// The most bus events one turn of the actor takes in.
+const BUS_TURN: usize = 256;
+
+pub(crate) struct Engine<S: Shell> {
+    origin: Instant,
+    slots: HashMap<usize, Slot>,
+    next_id: usize,
+    /// Groups in start order: priority, then name.
+    groups: Vec<GroupSlot>,
+    by_pid: HashMap<u32, usize>,
+    timers: BTreeSet<(Duration, usize)>,
+    host: S,
+    state: SupervisorState,
+    waiters: Vec<(usize, Waiter)>,
+    /// Groups still to stop during shutdown, by name, highest priority last.
+    stop_groups: Vec<String>,
+    shutdown_replies: Vec<Reply<()>>,
+    last_die_report: Option<Duration>,
+    pools: Pools,
+    /// The event bus, read only while there are pools to feed.
+    bus: Option<tokio::sync::broadcast::Receiver<Event>>,
+    /// The last TICK slice seen, by period.
+    ticks: HashMap<u64, u64>,
+}
+
+impl<S: Shell> Engine<S> {
+    pub(crate) fn new(groups: Vec<GroupConfig>, host: S, identifier: &str) -> Engine<S> {
+        let mut actor = Engine {
+            origin: Instant::now(),
+            slots: HashMap::new(),
+            next_id: 0,
+            groups: Vec::new(),
+            by_pid: HashMap::new(),
+            timers: BTreeSet::new(),
+            host,
+            state: SupervisorState::Running,
+            waiters: Vec::new(),
+            stop_groups: Vec::new(),
+            shutdown_replies: Vec::new(),
+            last_die_report: None,
+            pools: Pools::new(identifier),
+            bus: None,
+            ticks: HashMap::new(),
+        };
+        for group in groups {
+            actor.insert_group(group);
+        }
+        actor
+    }
+
+    /// Writes a line to supervisord's log.
+    fn log(&mut self, level: LogLevel, message: &str) {
+        self.host.log(level, message.to_owned());
+    }
+
+    fn now(&self) -> Now {
+        Now { mono: self.origin.elapsed(), wall: SystemTime::now() }
+    }
+
+    fn accepting(&self) -> bool {
+        self.state == SupervisorState::Running
+    }
+
+    fn process(&self, id: usize) -> Option<&Process> {
+        self.slots.get(&id).map(|s| &s.process)
+    }
+
+    /// A new slot for a process that has never run; returns its id.
+    fn new_slot(&mut self, config: &Arc<crate::config::ProcessConfig>) -> usize {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.slots.insert(id, Slot { process: Process::new(Arc::clone(config)), deadline: None });
+        id
+    }
+
+    /// Starts the autostart programs, in group priority order, all in one
+    /// pass (4.3.0 does not wait for one to be up before the next).
+    pub(crate) fn begin(&mut self) {
+        self.host.publish(Event::SupervisorState(SupervisorState::Running));
+        for id in self.start_order() {
+            self.reschedule(id);
+        }
+        self.fire_due_timers();
+        self.tick_events();
+    }
+
+    /// When the next process needs a tick.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.timers.first().map(|(d, _)| self.origin + *d)
+    }
+
+    /// Whether a stop is being waited for (it is reported every 2 s).
+    pub(crate) fn stopping_waits(&self) -> bool {
+        self.waiters.iter().any(|(_, w)| matches!(w, Waiter::Stop(_)))
+    }
+
+    /// Whether some listener pool subscribes to TICK events.
+    pub(crate) fn wants_ticks(&self) -> bool {
+        self.pools.wants_ticks()
+    }
+
+    /// The pools' bus reader, while there are pools.
+    pub(crate) fn bus(&mut self) -> Option<&mut tokio::sync::broadcast::Receiver<Event>> {
+        self.bus.as_mut()
+    }
+
+    /// Exits reaped together: 4.3.0 reaps every child that exited, then
+    /// logs the SIGCHLD that woke it once.
+    pub(crate) fn on_exits(&mut self, exits: impl IntoIterator<Item = (u32, ExitStatus)>) {
+        for (pid, status) in exits {
+            self.on_exit(pid, status);
+        }
+        self.log(LogLevel::Debug, "received SIGCHLD indicating a child quit");
+        self.fire_due_timers();
+    }
+
+    /// News from an output pump.
+    pub(crate) fn on_news(&mut self, news: PumpNews) {
+        match news {
+            PumpNews::Protocol(pid, data) => {
+                if let Some(&id) = self.by_pid.get(&pid) {
+                    self.pools.output(id, &data, &mut PoolView { slots: &self.slots, host: &mut self.host });
+                }
+            }
+            PumpNews::Closed { pid, channel, spawn } => self.on_pipe_closed(pid, Some((channel, spawn))),
+        }
+        self.fire_due_timers();
+    }
+
+    /// An event from the bus for the pools, and at most what waited on the
+    /// bus when it came (output pumps can refill it as fast as it empties:
+    /// exits, requests and timers get their turn). Everything this turn
+    /// sent is buffered before anything goes out, as 4.3.0 buffers a whole
+    /// pass's events.
+    pub(crate) fn on_bus(&mut self, event: Event) {
+        self.on_bus_event(event);
+        let waiting = self.bus.as_ref().map_or(0, tokio::sync::broadcast::Receiver::len);
+        for _ in 0..waiting.min(BUS_TURN) {
+            let Some(event) = self.next_bus_event() else { break };
+            self.on_bus_event(event);
+        }
+        self.pools.dispatch_all(&mut PoolView { slots: &self.slots, host: &mut self.host });
+        self.fire_due_timers();
+    }
+
+    /// A second passed (TICK events, only while some pool wants them).
+    pub(crate) fn on_tick(&mut self) {
+        self.tick_events();
+        self.fire_due_timers();
+    }
+
+    /// A request from a handle; `None` when every handle is gone, which
+    /// stops everything as a shutdown would.
+    pub(crate) fn on_request(&mut self, request: Option<Request>) {
+        match request {
+            Some(r) => self.handle(r),
+            None => self.begin_shutdown(),
+        }
+        self.fire_due_timers();
+    }
+
+    /// A deadline passed.
+    pub(crate) fn on_timer(&mut self) {
+        self.fire_due_timers();
+    }
+
+    /// Logs `waiting for x to stop` for each stop being waited for.
+    pub(crate) fn on_stop_report(&mut self) {
+        self.report_stops();
+        self.fire_due_timers();
+    }
+
+    /// Whether the engine is done: shut down with every process stopped.
+    /// Then the shutdown requests are answered.
+    pub(crate) fn finished(&mut self) -> bool {
+        if self.state != SupervisorState::Shutdown || !self.advance_shutdown() {
+            return false;
+        }
+        for reply in self.shutdown_replies.drain(..) {
+            let _ = reply.send(());
+        }
+        true
+    }
+
+    fn start_order(&self) -> Vec<usize> {
+        self.groups.iter().flat_map(|g| g.members.iter().copied()).collect()
+    }
+
+    fn reschedule(&mut self, id: usize) {
+        let accepting = self.accepting();
+        let Some(slot) = self.slots.get_mut(&id) else {
+            return;
+        };
+        if let Some(d) = slot.deadline.take() {
+            self.timers.remove(&(d, id));
+        }
+        if let Some(d) = slot.process.deadline(accepting) {
+            slot.deadline = Some(d);
+            self.timers.insert((d, id));
+        }
+    }
+
+    fn fire_due_timers(&mut self) {
+        // A tick can make another tick due at once (spawn, then RUNNING for
+        // startsecs=0), so loop until nothing is due.
+        loop {
+            let now = self.now();
+            let due: Vec<usize> = self.timers.iter().take_while(|(d, _)| *d <= now.mono).map(|(_, id)| *id).collect();
+            if due.is_empty() {
+                return;
+            }
+            for id in due {
+                let accepting = self.accepting();
+                self.with_process(id, |p, host| p.tick(host, now, accepting));
+            }
+        }
+    }
+
+    /// Runs one state machine call on `id`, then the bookkeeping every
+    /// change needs (pid map, timer, waiters).
+    fn with_process<T>(&mut self, id: usize, f: impl FnOnce(&mut Process, &mut S) -> T) -> Option<T> {
+        let slot = self.slots.get_mut(&id)?;
+        let before = slot.process.pid();
+        let out = f(&mut slot.process, &mut self.host);
+        let pid = slot.process.pid();
+        if pid != before {
+            if before != 0 {
+                self.by_pid.remove(&before);
+                self.host.reaped(before);
+                self.pools.exited(id, &mut PoolView { slots: &self.slots, host: &mut self.host });
+            }
+            if pid != 0 {
+                self.by_pid.insert(pid, id);
+                self.pools.spawned(id);
+            }
+        }
+        if !self.pools.is_empty() {
+            let running = self.process(id).is_some_and(|p| p.state() == ProcessState::Running);
+            let group = self.process(id).map(|p| p.config().group.clone());
+            if let (true, Some(group)) = (running, group) {
+                self.pools.dispatch(&group, &mut PoolView { slots: &self.slots, host: &mut self.host });
+            }
+        }
+        self.reschedule(id);
+        self.settle_waiters(id);
+        Some(out)
+    }
+
+    /// Logs the end of `pid`'s pipe on `channel` made by spawn number
+    /// `spawn` (every pipe not yet logged: `None`), in the state its process
+    /// is in now.
+    fn on_pipe_closed(&mut self, pid: u32, channel: Option<(crate::events::Channel, u64)>) {
+        let Some(&id) = self.by_pid.get(&pid) else { return };
+        let closed = self.host.close_pipes(pid, channel);
+        let Some(process) = self.slots.get(&id).map(|s| &s.process) else { return };
+        let lines: Vec<String> =
+            closed.iter().map(|pipe| pipe.closed_line(id, &process.config().name, process.state())).collect();
+        for line in lines {
+            self.log(LogLevel::Debug, &line);
+        }
+    }
+
+    fn on_exit(&mut self, pid: u32, status: ExitStatus) {
+        let Some(&id) = self.by_pid.get(&pid) else {
+            self.log(LogLevel::Info, &format!("reaped unknown pid {pid} ({})", status.describe()));
+            return;
+        };
+        // 4.3.0 drains the pipes before it decides what the exit means: a
+        // pipe whose end the pump has not reported yet is closed there.
+        self.on_pipe_closed(pid, None);
+        let now = self.now();
+        self.with_process(id, |p, host| p.exited(host, status, now));
+    }
+
+    fn report_stops(&mut self) {
+        let now = self.now();
+        let ids: Vec<usize> =
+            self.waiters.iter().filter(|(_, w)| matches!(w, Waiter::Stop(_))).map(|(id, _)| *id).collect();
+        for id in ids {
+            if let Some(slot) = self.slots.get_mut(&id) {
+                slot.process.stop_report(&mut self.host, now);
+            }
+        }
+    }
+
+    fn settle_waiters(&mut self, id: usize) {
+        let Some(process) = self.process(id) else {
+            return;
+        };
+        let state = process.state();
+        let spawnerr = process.spawnerr().is_some();
+        let mut i = 0;
+        while i < self.waiters.len() {
+            if self.waiters[i].0 != id {
+                i += 1;
+                continue;
+            }
+            let done = match &self.waiters[i].1 {
+                Waiter::Start(name, _) if spawnerr => Some(Err(ControlError::SpawnError(name.clone()))),
+                Waiter::Start(..) if state == ProcessState::Running => Some(Ok(())),
+                Waiter::Start(name, _) if state != ProcessState::Starting => {
+                    Some(Err(ControlError::AbnormalTermination(name.clone())))
+                }
+                Waiter::Stop(_) if state.is_stopped() => Some(Ok(())),
+                _ => None,
+            };
+            match done {
+                Some(result) => {
+                    let (_, waiter) = self.waiters.swap_remove(i);
+                    let (Waiter::Start(_, reply) | Waiter::Stop(reply)) = waiter;
+                    let _ = reply.send(result);
+                }
+                None => i += 1,
+            }
+        }
+    }
+
+    /// The process `name`.
+    fn find(&self, name: &ProcessName) -> Result<usize, ControlError> {
+        self.groups
+            .iter()
+            .find(|g| g.config.name == name.group())
+            .and_then(|g| {
+                g.members.iter().copied().find(|&id| self.process(id).is_some_and(|p| p.config().name == name.name()))
+            })
+            .ok_or_else(|| ControlError::BadName(name.to_string()))
+    }
+
+    /// The target's processes, in start order.
+    fn resolve(&self, target: &Target) -> Result<Vec<usize>, ControlError> {
+        let group = |name: &str| self.groups.iter().find(|g| g.config.name == name);
+        match target {
+            Target::Process(name) => self.find(name).map(|id| vec![id]),
+            Target::Group(name) => {
+                group(name).map(|g| g.members.clone()).ok_or_else(|| ControlError::BadName(name.clone()))
+            }
+            Target::All => Ok(self.start_order()),
+            Target::Program { group: in_group, program } => {
+                let of_program =
+                    |id: &usize| self.process(*id).is_some_and(|p| program_of(&p.config().section) == program);
+                let ids: Vec<usize> = match in_group {
+                    Some(g) => {
+                        group(g).map(|g| g.members.iter().copied().filter(of_program).collect()).unwrap_or_default()
+                    }
+                    // The first group (in start order) that holds it.
+                    None => self
+                        .groups
+                        .iter()
+                        .map(|g| g.members.iter().copied().filter(of_program).collect::<Vec<_>>())
+                        .find(|ids| !ids.is_empty())
+                        .unwrap_or_default(),
+                };
+                if ids.is_empty() { Err(ControlError::BadName(target.label())) } else { Ok(ids) }
+            }
+            // A target added later reads as unknown.
+            #[allow(unreachable_patterns)]
+            _ => Err(ControlError::BadName(target.label())),
+        }
+    }
+
+    fn name_of(&self, id: usize) -> ProcessName {
+        self.process(id).map_or_else(
+            || ProcessName::new("", ""),
+            |p| ProcessName::new(p.config().group.clone(), p.config().name.clone()),
+        )
+    }
+
+    fn snapshot(p: &Process, now: SystemTime) -> ProcessSnapshot {
+        ProcessSnapshot {
+            config: Arc::clone(p.config()),
+            state: p.state(),
+            pid: Some(p.pid()).filter(|&pid| pid != 0),
+            started: p.start_time(),
+            stopped: p.stop_time(),
+            now,
+            exit_status: p.exitstatus(),
+            spawn_error: p.spawnerr().map(str::to_owned),
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! Shutting down as 4.3.0 does: nothing new starts, then groups stop one
+//! at a time, highest priority first.
+
+use std::time::Duration;
+
+use super::Engine;
+use crate::config::LogLevel;
+use crate::events::Event;
+use crate::process::{ProcessState, SupervisorState};
+use crate::supervisor::host::Shell;
+
+impl<S: Shell> Engine<S> {
+    pub(super) fn begin_shutdown(&mut self) {
+        if self.state == SupervisorState::Shutdown {
+            return;
+        }
+        self.state = SupervisorState::Shutdown;
+        self.host.publish(Event::SupervisorState(SupervisorState::Shutdown));
+        self.stop_groups = self.groups.iter().map(|g| g.config.name.clone()).collect();
+        let ids: Vec<usize> = self.slots.keys().copied().collect();
+        for id in ids {
+            self.reschedule(id);
+        }
+    }
+
+    /// Stops groups one at a time, highest priority first; true when all are down.
+    pub(super) fn advance_shutdown(&mut self) -> bool {
+        while let Some(name) = self.stop_groups.last().cloned() {
+            let Some(group) = self.groups.iter().find(|g| g.config.name == name) else {
+                self.stop_groups.pop();
+                continue;
+            };
+            let mut members = group.members.clone();
+            members.sort_by_key(|&id| std::cmp::Reverse(self.process(id).map_or(0, |p| p.config().priority)));
+            let now = self.now();
+            for &id in &members {
+                self.with_process(id, |p, host| match p.state() {
+                    ProcessState::Running | ProcessState::Starting => {
+                        let _ = p.stop(host, now);
+                    }
+                    ProcessState::Backoff => p.give_up(host, now),
+                    _ => {}
+                });
+            }
+            let stopped = |actor: &Engine<S>, ids: &[usize]| {
+                ids.iter().filter_map(|&id| actor.process(id)).all(|p| p.state().is_stopped())
+            };
+            if stopped(self, &members) {
+                self.stop_groups.pop();
+                continue;
+            }
+            // 4.3.0 names every process not yet stopped, in every group.
+            let unstopped: Vec<String> = self
+                .groups
+                .iter()
+                .flat_map(|g| g.members.iter())
+                .filter_map(|&id| self.process(id))
+                .filter(|p| !p.state().is_stopped())
+                .map(|p| p.config().name.clone())
+                .collect();
+            let now = self.now().mono;
+            if self.last_die_report.is_none_or(|t| now > t + Duration::from_secs(3)) {
+                self.log(LogLevel::Info, &format!("waiting for {} to die", unstopped.join(", ")));
+                self.last_die_report = Some(now);
+            }
+            return false;
+        }
+        true
+    }
+}

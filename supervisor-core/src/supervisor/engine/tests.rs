@@ -1,0 +1,304 @@
+//! The engine's own rules with a fake shell and paused time: waiters
+//! released on the right transition, group operations, shutdown order,
+//! reload.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, oneshot};
+
+use super::{Engine, Pending, Request};
+use crate::config::{Config, FcgiSocketConfig, GroupConfig, LogLevel, ProcessConfig};
+use crate::events::{Channel, Event};
+use crate::platform::command::CommandError;
+use crate::process::{ExitStatus, Host, ProcessState, SpawnError, Transition};
+use crate::signals::Signal;
+use crate::supervisor::error::ControlError;
+use crate::supervisor::host::{OpenPipe, Shell};
+use crate::supervisor::names::{ProcessName, Target};
+
+/// A world that records what the engine asks of it.
+struct Fake {
+    next_pid: u32,
+    /// (process name, pid, command) of each spawn.
+    spawned: Vec<(String, u32, String)>,
+    /// (pid, signal) of each signal.
+    kills: Vec<(u32, Signal)>,
+    logs: Vec<String>,
+    changes: Vec<(String, ProcessState)>,
+    published: Vec<Event>,
+    bus: broadcast::Sender<Event>,
+    stdin: Vec<(u32, Vec<u8>)>,
+    missing: HashSet<String>,
+}
+
+impl Fake {
+    fn new() -> Fake {
+        Fake {
+            next_pid: 100,
+            spawned: Vec::new(),
+            kills: Vec::new(),
+            logs: Vec::new(),
+            changes: Vec::new(),
+            published: Vec::new(),
+            bus: broadcast::channel(64).0,
+            stdin: Vec::new(),
+            missing: HashSet::new(),
+        }
+    }
+}
+
+impl Host for Fake {
+    fn spawn(&mut self, config: &Arc<ProcessConfig>) -> Result<u32, SpawnError> {
+        self.next_pid += 1;
+        self.spawned.push((config.name.clone(), self.next_pid, config.command.clone()));
+        Ok(self.next_pid)
+    }
+    fn kill(&mut self, pid: u32, _group: bool, signal: Signal) -> Result<(), nix::errno::Errno> {
+        self.kills.push((pid, signal));
+        Ok(())
+    }
+    fn log(&mut self, _: LogLevel, message: String) {
+        self.logs.push(message);
+    }
+    fn transition(&mut self, config: &ProcessConfig, change: Transition) {
+        self.changes.push((config.name.clone(), change.to));
+    }
+}
+
+impl Shell for Fake {
+    fn publish(&mut self, event: Event) {
+        self.published.push(event);
+    }
+    fn subscribe_for_pools(&mut self) -> broadcast::Receiver<Event> {
+        self.bus.subscribe()
+    }
+    fn write_stdin(&mut self, pid: u32, data: &[u8]) -> bool {
+        self.stdin.push((pid, data.to_vec()));
+        true
+    }
+    fn check_command(&self, config: &ProcessConfig) -> Result<(), CommandError> {
+        if self.missing.contains(&config.name) {
+            return Err(CommandError::NotFound(config.command.clone()));
+        }
+        Ok(())
+    }
+    fn reaped(&mut self, _: u32) {}
+    fn close_pipes(&mut self, _: u32, _: Option<(Channel, u64)>) -> Vec<OpenPipe> {
+        Vec::new()
+    }
+    fn set_listener_group(&mut self, _: &str, _: bool) {}
+    fn add_socket(&mut self, _: &str, _: &FcgiSocketConfig) {}
+    fn remove_socket(&mut self, _: &str) {}
+    fn forget_logs(&mut self, _: &str) {}
+    fn clear_logs(&mut self, _: &ProcessConfig) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn reopen_logs(&mut self) {}
+    fn main_log_path(&self) -> Option<std::path::PathBuf> {
+        None
+    }
+}
+
+fn groups(programs: &str) -> Vec<GroupConfig> {
+    let text = format!("[supervisord]\n{programs}");
+    Config::from_str(&text, "/tmp/engine.conf").expect("config").groups
+}
+
+fn engine(programs: &str) -> Engine<Fake> {
+    let mut engine = Engine::new(groups(programs), Fake::new(), "supervisor");
+    engine.begin();
+    engine
+}
+
+fn name(n: &str) -> ProcessName {
+    ProcessName::new(n, n)
+}
+
+/// Sends a request and returns what the engine answered at once.
+fn ask<T>(engine: &mut Engine<Fake>, make: impl FnOnce(oneshot::Sender<T>) -> Request) -> T {
+    let (tx, mut rx) = oneshot::channel();
+    engine.on_request(Some(make(tx)));
+    rx.try_recv().expect("answered at once")
+}
+
+fn state(engine: &mut Engine<Fake>, n: &str) -> ProcessState {
+    let infos = ask(engine, |r| Request::Info(Target::Process(name(n)), r)).expect("known");
+    infos[0].state
+}
+
+fn pid(engine: &mut Engine<Fake>, n: &str) -> u32 {
+    let infos = ask(engine, |r| Request::Info(Target::Process(name(n)), r)).expect("known");
+    infos[0].pid.expect("a pid")
+}
+
+/// Whether an answer has come, and which.
+fn answered(pending: &mut Pending) -> Option<Result<(), ControlError>> {
+    pending.1.try_recv().ok()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_start_waiter_is_released_once_the_process_is_running() {
+    let mut e = engine("[program:a]\ncommand=a\nautostart=false\nstartsecs=1\n");
+    let mut pending = ask(&mut e, |r| Request::Start(Target::Process(name("a")), true, r)).expect("started");
+    assert_eq!(pending.len(), 1);
+    assert_eq!(state(&mut e, "a"), ProcessState::Starting);
+    assert_eq!(answered(&mut pending[0]), None, "not before startsecs");
+    tokio::time::advance(Duration::from_millis(999)).await;
+    e.on_timer();
+    assert_eq!(answered(&mut pending[0]), None);
+    tokio::time::advance(Duration::from_millis(1)).await;
+    e.on_timer();
+    assert_eq!(answered(&mut pending[0]), Some(Ok(())));
+    assert_eq!(state(&mut e, "a"), ProcessState::Running);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_start_waiter_hears_of_a_death_while_starting() {
+    let mut e = engine("[program:a]\ncommand=a\nautostart=false\nstartsecs=5\n");
+    let mut pending = ask(&mut e, |r| Request::Start(Target::Process(name("a")), true, r)).expect("started");
+    let a = pid(&mut e, "a");
+    e.on_exits([(a, ExitStatus::Exited(1))]);
+    // As 4.3.0: "Exited too quickly" is a spawn error, and the wait says so.
+    assert_eq!(answered(&mut pending[0]), Some(Err(ControlError::SpawnError("a".into()))));
+    assert_eq!(state(&mut e, "a"), ProcessState::Backoff);
+    // Without waiting, the answer is at once.
+    let mut e = engine("[program:b]\ncommand=b\nautostart=false\nstartsecs=5\n");
+    let mut pending = ask(&mut e, |r| Request::Start(Target::Process(name("b")), false, r)).expect("started");
+    assert_eq!(answered(&mut pending[0]), Some(Ok(())));
+}
+
+#[tokio::test(start_paused = true)]
+async fn refusals_come_at_once_and_name_the_process() {
+    let mut e = engine("[program:a]\ncommand=a\nstartsecs=0\n[program:gone]\ncommand=nope\nautostart=false\n");
+    e.host.missing.insert("gone".into());
+    let mut again = ask(&mut e, |r| Request::Start(Target::Process(name("a")), true, r)).expect("one");
+    assert_eq!(answered(&mut again[0]), Some(Err(ControlError::AlreadyStarted("a".into()))));
+    let mut missing = ask(&mut e, |r| Request::Start(Target::Process(name("gone")), true, r)).expect("one");
+    assert!(matches!(answered(&mut missing[0]), Some(Err(ControlError::NoFile(_)))));
+    let unknown = ask(&mut e, |r| Request::Start(Target::Process(name("zz")), true, r));
+    assert_eq!(unknown.err(), Some(ControlError::BadName("zz".into())));
+    let unknown = ask(&mut e, |r| Request::Stop(Target::Group("zz".into()), true, r));
+    assert_eq!(unknown.err(), Some(ControlError::BadName("zz".into())));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_group_start_skips_what_runs_and_a_stop_goes_highest_priority_first() {
+    let mut e = engine(
+        "[group:g]\nprograms=low,high\n\
+         [program:low]\ncommand=low\npriority=1\nautostart=false\nstartsecs=0\n\
+         [program:high]\ncommand=high\npriority=2\nautostart=false\nstartsecs=0\n",
+    );
+    let g = |n: &str| ProcessName::new("g", n);
+    let mut first = ask(&mut e, |r| Request::Start(Target::Process(g("low")), true, r)).expect("one");
+    assert_eq!(answered(&mut first[0]), Some(Ok(())));
+    let mut rest = ask(&mut e, |r| Request::Start(Target::Group("g".into()), true, r)).expect("group");
+    assert_eq!(rest.iter().map(|p| p.0.clone()).collect::<Vec<_>>(), [g("high")], "the running one is skipped");
+    assert_eq!(answered(&mut rest[0]), Some(Ok(())));
+    let (low, high) = (e.host.spawned[0].1, e.host.spawned[1].1);
+
+    let mut stops = ask(&mut e, |r| Request::Stop(Target::All, true, r)).expect("all");
+    assert_eq!(stops.iter().map(|p| p.0.clone()).collect::<Vec<_>>(), [g("low"), g("high")], "answers in start order");
+    assert_eq!(e.host.kills, [(high, Signal::TERM), (low, Signal::TERM)], "signals highest priority first");
+    assert_eq!(answered(&mut stops[1]), None, "waits for the exit");
+    e.on_exits([(high, ExitStatus::Signaled { signal: 15, core_dumped: false })]);
+    assert_eq!(answered(&mut stops[1]), Some(Ok(())));
+    assert_eq!(answered(&mut stops[0]), None);
+    e.on_exits([(low, ExitStatus::Signaled { signal: 15, core_dumped: false })]);
+    assert_eq!(answered(&mut stops[0]), Some(Ok(())));
+    // Nothing runs: a group stop has nothing to do, a process stop is refused.
+    assert!(ask(&mut e, |r| Request::Stop(Target::Group("g".into()), true, r)).expect("group").is_empty());
+    let mut one = ask(&mut e, |r| Request::Stop(Target::Process(g("low")), true, r)).expect("one");
+    assert_eq!(answered(&mut one[0]), Some(Err(ControlError::NotRunning("g:low".into()))));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_program_target_is_its_numprocs_processes() {
+    let mut e = engine(
+        "[program:w]\ncommand=w\nnumprocs=2\nprocess_name=w_%(process_num)d\nautostart=false\nstartsecs=0\n\
+         [program:other]\ncommand=o\nautostart=false\n",
+    );
+    let target = Target::Program { group: None, program: "w".into() };
+    let started = ask(&mut e, |r| Request::Start(target.clone(), false, r)).expect("program");
+    let names: Vec<String> = started.iter().map(|p| p.0.to_string()).collect();
+    assert_eq!(names, ["w:w_0", "w:w_1"]);
+    let unknown = ask(&mut e, |r| Request::Start(Target::Program { group: None, program: "nope".into() }, false, r));
+    assert_eq!(unknown.err(), Some(ControlError::BadName("nope".into())));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_escalates_to_kill_after_stopwaitsecs() {
+    let mut e = engine("[program:a]\ncommand=a\nstartsecs=0\nstopwaitsecs=3\n");
+    let a = pid(&mut e, "a");
+    let mut stop = ask(&mut e, |r| Request::Stop(Target::Process(name("a")), true, r)).expect("one");
+    assert_eq!(e.host.kills, [(a, Signal::TERM)]);
+    tokio::time::advance(Duration::from_secs(2)).await;
+    e.on_timer();
+    assert_eq!(e.host.kills.len(), 1, "not before stopwaitsecs");
+    tokio::time::advance(Duration::from_secs(1)).await;
+    e.on_timer();
+    assert_eq!(e.host.kills, [(a, Signal::TERM), (a, Signal::KILL)]);
+    e.on_exits([(a, ExitStatus::Signaled { signal: 9, core_dumped: false })]);
+    assert_eq!(answered(&mut stop[0]), Some(Ok(())));
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_stops_one_group_at_a_time_highest_priority_first() {
+    let mut e = engine(
+        "[program:first]\ncommand=f\npriority=1\nstartsecs=0\n\
+         [program:last]\ncommand=l\npriority=9\nstartsecs=0\n",
+    );
+    let (first, last) = (pid(&mut e, "first"), pid(&mut e, "last"));
+    let (tx, mut done) = oneshot::channel();
+    e.on_request(Some(Request::Shutdown(tx)));
+    assert!(!e.finished());
+    assert_eq!(e.host.kills, [(last, Signal::TERM)], "the last to start stops first, alone");
+    // Nothing new starts while shutting down.
+    let refused = ask(&mut e, |r| Request::Start(Target::Process(name("first")), false, r)).expect("one");
+    assert_eq!(
+        refused.into_iter().next().map(|mut p| p.1.try_recv().ok()),
+        Some(Some(Err(ControlError::ShuttingDown)))
+    );
+    e.on_exits([(last, ExitStatus::Exited(0))]);
+    assert!(!e.finished());
+    assert_eq!(e.host.kills, [(last, Signal::TERM), (first, Signal::TERM)]);
+    assert!(done.try_recv().is_err(), "answered only when all are down");
+    e.on_exits([(first, ExitStatus::Exited(0))]);
+    assert!(e.finished());
+    assert_eq!(done.try_recv(), Ok(()));
+    assert!(e.host.published.contains(&Event::SupervisorState(crate::process::SupervisorState::Shutdown)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn replacing_a_group_keeps_the_unchanged_process_running() {
+    let programs = "[group:g]\nprograms=keep,edit\n\
+                    [program:keep]\ncommand=k\nstartsecs=0\n[program:edit]\ncommand=old\nstartsecs=0\n";
+    let mut e = engine(programs);
+    let g = |n: &str| ProcessName::new("g", n);
+    let keep = e.host.spawned.iter().find(|s| s.0 == "keep").map(|s| s.1).expect("keep");
+    let edit = e.host.spawned.iter().find(|s| s.0 == "edit").map(|s| s.1).expect("edit");
+    // What `update_group` does: stop the changed process, then replace.
+    let mut stop = ask(&mut e, |r| Request::Stop(Target::Process(g("edit")), true, r)).expect("one");
+    e.on_exits([(edit, ExitStatus::Exited(0))]);
+    assert_eq!(answered(&mut stop[0]), Some(Ok(())));
+    let new = groups(&programs.replace("command=old", "command=new")).remove(0);
+    let replaced = ask(&mut e, |r| Request::ReplaceGroup(Box::new(new), vec!["keep".into()], r));
+    assert_eq!(replaced, Ok(()));
+    let infos = ask(&mut e, |r| Request::Info(Target::Group("g".into()), r)).expect("group");
+    let keep_now = infos.iter().find(|i| i.config.name == "keep").and_then(|i| i.pid);
+    assert_eq!(keep_now, Some(keep), "the unchanged process was not touched");
+    let last = e.host.spawned.last().expect("a spawn");
+    assert_eq!((last.0.as_str(), last.2.as_str()), ("edit", "new"), "the changed one starts with its new command");
+    assert!(!e.host.kills.iter().any(|(p, _)| *p == keep));
+}
+
+#[tokio::test(start_paused = true)]
+async fn stdin_goes_only_to_a_running_process() {
+    let mut e = engine("[program:a]\ncommand=a\nstartsecs=0\n[program:b]\ncommand=b\nautostart=false\n");
+    let a = pid(&mut e, "a");
+    assert_eq!(ask(&mut e, |r| Request::SendStdin(name("a"), b"hi\n".to_vec(), r)), Ok(()));
+    assert_eq!(e.host.stdin, [(a, b"hi\n".to_vec())]);
+    let refused = ask(&mut e, |r| Request::SendStdin(name("b"), b"hi\n".to_vec(), r));
+    assert_eq!(refused, Err(ControlError::NotRunning("b".into())));
+}
