@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use supervisor_core::events::Channel;
-use supervisor_core::logging::{ReadError, read_file, tail_file};
+use supervisor_core::logging::{LogRange, read_range, tail};
 use supervisor_core::signals::Signal;
 use supervisor_core::supervisor::{ControlError, ProcessName, ProcessResult, Supervisor, Wait};
 
@@ -98,7 +98,29 @@ pub async fn read_log(
     if !path.exists() {
         return Err(Fault::NoFile.with(path.display().to_string()));
     }
-    read_file(&path, offset, length).map_err(read_fault)
+    read_range(&path, python_range(offset, length)?).map_err(|_| Fault::Failed.into())
+}
+
+/// 4.3.0's `readFile(offset, length)`: a negative offset counts back from
+/// the end (and then `length` must be 0); `length` 0 reads to the end.
+fn python_range(offset: i64, length: i64) -> Result<LogRange, FaultString> {
+    match (offset, length) {
+        (o, 0) if o < 0 => Ok(LogRange::Last(o.unsigned_abs())),
+        (o, l) if o < 0 || l < 0 => Err(Fault::BadArguments.into()),
+        (o, 0) => Ok(LogRange::From(o.unsigned_abs())),
+        (o, l) => Ok(LogRange::Span { offset: o.unsigned_abs(), length: l.unsigned_abs() }),
+    }
+}
+
+/// 4.3.0's `tailFile(offset, length)`: negative values count as 0 (its
+/// arithmetic gives the same bytes); an unreadable file is empty at the
+/// offset given.
+fn python_tail(path: &Path, offset: i64, length: i64) -> (Vec<u8>, i64, bool) {
+    let clamp = |n: i64| u64::try_from(n).unwrap_or(0);
+    match tail(path, clamp(offset), clamp(length)) {
+        Ok(t) => (t.data, i64::try_from(t.next_offset).unwrap_or(i64::MAX), t.overflow),
+        Err(_) => (Vec::new(), offset, false),
+    }
 }
 
 /// `tailProcessStdoutLog(name, offset, length)`: the bytes, the next
@@ -116,7 +138,7 @@ pub async fn tail_log(
     let name = process(given);
     let path = sv.log_file(&name, channel).await.map_err(|e| as_written(e, &name, given))?;
     match path {
-        Some(path) if path.exists() => Ok(tail_file(&path, offset, length)),
+        Some(path) if path.exists() => Ok(python_tail(&path, offset, length)),
         _ => Ok((Vec::new(), 0, false)),
     }
 }
@@ -127,14 +149,7 @@ pub fn read_main_log(path: Option<&Path>, offset: i64, length: i64) -> Result<Ve
     if !path.exists() {
         return Err(Fault::NoFile.with(path.display().to_string()));
     }
-    read_file(path, offset, length).map_err(read_fault)
-}
-
-fn read_fault(e: ReadError) -> FaultString {
-    match e {
-        ReadError::BadArguments => Fault::BadArguments.into(),
-        _ => Fault::Failed.into(),
-    }
+    read_range(path, python_range(offset, length)?).map_err(|_| Fault::Failed.into())
 }
 
 #[cfg(test)]
@@ -149,6 +164,27 @@ mod tests {
         assert_eq!(split_namespec("g:"), ("g", None));
         assert_eq!(process("web"), ProcessName::new("web", "web"));
         assert_eq!(process("g:web"), ProcessName::new("g", "web"));
+    }
+
+    #[test]
+    fn python_offsets_map_onto_ranges() {
+        assert_eq!(python_range(0, 0).ok(), Some(LogRange::From(0)));
+        assert_eq!(python_range(4, 3).ok(), Some(LogRange::Span { offset: 4, length: 3 }));
+        assert_eq!(python_range(-4, 0).ok(), Some(LogRange::Last(4)));
+        assert_eq!(python_range(-4, 2).err().map(|f| f.fault), Some(Fault::BadArguments));
+        assert_eq!(python_range(0, -2).err().map(|f| f.fault), Some(Fault::BadArguments));
+    }
+
+    #[test]
+    fn python_tails_match_tail_file_with_negative_values() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("x.log");
+        std::fs::write(&path, b"0123456789").expect("write");
+        // What 4.3.0's tailFile gives for each.
+        assert_eq!(python_tail(&path, -5, 20), (b"0123456789".to_vec(), 10, false));
+        assert_eq!(python_tail(&path, 0, -3), (Vec::new(), 10, true));
+        assert_eq!(python_tail(&path, 8, 5), (b"56789".to_vec(), 10, false));
+        assert_eq!(python_tail(Path::new("/no/such"), -3, 5), (Vec::new(), -3, false));
     }
 
     #[test]

@@ -8,5 +8,5 @@ pub(crate) mod syslog;
 
 pub use ansi::strip_escapes;
 pub use mainlog::MainLog;
-pub use read::{ReadError, read_file, tail_file};
+pub use read::{LogRange, LogTail, read_range, tail};
 pub use rotating::RotatingFile;

@@ -1,80 +1,88 @@
-//! Reading and tailing log files by byte offset, exactly as 4.3.0's
-//! `readFile` and `tailFile` do (`readProcessStdoutLog`,
-//! `tailProcessStdoutLog`, `readLog`).
+//! Reading and tailing log files by byte offset: what `read_log` and
+//! `tail_log` return (4.3.0's `readFile` and `tailFile`, typed; the
+//! Python offset rules of the XML-RPC methods are supervisor-rpc's).
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-/// Why a read was refused; each is a 4.3.0 fault name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum ReadError {
-    /// A negative offset with a length, or a negative length (BAD_ARGUMENTS).
-    #[error("BAD_ARGUMENTS")]
-    BadArguments,
-    /// The file could not be read (FAILED).
-    #[error("FAILED")]
-    Failed,
+/// Which bytes of a log to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LogRange {
+    /// From `offset` to the end.
+    From(u64),
+    /// `length` bytes from `offset`.
+    Span {
+        /// Where to begin.
+        offset: u64,
+        /// How many bytes, at most.
+        length: u64,
+    },
+    /// The last `n` bytes.
+    Last(u64),
 }
 
-/// `length` bytes from `offset`; a negative `offset` means that many bytes
-/// from the end (then `length` must be 0); `length` 0 means to the end.
-pub fn read_file(path: &Path, offset: i64, length: i64) -> Result<Vec<u8>, ReadError> {
-    let mut f = File::open(path).map_err(|_| ReadError::Failed)?;
+/// The newest bytes of a log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LogTail {
+    /// The bytes.
+    pub data: Vec<u8>,
+    /// Where the next tail should begin (the log's size now).
+    pub next_offset: u64,
+    /// Whether bytes between the asked offset and these were skipped.
+    pub overflow: bool,
+}
+
+/// The bytes of `path` that `range` names (fewer at the end of the file).
+pub fn read_range(path: &Path, range: LogRange) -> std::io::Result<Vec<u8>> {
+    let mut f = File::open(path)?;
     let mut data = Vec::new();
-    if offset < 0 {
-        if length != 0 {
-            return Err(ReadError::BadArguments);
+    match range {
+        LogRange::From(offset) => {
+            f.seek(SeekFrom::Start(offset))?;
+            f.read_to_end(&mut data)?;
         }
-        let size = f.seek(SeekFrom::End(0)).map_err(|_| ReadError::Failed)?;
-        let pos = size.saturating_sub(offset.unsigned_abs());
-        f.seek(SeekFrom::Start(pos)).map_err(|_| ReadError::Failed)?;
-        f.take(offset.unsigned_abs()).read_to_end(&mut data).map_err(|_| ReadError::Failed)?;
-    } else {
-        if length < 0 {
-            return Err(ReadError::BadArguments);
+        LogRange::Span { offset, length } => {
+            f.seek(SeekFrom::Start(offset))?;
+            f.take(length).read_to_end(&mut data)?;
         }
-        f.seek(SeekFrom::Start(offset as u64)).map_err(|_| ReadError::Failed)?;
-        if length == 0 {
-            f.read_to_end(&mut data).map_err(|_| ReadError::Failed)?;
-        } else {
-            f.take(length as u64).read_to_end(&mut data).map_err(|_| ReadError::Failed)?;
+        LogRange::Last(n) => {
+            let size = f.seek(SeekFrom::End(0))?;
+            f.seek(SeekFrom::Start(size.saturating_sub(n)))?;
+            f.take(n).read_to_end(&mut data)?;
         }
     }
     Ok(data)
 }
 
-/// Up to `length` bytes starting at `offset`; when the file has grown past
-/// `offset + length`, the last `length` bytes and `overflow` set. Returns
-/// the data, the file size (the next offset) and the overflow flag. An
-/// unreadable file gives `("", offset, false)`, as in 4.3.0.
-pub fn tail_file(path: &Path, offset: i64, length: i64) -> (Vec<u8>, i64, bool) {
-    let Ok(mut f) = File::open(path) else {
-        return (Vec::new(), offset, false);
-    };
-    let Ok(size) = f.seek(SeekFrom::End(0)) else {
-        return (Vec::new(), offset, false);
-    };
-    let sz = size as i64;
-    let (mut offset, mut length) = (offset, length);
+/// Up to `max` bytes from `offset`; when the file has grown past
+/// `offset + max`, its last `max` bytes with `overflow` set (4.3.0's
+/// `tailFile`). `next_offset` is the file's size.
+pub fn tail(path: &Path, offset: u64, max: u64) -> std::io::Result<LogTail> {
+    let mut f = File::open(path)?;
+    let size = f.seek(SeekFrom::End(0))?;
+    // 4.3.0's arithmetic, step by step (wide, so nothing overflows).
+    let (sz, mut offset, mut length) = (i128::from(size), i128::from(offset), i128::from(max));
     let mut overflow = false;
-    if sz > offset.saturating_add(length) {
+    if sz > offset + length {
         overflow = true;
         offset = sz - 1;
     }
-    if offset.saturating_add(length) > sz {
+    if offset + length > sz {
         if offset > sz - 1 {
             length = 0;
         }
         offset = sz - length;
     }
-    let offset = offset.max(0);
-    let length = length.max(0);
+    let (start, length) = (u64::try_from(offset.max(0)).unwrap_or(0), u64::try_from(length.max(0)).unwrap_or(0));
     let mut data = Vec::new();
-    if length > 0 && f.seek(SeekFrom::Start(offset as u64)).is_ok() {
-        let _ = f.take(length as u64).read_to_end(&mut data);
+    if length > 0 {
+        f.seek(SeekFrom::Start(start))?;
+        f.take(length).read_to_end(&mut data)?;
     }
-    (data, sz, overflow)
+    Ok(LogTail { data, next_offset: size, overflow })
 }
 
 #[cfg(test)]
@@ -89,27 +97,32 @@ mod tests {
     }
 
     #[test]
-    fn reads_like_read_file() {
+    fn ranges_read_what_they_name() {
         let (_d, p) = file(b"0123456789");
-        assert_eq!(read_file(&p, 0, 0).expect("read"), b"0123456789");
-        assert_eq!(read_file(&p, 2, 3).expect("read"), b"234");
-        assert_eq!(read_file(&p, -4, 0).expect("read"), b"6789");
-        assert_eq!(read_file(&p, -40, 0).expect("read"), b"0123456789");
-        assert_eq!(read_file(&p, 20, 5).expect("read"), b"");
-        assert_eq!(read_file(&p, -4, 2), Err(ReadError::BadArguments));
-        assert_eq!(read_file(&p, 0, -2), Err(ReadError::BadArguments));
-        assert_eq!(read_file(Path::new("/no/such"), 0, 0), Err(ReadError::Failed));
+        let read = |r| read_range(&p, r).expect("read");
+        assert_eq!(read(LogRange::From(0)), b"0123456789");
+        assert_eq!(read(LogRange::From(7)), b"789");
+        assert_eq!(read(LogRange::Span { offset: 2, length: 3 }), b"234");
+        assert_eq!(read(LogRange::Span { offset: 20, length: 5 }), b"");
+        assert_eq!(read(LogRange::Last(4)), b"6789");
+        assert_eq!(read(LogRange::Last(40)), b"0123456789");
+        assert!(read_range(Path::new("/no/such"), LogRange::From(0)).is_err());
     }
 
     #[test]
     fn tails_like_tail_file() {
         let (_d, p) = file(b"0123456789");
+        let t = |offset, max| {
+            let tail = tail(&p, offset, max).expect("tail");
+            (tail.data, tail.next_offset, tail.overflow)
+        };
         // Each expectation is what 4.3.0's tailFile returns for the same file.
-        assert_eq!(tail_file(&p, 0, 10), (b"0123456789".to_vec(), 10, false));
-        assert_eq!(tail_file(&p, 0, 5), (b"56789".to_vec(), 10, true));
-        assert_eq!(tail_file(&p, 10, 5), (b"".to_vec(), 10, false));
-        assert_eq!(tail_file(&p, 8, 5), (b"56789".to_vec(), 10, false));
-        assert_eq!(tail_file(&p, 0, 20), (b"0123456789".to_vec(), 10, false));
-        assert_eq!(tail_file(Path::new("/no/such"), 3, 5), (Vec::new(), 3, false));
+        assert_eq!(t(0, 10), (b"0123456789".to_vec(), 10, false));
+        assert_eq!(t(0, 5), (b"56789".to_vec(), 10, true));
+        assert_eq!(t(10, 5), (b"".to_vec(), 10, false));
+        assert_eq!(t(8, 5), (b"56789".to_vec(), 10, false));
+        assert_eq!(t(0, 20), (b"0123456789".to_vec(), 10, false));
+        assert_eq!(t(0, 0), (b"".to_vec(), 10, true));
+        assert_eq!(t(12, 5), (b"".to_vec(), 10, false));
     }
 }

@@ -63,7 +63,8 @@ use self::lifeline::{LiveChildren, Outcome};
 use self::streams::Only;
 use crate::config::{Config, ConfigDiff, GroupConfig, LogFile, LogLevel};
 use crate::events::{Channel, Event};
-use crate::logging::{MainLog, ReadError, read_file, tail_file};
+use crate::logging::MainLog;
+pub use crate::logging::{LogRange, LogTail};
 use crate::platform::reap;
 use crate::platform::spawn_thread::SpawnThread;
 use crate::process::SupervisorState;
@@ -154,35 +155,6 @@ impl Drop for Lifeline {
 
 /// One process's outcome in an operation on several.
 pub type ProcessResult = (ProcessName, Result<(), ControlError>);
-
-/// Which bytes of a log to read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LogRange {
-    /// From `offset` to the end.
-    From(u64),
-    /// `length` bytes from `offset`.
-    Span {
-        /// Where to begin.
-        offset: u64,
-        /// How many bytes, at most.
-        length: u64,
-    },
-    /// The last `n` bytes.
-    Last(u64),
-}
-
-/// The newest bytes of a log, from [`Supervisor::tail_log`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct LogTail {
-    /// The bytes.
-    pub data: Vec<u8>,
-    /// Where the next tail should begin (the log's size now).
-    pub next_offset: u64,
-    /// Whether bytes between the asked offset and these were skipped.
-    pub overflow: bool,
-}
 
 impl Supervisor {
     /// Starts supervising `config`'s groups; autostart programs start now.
@@ -547,13 +519,7 @@ impl Supervisor {
     ) -> Result<Vec<u8>, ControlError> {
         let path = self.log_file(process, channel).await?;
         let path = path.filter(|p| p.exists()).ok_or_else(|| ControlError::NoFile(process.to_string()))?;
-        let (offset, length) = match range {
-            LogRange::Span { length: 0, .. } | LogRange::Last(0) => return Ok(Vec::new()),
-            LogRange::From(offset) => (offset, 0),
-            LogRange::Span { offset, length } => (offset, length),
-            LogRange::Last(n) => return read_file(&path, -(n.min(i64::MAX as u64) as i64), 0).map_err(read_error),
-        };
-        read_file(&path, offset.min(i64::MAX as u64) as i64, length.min(i64::MAX as u64) as i64).map_err(read_error)
+        crate::logging::read_range(&path, range).map_err(|e| ControlError::Failed(format!("{}: {e}", path.display())))
     }
 
     /// The newest bytes of a process's log, at most `max` of them, from
@@ -570,9 +536,7 @@ impl Supervisor {
         let Some(path) = path.filter(|p| p.exists()) else {
             return Ok(LogTail { data: Vec::new(), next_offset: 0, overflow: false });
         };
-        let (data, next, overflow) =
-            tail_file(&path, offset.min(i64::MAX as u64) as i64, max.min(i64::MAX as u64) as i64);
-        Ok(LogTail { data, next_offset: u64::try_from(next).unwrap_or(0), overflow })
+        crate::logging::tail(&path, offset, max).map_err(|e| ControlError::Failed(format!("{}: {e}", path.display())))
     }
 
     /// The path of supervisord's own log, when it writes one.
@@ -608,13 +572,6 @@ async fn settle(pending: Vec<Pending>) -> Vec<ProcessResult> {
 /// The result of an operation on one process.
 fn first_result(results: Vec<ProcessResult>) -> Result<(), ControlError> {
     results.into_iter().next().map_or(Ok(()), |(_, r)| r)
-}
-
-fn read_error(e: ReadError) -> ControlError {
-    match e {
-        ReadError::BadArguments => ControlError::BadArguments,
-        ReadError::Failed => ControlError::Failed(String::new()),
-    }
 }
 
 /// Gives every AUTO log a file in `childlogdir`, named as 4.3.0 names them
