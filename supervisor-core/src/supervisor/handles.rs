@@ -208,6 +208,30 @@ impl Program {
     }
 
     /// Stops it (waiting), then starts it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use supervisor_core::config::{AutoRestart, Config, ProgramSpec};
+    /// use supervisor_core::process::ProcessState;
+    /// use supervisor_core::signals::Signal;
+    /// use supervisor_core::supervisor::{ControlError, RunOptions, Supervisor, Wait};
+    ///
+    /// let spec = ProgramSpec::new("svc", "sleep 60").startsecs(0).autorestart(AutoRestart::Never);
+    /// let sv = Supervisor::start(Config::builder().program(spec).build()?, RunOptions::default())?;
+    /// let svc = sv.program("svc");
+    /// svc.wait_for(ProcessState::Running, Duration::from_secs(10)).await?;
+    /// let before = svc.info().await?[0].pid;
+    /// svc.restart(Wait::Yes).await?;
+    /// assert_ne!(svc.info().await?[0].pid, before, "a new process");
+    /// svc.signal(Signal::KILL).await?;
+    /// svc.wait_for(ProcessState::Exited, Duration::from_secs(10)).await?;
+    /// assert!(matches!(svc.signal(Signal::HUP).await, Err(ControlError::NotRunning(_))));
+    /// sv.shutdown().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn restart(&self, wait: Wait) -> Result<(), ControlError> {
         self.stop(Wait::Yes).await?;
         self.start(wait).await
@@ -269,6 +293,34 @@ impl Program {
     }
 
     /// Bytes of its first process's log on `channel`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use supervisor_core::config::{AutoRestart, Config, LogFile, ProgramSpec};
+    /// use supervisor_core::events::Channel;
+    /// use supervisor_core::process::ProcessState;
+    /// use supervisor_core::supervisor::{LogRange, RunOptions, Supervisor};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let log = LogFile::Path(dir.path().join("count.log"));
+    /// let spec = ProgramSpec::new("count", "printf 0123456789").startsecs(0).autorestart(AutoRestart::Never);
+    /// let config = Config::builder().program(spec.stdout_logfile(log)).build()?;
+    /// let sv = Supervisor::start(config, RunOptions::default())?;
+    /// let count = sv.program("count");
+    /// count.wait_for(ProcessState::Exited, Duration::from_secs(10)).await?;
+    /// # for _ in 0..100 { if count.read_log(Channel::Stdout, LogRange::From(0)).await?.len() == 10 { break } tokio::time::sleep(Duration::from_millis(20)).await; }
+    /// assert_eq!(count.read_log(Channel::Stdout, LogRange::Last(4)).await?, b"6789");
+    /// assert_eq!(count.read_log(Channel::Stdout, LogRange::Span { offset: 2, length: 3 }).await?, b"234");
+    /// let tail = count.tail_log(Channel::Stdout, 0, 5).await?;
+    /// assert_eq!((tail.data, tail.next_offset, tail.overflow), (b"56789".to_vec(), 10, true));
+    /// count.clear_logs().await?;
+    /// assert!(count.read_log(Channel::Stdout, LogRange::From(0)).await?.is_empty());
+    /// sv.shutdown().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn read_log(&self, channel: Channel, range: LogRange) -> Result<Vec<u8>, ControlError> {
         let first = self.first().await?;
         self.sv.read_log(&first, channel, range).await

@@ -81,11 +81,13 @@ pub struct RunOptions {
     /// How far a stream's reader may fall behind before it misses events
     /// (and is told so, [`Lagged`]).
     pub event_capacity: usize,
+    /// The runtime the engine runs on; `None` is the caller's own.
+    pub runtime: Option<tokio::runtime::Handle>,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { mainlog: None, spawn: SpawnContext::from_process(), event_capacity: 4096 }
+        RunOptions { mainlog: None, spawn: SpawnContext::from_process(), event_capacity: 4096, runtime: None }
     }
 }
 
@@ -101,14 +103,33 @@ impl RunOptions {
         self.spawn = spawn;
         self
     }
+
+    /// The defaults, with the engine on `runtime`: a supervisor can then be
+    /// started from outside any runtime (a plain `main`, a test thread).
+    ///
+    /// ```
+    /// use supervisor_core::config::{Config, ProgramSpec};
+    /// use supervisor_core::supervisor::{RunOptions, Supervisor};
+    ///
+    /// let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    /// let config = Config::builder().program(ProgramSpec::new("idle", "sleep 60").autostart(false)).build()?;
+    /// let sv = Supervisor::start(config, RunOptions::default().with_runtime(runtime.handle().clone()))?;
+    /// runtime.block_on(sv.shutdown())?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_runtime(mut self, runtime: tokio::runtime::Handle) -> RunOptions {
+        self.runtime = Some(runtime);
+        self
+    }
 }
 
 /// Why a supervisor could not start.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RunError {
-    /// Not inside a tokio runtime.
-    #[error("Supervisor::start must be called inside a tokio runtime")]
+    /// Not inside a tokio runtime, and none was given
+    /// ([`RunOptions::with_runtime`]).
+    #[error("Supervisor::start must be called inside a tokio runtime, or be given one (RunOptions::with_runtime)")]
     NoRuntime,
     /// An AUTO log file could not be created.
     #[error("could not create an AUTO log file in {dir}: {source}")]
@@ -158,8 +179,8 @@ pub type ProcessResult = (ProcessName, Result<(), ControlError>);
 
 impl Supervisor {
     /// Starts supervising `config`'s groups; autostart programs start now.
-    /// Must be called inside a tokio runtime (either flavour); the engine
-    /// runs as a task on it. Events sent before a stream is made are not
+    /// The engine runs as a task on the caller's tokio runtime (either
+    /// flavour), or on the one [`RunOptions::with_runtime`] gives. Events sent before a stream is made are not
     /// seen; [`Supervisor::start_with_events`] sees every one.
     pub fn start(config: Config, options: RunOptions) -> Result<Supervisor, RunError> {
         Supervisor::start_with(config, options, |_| ()).map(|(s, ())| s)
@@ -194,7 +215,10 @@ impl Supervisor {
         options: RunOptions,
         before: impl FnOnce(&Supervisor) -> T,
     ) -> Result<(Supervisor, T), RunError> {
-        let runtime = tokio::runtime::Handle::try_current().map_err(|_| RunError::NoRuntime)?;
+        let runtime = match options.runtime {
+            Some(runtime) => runtime,
+            None => tokio::runtime::Handle::try_current().map_err(|_| RunError::NoRuntime)?,
+        };
         let groups = resolve_auto_logs(config.groups, &config.supervisord.childlogdir, &config.supervisord.identifier)?;
         let bus = Bus::new(options.event_capacity);
         let (exits_tx, exits_rx) = mpsc::unbounded_channel();
