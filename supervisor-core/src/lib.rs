@@ -45,9 +45,14 @@
 
 pub mod config;
 pub mod daemon;
+pub(crate) mod event_types;
 pub mod events;
+pub(crate) mod exit;
+#[cfg(test)]
+mod layers;
 pub mod logging;
 pub(crate) mod platform;
 pub mod process;
+pub(crate) mod pytext;
 pub mod signals;
 pub mod supervisor;

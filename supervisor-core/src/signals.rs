@@ -59,10 +59,10 @@ const NAMES: &[(&str, i32)] = &[
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignalError {
     /// Neither a known name nor a number.
-    #[error("value {} is not a valid signal name", crate::config::repr(.0))]
+    #[error("value {} is not a valid signal name", crate::pytext::repr(.0))]
     BadName(String),
     /// A number that is not a signal.
-    #[error("value {} is not a valid signal number", crate::config::repr(.0))]
+    #[error("value {} is not a valid signal number", crate::pytext::repr(.0))]
     BadNumber(String),
 }
 
@@ -105,13 +105,13 @@ impl std::str::FromStr for Signal {
 
     /// Reads `TERM`, `sigterm`, `SIGTERM` or `15`, as `signal_number()` does.
     fn from_str(value: &str) -> Result<Self, Self::Err> {
-        if let Some(n) = crate::config::parse_int(value) {
+        if let Some(n) = crate::pytext::parse_int(value) {
             return i32::try_from(n)
                 .ok()
                 .and_then(Signal::from_number)
                 .ok_or_else(|| SignalError::BadNumber(value.to_owned()));
         }
-        let upper = crate::config::strip(value).to_uppercase();
+        let upper = crate::pytext::strip(value).to_uppercase();
         let name = if upper.starts_with("SIG") { upper } else { format!("SIG{upper}") };
         NAMES
             .iter()

@@ -11,8 +11,28 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 use tower::ServiceExt;
 
-use crate::server::{App, AppSlot};
 use crate::throttle::Peer;
+
+/// What one server answers with right now.
+#[derive(Clone)]
+pub(crate) enum App {
+    /// Between two daemons of a restart: requests wait for the next.
+    Pending,
+    /// Serving.
+    Ready {
+        /// The routes, auth and limits of the server's current section.
+        router: Router,
+        /// `request_header_timeout` of that section.
+        header_timeout: Duration,
+    },
+    /// Shut down: requests get 503.
+    Closed,
+}
+
+/// The app a server's connections read before each request, so a
+/// keep-alive connection that outlives a restart is answered by the new
+/// daemon.
+pub(crate) type AppSlot = watch::Receiver<App>;
 
 /// The most a request head may hold before the connection is refused.
 pub const HEADER_LIMIT: usize = 64 << 10;

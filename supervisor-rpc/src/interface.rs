@@ -74,16 +74,6 @@ pub struct RpcRegistry {
 }
 
 impl RpcRegistry {
-    /// The registry with 4.3.0's main interface
-    /// (`supervisor.rpcinterface:make_main_rpcinterface`).
-    pub fn with_main() -> RpcRegistry {
-        let mut r = RpcRegistry::default();
-        r.register(supervisor_core::config::MAIN_RPC_FACTORY, |daemon, _| {
-            Ok(Arc::new(crate::supervisor_ns::SupervisorNamespace::new(daemon.clone())) as Arc<dyn RpcInterface>)
-        });
-        r
-    }
-
     /// Adds a factory under `name`.
     pub fn register(
         &mut self,

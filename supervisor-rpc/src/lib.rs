@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 pub mod accept;
+mod builtin;
 pub mod client;
 pub mod codes;
 pub mod daemon;
@@ -19,6 +20,8 @@ pub mod extensions_ns;
 mod faults;
 pub mod http;
 pub mod interface;
+#[cfg(test)]
+mod layers;
 pub mod listen;
 pub mod logtail;
 pub mod namespec;

@@ -11,12 +11,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use supervisor_core::config::{Config, HttpServerConfig, Listen, LogLevel};
 use supervisor_core::supervisor::Supervisor;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::accept::App;
 use crate::daemon::Daemon;
 use crate::dispatch::Dispatcher;
 use crate::http::{Credentials, router};
@@ -59,27 +59,6 @@ pub fn bind_all(config: &Config) -> Result<Bound, BindError> {
     }
     Ok(Bound { servers })
 }
-
-/// What one server answers with right now.
-#[derive(Clone)]
-pub(crate) enum App {
-    /// Between two daemons of a restart: requests wait for the next.
-    Pending,
-    /// Serving.
-    Ready {
-        /// The routes, auth and limits of the server's current section.
-        router: Router,
-        /// `request_header_timeout` of that section.
-        header_timeout: Duration,
-    },
-    /// Shut down: requests get 503.
-    Closed,
-}
-
-/// The app a server's connections read before each request, so a
-/// keep-alive connection that outlives a restart is answered by the new
-/// daemon.
-pub(crate) type AppSlot = watch::Receiver<App>;
 
 /// One listening server.
 struct Entry {

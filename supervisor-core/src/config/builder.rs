@@ -33,8 +33,8 @@ use std::sync::Arc;
 use super::error::{ConfigError, ConfigErrors, ErrorKind, Location};
 use super::ini::{Ini, Origin};
 use super::keys;
-use super::load::LoadOptions;
 use super::model::{AutoRestart, Config, LogFile};
+use super::options::LoadOptions;
 use crate::signals::Signal;
 
 /// The stand-in path of a configuration built in code: the directory is

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use nix::unistd::{Gid, Group, Uid, User};
 
-use super::pytext::{self, repr};
+use crate::pytext::{self, repr};
 use crate::signals::{Signal, SignalError};
 
 /// Why one value was rejected. The texts are 4.3.0's `ValueError` texts.
@@ -102,6 +102,13 @@ pub fn integer_at_least(s: &str, min: i64) -> Result<i64, ValueError> {
         return Err(ValueError::TooSmall { value, min });
     }
     Ok(value)
+}
+
+/// A count of files or retries (`startretries`, `logfile_backups`): a
+/// non-negative integer that fits a `u32`.
+pub(crate) fn count(v: &str) -> Result<u32, ValueError> {
+    let n = integer_at_least(v, 0)?;
+    u32::try_from(n).map_err(|_| ValueError::Integer(v.to_owned()))
 }
 
 /// `boolean()`: `yes/true/on/1` or `no/false/off/0`, any case, no spaces.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::datatypes::ValueError;
 use super::expand::ExpandError;
 use super::ini::{IniError, Origin};
-use super::pytext::repr;
+use crate::pytext::repr;
 
 /// Where in the configuration a problem is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::pytext::repr;
+use crate::pytext::repr;
 
 /// A value that can be expanded into a format string: Supervisor offers text
 /// (`here`, `ENV_*`, names) and integers (`process_num`, `numprocs`).

@@ -8,7 +8,7 @@ use super::expand::Expansions;
 use super::model::{EventListenerPoolConfig, FcgiAddress, FcgiSocketConfig, GroupConfig, GroupKind};
 use super::programs::{processes_from_section, section_suffix_name};
 use super::reader::{Ctx, Sec};
-use crate::events::EventType;
+use crate::event_types::EventType;
 
 /// Every group the sections define.
 pub(crate) fn read(ctx: &mut Ctx<'_>, here: &str) -> Vec<GroupConfig> {
@@ -102,7 +102,8 @@ fn listener_pool(ctx: &mut Ctx<'_>, sec: Sec<'_>, here: &Expansions) -> Option<E
     if buffer_size < 1 {
         ctx.error(sec.key_location("buffer_size"), ErrorKind::BufferSize(buffer_size));
     }
-    let result_handler = sec.get(ctx, "result_handler", n).unwrap_or_else(|| super::DEFAULT_RESULT_HANDLER.to_owned());
+    let result_handler =
+        sec.get(ctx, "result_handler", n).unwrap_or_else(|| super::options::DEFAULT_RESULT_HANDLER.to_owned());
     if !ctx.opts.result_handlers.contains(&result_handler) {
         ctx.error(sec.key_location("result_handler"), ErrorKind::Unresolvable(result_handler.clone()));
     }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::pytext::{is_space, rstrip, strip};
+use crate::pytext::{is_space, rstrip, strip};
 
 /// A file and a 1-based line number.
 #[derive(Debug, Clone, PartialEq, Eq)]

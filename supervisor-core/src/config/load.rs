@@ -1,7 +1,6 @@
 //! Reading a configuration: the main file, its includes, then every section
 //! into the typed model, collecting every error on the way.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -10,49 +9,10 @@ use super::expand::Expansions;
 use super::ini::{Ini, here_of, read_file};
 use super::keys::{self, SectionType, UnknownKey};
 use super::model::{Config, ParseMessages};
+use super::options::LoadOptions;
 use super::plugins::{CTL_FACTORY_KEY, RPC_FACTORY_KEY};
 use super::reader::Ctx;
 use super::{groups, include, plugins, servers, supervisord};
-
-/// The standard `[rpcinterface:supervisor]` factory.
-pub const MAIN_RPC_FACTORY: &str = "supervisor.rpcinterface:make_main_rpcinterface";
-/// The standard event listener `result_handler`.
-pub const DEFAULT_RESULT_HANDLER: &str = "supervisor.dispatchers:default_handler";
-
-/// What a load needs from outside the file, injectable for tests and
-/// embedders.
-#[derive(Debug, Clone)]
-pub struct LoadOptions {
-    /// The environment `%(ENV_X)s` reads.
-    pub environ: BTreeMap<String, String>,
-    /// `%(host_node_name)s`.
-    pub host_node_name: String,
-    /// The default `childlogdir`.
-    pub temp_dir: PathBuf,
-    /// `[rpcinterface:x]` factories this build provides.
-    pub rpc_factories: Vec<String>,
-    /// `[eventlistener:x] result_handler`s this build provides.
-    pub result_handlers: Vec<String>,
-    /// Reject section types this program does not know (4.3.0 ignores them).
-    pub reject_unknown_sections: bool,
-}
-
-impl Default for LoadOptions {
-    /// The current process's environment, host name and temp dir.
-    fn default() -> Self {
-        let environ: BTreeMap<String, String> =
-            std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect();
-        let host_node_name = nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok()).unwrap_or_default();
-        LoadOptions {
-            environ,
-            host_node_name,
-            temp_dir: std::env::temp_dir(),
-            rpc_factories: vec![MAIN_RPC_FACTORY.to_owned()],
-            result_handlers: vec![DEFAULT_RESULT_HANDLER.to_owned()],
-            reject_unknown_sections: true,
-        }
-    }
-}
 
 /// A load, plus the keys no section of their type reads, which only
 /// `supervisord --check` reports ([`Config::check_with`]).

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::events::EventType;
+use crate::event_types::EventType;
 use crate::signals::Signal;
 
 /// A whole configuration, as `supervisord` runs it.

@@ -10,13 +10,12 @@
 
 use std::sync::Arc;
 
-use super::datatypes::{self as dt, ValueError};
+use super::datatypes::{self as dt, ValueError, count};
 use super::envlist::parse_key_value_pairs;
 use super::error::{ErrorKind, Location};
 use super::expand::{ExpandValue, Expansions, expand};
 use super::model::{AutoRestart, ChannelConfig, LogFile, ProcessConfig};
 use super::reader::{Ctx, Sec};
-use super::supervisord::count;
 use crate::signals::Signal;
 
 /// The name after the `:` of a section, checked as a process or group name.
@@ -87,7 +86,7 @@ pub(crate) fn processes_from_section(
     let stdout_events = sec.parse(ctx, "stdout_events_enabled", c, false, dt::boolean);
     let stderr_capture = sec.parse(ctx, "stderr_capture_maxbytes", c, 0, dt::byte_size);
     let stderr_events = sec.parse(ctx, "stderr_events_enabled", c, false, dt::boolean);
-    let serverurl = sec.get(ctx, "serverurl", c).filter(|u| !super::pytext::strip(u).eq_ignore_ascii_case("auto"));
+    let serverurl = sec.get(ctx, "serverurl", c).filter(|u| !crate::pytext::strip(u).eq_ignore_ascii_case("auto"));
     let user = sec.get(ctx, "user", c);
     let uid = match &user {
         None => None,

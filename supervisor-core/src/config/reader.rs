@@ -6,7 +6,7 @@ use super::datatypes::ValueError;
 use super::error::{ConfigError, ErrorKind, Location};
 use super::expand::{Expansions, expand};
 use super::ini::{Ini, IniSection};
-use super::load::LoadOptions;
+use super::options::LoadOptions;
 
 /// State shared by every section reader during one load.
 pub(crate) struct Ctx<'a> {

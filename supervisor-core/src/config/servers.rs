@@ -58,7 +58,7 @@ fn read_one(ctx: &mut Ctx<'_>, sec: Sec<'_>, inet: bool, here: &Expansions) -> O
             }
             return None;
         };
-        let file = dt::normalize_path(super::pytext::strip(&file), ctx.home());
+        let file = dt::normalize_path(crate::pytext::strip(&file), ctx.home());
         let chown = match sec.get(ctx, "chown", &[]) {
             None => None,
             Some(v) => match dt::user_and_group(&v) {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use super::datatypes::{self as dt, ValueError};
+use super::datatypes::{self as dt, ValueError, count};
 use super::envlist::parse_key_value_pairs;
 use super::expand::Expansions;
 use super::model::{LogLevel, SupervisordConfig};
@@ -64,10 +64,4 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, sec: Sec<'_>, names: &Expansions) -> Super
         environment,
         identifier,
     }
-}
-
-/// A count of files or retries: a non-negative integer.
-pub(crate) fn count(v: &str) -> Result<u32, ValueError> {
-    let n = dt::integer_at_least(v, 0)?;
-    u32::try_from(n).map_err(|_| ValueError::Integer(v.to_owned()))
 }

@@ -11,5 +11,6 @@ pub mod reap;
 pub mod sched;
 pub mod spawn;
 pub(crate) mod spawn_thread;
+mod wait_status;
 
 pub use spawn::{SpawnContext, SpawnFailure, spawn_with_stdin};

@@ -7,7 +7,8 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use nix::errno::Errno;
 use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
 
-use crate::process::ExitStatus;
+use super::wait_status::{decode, exit_of};
+use crate::exit::ExitStatus;
 
 /// The kernel's `struct pidfd_info` as far as the exit code
 /// (`PIDFD_INFO_SIZE_VER0`); the ioctl copies no more than this.
@@ -53,7 +54,7 @@ pub(crate) fn exit_status(pidfd: BorrowedFd<'_>) -> Result<Option<ExitStatus>, E
 /// runs, `Err(ECHILD)` once it is not ours to reap (the kernel has it).
 pub(crate) fn reap(pidfd: BorrowedFd<'_>) -> Result<Option<ExitStatus>, Errno> {
     let status = waitid(Id::PIDFd(pidfd), WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG)?;
-    Ok(super::reap::exit_of(status).map(|(_, exit)| exit))
+    Ok(exit_of(status).map(|(_, exit)| exit))
 }
 
 /// Sends `signal` to exactly this process, never to one that reused its pid.
@@ -63,15 +64,6 @@ pub(crate) fn send_signal(pidfd: BorrowedFd<'_>, signal: i32) -> Result<(), Errn
         libc::syscall(libc::SYS_pidfd_send_signal, pidfd.as_raw_fd(), signal, std::ptr::null::<libc::siginfo_t>(), 0)
     };
     Errno::result(sent).map(drop)
-}
-
-/// A wait status as `waitpid` returns it.
-fn decode(status: i32) -> ExitStatus {
-    if libc::WIFSIGNALED(status) {
-        ExitStatus::Signaled { signal: libc::WTERMSIG(status), core_dumped: libc::WCOREDUMP(status) }
-    } else {
-        ExitStatus::Exited(libc::WEXITSTATUS(status))
-    }
 }
 
 /// What this kernel can do with pidfds.
@@ -143,13 +135,6 @@ fn probe_now() -> Support {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wait_statuses_decode_as_waitpid_reads_them() {
-        assert_eq!(decode(3 << 8), ExitStatus::Exited(3));
-        assert_eq!(decode(libc::SIGTERM), ExitStatus::Signaled { signal: libc::SIGTERM, core_dumped: false });
-        assert_eq!(decode(libc::SIGSEGV | 0x80), ExitStatus::Signaled { signal: libc::SIGSEGV, core_dumped: true });
-    }
 
     #[test]
     fn a_running_process_has_no_exit_status_yet() {

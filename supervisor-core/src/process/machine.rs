@@ -8,8 +8,9 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use super::state::{ExitStatus, ProcessState};
+use super::state::ProcessState;
 use crate::config::{AutoRestart, LogLevel, ProcessConfig};
+use crate::exit::ExitStatus;
 use crate::signals::Signal;
 
 /// Python's `str()` of the `OSError` a signal to a gone process raises.

@@ -5,5 +5,6 @@ mod state;
 #[cfg(test)]
 mod tests;
 
+pub use crate::exit::ExitStatus;
 pub use machine::{Host, Now, Process, SpawnError, StartError, Transition};
-pub use state::{ExitStatus, ProcessState, SupervisorState};
+pub use state::{ProcessState, SupervisorState};

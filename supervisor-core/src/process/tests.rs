@@ -4,8 +4,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::machine::{Host, Now, Process, SpawnError, StartError, Transition};
-use super::state::{ExitStatus, ProcessState as S};
+use super::state::ProcessState as S;
 use crate::config::{AutoRestart, Config, LogLevel, ProcessConfig};
+use crate::exit::ExitStatus;
 use crate::signals::Signal;
 
 #[derive(Default)]

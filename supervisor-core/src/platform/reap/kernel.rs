@@ -93,7 +93,7 @@ impl Watcher {
                 // if not, it is unknown, which reads as an unexpected exit.
                 Err(_) => match pidfd::exit_status(child.pidfd.as_fd()) {
                     Ok(Some(status)) => status,
-                    _ => crate::process::ExitStatus::Exited(255),
+                    _ => crate::exit::ExitStatus::Exited(255),
                 },
             }
         };

@@ -29,24 +29,14 @@ use nix::unistd::Pid;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::pidfd;
-use crate::process::ExitStatus;
+use super::wait_status::exit_of;
+use crate::exit::ExitStatus;
 
 mod kernel;
 mod wait;
 
 /// A reaped child.
 pub type Exit = (u32, ExitStatus);
-
-/// The exit a wait reported, if it was one.
-pub(crate) fn exit_of(status: WaitStatus) -> Option<Exit> {
-    match status {
-        WaitStatus::Exited(pid, code) => Some((pid.as_raw() as u32, ExitStatus::Exited(code))),
-        WaitStatus::Signaled(pid, signal, core_dumped) => {
-            Some((pid.as_raw() as u32, ExitStatus::Signaled { signal: signal as i32, core_dumped }))
-        }
-        _ => None,
-    }
-}
 
 /// Reaps one exited child, ours or not (`waitpid(-1)`), if any is waiting.
 fn reap_any() -> Option<Exit> {

@@ -23,7 +23,7 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Exit;
-use crate::process::ExitStatus;
+use crate::exit::ExitStatus;
 
 #[derive(Default)]
 struct Registry {

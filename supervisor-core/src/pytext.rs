@@ -1,5 +1,8 @@
 //! Python text rules that the config format inherits from 4.3.0's Python code:
 //! what `str.isspace()`, `str.strip()`, `int()` and `repr()` do.
+//!
+//! Ground floor: [`crate::signals`] and [`crate::config`] both read text
+//! with these rules, so this module imports nothing from the crate.
 
 /// `str.isspace()` for one character: Unicode whitespace plus the ASCII
 /// separators `\x1c`..`\x1f`, which Python counts and Rust does not.
