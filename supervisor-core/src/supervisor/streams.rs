@@ -136,20 +136,14 @@ impl Stream for OutputStream {
     type Item = Result<OutputChunk, Lagged>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        loop {
-            let item = match Pin::new(&mut self.inner).poll_next(cx) {
-                Poll::Ready(Some(item)) => item,
-                other => return other.map(|_| None),
-            };
-            match item {
-                Ok(Event::ProcessLog { group, name, pid, channel, data }) if self.only.keeps(&group, &name) => {
-                    let process = ProcessName::new(group, name);
-                    return Poll::Ready(Some(Ok(OutputChunk { process, pid, channel, data })));
-                }
-                Ok(_) => {}
-                Err(e) => return Poll::Ready(Some(lag(e))),
+        let this = &mut *self;
+        let only = &this.only;
+        poll_picking(&mut this.inner, cx, |event| match event {
+            Event::ProcessLog { group, name, pid, channel, data } if only.keeps(&group, &name) => {
+                Some(OutputChunk { process: ProcessName::new(group, name), pid, channel, data })
             }
-        }
+            _ => None,
+        })
     }
 }
 
@@ -174,19 +168,33 @@ impl Stream for StateStream {
     type Item = Result<StateChange, Lagged>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        loop {
-            let item = match Pin::new(&mut self.inner).poll_next(cx) {
-                Poll::Ready(Some(item)) => item,
-                other => return other.map(|_| None),
-            };
-            match item {
-                Ok(Event::ProcessState { group, name, transition }) if self.only.keeps(&group, &name) => {
-                    let process = ProcessName::new(group, name);
-                    return Poll::Ready(Some(Ok(StateChange { process, transition })));
-                }
-                Ok(_) => {}
-                Err(e) => return Poll::Ready(Some(lag(e))),
+        let this = &mut *self;
+        let only = &this.only;
+        poll_picking(&mut this.inner, cx, |event| match event {
+            Event::ProcessState { group, name, transition } if only.keeps(&group, &name) => {
+                Some(StateChange { process: ProcessName::new(group, name), transition })
             }
+            _ => None,
+        })
+    }
+}
+
+/// The next event `pick` keeps (as what it makes of it), or a lag.
+fn poll_picking<T>(
+    inner: &mut BroadcastStream<Event>,
+    cx: &mut Context<'_>,
+    mut pick: impl FnMut(Event) -> Option<T>,
+) -> Poll<Option<Result<T, Lagged>>> {
+    loop {
+        match Pin::new(&mut *inner).poll_next(cx) {
+            Poll::Ready(Some(Ok(event))) => {
+                if let Some(item) = pick(event) {
+                    return Poll::Ready(Some(Ok(item)));
+                }
+            }
+            Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(lag(e))),
+            Poll::Ready(None) => return Poll::Ready(None),
+            Poll::Pending => return Poll::Pending,
         }
     }
 }
