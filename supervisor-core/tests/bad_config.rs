@@ -154,3 +154,30 @@ fn error_locations_point_into_included_files() {
     assert!(e.location.file.as_deref().is_some_and(|f| f.ends_with("conf.d/web.ini")), "{e}");
     assert_eq!((e.location.line, e.location.key.as_deref()), (Some(4), Some("autorestart")));
 }
+
+#[test]
+fn dependency_and_readiness_errors_are_all_reported_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("deps.conf");
+    let text = "[supervisord]\n\
+                [program:a]\ncommand=cat\ndepends_on=b\n\
+                [program:b]\ncommand=cat\ndepends_on=c\n\
+                [program:c]\ncommand=cat\ndepends_on=a\n\
+                [program:d]\ncommand=cat\ndepends_on=nope, a\n\
+                [program:e]\ncommand=cat\ndepends_on=a=up\n\
+                [program:f]\ncommand=cat\nready_check=log:(open\n\
+                [program:g]\ncommand=cat\nready_check=tcp://nohost\n";
+    std::fs::write(&path, text).expect("write");
+    let errors = errors_of(&path).to_string();
+    let at = |line: usize, rest: &str| format!("{}:{line}: {rest}", path.display());
+    for want in [
+        at(4, "[program:a] depends_on: dependency cycle: a -> b -> c -> a"),
+        at(13, "[program:d] depends_on: names unknown program, group or process 'nope'"),
+        at(16, "[program:e] depends_on: unknown condition 'up' (expected running, started, exited or succeeded)"),
+        at(19, "[program:f] ready_check: bad regular expression '(open': unclosed group"),
+        at(22, "[program:g] ready_check: not a ready check: 'tcp://nohost'"),
+    ] {
+        assert!(errors.contains(&want), "missing {want:?} in:\n{errors}");
+    }
+    assert_eq!(errors.lines().filter(|l| l.starts_with(&*path.to_string_lossy())).count(), 5, "{errors}");
+}

@@ -62,6 +62,8 @@ impl ProcessConfig {
             stopasgroup: false,
             killasgroup: false,
             exitcodes: vec![0],
+            depends_on: Vec::new(),
+            ready_check: None,
             redirect_stderr: false,
             environment: BTreeMap::new(),
             serverurl: None,

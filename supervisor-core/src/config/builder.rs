@@ -33,7 +33,7 @@ use std::sync::Arc;
 use super::error::{ConfigError, ConfigErrors, ErrorKind, Location};
 use super::ini::{Ini, Origin};
 use super::keys;
-use super::model::{AutoRestart, Config, LogFile};
+use super::model::{AutoRestart, Config, Dependency, LogFile, ReadyCheck};
 use super::options::LoadOptions;
 use crate::signals::Signal;
 
@@ -205,6 +205,23 @@ impl ProgramSpec {
         self.set("stdout_events_enabled", yes_no(on))
     }
 
+    /// `depends_on`: what must hold of other programs before this one
+    /// starts.
+    pub fn depends_on(self, dependencies: impl IntoIterator<Item = Dependency>) -> ProgramSpec {
+        let list: Vec<String> =
+            dependencies.into_iter().map(|d| format!("{}={}", d.target, d.condition.name())).collect();
+        self.set("depends_on", list.join(","))
+    }
+
+    /// `ready_check`, `ready_check_interval` and `ready_check_timeout`.
+    pub fn ready_check(self, check: ReadyCheck) -> ProgramSpec {
+        // Values are %-expanded as a file's: a literal % is doubled.
+        let probe = check.probe.to_string().replace('%', "%%");
+        self.set("ready_check", probe)
+            .set("ready_check_interval", check.interval.as_secs_f64().to_string())
+            .set("ready_check_timeout", check.timeout.as_secs_f64().to_string())
+    }
+
     /// `stderr_events_enabled` (false).
     pub fn stderr_events_enabled(self, on: bool) -> ProgramSpec {
         self.set("stderr_events_enabled", yes_no(on))
@@ -338,6 +355,25 @@ mod tests {
         assert_eq!(err.to_string(), "[program:x] startsec: unknown key (did you mean 'startsecs'?)");
         let err = Config::builder().group("g", ["nope"]).build().unwrap_err();
         assert!(err.to_string().contains("names unknown program"), "{err}");
+    }
+
+    #[test]
+    fn dependencies_and_ready_checks_round_trip() {
+        use crate::config::{Condition, Probe};
+        let mut check = ReadyCheck::new(Probe::Log("100% ready".into()));
+        check.interval = std::time::Duration::from_millis(250);
+        let config = Config::builder()
+            .program(ProgramSpec::new("db", "true").ready_check(check.clone()))
+            .program(ProgramSpec::new("migrate", "true").startsecs(0).autorestart(AutoRestart::Never))
+            .program(ProgramSpec::new("web", "true").depends_on([
+                Dependency::new("db", Condition::Running),
+                Dependency::new("migrate", Condition::Succeeded),
+            ]))
+            .build()
+            .expect("built");
+        let find = |n: &str| config.groups.iter().find(|g| g.name == n).map(|g| g.processes[0].clone()).expect("found");
+        assert_eq!(find("db").ready_check, Some(check));
+        assert_eq!(find("web").depends_on[1], Dependency::new("migrate", Condition::Succeeded));
     }
 
     #[test]

@@ -87,6 +87,27 @@ pub enum ValueError {
     /// Not a URL.
     #[error("value {} is not a URL", repr(.0))]
     Url(String),
+    /// A `depends_on` condition that is not one.
+    #[error("unknown condition {} (expected running, started, exited or succeeded)", repr(.0))]
+    Condition(String),
+    /// A `ready_check` that is not one of its forms.
+    #[error(
+        "not a ready check: {} (expected tcp://HOST:PORT, http://HOST:PORT/PATH, https://HOST:PORT/PATH, \
+         exec:COMMAND, log:REGEX or notify)",
+        repr(.0)
+    )]
+    ReadyCheck(String),
+    /// A `log:` pattern that does not compile.
+    #[error("bad regular expression {}: {reason}", repr(.pattern))]
+    Regex {
+        /// The pattern.
+        pattern: String,
+        /// Why it does not compile.
+        reason: String,
+    },
+    /// A number of seconds that is not one, or not above 0.
+    #[error("not a number of seconds above 0: {}", repr(.0))]
+    Seconds(String),
 }
 
 /// `integer()`: a Python `int()`.

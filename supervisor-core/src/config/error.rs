@@ -169,6 +169,12 @@ pub enum ErrorKind {
     /// `chmod` that is not octal.
     #[error("Invalid chmod value {0}")]
     Chmod(String),
+    /// A `depends_on` name that is no group, program or process.
+    #[error("names unknown program, group or process {}", repr(.0))]
+    UnknownDependency(String),
+    /// Programs that depend on each other in a circle.
+    #[error("dependency cycle: {}", .0.join(" -> "))]
+    DependencyCycle(Vec<String>),
     /// A key no section of its type has: an error in a configuration built
     /// in code (a file's is only warned of, as 4.3.0 ignores it).
     #[error("unknown key{}", .0.map(|s| format!(" (did you mean '{s}'?)")).unwrap_or_default())]

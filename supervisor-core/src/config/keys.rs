@@ -182,6 +182,31 @@ const INET_HTTP_SERVER: &[Key] = &[
     ),
 ];
 
+/// Dependencies and readiness (additions; 4.3.0 has none of them).
+const READINESS: &[Key] = &[
+    key(
+        "depends_on",
+        "",
+        "Programs that must be up before this one starts: a comma-separated list of names (a program or group, \
+         group:name, group:*), each with an optional =running (the default), =started, =exited or =succeeded. \
+         Starting this program starts them first; stopping everything stops this one before them.",
+    ),
+    key(
+        "ready_check",
+        "",
+        "How the program shows it is ready, instead of startsecs: tcp://HOST:PORT, http://HOST:PORT/PATH \
+         (https:// too; 2xx answers), exec:COMMAND (exits 0), log:REGEX (a line of output matches) or notify \
+         (READY=1 over the systemd notify protocol). It stays STARTING until then.",
+    ),
+    key("ready_check_interval", "1", "Seconds between ready checks (fractions allowed)."),
+    key(
+        "ready_check_timeout",
+        "60",
+        "Seconds from the spawn within which it must be ready; otherwise it is stopped and the start counts as \
+         failed.",
+    ),
+];
+
 /// Every process section's keys (`programs.rs`).
 const PROCESS: &[Key] = &[
     key(
@@ -427,10 +452,10 @@ impl SectionType {
             SectionType::Include => &[INCLUDE],
             SectionType::UnixHttpServer => &[UNIX_HTTP_SERVER, HTTP_LIMITS],
             SectionType::InetHttpServer => &[INET_HTTP_SERVER, HTTP_LIMITS],
-            SectionType::Program => &[PROCESS],
+            SectionType::Program => &[PROCESS, READINESS],
             SectionType::Group => &[GROUP],
-            SectionType::EventListener => &[PROCESS, LISTENER],
-            SectionType::FcgiProgram => &[PROCESS, FCGI],
+            SectionType::EventListener => &[PROCESS, READINESS, LISTENER],
+            SectionType::FcgiProgram => &[PROCESS, READINESS, FCGI],
             SectionType::RpcInterface | SectionType::CtlPlugin => return None,
         })
     }
@@ -616,6 +641,11 @@ pub(crate) mod tests {
             (_, "loglevel") => "info".into(),
             (_, "environment") => "A=\"1\"".into(),
             (_, "command") => "cat".into(),
+            (_, "ready_check") => "tcp://127.0.0.1:5432".into(),
+            // Programs and the listener depend on the FCGI group, which
+            // depends on nothing (no cycle).
+            (SectionType::FcgiProgram, "depends_on") => String::new(),
+            (_, "depends_on") => "f=running".into(),
             (_, "process_name") => "%(program_name)s_%(process_num)s".into(),
             (_, "numprocs") => "2".into(),
             (_, "autorestart") => "unexpected".into(),

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::dependencies;
 use super::error::{ConfigError, ConfigErrors, ErrorKind, Location};
 use super::expand::Expansions;
 use super::ini::{Ini, here_of, read_file};
@@ -145,6 +146,7 @@ impl Config {
         let known = opts.rpc_factories.clone();
         let rpc_interfaces = plugins::read(&mut ctx, "rpcinterface:", RPC_FACTORY_KEY, Some(&known));
         let mut groups = groups::read(&mut ctx, &here_str);
+        dependencies::check(&mut ctx, &groups);
         for group in &mut groups {
             for process in &mut group.processes {
                 // Unique here: make_mut copies nothing.

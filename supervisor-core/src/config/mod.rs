@@ -39,6 +39,7 @@
 mod build;
 mod builder;
 pub(crate) mod datatypes;
+mod dependencies;
 mod diff;
 mod envlist;
 mod error;

@@ -294,6 +294,118 @@ pub enum AutoRestart {
     Always,
 }
 
+/// What must hold of another program before a process starts
+/// (`depends_on = db, migrate=succeeded`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Dependency {
+    /// The namespec as written: a program or group name (every process
+    /// of it), `group:name` (one process) or `group:*` (a group).
+    pub target: String,
+    /// What must hold of it.
+    pub condition: Condition,
+}
+
+impl Dependency {
+    /// `target` must be in `condition`.
+    pub fn new(target: impl Into<String>, condition: Condition) -> Dependency {
+        Dependency { target: target.into(), condition }
+    }
+}
+
+/// What a dependency must have done (`depends_on = x=<condition>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Condition {
+    /// `running` (the default): RUNNING, which with a `ready_check` means
+    /// ready.
+    #[default]
+    Running,
+    /// `started`: spawned (entered STARTING).
+    Started,
+    /// `exited`: ran and exited, whatever the code.
+    Exited,
+    /// `succeeded`: ran and exited with one of its `exitcodes`.
+    Succeeded,
+}
+
+impl Condition {
+    /// The name in `depends_on` (`running`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Condition::Running => "running",
+            Condition::Started => "started",
+            Condition::Exited => "exited",
+            Condition::Succeeded => "succeeded",
+        }
+    }
+}
+
+/// How a process shows it is ready (`ready_check`), instead of staying up
+/// for `startsecs`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Probe {
+    /// `tcp://HOST:PORT`: a connection is accepted.
+    Tcp {
+        /// The host.
+        host: String,
+        /// The port.
+        port: u16,
+    },
+    /// `http://HOST:PORT/PATH` (or `https://`): a GET answers 2xx.
+    Http {
+        /// Whether it is `https://`.
+        tls: bool,
+        /// The host.
+        host: String,
+        /// The port (80 or 443 when not given).
+        port: u16,
+        /// The path, with its query (at least `/`).
+        path: String,
+    },
+    /// `exec:COMMAND ARGS`: the command exits 0 (run as the program runs).
+    Exec(String),
+    /// `log:REGEX`: a line of the program's stdout or stderr matches.
+    Log(String),
+    /// `notify`: the program sends `READY=1` over the systemd notify
+    /// protocol.
+    Notify,
+}
+
+impl std::fmt::Display for Probe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Probe::Tcp { host, port } => write!(f, "tcp://{host}:{port}"),
+            Probe::Http { tls, host, port, path } => {
+                write!(f, "{}://{host}:{port}{path}", if *tls { "https" } else { "http" })
+            }
+            Probe::Exec(command) => write!(f, "exec:{command}"),
+            Probe::Log(pattern) => write!(f, "log:{pattern}"),
+            Probe::Notify => f.write_str("notify"),
+        }
+    }
+}
+
+/// `ready_check` with its `ready_check_interval` and `ready_check_timeout`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ReadyCheck {
+    /// The check.
+    pub probe: Probe,
+    /// How often it is tried (1 s).
+    pub interval: std::time::Duration,
+    /// How long after the spawn it may take at most (60 s).
+    pub timeout: std::time::Duration,
+}
+
+impl ReadyCheck {
+    /// `probe` every second, for at most a minute (the defaults).
+    pub fn new(probe: Probe) -> ReadyCheck {
+        ReadyCheck { probe, interval: std::time::Duration::from_secs(1), timeout: std::time::Duration::from_secs(60) }
+    }
+}
+
 /// Where one output channel of a process is written.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum LogFile {
@@ -367,6 +479,10 @@ pub struct ProcessConfig {
     pub killasgroup: bool,
     /// `exitcodes` (0).
     pub exitcodes: Vec<u8>,
+    /// `depends_on`: what must hold before it starts (nothing).
+    pub depends_on: Vec<Dependency>,
+    /// `ready_check`: how it shows it is ready (none: `startsecs`).
+    pub ready_check: Option<ReadyCheck>,
     /// `redirect_stderr` (false).
     pub redirect_stderr: bool,
     /// `[supervisord] environment` overlaid with the program's own.

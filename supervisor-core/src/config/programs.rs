@@ -9,12 +9,14 @@
 //! `environment` as `ENV_*`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::datatypes::{self as dt, ValueError, count};
+use super::dependencies;
 use super::envlist::parse_key_value_pairs;
 use super::error::{ErrorKind, Location};
 use super::expand::{ExpandValue, Expansions, expand};
-use super::model::{AutoRestart, ChannelConfig, LogFile, ProcessConfig};
+use super::model::{AutoRestart, ChannelConfig, LogFile, ProcessConfig, ReadyCheck};
 use super::reader::{Ctx, Sec};
 use crate::signals::Signal;
 
@@ -99,6 +101,11 @@ pub(crate) fn processes_from_section(
         },
     };
     let umask = sec.parse_opt(ctx, "umask", c, dt::octal);
+    let depends_on = sec.parse(ctx, "depends_on", c, Vec::new(), dependencies::depends_on);
+    let probe = sec.parse_opt(ctx, "ready_check", c, dependencies::probe);
+    let interval = sec.parse(ctx, "ready_check_interval", c, Duration::from_secs(1), dependencies::seconds);
+    let timeout = sec.parse(ctx, "ready_check_timeout", c, Duration::from_secs(60), dependencies::seconds);
+    let ready_check = probe.map(|probe| ReadyCheck { interval, timeout, ..ReadyCheck::new(probe) });
     let process_name_raw = sec.raw("process_name").unwrap_or("%(program_name)s").to_owned();
     if let Err(e) = dt::process_or_group_name(&process_name_raw) {
         ctx.error(sec.key_location("process_name"), e);
@@ -177,6 +184,8 @@ pub(crate) fn processes_from_section(
             stopasgroup,
             killasgroup,
             exitcodes: exitcodes.clone(),
+            depends_on: depends_on.clone(),
+            ready_check: ready_check.clone(),
             redirect_stderr,
             environment,
             serverurl: serverurl.clone(),
