@@ -195,8 +195,8 @@ const READINESS: &[Key] = &[
         "ready_check",
         "",
         "How the program shows it is ready, instead of startsecs: tcp://HOST:PORT, http://HOST:PORT/PATH \
-         (https:// too; 2xx answers), exec:COMMAND (exits 0), log:REGEX (a line of output matches) or notify \
-         (READY=1 over the systemd notify protocol). It stays STARTING until then.",
+         (a 2xx answer), exec:COMMAND (exits 0), log:REGEX (a line of output matches) or notify (READY=1 over \
+         the systemd notify protocol). It stays STARTING until then.",
     ),
     key("ready_check_interval", "1", "Seconds between ready checks (fractions allowed)."),
     key(

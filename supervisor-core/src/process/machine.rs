@@ -83,6 +83,9 @@ pub struct Process {
     delay: Option<Duration>,
     backoff: u32,
     killing: bool,
+    /// Stopped for not being ready within `ready_check_timeout`: its exit
+    /// is a failed start.
+    not_ready: bool,
     exitstatus: Option<i32>,
     spawnerr: Option<String>,
 }
@@ -100,6 +103,7 @@ impl Process {
             delay: None,
             backoff: 0,
             killing: false,
+            not_ready: false,
             exitstatus: None,
             spawnerr: None,
         }
@@ -180,6 +184,7 @@ impl Process {
             return;
         }
         self.killing = false;
+        self.not_ready = false;
         self.spawnerr = None;
         self.exitstatus = None;
         self.laststart = Some(now);
@@ -301,9 +306,14 @@ impl Process {
             self.change_state(host, ProcessState::Stopped, true, now);
             let level = if exit_expected { LogLevel::Info } else { LogLevel::Warn };
             host.log(level, format!("stopped: {name} ({msg})"));
-        } else if too_quickly && self.state == ProcessState::Starting {
+        } else if (too_quickly || self.config.ready_check.is_some()) && self.state == ProcessState::Starting {
+            // With a ready_check, any exit before ready is a failed start.
             self.exitstatus = None;
-            self.spawnerr = Some("Exited too quickly (process log may have details)".to_owned());
+            self.delay = None;
+            self.spawnerr = Some(match (&self.config.ready_check, self.not_ready) {
+                (Some(check), true) => format!("not ready within {} seconds", check.timeout.as_secs_f64()),
+                _ => "Exited too quickly (process log may have details)".to_owned(),
+            });
             self.change_state(host, ProcessState::Backoff, true, now);
             host.log(LogLevel::Warn, format!("exited: {name} ({msg}; not expected)"));
         } else {
@@ -341,6 +351,10 @@ impl Process {
             }
         }
         let name = self.config.name.clone();
+        if state == ProcessState::Starting && self.config.ready_check.is_some() {
+            self.not_ready_yet(host, now);
+            return;
+        }
         match state {
             ProcessState::Starting if self.up_for_startsecs(now) => {
                 self.delay = None;
@@ -371,6 +385,50 @@ impl Process {
         }
     }
 
+    /// The ready check passed: STARTING becomes RUNNING (a check that
+    /// passes after the timeout, or at any other time, changes nothing).
+    pub fn ready(&mut self, host: &mut dyn Host, now: Now) {
+        let Some(check) = &self.config.ready_check else { return };
+        if self.state != ProcessState::Starting || self.not_ready || self.pid == 0 {
+            return;
+        }
+        let line = format!("success: {} entered RUNNING state, process is ready ({})", self.config.name, check.probe);
+        self.delay = None;
+        self.backoff = 0;
+        self.change_state(host, ProcessState::Running, true, now);
+        host.log(LogLevel::Info, line);
+    }
+
+    /// STARTING with a ready check, not ready yet: past the timeout it is
+    /// stopped (stopsignal, then SIGKILL after stopwaitsecs), and its exit
+    /// counts as a failed start.
+    fn not_ready_yet(&mut self, host: &mut dyn Host, now: Now) {
+        let (Some(check), Some(start)) = (&self.config.ready_check, self.laststart) else { return };
+        if self.pid == 0 {
+            return;
+        }
+        let name = self.config.name.clone();
+        if !self.not_ready && now.mono >= start.mono + check.timeout {
+            self.not_ready = true;
+            let signal = self.config.stopsignal;
+            host.log(
+                LogLevel::Warn,
+                format!(
+                    "{name} is not ready within {} seconds ({}): stopping it with {}",
+                    check.timeout.as_secs_f64(),
+                    check.probe,
+                    signal.name()
+                ),
+            );
+            self.delay = Some(now.mono + Duration::from_secs(self.config.stopwaitsecs));
+            let _ = host.kill(self.pid, self.config.stopasgroup, signal);
+        } else if self.not_ready && self.delay_passed(now) {
+            host.log(LogLevel::Warn, format!("killing '{name}' ({}) with SIGKILL", self.pid));
+            self.delay = None;
+            let _ = host.kill(self.pid, self.config.killasgroup, Signal::KILL);
+        }
+    }
+
     /// EXITED and `autorestart` says to start again.
     fn wants_restart(&self) -> bool {
         match self.config.autorestart {
@@ -397,7 +455,11 @@ impl Process {
     pub fn deadline(&self, accept_starts: bool) -> Option<Duration> {
         let now_ish = Duration::ZERO;
         match self.state {
-            ProcessState::Starting => self.laststart.map(|s| s.mono + Duration::from_secs(self.config.startsecs)),
+            ProcessState::Starting => match &self.config.ready_check {
+                Some(_) if self.not_ready => self.delay,
+                Some(check) => self.laststart.map(|s| s.mono + check.timeout),
+                None => self.laststart.map(|s| s.mono + Duration::from_secs(self.config.startsecs)),
+            },
             ProcessState::Backoff if self.backoff > self.config.startretries => Some(now_ish),
             ProcessState::Backoff if accept_starts => Some(self.delay.unwrap_or(now_ish)),
             ProcessState::Stopping => self.delay,

@@ -342,3 +342,50 @@ fn waiting_to_stop_is_reported_every_two_seconds() {
     let n = h.logs.iter().filter(|(_, m)| m == "waiting for cat to stop").count();
     assert_eq!(n, 2);
 }
+
+#[test]
+fn a_ready_check_replaces_startsecs() {
+    let (mut p, mut h) =
+        (process("startsecs=0\nready_check=tcp://127.0.0.1:9\nready_check_timeout=5"), Fake::default());
+    p.tick(&mut h, at(0.0), true);
+    assert_eq!(p.state(), S::Starting);
+    assert_eq!(p.deadline(true), Some(Duration::from_secs(5)), "the timeout, not startsecs");
+    p.tick(&mut h, at(4.0), true);
+    assert_eq!(p.state(), S::Starting, "startsecs=0 does not promote it");
+    p.ready(&mut h, at(4.5));
+    assert_eq!(p.state(), S::Running);
+    assert!(h.logged(LogLevel::Info, "success: cat entered RUNNING state, process is ready (tcp://127.0.0.1:9)"));
+    p.ready(&mut h, at(4.6));
+    assert_eq!(h.states(), [(S::Stopped, S::Starting), (S::Starting, S::Running)], "ready once");
+}
+
+#[test]
+fn not_ready_in_time_is_stopped_and_a_failed_start() {
+    let text = "ready_check=log:up\nready_check_timeout=2\nstopwaitsecs=3\nstopsignal=INT\nstartretries=0";
+    let (mut p, mut h) = (process(text), Fake::default());
+    p.tick(&mut h, at(0.0), true);
+    let pid = p.pid();
+    p.tick(&mut h, at(2.0), true);
+    assert_eq!(h.kills, [(pid, false, Signal::INT)]);
+    assert!(h.logged(LogLevel::Warn, "cat is not ready within 2 seconds (log:up): stopping it with SIGINT"));
+    assert_eq!(p.state(), S::Starting);
+    p.ready(&mut h, at(2.5));
+    assert_eq!(p.state(), S::Starting, "too late to count");
+    assert_eq!(p.deadline(true), Some(Duration::from_secs(5)));
+    p.tick(&mut h, at(5.0), true);
+    assert_eq!(h.kills.last(), Some(&(pid, false, Signal::KILL)));
+    p.exited(&mut h, ExitStatus::Signaled { signal: 9, core_dumped: false }, at(5.1));
+    assert_eq!(p.state(), S::Backoff);
+    assert_eq!(p.spawnerr(), Some("not ready within 2 seconds"));
+    p.tick(&mut h, at(5.2), true);
+    assert_eq!(p.state(), S::Fatal, "startretries=0: one failed start is fatal");
+}
+
+#[test]
+fn with_a_ready_check_any_exit_before_ready_is_a_failed_start() {
+    let (mut p, mut h) = (process("startsecs=1\nready_check=notify"), Fake::default());
+    p.tick(&mut h, at(0.0), true);
+    p.exited(&mut h, exit(0), at(30.0));
+    assert_eq!(p.state(), S::Backoff, "even after startsecs");
+    assert_eq!(p.spawnerr(), Some("Exited too quickly (process log may have details)"));
+}

@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 
 use super::engine::{Engine, Request};
 use super::host::Shell;
-use super::output::PumpNews;
+use super::news::PumpNews;
 use crate::platform::reap::Exit;
 
 /// How often a pending stop logs `waiting for x to stop`.

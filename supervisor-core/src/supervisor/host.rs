@@ -12,8 +12,10 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::bus::Bus;
 use super::fcgi::{Shared, SocketManager};
 use super::lifeline::LiveChildren;
-use super::output::{Pump, PumpNews, SharedLog};
-use crate::config::{LogFile, LogLevel, ProcessConfig};
+use super::news::PumpNews;
+use super::output::{Pump, SharedLog};
+use super::ready::{self, ExecContext, LogWatch, NotifySocket};
+use crate::config::{LogFile, LogLevel, Probe, ProcessConfig};
 use crate::events::{Channel, Event};
 use crate::logging::{MainLog, RotatingFile};
 use crate::platform::command::{self, CommandError};
@@ -67,7 +69,9 @@ pub(crate) struct ProcessIo {
 pub(crate) struct RealHost {
     pub ctx: Arc<SpawnContext>,
     /// Where every child is cloned from (see [`SpawnThread`]).
-    pub spawner: SpawnThread,
+    pub spawner: Arc<SpawnThread>,
+    /// Each STARTING process's ready check task, by pid.
+    pub probes: HashMap<u32, tokio::task::AbortHandle>,
     /// The children alive now, killed if the supervisor is dropped.
     pub children: Arc<LiveChildren>,
     pub exits: UnboundedSender<Exit>,
@@ -226,6 +230,23 @@ impl Host for RealHost {
             Some(m) => Some(m.acquire(&mut info).map_err(|e| SpawnError(e.to_string()))?),
             None => None,
         };
+        // A `notify` check: the child is told its own socket.
+        let notify = match config.ready_check.as_ref().map(|c| &c.probe) {
+            Some(Probe::Notify) => match NotifySocket::bind() {
+                Ok(socket) => Some(socket),
+                Err(e) => return Err(SpawnError(format!("could not make the notify socket: {e}"))),
+            },
+            _ => None,
+        };
+        let config = match &notify {
+            Some(socket) => {
+                let mut c = ProcessConfig::clone(config);
+                c.environment.insert("NOTIFY_SOCKET".into(), socket.address.clone());
+                Arc::new(c)
+            }
+            None => Arc::clone(config),
+        };
+        let config = &config;
         let spawned = {
             let (config, ctx) = (Arc::clone(config), Arc::clone(&self.ctx));
             let fd0 = fd0.map(|fd| fd.as_raw_fd());
@@ -263,6 +284,35 @@ impl Host for RealHost {
             child
         };
         self.children.add(child.pid);
+        let mut watches = None;
+        if let Some(check) = &config.ready_check {
+            let probe = match (&check.probe, notify) {
+                (Probe::Notify, Some(socket)) => socket.listen(child.pid, self.news.clone()),
+                (Probe::Notify, None) => None,
+                (Probe::Log(pattern), _) => {
+                    watches = LogWatch::pair(pattern, child.pid);
+                    None
+                }
+                (Probe::Exec(command), _) => {
+                    let mut c = ProcessConfig::clone(config);
+                    c.command = command.clone();
+                    let exec = ExecContext {
+                        config: Arc::new(c),
+                        spawn: Arc::clone(&self.ctx),
+                        thread: Arc::clone(&self.spawner),
+                    };
+                    Some(ready::poll(check.probe.clone(), check.interval, child.pid, Some(exec), self.news.clone()))
+                }
+                (probe, _) => Some(ready::poll(probe.clone(), check.interval, child.pid, None, self.news.clone())),
+            };
+            if let Some(probe) = probe {
+                self.probes.insert(child.pid, probe);
+            }
+        }
+        let (mut watch_out, mut watch_err) = match watches {
+            Some((a, b)) => (Some(a), Some(b)),
+            None => (None, None),
+        };
         let io = self.io.entry(config.namespec()).or_default().clone();
         if let Ok(mut g) = io.stdout.lock() {
             *g = open_log(&config.stdout.logfile, config.stdout.logfile_maxbytes, config.stdout.logfile_backups);
@@ -282,7 +332,7 @@ impl Host for RealHost {
             pipes.push(OpenPipe { channel: Channel::Stderr, fd: fd.as_raw_fd(), listener: false, spawn: self.spawns });
         }
         self.pipes.insert(child.pid, pipes);
-        let pump = |channel, log, syslog, events_enabled| Pump {
+        let pump = |channel, log, syslog, events_enabled, ready| Pump {
             group: config.group.clone(),
             name: config.name.clone(),
             pid: child.pid,
@@ -301,10 +351,13 @@ impl Host for RealHost {
                 Channel::Stdout => config.stdout.capture_maxbytes,
                 Channel::Stderr => config.stderr.capture_maxbytes,
             },
+            ready,
         };
-        pump(Channel::Stdout, io.stdout.clone(), config.stdout.syslog, config.stdout.events_enabled).run(child.stdout);
+        let (out, err) = (watch_out.take(), watch_err.take());
+        pump(Channel::Stdout, io.stdout.clone(), config.stdout.syslog, config.stdout.events_enabled, out)
+            .run(child.stdout);
         if let Some(fd) = child.stderr {
-            pump(Channel::Stderr, io.stderr.clone(), config.stderr.syslog, config.stderr.events_enabled).run(fd);
+            pump(Channel::Stderr, io.stderr.clone(), config.stderr.syslog, config.stderr.events_enabled, err).run(fd);
         }
         if let Some(stdin) = child.stdin {
             let nonblocking = nix::fcntl::fcntl(&stdin, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
@@ -359,6 +412,9 @@ impl Shell for RealHost {
     }
 
     fn reaped(&mut self, pid: u32) {
+        if let Some(probe) = self.probes.remove(&pid) {
+            probe.abort();
+        }
         self.stdin.remove(&pid);
         self.pipes.remove(&pid);
         self.children.remove(pid);

@@ -37,8 +37,10 @@ mod host;
 mod info;
 mod lifeline;
 mod names;
+mod news;
 mod output;
 mod pools;
+mod ready;
 mod streams;
 
 use std::collections::HashMap;
@@ -153,11 +155,15 @@ pub enum RunError {
 /// graceful stop.
 #[derive(Clone)]
 pub struct Supervisor {
+    /// First, so the last handle kills its children before its request
+    /// channel closes: the engine's graceful stop, which that close starts,
+    /// would otherwise reap a leader (taking it out of the live set) while
+    /// its children still run.
+    life: Arc<Lifeline>,
     requests: mpsc::Sender<Request>,
     bus: Bus,
     /// `childlogdir` and `identifier`, for AUTO logs of groups added later.
     auto_logs: Arc<(PathBuf, String)>,
-    life: Arc<Lifeline>,
 }
 
 /// What the last handle takes down with it.
@@ -236,7 +242,8 @@ impl Supervisor {
         let children = Arc::new(LiveChildren::default());
         let host = RealHost {
             ctx: Arc::new(options.spawn),
-            spawner: SpawnThread::start().map_err(RunError::SpawnThread)?,
+            spawner: Arc::new(SpawnThread::start().map_err(RunError::SpawnThread)?),
+            probes: HashMap::new(),
             children: Arc::clone(&children),
             exits: exits_tx,
             events: bus.clone(),
@@ -257,7 +264,7 @@ impl Supervisor {
         let (told, outcome) = lifeline::outcome();
         let auto_logs = Arc::new((config.supervisord.childlogdir, config.supervisord.identifier));
         let life = Arc::new(Lifeline { children: Arc::clone(&children), outcome });
-        let supervisor = Supervisor { requests, bus, auto_logs, life };
+        let supervisor = Supervisor { life, requests, bus, auto_logs };
         let early = before(&supervisor);
         lifeline::spawn_engine(&runtime, actor::run(engine, requests_rx, exits_rx, news_rx), children, told);
         Ok((supervisor, early))

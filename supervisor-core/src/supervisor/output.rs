@@ -7,6 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use super::bus::Bus;
 use super::capture::{Capture, Piece};
+use super::news::PumpNews;
+use super::ready::LogWatch;
 use crate::config::LogLevel;
 use crate::config::repr;
 use crate::events::{Channel, Event};
@@ -29,17 +31,6 @@ const FULL_PIPE: usize = 64 * 1024;
 
 /// A channel's log file, shared by its reader and by clear/reopen requests.
 pub(crate) type SharedLog = Arc<Mutex<Option<RotatingFile>>>;
-
-/// What an output pump tells the actor, in the order it happened.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum PumpNews {
-    /// Output of an event listener's stdout: its protocol replies.
-    Protocol(u32, Vec<u8>),
-    /// The pipe of `pid`'s channel reached its end (or failed): 4.3.0's
-    /// dispatcher closes there and logs `fd N closed`. `spawn` tells a
-    /// reused pid's pipes apart.
-    Closed { pid: u32, channel: Channel, spawn: u64 },
-}
 
 /// Who and where one pipe's output belongs.
 pub(crate) struct Pump {
@@ -68,6 +59,8 @@ pub(crate) struct Pump {
     pub capture_maxbytes: u64,
     /// Which spawn this pipe belongs to (see `RealHost::spawns`).
     pub spawn: u64,
+    /// A `log:` ready check watching this pipe's lines.
+    pub ready: Option<LogWatch>,
 }
 
 impl Pump {
@@ -208,6 +201,9 @@ impl Pump {
         if self.listener {
             self.protocol(data);
         }
+        if let Some(watch) = &self.ready {
+            watch.feed(data, &self.news);
+        }
         let stripped;
         let data = if self.strip_ansi {
             stripped = strip_escapes(data);
@@ -309,6 +305,7 @@ mod tests {
             news: tokio::sync::mpsc::unbounded_channel().0,
             capture_maxbytes: 0,
             spawn: 0,
+            ready: None,
         }
     }
 

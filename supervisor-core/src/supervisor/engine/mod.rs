@@ -28,7 +28,7 @@ use super::error::ControlError;
 use super::host::Shell;
 use super::info::ProcessSnapshot;
 use super::names::{ProcessName, Target, program_of};
-use super::output::PumpNews;
+use super::news::PumpNews;
 use super::pools::Pools;
 use crate::config::{GroupConfig, LogLevel};
 use crate::events::Event;
@@ -211,6 +211,12 @@ impl<S: Shell> Engine<S> {
                 }
             }
             PumpNews::Closed { pid, channel, spawn } => self.on_pipe_closed(pid, Some((channel, spawn))),
+            PumpNews::Ready(pid) => {
+                if let Some(&id) = self.by_pid.get(&pid) {
+                    let now = self.now();
+                    self.with_process(id, |p, host| p.ready(host, now));
+                }
+            }
         }
         self.fire_due_timers();
     }

@@ -1,0 +1,256 @@
+//! Ready checks (`ready_check`, an addition): each STARTING process with
+//! one has a probe that tells the engine, once, that it is ready. TCP and
+//! HTTP probes and `exec:` commands are tried every interval; `log:` is
+//! watched by the output pumps; `notify` listens on a socket of the
+//! process's own (`NOTIFY_SOCKET`). A probe ends when it succeeds or when
+//! its process is reaped.
+
+use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::news::PumpNews;
+use crate::config::{Probe, ProcessConfig};
+use crate::platform::reap::{self, Spawner};
+use crate::platform::spawn_thread::SpawnThread;
+use crate::platform::{SpawnContext, spawn_with_stdin};
+
+/// The most a connection attempt or an HTTP answer may take.
+const ATTEMPT: Duration = Duration::from_secs(5);
+
+/// What an `exec:` probe needs to run its command as the program runs.
+pub(crate) struct ExecContext {
+    /// The program's config, its command replaced by the check's.
+    pub config: Arc<ProcessConfig>,
+    pub spawn: Arc<SpawnContext>,
+    pub thread: Arc<SpawnThread>,
+}
+
+/// Tries `probe` every `interval` until it passes, then reports `pid` ready.
+pub(crate) fn poll(
+    probe: Probe,
+    interval: Duration,
+    pid: u32,
+    exec: Option<ExecContext>,
+    news: UnboundedSender<PumpNews>,
+) -> tokio::task::AbortHandle {
+    tokio::spawn(async move {
+        loop {
+            let passed = match (&probe, &exec) {
+                (Probe::Tcp { host, port }, _) => tcp(host, *port).await,
+                (Probe::Http { host, port, path, .. }, _) => http(host, *port, path).await,
+                (Probe::Exec(_), Some(exec)) => run(exec, interval.max(ATTEMPT)).await,
+                _ => false,
+            };
+            if passed {
+                let _ = news.send(PumpNews::Ready(pid));
+                return;
+            }
+            tokio::time::sleep(interval).await;
+        }
+    })
+    .abort_handle()
+}
+
+/// The command exits 0 within `patience` (killed after it). It is started
+/// as the program is (user, environment, directory), from the supervisor's
+/// spawn thread, and reaped like any child of ours.
+async fn run(exec: &ExecContext, patience: Duration) -> bool {
+    let (exits, mut exit) = tokio::sync::mpsc::unbounded_channel();
+    let (config, spawn) = (Arc::clone(&exec.config), Arc::clone(&exec.spawn));
+    let started = exec.thread.run(move || {
+        let mut spawner = Spawner::begin();
+        let mut child = spawn_with_stdin(&config, &spawn, spawner.wants_pidfd(), None).ok()?;
+        spawner.register(child.pid, child.pidfd.take(), exits).ok()?;
+        Some(child)
+    });
+    let Some(Some(child)) = started else { return false };
+    // Its output is read and dropped, so it never blocks on a full pipe.
+    drain(child.stdout);
+    if let Some(err) = child.stderr {
+        drain(err);
+    }
+    drop(child.stdin);
+    match tokio::time::timeout(patience, exit.recv()).await {
+        Ok(Some((_, status))) => status == crate::exit::ExitStatus::Exited(0),
+        _ => {
+            let _ = reap::signal(child.pid, libc::SIGKILL);
+            false
+        }
+    }
+}
+
+fn drain(fd: OwnedFd) {
+    if let Ok(mut pipe) = tokio::net::unix::pipe::Receiver::from_owned_fd(fd) {
+        tokio::spawn(async move {
+            let mut sink = tokio::io::sink();
+            let _ = tokio::io::copy(&mut pipe, &mut sink).await;
+        });
+    }
+}
+
+/// A connection is accepted.
+async fn tcp(host: &str, port: u16) -> bool {
+    matches!(tokio::time::timeout(ATTEMPT, tokio::net::TcpStream::connect((host, port))).await, Ok(Ok(_)))
+}
+
+/// A GET answers 2xx.
+async fn http(host: &str, port: u16, path: &str) -> bool {
+    let attempt = async {
+        let mut stream = tokio::net::TcpStream::connect((host, port)).await.ok()?;
+        let authority = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: supervisord ready_check\r\nAccept: */*\r\n\
+             Connection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut head = Vec::with_capacity(64);
+        let mut buf = [0u8; 64];
+        while !head.contains(&b'\n') && head.len() < 1024 {
+            let n = stream.read(&mut buf).await.ok()?;
+            if n == 0 {
+                break;
+            }
+            head.extend_from_slice(&buf[..n]);
+        }
+        Some(success_status(&head))
+    };
+    matches!(tokio::time::timeout(ATTEMPT, attempt).await, Ok(Some(true)))
+}
+
+/// Whether an HTTP status line says 2xx (`HTTP/1.1 204 No Content`).
+fn success_status(head: &[u8]) -> bool {
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    let mut words = line.split(|&b| b == b' ');
+    words.next().is_some_and(|v| v.starts_with(b"HTTP/")) && words.next().is_some_and(|c| c.len() == 3 && c[0] == b'2')
+}
+
+/// A `log:` probe's side in one output pump: lines are matched until one
+/// does (on either channel), then the process is reported ready.
+pub(crate) struct LogWatch {
+    pattern: Arc<regex::Regex>,
+    /// Shared by the process's stdout and stderr pumps.
+    done: Arc<AtomicBool>,
+    /// The line this pump has begun and not ended yet.
+    partial: Mutex<Vec<u8>>,
+    pid: u32,
+}
+
+/// The longest line kept whole for matching.
+const MAX_LINE: usize = 64 * 1024;
+
+impl LogWatch {
+    /// Watches for `pattern` for `pid`; the pair share one outcome.
+    pub(crate) fn pair(pattern: &str, pid: u32) -> Option<(LogWatch, LogWatch)> {
+        let pattern = Arc::new(regex::Regex::new(pattern).ok()?);
+        let done = Arc::new(AtomicBool::new(false));
+        let watch = || LogWatch {
+            pattern: Arc::clone(&pattern),
+            done: Arc::clone(&done),
+            partial: Mutex::new(Vec::new()),
+            pid,
+        };
+        Some((watch(), watch()))
+    }
+
+    /// Looks at output; reports the process ready on the first line that
+    /// matches.
+    pub(crate) fn feed(&self, data: &[u8], news: &UnboundedSender<PumpNews>) {
+        if self.done.load(Ordering::Relaxed) {
+            return;
+        }
+        let Ok(mut partial) = self.partial.lock() else { return };
+        let mut rest = data;
+        while let Some(at) = rest.iter().position(|&b| b == b'\n') {
+            partial.extend_from_slice(&rest[..at]);
+            rest = &rest[at + 1..];
+            let line = std::mem::take(&mut *partial);
+            if self.pattern.is_match(&String::from_utf8_lossy(&line)) && !self.done.swap(true, Ordering::Relaxed) {
+                let _ = news.send(PumpNews::Ready(self.pid));
+                return;
+            }
+        }
+        if partial.len() + rest.len() <= MAX_LINE {
+            partial.extend_from_slice(rest);
+        }
+    }
+}
+
+/// A `notify` probe: an abstract unix datagram socket only this process is
+/// told of (a random name in `NOTIFY_SOCKET`); `READY=1` reports it ready.
+pub(crate) struct NotifySocket {
+    /// `NOTIFY_SOCKET`'s value: `@` and the abstract name.
+    pub address: String,
+    socket: std::os::unix::net::UnixDatagram,
+}
+
+impl NotifySocket {
+    /// Binds a socket with a fresh name.
+    pub(crate) fn bind() -> std::io::Result<NotifySocket> {
+        use std::os::linux::net::SocketAddrExt;
+        let mut name = [0u8; 12];
+        let urandom =
+            std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut name));
+        if urandom.is_err() {
+            // Unpredictable enough to keep other programs from guessing it
+            // by chance; the pid makes it unique.
+            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            name[..8].copy_from_slice(&nanos.as_nanos().to_le_bytes()[..8]);
+        }
+        let hex: String = name.iter().map(|b| format!("{b:02x}")).collect();
+        let abstract_name = format!("supervisord/{}/notify/{hex}", std::process::id());
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(abstract_name.as_bytes())?;
+        let socket = std::os::unix::net::UnixDatagram::bind_addr(&addr)?;
+        socket.set_nonblocking(true)?;
+        Ok(NotifySocket { address: format!("@{abstract_name}"), socket })
+    }
+
+    /// Listens until `READY=1` comes, then reports `pid` ready.
+    pub(crate) fn listen(self, pid: u32, news: UnboundedSender<PumpNews>) -> Option<tokio::task::AbortHandle> {
+        let socket = tokio::net::UnixDatagram::from_std(self.socket).ok()?;
+        Some(
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                while let Ok(n) = socket.recv(&mut buf).await {
+                    let message = String::from_utf8_lossy(&buf[..n]);
+                    if message.lines().any(|l| l.trim() == "READY=1") {
+                        let _ = news.send(PumpNews::Ready(pid));
+                        return;
+                    }
+                }
+            })
+            .abort_handle(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_2xx_status_lines_pass() {
+        assert!(success_status(b"HTTP/1.1 200 OK\r\n"));
+        assert!(success_status(b"HTTP/1.0 204 No Content\r\n"));
+        assert!(!success_status(b"HTTP/1.1 503 Service Unavailable\r\n"));
+        assert!(!success_status(b"HTTP/1.1 301 Moved\r\n"));
+        assert!(!success_status(b"garbage 200\r\n"));
+        assert!(!success_status(b""));
+    }
+
+    #[test]
+    fn a_log_watch_matches_whole_lines_once() {
+        let (news, mut heard) = tokio::sync::mpsc::unbounded_channel();
+        let (out, err) = LogWatch::pair("listening on port \\d+", 7).expect("compiles");
+        out.feed(b"starting\nlistening on ", &news);
+        assert!(heard.try_recv().is_err(), "half a line");
+        out.feed(b"port 8080\n", &news);
+        assert!(matches!(heard.try_recv(), Ok(PumpNews::Ready(7))));
+        err.feed(b"listening on port 1\n", &news);
+        assert!(heard.try_recv().is_err(), "reported once for both channels");
+    }
+}
