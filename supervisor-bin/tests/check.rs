@@ -241,3 +241,26 @@ fn check_warns_about_keys_nothing_reads_and_a_normal_run_stays_silent() {
         assert!(!text(&out.stderr).contains(word), "{word} on stderr: {}", text(&out.stderr));
     }
 }
+
+#[test]
+fn check_reports_a_cycle_an_unknown_name_and_a_bad_condition_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("deps.conf");
+    std::fs::write(
+        &path,
+        "[supervisord]\n[program:a]\ncommand=cat\ndepends_on=b\n[program:b]\ncommand=cat\ndepends_on=a\n\
+         [program:c]\ncommand=cat\ndepends_on=nope\n[program:d]\ncommand=cat\ndepends_on=a=soon\n",
+    )
+    .expect("write");
+    let out = supervisord(&["--check", "-c", &path.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    let p = path.display();
+    for want in [
+        format!("{p}:4: [program:a] depends_on: dependency cycle: a -> b -> a"),
+        format!("{p}:10: [program:c] depends_on: names unknown program, group or process 'nope'"),
+        format!("{p}:13: [program:d] depends_on: unknown condition 'soon'"),
+    ] {
+        assert!(all.contains(&want), "missing {want:?} in:\n{all}");
+    }
+}

@@ -104,6 +104,9 @@ pub struct ProcessSnapshot {
     pub exit_status: Option<i32>,
     /// Why it failed to start, if it did.
     pub spawn_error: Option<String>,
+    /// While STOPPED: what it waits for, or why it did not start
+    /// (`waiting for db (running)`; `depends_on`).
+    pub note: Option<String>,
 }
 
 impl ProcessSnapshot {
@@ -119,6 +122,7 @@ impl ProcessSnapshot {
             now,
             exit_status: None,
             spawn_error: None,
+            note: None,
         }
     }
 
@@ -141,6 +145,10 @@ impl ProcessSnapshot {
     pub fn write_description(&self, out: &mut String) {
         let spawnerr = self.spawn_error.as_deref().unwrap_or("");
         let (start, now) = (epoch_secs(self.started), epoch_secs(Some(self.now)));
+        if let (ProcessState::Stopped, Some(note)) = (self.state, &self.note) {
+            out.push_str(note);
+            return;
+        }
         match self.state {
             ProcessState::Running => {
                 let _ = write!(out, "pid {}, uptime ", self.pid.unwrap_or(0));

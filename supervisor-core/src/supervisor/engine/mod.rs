@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
+mod dependencies;
 mod groups;
 mod listeners;
 mod requests;
@@ -86,6 +87,10 @@ enum Waiter {
     Stop(Reply<Result<(), ControlError>>),
 }
 
+/// A start request waiting for its process to be RUNNING: the name as
+/// given, and where the answer goes.
+type StartWaiter = (String, Reply<Result<(), ControlError>>);
+
 /// The most bus events one turn of the actor takes in.
 const BUS_TURN: usize = 256;
 
@@ -109,6 +114,20 @@ pub(crate) struct Engine<S: Shell> {
     bus: Option<tokio::sync::broadcast::Receiver<Event>>,
     /// The last TICK slice seen, by period.
     ticks: HashMap<u64, u64>,
+    /// Processes waiting for their dependencies, with the start requests
+    /// that wait for them to be RUNNING (name as given, reply).
+    waiting: std::collections::BTreeMap<usize, Vec<StartWaiter>>,
+    /// What a STOPPED process's description says instead (`waiting for
+    /// db (running)`, `not started: ...`).
+    notes: HashMap<usize, String>,
+    /// Stops held until the dependents they name have stopped.
+    held_stops: Vec<dependencies::HeldStop>,
+    /// Set while dependencies are being checked (a start inside the check
+    /// must not start another check).
+    checking: bool,
+    /// Autostart processes not to start by themselves again: their
+    /// dependencies failed, or their wait was stopped.
+    held_back: std::collections::HashSet<usize>,
 }
 
 impl<S: Shell> Engine<S> {
@@ -129,6 +148,11 @@ impl<S: Shell> Engine<S> {
             pools: Pools::new(identifier),
             bus: None,
             ticks: HashMap::new(),
+            waiting: std::collections::BTreeMap::new(),
+            notes: HashMap::new(),
+            held_stops: Vec::new(),
+            checking: false,
+            held_back: std::collections::HashSet::new(),
         };
         for group in groups {
             actor.insert_group(group);
@@ -288,6 +312,11 @@ impl<S: Shell> Engine<S> {
         if let Some(d) = slot.deadline.take() {
             self.timers.remove(&(d, id));
         }
+        // A process waiting for its dependencies is started by their
+        // transitions, not by a timer.
+        if self.waiting.contains_key(&id) || self.held_back.contains(&id) {
+            return;
+        }
         if let Some(d) = slot.process.deadline(accepting) {
             slot.deadline = Some(d);
             self.timers.insert((d, id));
@@ -305,6 +334,17 @@ impl<S: Shell> Engine<S> {
             }
             for id in due {
                 let accepting = self.accepting();
+                let stopped = self.process(id).is_some_and(|p| p.state() == ProcessState::Stopped);
+                if stopped && (self.is_waiting(id) || self.held_back.contains(&id)) {
+                    continue;
+                }
+                if accepting && self.gated(id) {
+                    // Autostart goes through its dependencies.
+                    let name = self.name_of(id);
+                    let (tx, _) = oneshot::channel();
+                    self.start_after_dependencies(id, &name, false, tx);
+                    continue;
+                }
                 self.with_process(id, |p, host| p.tick(host, now, accepting));
             }
         }
@@ -337,6 +377,7 @@ impl<S: Shell> Engine<S> {
         }
         self.reschedule(id);
         self.settle_waiters(id);
+        self.check_dependencies();
         Some(out)
     }
 
@@ -459,8 +500,9 @@ impl<S: Shell> Engine<S> {
         )
     }
 
-    fn snapshot(p: &Process, now: SystemTime) -> ProcessSnapshot {
+    fn snapshot(p: &Process, now: SystemTime, note: Option<&String>) -> ProcessSnapshot {
         ProcessSnapshot {
+            note: note.filter(|_| p.state() == ProcessState::Stopped).cloned(),
             config: Arc::clone(p.config()),
             state: p.state(),
             pid: Some(p.pid()).filter(|&pid| pid != 0),

@@ -5,6 +5,7 @@ use std::time::SystemTime;
 
 use tokio::sync::oneshot;
 
+use super::dependencies::HeldStop;
 use super::{Engine, Outcome, Pending, Reply, Request, Waiter};
 use crate::config::LogLevel;
 use crate::platform::command::CommandError;
@@ -21,9 +22,11 @@ impl<S: Shell> Engine<S> {
         match request {
             Request::Info(target, reply) => {
                 let now = SystemTime::now();
-                let infos = self
-                    .resolve(&target)
-                    .map(|ids| ids.iter().filter_map(|&id| self.process(id)).map(|p| Self::snapshot(p, now)).collect());
+                let infos = self.resolve(&target).map(|ids| {
+                    ids.iter()
+                        .filter_map(|&id| self.process(id).map(|p| Self::snapshot(p, now, self.notes.get(&id))))
+                        .collect()
+                });
                 let _ = reply.send(infos);
             }
             Request::AllInfo(reply) => {
@@ -80,7 +83,8 @@ impl<S: Shell> Engine<S> {
     /// Every process, sorted by group then name.
     fn all_snapshots(&self) -> Vec<ProcessSnapshot> {
         let now = SystemTime::now();
-        let mut all: Vec<ProcessSnapshot> = self.slots.values().map(|s| Self::snapshot(&s.process, now)).collect();
+        let mut all: Vec<ProcessSnapshot> =
+            self.slots.iter().map(|(id, s)| Self::snapshot(&s.process, now, self.notes.get(id))).collect();
         all.sort_unstable_by(|a, b| (&a.config.group, &a.config.name).cmp(&(&b.config.group, &b.config.name)));
         all
     }
@@ -96,7 +100,7 @@ impl<S: Shell> Engine<S> {
             .map(|id| {
                 let (tx, rx) = oneshot::channel();
                 let name = self.name_of(id);
-                self.start(id, &name, wait, tx);
+                self.start_after_dependencies(id, &name, wait, tx);
                 (name, rx)
             })
             .collect()
@@ -109,17 +113,26 @@ impl<S: Shell> Engine<S> {
             .into_iter()
             .filter(|&id| target.is_single() || self.process(id).is_some_and(|p| p.state().is_running()))
             .collect();
+        // Dependents stop before what they depend on (`depends_on`): those
+        // wait until the dependents among this stop have stopped.
+        let mut after = if target.is_single() { Default::default() } else { self.dependents_within(&ids) };
         ids.reverse();
         let mut pending: Vec<Pending> = ids
             .into_iter()
             .map(|id| {
                 let (tx, rx) = oneshot::channel();
                 let name = self.name_of(id);
-                self.stop(id, &name, wait, tx);
+                match after.remove(&id) {
+                    Some(dependents) => {
+                        self.held_stops.push(HeldStop { id, name: name.clone(), wait, reply: tx, after: dependents });
+                    }
+                    None => self.stop(id, &name, wait, tx),
+                }
                 (name, rx)
             })
             .collect();
         pending.reverse();
+        self.check_dependencies();
         pending
     }
 
@@ -232,6 +245,11 @@ impl<S: Shell> Engine<S> {
 
     pub(super) fn stop(&mut self, id: usize, name: &ProcessName, wait: bool, reply: Reply<Result<(), ControlError>>) {
         let name = &name.to_string();
+        // A process waiting for its dependencies: the stop ends the wait.
+        if self.stop_waiting(id) {
+            let _ = reply.send(Ok(()));
+            return;
+        }
         if !self.process(id).is_some_and(|p| p.state().is_running()) {
             let _ = reply.send(Err(ControlError::NotRunning(name.to_owned())));
             return;

@@ -16,7 +16,9 @@ impl<S: Shell> Engine<S> {
         }
         self.state = SupervisorState::Shutdown;
         self.host.publish(Event::SupervisorState(SupervisorState::Shutdown));
-        self.stop_groups = self.groups.iter().map(|g| g.config.name.clone()).collect();
+        // Dependents stop before their dependencies, then by priority.
+        self.stop_groups = self.shutdown_order();
+        self.cancel_waiting();
         let ids: Vec<usize> = self.slots.keys().copied().collect();
         for id in ids {
             self.reschedule(id);

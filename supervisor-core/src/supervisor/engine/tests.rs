@@ -302,3 +302,124 @@ async fn stdin_goes_only_to_a_running_process() {
     let refused = ask(&mut e, |r| Request::SendStdin(name("b"), b"hi\n".to_vec(), r));
     assert_eq!(refused, Err(ControlError::NotRunning("b".into())));
 }
+
+fn spawned(e: &Engine<Fake>, n: &str) -> bool {
+    e.host.spawned.iter().any(|s| s.0 == n)
+}
+
+fn description(e: &mut Engine<Fake>, n: &str) -> String {
+    let infos = ask(e, |r| Request::Info(Target::Process(name(n)), r)).expect("known");
+    infos[0].info().description
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dependent_waits_stopped_until_its_dependency_runs() {
+    let mut e = engine(
+        "[program:web]\ncommand=w\nstartsecs=0\ndepends_on=db\n\
+         [program:db]\ncommand=d\nstartsecs=1\n",
+    );
+    assert!(spawned(&e, "db") && !spawned(&e, "web"));
+    assert_eq!(state(&mut e, "web"), ProcessState::Stopped);
+    assert_eq!(description(&mut e, "web"), "waiting for db (running)");
+    tokio::time::advance(Duration::from_secs(1)).await;
+    e.on_timer();
+    assert_eq!(state(&mut e, "db"), ProcessState::Running);
+    assert!(spawned(&e, "web"), "started once db runs");
+    assert_eq!(state(&mut e, "web"), ProcessState::Running);
+    let order: Vec<&str> = e.host.spawned.iter().map(|s| s.0.as_str()).collect();
+    assert_eq!(order, ["db", "web"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fatal_dependency_gives_its_dependents_up() {
+    let mut e = engine(
+        "[program:a]\ncommand=a\nstartretries=0\n\
+         [program:b]\ncommand=b\ndepends_on=a\n[program:c]\ncommand=c\ndepends_on=b\n",
+    );
+    let a = pid(&mut e, "a");
+    e.on_exits([(a, ExitStatus::Exited(1))]);
+    e.on_timer();
+    assert_eq!(state(&mut e, "a"), ProcessState::Fatal);
+    assert!(!spawned(&e, "b") && !spawned(&e, "c"), "never spawned");
+    assert_eq!(description(&mut e, "b"), "not started: dependency a: a entered FATAL");
+    assert!(e.host.logs.iter().any(|l| l == "not started: b: dependency a: a entered FATAL"), "{:?}", e.host.logs);
+    assert_eq!(state(&mut e, "c"), ProcessState::Stopped);
+    assert!(e.next_deadline().is_none(), "nothing left to do, no timer spinning");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_job_must_succeed_and_is_not_run_again() {
+    let programs = "[program:migrate]\ncommand=m\nstartsecs=0\nautorestart=false\n\
+                    [program:app]\ncommand=a\nstartsecs=0\nautostart=false\ndepends_on=migrate=succeeded\n";
+    let mut e = engine(programs);
+    let m = pid(&mut e, "migrate");
+    let mut start = ask(&mut e, |r| Request::Start(Target::Process(name("app")), true, r)).expect("one");
+    assert_eq!(description(&mut e, "app"), "waiting for migrate (succeeded)");
+    e.on_exits([(m, ExitStatus::Exited(0))]);
+    assert_eq!(answered(&mut start[0]), Some(Ok(())), "started once the job succeeded, and RUNNING");
+    // Restarting the dependent does not run the job again.
+    let app = pid(&mut e, "app");
+    let mut stop = ask(&mut e, |r| Request::Stop(Target::Process(name("app")), true, r)).expect("one");
+    e.on_exits([(app, ExitStatus::Exited(0))]);
+    assert_eq!(answered(&mut stop[0]), Some(Ok(())));
+    let mut again = ask(&mut e, |r| Request::Start(Target::Process(name("app")), true, r)).expect("one");
+    assert_eq!(answered(&mut again[0]), Some(Ok(())));
+    assert_eq!(e.host.spawned.iter().filter(|s| s.0 == "migrate").count(), 1);
+
+    // A failed job: the dependent does not start.
+    let mut e = engine(programs);
+    let m = pid(&mut e, "migrate");
+    let mut start = ask(&mut e, |r| Request::Start(Target::Process(name("app")), true, r)).expect("one");
+    e.on_exits([(m, ExitStatus::Exited(3))]);
+    assert!(matches!(answered(&mut start[0]), Some(Err(ControlError::Failed(_)))));
+    assert_eq!(description(&mut e, "app"), "not started: dependency migrate: migrate exited with status 3");
+    assert!(!spawned(&e, "app"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn starting_a_dependent_starts_its_dependencies_first() {
+    let mut e = engine(
+        "[program:db]\ncommand=d\nautostart=false\nstartsecs=0\n\
+         [program:cache]\ncommand=c\nautostart=false\nstartsecs=1\n\
+         [program:web]\ncommand=w\nautostart=false\nstartsecs=0\ndepends_on=db,cache\n",
+    );
+    assert!(e.host.spawned.is_empty());
+    let mut start = ask(&mut e, |r| Request::Start(Target::Process(name("web")), true, r)).expect("one");
+    assert!(spawned(&e, "db") && spawned(&e, "cache") && !spawned(&e, "web"));
+    assert_eq!(description(&mut e, "web"), "waiting for cache (running)");
+    assert_eq!(answered(&mut start[0]), None);
+    tokio::time::advance(Duration::from_secs(1)).await;
+    e.on_timer();
+    assert_eq!(answered(&mut start[0]), Some(Ok(())));
+    assert_eq!(state(&mut e, "web"), ProcessState::Running);
+}
+
+#[tokio::test(start_paused = true)]
+async fn stopping_everything_stops_dependents_first() {
+    // By priority alone db (999) would stop before web (1).
+    let mut e = engine(
+        "[program:web]\ncommand=w\nstartsecs=0\npriority=1\ndepends_on=db\n\
+         [program:db]\ncommand=d\nstartsecs=0\npriority=999\n",
+    );
+    let (web, db) = (pid(&mut e, "web"), pid(&mut e, "db"));
+    let mut stops = ask(&mut e, |r| Request::Stop(Target::All, true, r)).expect("all");
+    assert_eq!(e.host.kills, [(web, Signal::TERM)], "the dependent first, alone");
+    e.on_exits([(web, ExitStatus::Signaled { signal: 15, core_dumped: false })]);
+    assert_eq!(e.host.kills, [(web, Signal::TERM), (db, Signal::TERM)]);
+    e.on_exits([(db, ExitStatus::Signaled { signal: 15, core_dumped: false })]);
+    assert!(stops.iter_mut().all(|p| answered(p) == Some(Ok(()))));
+
+    // Shutdown too.
+    let mut e = engine(
+        "[program:web]\ncommand=w\nstartsecs=0\npriority=1\ndepends_on=db\n\
+         [program:db]\ncommand=d\nstartsecs=0\npriority=999\n",
+    );
+    let (web, db) = (pid(&mut e, "web"), pid(&mut e, "db"));
+    let (tx, _done) = oneshot::channel();
+    e.on_request(Some(Request::Shutdown(tx)));
+    assert!(!e.finished());
+    assert_eq!(e.host.kills, [(web, Signal::TERM)]);
+    e.on_exits([(web, ExitStatus::Exited(0))]);
+    assert!(!e.finished());
+    assert_eq!(e.host.kills, [(web, Signal::TERM), (db, Signal::TERM)]);
+}
