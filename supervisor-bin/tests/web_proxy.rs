@@ -334,8 +334,9 @@ fn the_page_acts_behind_a_proxy_that_rewrites_host() {
     // The next page: the redirect's, or the refusal.
     browser.wait_for(
         "the answer to the click",
-        "document.readyState == 'complete' && !location.search.includes('action=stop')\
-         || document.body.innerText.includes('Forbidden')",
+        // (A navigation in between shows an empty document: not yet.)
+        "document.readyState == 'complete' && !!document.body\
+         && (location.search.includes('message=') || document.body.innerText.includes('Forbidden'))",
     );
     let shown =
         browser.eval("location.search + ' ' + (document.querySelector('.status_msg') || document.body).innerText");
