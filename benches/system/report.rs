@@ -61,6 +61,10 @@ pub const ROWS: &[Row] = &[
     row("storm_rss_growth", "crash storm: RSS growth per 1000 spawns", Unit::Kib, true, Target::None),
     row("flood_rate", "flood: writers at once, aggregate", Unit::MibPerSecond, false, Target::AtLeast(1000.0)),
     row("flood_get_state_p99", "flood: getState p99", Unit::Millis, true, Target::AtMost(0.010)),
+    row("deps_flat", "{n} ready-checked programs, no depends_on", Unit::Seconds, true, Target::None),
+    row("deps_tree", "  the same as a 10-deep depends_on tree", Unit::Seconds, true, Target::None),
+    // 10 levels x (ready_check_interval 0.1 s + a probe's own time).
+    row("deps_overhead", "  tree minus flat", Unit::Seconds, true, Target::AtMost(1.2)),
 ];
 
 fn show(unit: Unit, v: f64) -> String {

@@ -59,8 +59,22 @@ pub fn run(args: &[String]) -> Result<(), BenchError> {
             let blocks = blocks.parse().map_err(|_| BenchError::Check(format!("bad block count {blocks}")))?;
             flood(blocks, Path::new(file))
         }
+        [role, port] if role == "listen" => {
+            let port = port.parse().map_err(|_| BenchError::Check(format!("bad port {port}")))?;
+            listen(port)
+        }
         _ => Err(BenchError::Check(format!("unknown child role {args:?}"))),
     }
+}
+
+/// Accepts (and closes) connections on 127.0.0.1:`port` until killed: a
+/// server for `ready_check = tcp://...`.
+fn listen(port: u16) -> Result<(), BenchError> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+    for connection in listener.incoming() {
+        drop(connection);
+    }
+    Ok(())
 }
 
 fn append(path: &Path, line: &str) -> io::Result<()> {

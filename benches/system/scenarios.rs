@@ -115,6 +115,48 @@ pub fn fleet(imp: &Implementation, s: &Sizes) -> Result<Figures, BenchError> {
     ])
 }
 
+/// `depends_on` at scale (ours only: 4.3.0 has none): N programs, each a
+/// TCP server with `ready_check = tcp://...` (every 0.1 s), launched flat,
+/// then as a 10-deep tree (each program of a level depends on one of the
+/// level before): from launch to all RUNNING, both ways.
+pub fn dependency_tree(imp: &Implementation, s: &Sizes, exe: &Path) -> Result<Figures, BenchError> {
+    if imp.name != "ours" {
+        return Ok(Vec::new());
+    }
+    let n = s.programs.max(10);
+    let per_level = n / 10;
+    let mut figures = Vec::new();
+    for (key, tree) in [("deps_flat", false), ("deps_tree", true)] {
+        let ports = free_ports(n)?;
+        let dir = s.workdir()?;
+        let mut conf = Conf::new(dir.path());
+        for (i, port) in ports.iter().enumerate() {
+            let check = format!("ready_check=tcp://127.0.0.1:{port}");
+            let dependency = format!("depends_on=d{:04}", i.saturating_sub(per_level));
+            let mut extra =
+                vec![check.as_str(), "ready_check_interval=0.1", "stdout_logfile=NONE", "stderr_logfile=NONE"];
+            if tree && i >= per_level {
+                extra.push(&dependency);
+            }
+            conf.program(&format!("d{i:04}"), &format!("{} child listen {port}", exe.display()), &extra);
+        }
+        let d = Daemon::start(imp, &conf.write()?)?;
+        d.wait_all("RUNNING", n, LONG)?;
+        figures.push((key, d.started.elapsed().as_secs_f64()));
+        d.terminate()?;
+    }
+    let overhead = figures[1].1 - figures[0].1;
+    figures.push(("deps_overhead", overhead));
+    Ok(figures)
+}
+
+/// `n` ports free on 127.0.0.1 now.
+fn free_ports(n: usize) -> Result<Vec<u16>, BenchError> {
+    let listeners: Vec<std::net::TcpListener> =
+        (0..n).map(|_| std::net::TcpListener::bind("127.0.0.1:0")).collect::<Result<_, _>>()?;
+    Ok(listeners.iter().filter_map(|l| l.local_addr().ok()).map(|a| a.port()).collect())
+}
+
 /// How many children have exec'd sleep. Reading a thousand stat files
 /// costs a core's worth of time, so only once the count is complete.
 fn sleeping_children(pid: u32, want: usize) -> usize {
