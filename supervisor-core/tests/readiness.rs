@@ -112,6 +112,9 @@ async fn log_exec_and_notify_checks() {
         // The line follows the transition.
         log_contains(dir.path(), &format!("success: {name} entered RUNNING state, process is ready ({check})")).await;
     }
+    // What it said of itself (STATUS=) shows in its description.
+    let notifier = sv.info(&pn("notifier")).await.expect("info");
+    assert!(notifier.description.ends_with(", warming up"), "{}", notifier.description);
     sv.shutdown().await.expect("shutdown");
 }
 

@@ -107,6 +107,9 @@ pub struct ProcessSnapshot {
     /// While STOPPED: what it waits for, or why it did not start
     /// (`waiting for db (running)`; `depends_on`).
     pub note: Option<String>,
+    /// What it last said it is doing (`STATUS=` with `ready_check =
+    /// notify`), while it runs.
+    pub status: Option<String>,
 }
 
 impl ProcessSnapshot {
@@ -123,6 +126,7 @@ impl ProcessSnapshot {
             exit_status: None,
             spawn_error: None,
             note: None,
+            status: None,
         }
     }
 
@@ -153,7 +157,11 @@ impl ProcessSnapshot {
             ProcessState::Running => {
                 let _ = write!(out, "pid {}, uptime ", self.pid.unwrap_or(0));
                 write_uptime(out, now - start);
+                if let Some(status) = &self.status {
+                    let _ = write!(out, ", {status}");
+                }
             }
+            ProcessState::Starting => out.push_str(self.status.as_deref().unwrap_or("")),
             ProcessState::Fatal | ProcessState::Backoff if spawnerr.is_empty() => {
                 let _ = write!(out, "unknown error (try \"tail {}\")", self.config.name);
             }

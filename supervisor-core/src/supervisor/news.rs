@@ -14,4 +14,7 @@ pub(crate) enum PumpNews {
     Closed { pid: u32, channel: Channel, spawn: u64 },
     /// The process's ready check passed.
     Ready(u32),
+    /// The process said what it is doing (`STATUS=` over the notify
+    /// protocol).
+    Status(u32, String),
 }

@@ -209,17 +209,25 @@ impl NotifySocket {
         Ok(NotifySocket { address: format!("@{abstract_name}"), socket })
     }
 
-    /// Listens until `READY=1` comes, then reports `pid` ready.
+    /// Listens while the process lives: `READY=1` reports `pid` ready
+    /// (once), `STATUS=` what it says it is doing.
     pub(crate) fn listen(self, pid: u32, news: UnboundedSender<PumpNews>) -> Option<tokio::task::AbortHandle> {
         let socket = tokio::net::UnixDatagram::from_std(self.socket).ok()?;
         Some(
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 4096];
+                let mut ready = false;
                 while let Ok(n) = socket.recv(&mut buf).await {
                     let message = String::from_utf8_lossy(&buf[..n]);
-                    if message.lines().any(|l| l.trim() == "READY=1") {
-                        let _ = news.send(PumpNews::Ready(pid));
-                        return;
+                    for line in message.lines() {
+                        if let Some(status) = line.strip_prefix("STATUS=") {
+                            // One line of a sane length, whatever was sent.
+                            let status: String = status.chars().filter(|c| !c.is_control()).take(200).collect();
+                            let _ = news.send(PumpNews::Status(pid, status));
+                        } else if line.trim() == "READY=1" && !ready {
+                            ready = true;
+                            let _ = news.send(PumpNews::Ready(pid));
+                        }
                     }
                 }
             })

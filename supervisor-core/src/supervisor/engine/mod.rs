@@ -125,6 +125,8 @@ pub(crate) struct Engine<S: Shell> {
     /// Set while dependencies are being checked (a start inside the check
     /// must not start another check).
     checking: bool,
+    /// What each running process last said it does (`STATUS=`).
+    statuses: HashMap<usize, String>,
     /// Autostart processes not to start by themselves again: their
     /// dependencies failed, or their wait was stopped.
     held_back: std::collections::HashSet<usize>,
@@ -153,6 +155,7 @@ impl<S: Shell> Engine<S> {
             held_stops: Vec::new(),
             checking: false,
             held_back: std::collections::HashSet::new(),
+            statuses: HashMap::new(),
         };
         for group in groups {
             actor.insert_group(group);
@@ -235,6 +238,11 @@ impl<S: Shell> Engine<S> {
                 }
             }
             PumpNews::Closed { pid, channel, spawn } => self.on_pipe_closed(pid, Some((channel, spawn))),
+            PumpNews::Status(pid, text) => {
+                if let Some(&id) = self.by_pid.get(&pid) {
+                    self.statuses.insert(id, text);
+                }
+            }
             PumpNews::Ready(pid) => {
                 if let Some(&id) = self.by_pid.get(&pid) {
                     let now = self.now();
@@ -360,6 +368,7 @@ impl<S: Shell> Engine<S> {
         if pid != before {
             if before != 0 {
                 self.by_pid.remove(&before);
+                self.statuses.remove(&id);
                 self.host.reaped(before);
                 self.pools.exited(id, &mut PoolView { slots: &self.slots, host: &mut self.host });
             }
@@ -500,9 +509,10 @@ impl<S: Shell> Engine<S> {
         )
     }
 
-    fn snapshot(p: &Process, now: SystemTime, note: Option<&String>) -> ProcessSnapshot {
+    fn snapshot(p: &Process, now: SystemTime, note: Option<&String>, status: Option<&String>) -> ProcessSnapshot {
         ProcessSnapshot {
             note: note.filter(|_| p.state() == ProcessState::Stopped).cloned(),
+            status: status.filter(|_| p.pid() != 0).cloned(),
             config: Arc::clone(p.config()),
             state: p.state(),
             pid: Some(p.pid()).filter(|&pid| pid != 0),

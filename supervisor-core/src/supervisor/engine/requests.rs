@@ -24,7 +24,10 @@ impl<S: Shell> Engine<S> {
                 let now = SystemTime::now();
                 let infos = self.resolve(&target).map(|ids| {
                     ids.iter()
-                        .filter_map(|&id| self.process(id).map(|p| Self::snapshot(p, now, self.notes.get(&id))))
+                        .filter_map(|&id| {
+                            self.process(id)
+                                .map(|p| Self::snapshot(p, now, self.notes.get(&id), self.statuses.get(&id)))
+                        })
                         .collect()
                 });
                 let _ = reply.send(infos);
@@ -83,8 +86,11 @@ impl<S: Shell> Engine<S> {
     /// Every process, sorted by group then name.
     fn all_snapshots(&self) -> Vec<ProcessSnapshot> {
         let now = SystemTime::now();
-        let mut all: Vec<ProcessSnapshot> =
-            self.slots.iter().map(|(id, s)| Self::snapshot(&s.process, now, self.notes.get(id))).collect();
+        let mut all: Vec<ProcessSnapshot> = self
+            .slots
+            .iter()
+            .map(|(id, s)| Self::snapshot(&s.process, now, self.notes.get(id), self.statuses.get(id)))
+            .collect();
         all.sort_unstable_by(|a, b| (&a.config.group, &a.config.name).cmp(&(&b.config.group, &b.config.name)));
         all
     }
