@@ -131,6 +131,7 @@ impl<S: Shell> Engine<S> {
             }
         };
         self.notes.insert(id, waiting_note(&unmet));
+        self.wait_on(id, &unmet);
         let waiters = self.waiting.entry(id).or_default();
         if wait {
             waiters.push((name.to_string(), reply));
@@ -183,25 +184,46 @@ impl<S: Shell> Engine<S> {
         }) && !self.is_waiting(id)
     }
 
-    /// After a change: starts the waiting processes whose dependencies now
-    /// hold, gives up those that never will, and lets held stops go.
-    pub(super) fn check_dependencies(&mut self) {
+    /// After `changed` changed: starts the processes waiting on it whose
+    /// dependencies now hold, gives up those that never will (and so on
+    /// for what waits on them), and lets held stops go. Only the waiters of
+    /// what changed are looked at, so a thousand waiting cost nothing.
+    pub(super) fn check_dependencies(&mut self, changed: usize) {
         if self.checking || (self.waiting.is_empty() && self.held_stops.is_empty()) {
             return;
         }
         self.checking = true;
-        loop {
-            let mut changed = false;
-            let ids: Vec<usize> = self.waiting.keys().copied().collect();
-            for id in ids {
-                changed |= self.check_one(id);
-            }
-            changed |= self.release_stops();
-            if !changed {
-                break;
+        let mut queue = vec![changed];
+        while let Some(x) = queue.pop() {
+            let dependents = self.waiting_on.get(&x).cloned().unwrap_or_default();
+            for w in dependents {
+                if self.waiting.contains_key(&w) && self.check_one(w) {
+                    queue.push(w);
+                }
             }
         }
+        self.release_stops();
         self.checking = false;
+    }
+
+    /// Notes that `id` waits on each of `unmet`'s processes.
+    fn wait_on(&mut self, id: usize, unmet: &[(Vec<usize>, Condition, String)]) {
+        for (ids, _, _) in unmet {
+            for &dep in ids {
+                let waiters = self.waiting_on.entry(dep).or_default();
+                if !waiters.contains(&id) {
+                    waiters.push(id);
+                }
+            }
+        }
+    }
+
+    /// `id` waits no more.
+    fn forget_waits(&mut self, id: usize) {
+        self.waiting_on.retain(|_, waiters| {
+            waiters.retain(|&w| w != id);
+            !waiters.is_empty()
+        });
     }
 
     fn check_one(&mut self, id: usize) -> bool {
@@ -210,11 +232,12 @@ impl<S: Shell> Engine<S> {
         match verdict {
             Ok(unmet) if !unmet.is_empty() => {
                 let note = waiting_note(&unmet);
-                let changed = self.notes.get(&id) != Some(&note);
+                self.wait_on(id, &unmet);
                 self.notes.insert(id, note);
-                changed
+                false
             }
             Ok(_) => {
+                self.forget_waits(id);
                 let waiters = self.waiting.remove(&id).unwrap_or_default();
                 self.notes.remove(&id);
                 let name = self.name_of(id);
@@ -237,6 +260,7 @@ impl<S: Shell> Engine<S> {
                 true
             }
             Err(why) => {
+                self.forget_waits(id);
                 let error = self.give_up(id, &why);
                 for (_, reply) in self.waiting.remove(&id).unwrap_or_default() {
                     let _ = reply.send(Err(error.clone()));
@@ -248,7 +272,7 @@ impl<S: Shell> Engine<S> {
     }
 
     /// Lets go the held stops whose dependents have stopped.
-    fn release_stops(&mut self) -> bool {
+    pub(super) fn release_stops(&mut self) -> bool {
         let ready: Vec<usize> = (0..self.held_stops.len())
             .filter(|&i| {
                 self.held_stops[i].after.iter().all(|&d| self.process(d).is_none_or(|p| p.state().is_stopped()))
@@ -325,6 +349,7 @@ impl<S: Shell> Engine<S> {
     /// A stop of a process that waits for its dependencies ends the wait.
     pub(super) fn stop_waiting(&mut self, id: usize) -> bool {
         let Some(waiters) = self.waiting.remove(&id) else { return false };
+        self.forget_waits(id);
         for (label, reply) in waiters {
             let _ = reply.send(Err(ControlError::Failed(format!("{label}: start cancelled by a stop"))));
         }
@@ -336,6 +361,7 @@ impl<S: Shell> Engine<S> {
 
     /// Shutdown drops every waiting start.
     pub(super) fn cancel_waiting(&mut self) {
+        self.waiting_on.clear();
         for (_, waiters) in std::mem::take(&mut self.waiting) {
             for (_, reply) in waiters {
                 let _ = reply.send(Err(ControlError::ShuttingDown));

@@ -120,6 +120,8 @@ pub(crate) struct Engine<S: Shell> {
     /// What a STOPPED process's description says instead (`waiting for
     /// db (running)`, `not started: ...`).
     notes: HashMap<usize, String>,
+    /// Who waits on each process (its waiting dependents).
+    waiting_on: HashMap<usize, Vec<usize>>,
     /// Stops held until the dependents they name have stopped.
     held_stops: Vec<dependencies::HeldStop>,
     /// Set while dependencies are being checked (a start inside the check
@@ -153,6 +155,7 @@ impl<S: Shell> Engine<S> {
             waiting: std::collections::BTreeMap::new(),
             notes: HashMap::new(),
             held_stops: Vec::new(),
+            waiting_on: HashMap::new(),
             checking: false,
             held_back: std::collections::HashSet::new(),
             statuses: HashMap::new(),
@@ -386,7 +389,7 @@ impl<S: Shell> Engine<S> {
         }
         self.reschedule(id);
         self.settle_waiters(id);
-        self.check_dependencies();
+        self.check_dependencies(id);
         Some(out)
     }
 

@@ -138,7 +138,7 @@ impl<S: Shell> Engine<S> {
             })
             .collect();
         pending.reverse();
-        self.check_dependencies();
+        self.release_stops();
         pending
     }
 
