@@ -423,3 +423,17 @@ async fn stopping_everything_stops_dependents_first() {
     assert!(!e.finished());
     assert_eq!(e.host.kills, [(web, Signal::TERM), (db, Signal::TERM)]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_group_added_later_depending_on_a_running_one_starts_at_once() {
+    let mut e = engine("[program:db]\ncommand=d\nstartsecs=0\n");
+    assert_eq!(state(&mut e, "db"), ProcessState::Running);
+    let added = groups("[program:db]\ncommand=d\n[program:web]\ncommand=w\nstartsecs=0\ndepends_on=db\n")
+        .into_iter()
+        .find(|g| g.name == "web")
+        .expect("web");
+    assert_eq!(ask(&mut e, |r| Request::AddGroup(Box::new(added), r)), Ok(()));
+    e.on_timer();
+    assert!(spawned(&e, "web"), "its dependency already runs");
+    assert_eq!(state(&mut e, "web"), ProcessState::Running);
+}
