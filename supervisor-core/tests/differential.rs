@@ -87,7 +87,10 @@ fn process(p: &ProcessConfig) -> Value {
             supervisor_core::config::AutoRestart::Never => "false",
             supervisor_core::config::AutoRestart::Unexpected => "unexpected",
         },
-        "startsecs": p.startsecs, "startretries": p.startretries,
+        "startsecs": p.startsecs, "startretries": match p.startretries {
+            supervisor_core::config::StartRetries::Limit(n) => i64::from(n),
+            _ => panic!("4.3.0 has no unlimited retries"),
+        },
         "stopsignal": p.stopsignal.number(), "stopwaitsecs": p.stopwaitsecs,
         "stopasgroup": p.stopasgroup, "killasgroup": p.killasgroup, "exitcodes": p.exitcodes,
         "redirect_stderr": p.redirect_stderr, "environment": p.environment, "serverurl": p.serverurl,

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use dxr::Value;
-use supervisor_core::config::{GroupConfig, LogFile, ProcessConfig};
+use supervisor_core::config::{GroupConfig, LogFile, ProcessConfig, StartRetries};
 use supervisor_core::events::Channel;
 use supervisor_core::supervisor::{ControlError, ProcessInfo, ProcessResult, ProcessSnapshot, Target};
 
@@ -317,7 +317,15 @@ fn config_info(group: &GroupConfig, p: &ProcessConfig, inuse: bool) -> Value {
             ("name", string(&p.name)),
             ("process_prio", int(p.priority)),
             ("redirect_stderr", b(p.redirect_stderr)),
-            ("startretries", int(i64::from(p.startretries))),
+            // `unlimited` (an addition) as -1: a config of ours never has a
+            // negative count.
+            (
+                "startretries",
+                int(match p.startretries {
+                    StartRetries::Limit(n) => i64::from(n),
+                    _ => -1,
+                }),
+            ),
             ("startsecs", u(p.startsecs)),
             ("stdout_capture_maxbytes", u(p.stdout.capture_maxbytes)),
             ("stdout_events_enabled", b(p.stdout.events_enabled)),

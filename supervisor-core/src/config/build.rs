@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use super::model::{
     AutoRestart, ChannelConfig, Config, GroupConfig, GroupKind, LogFile, LogLevel, ParseMessages, ProcessConfig,
-    SupervisordConfig,
+    StartRetries, SupervisordConfig,
 };
 use crate::signals::Signal;
 
@@ -52,7 +52,9 @@ impl ProcessConfig {
             autostart: true,
             autorestart: AutoRestart::Unexpected,
             startsecs: 1,
-            startretries: 3,
+            startretries: StartRetries::Limit(3),
+            restart_delay: None,
+            backoff_max: None,
             user: None,
             uid: None,
             stdout: ChannelConfig::default(),

@@ -127,6 +127,21 @@ impl ProgramSpec {
         self.set("startretries", n.to_string())
     }
 
+    /// `startretries = unlimited`: never give up.
+    pub fn unlimited_retries(self) -> ProgramSpec {
+        self.set("startretries", "unlimited")
+    }
+
+    /// `restart_delay`: wait before an autorestart.
+    pub fn restart_delay(self, wait: std::time::Duration) -> ProgramSpec {
+        self.set("restart_delay", wait.as_secs_f64().to_string())
+    }
+
+    /// `backoff_max`: the longest wait between failed starts.
+    pub fn backoff_max(self, most: std::time::Duration) -> ProgramSpec {
+        self.set("backoff_max", most.as_secs_f64().to_string())
+    }
+
     /// `exitcodes` (0).
     pub fn exitcodes(self, codes: impl IntoIterator<Item = u8>) -> ProgramSpec {
         let list: Vec<String> = codes.into_iter().map(|c| c.to_string()).collect();

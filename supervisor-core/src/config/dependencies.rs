@@ -103,6 +103,14 @@ pub(crate) fn seconds(value: &str) -> Result<Duration, ValueError> {
         .ok_or_else(|| ValueError::Seconds(value.to_owned()))
 }
 
+/// Seconds, fractions allowed, 0 or more (`restart_delay = 0.5`).
+pub(crate) fn seconds_or_zero(value: &str) -> Result<Duration, ValueError> {
+    if value.trim().parse::<f64>() == Ok(0.0) {
+        return Ok(Duration::ZERO);
+    }
+    seconds(value)
+}
+
 /// The processes a `depends_on` namespec names: a group (`g`, `g:*`), a
 /// program of some group (`db`), or one process (`g:name`).
 pub(crate) fn resolve<'a>(groups: &'a [GroupConfig], namespec: &str) -> Vec<&'a ProcessConfig> {

@@ -235,7 +235,17 @@ const PROCESS: &[Key] = &[
         "1",
         "Seconds the program must stay up to count as started (RUNNING); 0 counts it as started at once.",
     ),
-    key("startretries", "3", "Failed starts in a row before giving up (FATAL)."),
+    key("startretries", "3", "Failed starts in a row before giving up (FATAL); unlimited never gives up."),
+    key(
+        "restart_delay",
+        "0",
+        "Seconds to wait before restarting a program that exited from RUNNING (autorestart); fractions allowed.",
+    ),
+    key(
+        "backoff_max",
+        "none",
+        "The longest wait in seconds between failed starts; unset, the waits grow by a second each time (1, 2, 3, ...).",
+    ),
     key(
         "stopsignal",
         "TERM",
@@ -642,6 +652,7 @@ pub(crate) mod tests {
             (_, "environment") => "A=\"1\"".into(),
             (_, "command") => "cat".into(),
             (_, "ready_check") => "tcp://127.0.0.1:5432".into(),
+            (_, "startretries") => "unlimited".into(),
             // Programs and the listener depend on the FCGI group, which
             // depends on nothing (no cycle).
             (SectionType::FcgiProgram, "depends_on") => String::new(),

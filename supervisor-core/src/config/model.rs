@@ -294,6 +294,27 @@ pub enum AutoRestart {
     Always,
 }
 
+/// How many failed starts in a row before giving up (`startretries`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StartRetries {
+    /// This many retries, then FATAL.
+    Limit(u32),
+    /// `unlimited`: never give up (an addition).
+    Unlimited,
+}
+
+impl StartRetries {
+    /// Whether a process that failed `failures` starts in a row may try
+    /// again.
+    pub fn allows(self, failures: u32) -> bool {
+        match self {
+            StartRetries::Limit(n) => failures <= n,
+            StartRetries::Unlimited => true,
+        }
+    }
+}
+
 /// What must hold of another program before a process starts
 /// (`depends_on = db, migrate=succeeded`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -459,8 +480,14 @@ pub struct ProcessConfig {
     pub autorestart: AutoRestart,
     /// `startsecs` (1).
     pub startsecs: u64,
-    /// `startretries` (3).
-    pub startretries: u32,
+    /// `startretries` (3; `unlimited` never gives up).
+    pub startretries: StartRetries,
+    /// `restart_delay`: wait this long before an autorestart of a process
+    /// that exited from RUNNING (none: at once, as 4.3.0).
+    pub restart_delay: Option<std::time::Duration>,
+    /// `backoff_max`: the longest wait between failed starts (none: 1, 2,
+    /// 3, ... seconds without a cap, as 4.3.0).
+    pub backoff_max: Option<std::time::Duration>,
     /// `user`, as written.
     pub user: Option<String>,
     /// The uid `user` resolved to.

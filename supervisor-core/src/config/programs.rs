@@ -16,7 +16,7 @@ use super::dependencies;
 use super::envlist::parse_key_value_pairs;
 use super::error::{ErrorKind, Location};
 use super::expand::{ExpandValue, Expansions, expand};
-use super::model::{AutoRestart, ChannelConfig, LogFile, ProcessConfig, ReadyCheck};
+use super::model::{AutoRestart, ChannelConfig, LogFile, ProcessConfig, ReadyCheck, StartRetries};
 use super::reader::{Ctx, Sec};
 use crate::signals::Signal;
 
@@ -74,7 +74,15 @@ pub(crate) fn processes_from_section(
     let autostart = sec.parse(ctx, "autostart", c, true, dt::boolean);
     let autorestart = sec.parse(ctx, "autorestart", c, AutoRestart::Unexpected, auto_restart);
     let startsecs = sec.parse(ctx, "startsecs", c, 1, seconds);
-    let startretries = sec.parse(ctx, "startretries", c, 3, count);
+    let startretries = sec.parse(ctx, "startretries", c, StartRetries::Limit(3), |v| {
+        if crate::pytext::strip(v).eq_ignore_ascii_case("unlimited") {
+            Ok(StartRetries::Unlimited)
+        } else {
+            count(v).map(StartRetries::Limit)
+        }
+    });
+    let restart_delay = sec.parse_opt(ctx, "restart_delay", c, dependencies::seconds_or_zero);
+    let backoff_max = sec.parse_opt(ctx, "backoff_max", c, dependencies::seconds);
     let stopsignal = sec.parse(ctx, "stopsignal", c, Signal::TERM, dt::signal);
     let stopwaitsecs = sec.parse(ctx, "stopwaitsecs", c, 10, seconds);
     let stopasgroup = sec.parse(ctx, "stopasgroup", c, false, dt::boolean);
@@ -175,6 +183,8 @@ pub(crate) fn processes_from_section(
             autorestart,
             startsecs,
             startretries,
+            restart_delay,
+            backoff_max,
             user: user.clone(),
             uid,
             stdout,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::state::ProcessState;
-use crate::config::{AutoRestart, LogLevel, ProcessConfig};
+use crate::config::{AutoRestart, LogLevel, ProcessConfig, StartRetries};
 use crate::exit::ExitStatus;
 use crate::signals::Signal;
 
@@ -156,8 +156,9 @@ impl Process {
         }
         self.state = to;
         if to == ProcessState::Backoff {
-            self.backoff += 1;
-            self.delay = Some(now.mono + Duration::from_secs(u64::from(self.backoff)));
+            self.backoff = self.backoff.saturating_add(1);
+            let wait = Duration::from_secs(u64::from(self.backoff));
+            self.delay = Some(now.mono + self.config.backoff_max.map_or(wait, |most| wait.min(most)));
         }
         let change = Transition { from, to, expected, pid: self.pid, tries: self.backoff, exitstatus: self.exitstatus };
         host.transition(&self.config, change);
@@ -331,6 +332,10 @@ impl Process {
                 self.change_state(host, ProcessState::Exited, false, now);
                 host.log(LogLevel::Warn, format!("exited: {name} ({msg}; not expected)"));
             }
+            // `restart_delay`: an autorestart waits this long.
+            if let Some(wait) = self.config.restart_delay {
+                self.delay = Some(now.mono + wait);
+            }
         }
         self.pid = 0;
     }
@@ -342,9 +347,9 @@ impl Process {
         let state = self.state;
         if accept_starts {
             match state {
-                ProcessState::Exited if self.wants_restart() => self.spawn(host, now),
+                ProcessState::Exited if self.wants_restart() && self.delay_passed(now) => self.spawn(host, now),
                 ProcessState::Stopped if self.laststart.is_none() && self.config.autostart => self.spawn(host, now),
-                ProcessState::Backoff if self.backoff <= self.config.startretries && self.delay_passed(now) => {
+                ProcessState::Backoff if self.config.startretries.allows(self.backoff) && self.delay_passed(now) => {
                     self.spawn(host, now);
                 }
                 _ => {}
@@ -368,7 +373,7 @@ impl Process {
                     ),
                 );
             }
-            ProcessState::Backoff if self.backoff > self.config.startretries => {
+            ProcessState::Backoff if !self.config.startretries.allows(self.backoff) => {
                 self.delay = None;
                 self.backoff = 0;
                 self.change_state(host, ProcessState::Fatal, true, now);
@@ -460,18 +465,30 @@ impl Process {
                 Some(check) => self.laststart.map(|s| s.mono + check.timeout),
                 None => self.laststart.map(|s| s.mono + Duration::from_secs(self.config.startsecs)),
             },
-            ProcessState::Backoff if self.backoff > self.config.startretries => Some(now_ish),
+            ProcessState::Backoff if !self.config.startretries.allows(self.backoff) => Some(now_ish),
             ProcessState::Backoff if accept_starts => Some(self.delay.unwrap_or(now_ish)),
             ProcessState::Stopping => self.delay,
-            ProcessState::Exited | ProcessState::Stopped if accept_starts => {
-                let due = match self.state {
-                    ProcessState::Stopped => self.laststart.is_none() && self.config.autostart,
-                    _ => self.wants_restart(),
-                };
-                due.then_some(now_ish)
-            }
+            ProcessState::Exited | ProcessState::Stopped if accept_starts => match self.state {
+                ProcessState::Stopped => (self.laststart.is_none() && self.config.autostart).then_some(now_ish),
+                _ => self.wants_restart().then(|| self.delay.unwrap_or(now_ish)),
+            },
             _ => None,
         }
+    }
+
+    /// When it will start again by itself, where the config asks to say
+    /// so (`restart_delay`, `backoff_max`, `startretries = unlimited`).
+    pub fn next_start(&self, now: Now) -> Option<SystemTime> {
+        let told = match self.state {
+            ProcessState::Exited => self.config.restart_delay.is_some() && self.wants_restart(),
+            ProcessState::Backoff => {
+                (self.config.backoff_max.is_some() || self.config.startretries == StartRetries::Unlimited)
+                    && self.config.startretries.allows(self.backoff)
+            }
+            _ => false,
+        };
+        let at = self.delay.filter(|_| told)?;
+        Some(now.wall + at.saturating_sub(now.mono))
     }
 
     /// Shutdown's answer to a process stuck retrying: BACKOFF -> FATAL.

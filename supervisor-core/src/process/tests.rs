@@ -389,3 +389,48 @@ fn with_a_ready_check_any_exit_before_ready_is_a_failed_start() {
     assert_eq!(p.state(), S::Backoff, "even after startsecs");
     assert_eq!(p.spawnerr(), Some("Exited too quickly (process log may have details)"));
 }
+
+#[test]
+fn unlimited_retries_with_a_capped_backoff_never_give_up() {
+    let (mut p, mut h) = (process("startretries=unlimited\nbackoff_max=2"), Fake::default());
+    let mut t = 0.0;
+    p.tick(&mut h, at(t), true);
+    let mut waits = Vec::new();
+    for _ in 0..30 {
+        t += 0.1;
+        p.exited(&mut h, exit(1), at(t));
+        assert_eq!(p.state(), S::Backoff);
+        let next = p.deadline(true).expect("a retry is due");
+        waits.push((next.as_secs_f64() - t).round() as u64);
+        t = next.as_secs_f64();
+        p.tick(&mut h, at(t), true);
+        assert_eq!(p.state(), S::Starting, "still retrying");
+    }
+    assert_eq!(&waits[..5], [1, 2, 2, 2, 2]);
+    assert!(waits.iter().all(|&w| w <= 2));
+    assert_eq!(h.spawns, 31);
+}
+
+#[test]
+fn a_restart_delay_holds_an_autorestart_back() {
+    let (mut p, mut h) = (process("startsecs=0\nautorestart=true\nrestart_delay=3"), Fake::default());
+    p.tick(&mut h, at(0.0), true);
+    p.tick(&mut h, at(0.0), true);
+    assert_eq!(p.state(), S::Running);
+    p.exited(&mut h, exit(0), at(10.0));
+    assert_eq!(p.state(), S::Exited);
+    assert_eq!(p.deadline(true), Some(Duration::from_secs(13)));
+    let wall = p.next_start(at(10.0)).expect("told");
+    assert_eq!(wall, at(13.0).wall);
+    p.tick(&mut h, at(12.9), true);
+    assert_eq!((p.state(), h.spawns), (S::Exited, 1), "not before 3 s");
+    p.tick(&mut h, at(13.0), true);
+    assert_eq!((p.state(), h.spawns), (S::Starting, 2));
+    // Without the key: at once, and nothing said (as 4.3.0).
+    let (mut q, mut h) = (process("startsecs=0\nautorestart=true"), Fake::default());
+    q.tick(&mut h, at(0.0), true);
+    q.tick(&mut h, at(0.0), true);
+    q.exited(&mut h, exit(0), at(1.0));
+    assert_eq!(q.deadline(true), Some(Duration::ZERO));
+    assert_eq!(q.next_start(at(1.0)), None);
+}

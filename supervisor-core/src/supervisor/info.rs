@@ -110,6 +110,9 @@ pub struct ProcessSnapshot {
     /// What it last said it is doing (`STATUS=` with `ready_check =
     /// notify`), while it runs.
     pub status: Option<String>,
+    /// When it will start again by itself, where the config asks to say so
+    /// (`restart_delay`, `backoff_max`, `startretries = unlimited`).
+    pub next_start: Option<SystemTime>,
 }
 
 impl ProcessSnapshot {
@@ -127,6 +130,7 @@ impl ProcessSnapshot {
             spawn_error: None,
             note: None,
             status: None,
+            next_start: None,
         }
     }
 
@@ -147,6 +151,16 @@ impl ProcessSnapshot {
 
     /// The description `supervisorctl status` shows, appended to `out`.
     pub fn write_description(&self, out: &mut String) {
+        self.write_state_description(out);
+        if let Some(at) = self.next_start {
+            use chrono::TimeZone;
+            if let Some(t) = chrono::Local.timestamp_opt(epoch_secs(Some(at)), 0).single() {
+                let _ = write!(out, "; starts again at {}", t.format("%H:%M:%S"));
+            }
+        }
+    }
+
+    fn write_state_description(&self, out: &mut String) {
         let spawnerr = self.spawn_error.as_deref().unwrap_or("");
         let (start, now) = (epoch_secs(self.started), epoch_secs(Some(self.now)));
         if let (ProcessState::Stopped, Some(note)) = (self.state, &self.note) {

@@ -512,8 +512,9 @@ impl<S: Shell> Engine<S> {
         )
     }
 
-    fn snapshot(p: &Process, now: SystemTime, note: Option<&String>, status: Option<&String>) -> ProcessSnapshot {
+    fn snapshot(p: &Process, now: Now, note: Option<&String>, status: Option<&String>) -> ProcessSnapshot {
         ProcessSnapshot {
+            next_start: p.next_start(now),
             note: note.filter(|_| p.state() == ProcessState::Stopped).cloned(),
             status: status.filter(|_| p.pid() != 0).cloned(),
             config: Arc::clone(p.config()),
@@ -521,7 +522,7 @@ impl<S: Shell> Engine<S> {
             pid: Some(p.pid()).filter(|&pid| pid != 0),
             started: p.start_time(),
             stopped: p.stop_time(),
-            now,
+            now: now.wall,
             exit_status: p.exitstatus(),
             spawn_error: p.spawnerr().map(str::to_owned),
         }

@@ -1,8 +1,6 @@
 //! What the handles ask: each request answered, or a waiter left for the
 //! transition that settles it.
 
-use std::time::SystemTime;
-
 use tokio::sync::oneshot;
 
 use super::dependencies::HeldStop;
@@ -21,7 +19,7 @@ impl<S: Shell> Engine<S> {
     pub(super) fn handle(&mut self, request: Request) {
         match request {
             Request::Info(target, reply) => {
-                let now = SystemTime::now();
+                let now = self.now();
                 let infos = self.resolve(&target).map(|ids| {
                     ids.iter()
                         .filter_map(|&id| {
@@ -85,7 +83,7 @@ impl<S: Shell> Engine<S> {
 
     /// Every process, sorted by group then name.
     fn all_snapshots(&self) -> Vec<ProcessSnapshot> {
-        let now = SystemTime::now();
+        let now = self.now();
         let mut all: Vec<ProcessSnapshot> = self
             .slots
             .iter()
