@@ -66,6 +66,7 @@ impl ProcessConfig {
             exitcodes: vec![0],
             depends_on: Vec::new(),
             ready_check: None,
+            environment_layers: Vec::new(),
             redirect_stderr: false,
             environment: BTreeMap::new(),
             serverurl: None,
@@ -102,6 +103,7 @@ impl Default for SupervisordConfig {
             directory: None,
             strip_ansi: false,
             environment: BTreeMap::new(),
+            environment_files: Vec::new(),
             identifier: "supervisor".to_owned(),
         }
     }

@@ -117,6 +117,12 @@ const SUPERVISORD: &[Key] = &[
         "KEY=\"value\" pairs, separated by commas, added to the environment of every program (quotes let a \
          value hold commas).",
     ),
+    key(
+        "environment_file",
+        "",
+        "Dotenv files, comma-separated, read at each start of every program: under environment and under the \
+         program's own.",
+    ),
 ];
 
 const SUPERVISORCTL: &[Key] = &[
@@ -266,6 +272,12 @@ const PROCESS: &[Key] = &[
         "",
         "KEY=\"value\" pairs, separated by commas, added to the program's environment after [supervisord] \
          environment.",
+    ),
+    key(
+        "environment_file",
+        "",
+        "Dotenv files (KEY=value, export KEY=value, quotes, # comments; no $VAR expansion), comma-separated, \
+         read at each start: under environment, over [supervisord]'s.",
     ),
     key("directory", "", "Change to this directory before running the program. Unset: supervisord's directory."),
     key("umask", "supervisord's", "The umask of the program (octal)."),
@@ -650,6 +662,7 @@ pub(crate) mod tests {
             (_, "umask" | "chmod" | "socket_mode") => "0700".into(),
             (_, "loglevel") => "info".into(),
             (_, "environment") => "A=\"1\"".into(),
+            (_, "environment_file") => format!("{dir}/app.env"),
             (_, "command") => "cat".into(),
             (_, "ready_check") => "tcp://127.0.0.1:5432".into(),
             (_, "startretries") => "unlimited".into(),

@@ -9,7 +9,7 @@ use super::error::{ConfigError, ConfigErrors, ErrorKind, Location};
 use super::expand::Expansions;
 use super::ini::{Ini, here_of, read_file};
 use super::keys::{self, SectionType, UnknownKey};
-use super::model::{Config, ParseMessages};
+use super::model::{Config, EnvLayer, ParseMessages};
 use super::options::LoadOptions;
 use super::plugins::{CTL_FACTORY_KEY, RPC_FACTORY_KEY};
 use super::reader::Ctx;
@@ -151,6 +151,17 @@ impl Config {
             for process in &mut group.processes {
                 // Unique here: make_mut copies nothing.
                 let process = Arc::make_mut(process);
+                // With an environment_file anywhere, the layers the spawn
+                // reads, lowest first (the program's files were noted).
+                let program_files = std::mem::take(&mut process.environment_layers);
+                if !program_files.is_empty() || !supervisord.environment_files.is_empty() {
+                    let mut layers: Vec<EnvLayer> =
+                        supervisord.environment_files.iter().cloned().map(EnvLayer::File).collect();
+                    layers.push(EnvLayer::Values(supervisord.environment.clone()));
+                    layers.extend(program_files);
+                    layers.push(EnvLayer::Values(process.environment.clone()));
+                    process.environment_layers = layers;
+                }
                 let mut env = supervisord.environment.clone();
                 env.append(&mut process.environment);
                 process.environment = env;

@@ -133,6 +133,9 @@ pub struct SupervisordConfig {
     pub strip_ansi: bool,
     /// `environment`, added to every child's.
     pub environment: BTreeMap<String, String>,
+    /// `environment_file`: dotenv files under `environment`, read at each
+    /// spawn (an addition).
+    pub environment_files: Vec<PathBuf>,
     /// `identifier` (supervisor).
     pub identifier: String,
 }
@@ -292,6 +295,17 @@ pub enum AutoRestart {
     Unexpected,
     /// `true`: always.
     Always,
+}
+
+/// One layer of a child's environment (see
+/// [`ProcessConfig::environment_layers`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EnvLayer {
+    /// A dotenv file, read at each spawn.
+    File(PathBuf),
+    /// Values from the config.
+    Values(BTreeMap<String, String>),
 }
 
 /// How many failed starts in a row before giving up (`startretries`).
@@ -514,6 +528,12 @@ pub struct ProcessConfig {
     pub redirect_stderr: bool,
     /// `[supervisord] environment` overlaid with the program's own.
     pub environment: BTreeMap<String, String>,
+    /// With an `environment_file` anywhere (an addition): the child's
+    /// environment as layers, lowest first, read at each spawn:
+    /// `[supervisord] environment_file`, `[supervisord] environment`, the
+    /// program's `environment_file`, its `environment`. Empty otherwise
+    /// (then `environment` is all).
+    pub environment_layers: Vec<EnvLayer>,
     /// `serverurl`; none means AUTO (supervisord's own server).
     pub serverurl: Option<String>,
 }

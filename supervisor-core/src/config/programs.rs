@@ -16,7 +16,7 @@ use super::dependencies;
 use super::envlist::parse_key_value_pairs;
 use super::error::{ErrorKind, Location};
 use super::expand::{ExpandValue, Expansions, expand};
-use super::model::{AutoRestart, ChannelConfig, LogFile, ProcessConfig, ReadyCheck, StartRetries};
+use super::model::{AutoRestart, ChannelConfig, EnvLayer, LogFile, ProcessConfig, ReadyCheck, StartRetries};
 use super::reader::{Ctx, Sec};
 use crate::signals::Signal;
 
@@ -110,6 +110,7 @@ pub(crate) fn processes_from_section(
     };
     let umask = sec.parse_opt(ctx, "umask", c, dt::octal);
     let depends_on = sec.parse(ctx, "depends_on", c, Vec::new(), dependencies::depends_on);
+    let environment_files = super::envfile::files(ctx, sec, "environment_file", c);
     let probe = sec.parse_opt(ctx, "ready_check", c, dependencies::probe);
     let interval = sec.parse(ctx, "ready_check_interval", c, Duration::from_secs(1), dependencies::seconds);
     let timeout = sec.parse(ctx, "ready_check_timeout", c, Duration::from_secs(60), dependencies::seconds);
@@ -194,6 +195,8 @@ pub(crate) fn processes_from_section(
             stopasgroup,
             killasgroup,
             exitcodes: exitcodes.clone(),
+            // Filled in once [supervisord] is merged in (load.rs).
+            environment_layers: environment_files.iter().cloned().map(EnvLayer::File).collect(),
             depends_on: depends_on.clone(),
             ready_check: ready_check.clone(),
             redirect_stderr,

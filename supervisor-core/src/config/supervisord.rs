@@ -44,6 +44,7 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, sec: Sec<'_>, names: &Expansions) -> Super
     for (k, v) in &environment {
         ctx.env.insert(format!("ENV_{k}"), v.clone().into());
     }
+    let environment_files = super::envfile::files(ctx, sec, "environment_file", &[&with_host]);
 
     SupervisordConfig {
         logfile,
@@ -62,6 +63,7 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, sec: Sec<'_>, names: &Expansions) -> Super
         directory,
         strip_ansi,
         environment,
+        environment_files,
         identifier,
     }
 }

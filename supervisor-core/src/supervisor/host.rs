@@ -214,6 +214,17 @@ impl RealHost {
 
 impl Host for RealHost {
     fn spawn(&mut self, config: &Arc<ProcessConfig>) -> Result<u32, SpawnError> {
+        // environment_file: read now, so an edit is picked up at a restart.
+        let layered;
+        let config = if config.environment_layers.is_empty() {
+            config
+        } else {
+            let mut c = ProcessConfig::clone(config);
+            c.environment = layered_environment(&c.environment_layers).map_err(|e| SpawnError(e.to_string()))?;
+            c.environment_layers.clear();
+            layered = Arc::new(c);
+            &layered
+        };
         // An FCGI group's processes hold its socket from spawn to reaping.
         let socket = self.sockets.get(&config.group).cloned();
         let mut held = match &socket {
@@ -467,6 +478,22 @@ impl Shell for RealHost {
     fn main_log_path(&self) -> Option<std::path::PathBuf> {
         self.mainlog.lock().ok().and_then(|m| m.path().map(std::path::PathBuf::from))
     }
+}
+
+/// A child's environment from its layers, lowest first (files read now).
+fn layered_environment(
+    layers: &[crate::config::EnvLayer],
+) -> Result<std::collections::BTreeMap<String, String>, crate::config::EnvFileError> {
+    let mut env = std::collections::BTreeMap::new();
+    for layer in layers {
+        match layer {
+            crate::config::EnvLayer::File(path) => crate::config::read_env_file(path, &mut env)?,
+            crate::config::EnvLayer::Values(values) => env.extend(values.clone()),
+            #[allow(unreachable_patterns)]
+            _ => {}
+        }
+    }
+    Ok(env)
 }
 
 /// Writes to a child's stdin without waiting: a full pipe is an error, as a
