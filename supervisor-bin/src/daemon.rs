@@ -490,8 +490,20 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
             t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             t
         });
+        // Set when a program's shutdown_on ended the supervisor.
+        let mut container_exit: Option<i32> = None;
         let restart = loop {
             let received = tokio::select! {
+                ended = supervisor.closed() => {
+                    container_exit = Some(match ended {
+                        Ok(ended) => ended.cause.map_or(1, |c| c.exit_code),
+                        Err(e) => {
+                            logger(LogLevel::Critical, &e.to_string());
+                            1
+                        }
+                    });
+                    break false;
+                }
                 _ = term.recv() => Signal::TERM,
                 _ = int.recv() => Signal::INT,
                 _ = quit.recv() => Signal::QUIT,
@@ -566,7 +578,10 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
         let _ = std::fs::remove_file(&pidfile);
         if !restart {
             servers.stop().await;
-            return ExitCode::SUCCESS;
+            return match container_exit {
+                Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+                None => ExitCode::SUCCESS,
+            };
         }
     }
 }

@@ -105,6 +105,6 @@ async fn after_shutdown_other_handles_are_told_and_closed_resolves() {
     let pid = program.info().await.expect("info")[0].pid.expect("pid");
     sv.shutdown().await.expect("a clean end");
     assert!(!alive(pid), "shutdown returns once every child is gone");
-    assert_eq!(other.closed().await, Ok::<(), EngineError>(()));
+    assert_eq!(other.closed().await.map(|ended| ended.cause), Ok::<_, EngineError>(None), "ended on request");
     assert_eq!(program.start(supervisor_core::supervisor::Wait::Yes).await, Err(ControlError::ShuttingDown));
 }

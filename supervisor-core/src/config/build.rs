@@ -67,6 +67,7 @@ impl ProcessConfig {
             depends_on: Vec::new(),
             ready_check: None,
             environment_layers: Vec::new(),
+            shutdown_on: None,
             redirect_stderr: false,
             environment: BTreeMap::new(),
             serverurl: None,

@@ -142,6 +142,11 @@ impl ProgramSpec {
         self.set("backoff_max", most.as_secs_f64().to_string())
     }
 
+    /// `shutdown_on`: what of this program ends the supervisor.
+    pub fn shutdown_on(self, when: crate::config::ShutdownOn) -> ProgramSpec {
+        self.set("shutdown_on", when.name())
+    }
+
     /// `exitcodes` (0).
     pub fn exitcodes(self, codes: impl IntoIterator<Item = u8>) -> ProgramSpec {
         let list: Vec<String> = codes.into_iter().map(|c| c.to_string()).collect();

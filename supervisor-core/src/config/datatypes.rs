@@ -105,6 +105,9 @@ pub enum ValueError {
         /// Why it does not compile.
         reason: String,
     },
+    /// Not `fatal`, `unexpected` or `exit`.
+    #[error("invalid 'shutdown_on' value {} (expected fatal, unexpected or exit)", repr(.0))]
+    ShutdownOn(String),
     /// `https://` ready checks are not in this build yet.
     #[error("https:// ready checks are not available yet: {} (exec:curl -fsS URL does the same)", repr(.0))]
     Https(String),

@@ -206,6 +206,13 @@ const READINESS: &[Key] = &[
     ),
     key("ready_check_interval", "1", "Seconds between ready checks (fractions allowed)."),
     key(
+        "shutdown_on",
+        "",
+        "Container mode: fatal (the program entered FATAL), unexpected (it exited with a code not in exitcodes, \
+         or before startsecs) or exit (it exited, unless stopped on request) stops everything and ends \
+         supervisord with the program's exit status.",
+    ),
+    key(
         "ready_check_timeout",
         "60",
         "Seconds from the spawn within which it must be ready; otherwise it is stopped and the start counts as \
@@ -666,6 +673,7 @@ pub(crate) mod tests {
             (_, "command") => "cat".into(),
             (_, "ready_check") => "tcp://127.0.0.1:5432".into(),
             (_, "startretries") => "unlimited".into(),
+            (_, "shutdown_on") => "fatal".into(),
             // Programs and the listener depend on the FCGI group, which
             // depends on nothing (no cycle).
             (SectionType::FcgiProgram, "depends_on") => String::new(),

@@ -308,6 +308,31 @@ pub enum EnvLayer {
     Values(BTreeMap<String, String>),
 }
 
+/// What of a program ends the whole supervisor (`shutdown_on`, an
+/// addition for containers: the orchestrator then restarts it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ShutdownOn {
+    /// `fatal`: it entered FATAL.
+    Fatal,
+    /// `unexpected`: it exited in a way 4.3.0 calls not expected (a code
+    /// not in `exitcodes`, or any exit before `startsecs`).
+    Unexpected,
+    /// `exit`: it exited in any way but being stopped on request.
+    Exit,
+}
+
+impl ShutdownOn {
+    /// The name in `shutdown_on`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ShutdownOn::Fatal => "fatal",
+            ShutdownOn::Unexpected => "unexpected",
+            ShutdownOn::Exit => "exit",
+        }
+    }
+}
+
 /// How many failed starts in a row before giving up (`startretries`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -520,6 +545,8 @@ pub struct ProcessConfig {
     pub killasgroup: bool,
     /// `exitcodes` (0).
     pub exitcodes: Vec<u8>,
+    /// `shutdown_on`: what of this program ends supervisord (never).
+    pub shutdown_on: Option<ShutdownOn>,
     /// `depends_on`: what must hold before it starts (nothing).
     pub depends_on: Vec<Dependency>,
     /// `ready_check`: how it shows it is ready (none: `startsecs`).

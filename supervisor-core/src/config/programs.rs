@@ -16,7 +16,9 @@ use super::dependencies;
 use super::envlist::parse_key_value_pairs;
 use super::error::{ErrorKind, Location};
 use super::expand::{ExpandValue, Expansions, expand};
-use super::model::{AutoRestart, ChannelConfig, EnvLayer, LogFile, ProcessConfig, ReadyCheck, StartRetries};
+use super::model::{
+    AutoRestart, ChannelConfig, EnvLayer, LogFile, ProcessConfig, ReadyCheck, ShutdownOn, StartRetries,
+};
 use super::reader::{Ctx, Sec};
 use crate::signals::Signal;
 
@@ -111,6 +113,12 @@ pub(crate) fn processes_from_section(
     let umask = sec.parse_opt(ctx, "umask", c, dt::octal);
     let depends_on = sec.parse(ctx, "depends_on", c, Vec::new(), dependencies::depends_on);
     let environment_files = super::envfile::files(ctx, sec, "environment_file", c);
+    let shutdown_on = sec.parse_opt(ctx, "shutdown_on", c, |v| match v.trim().to_lowercase().as_str() {
+        "fatal" => Ok(ShutdownOn::Fatal),
+        "unexpected" => Ok(ShutdownOn::Unexpected),
+        "exit" => Ok(ShutdownOn::Exit),
+        _ => Err(ValueError::ShutdownOn(v.to_owned())),
+    });
     let probe = sec.parse_opt(ctx, "ready_check", c, dependencies::probe);
     let interval = sec.parse(ctx, "ready_check_interval", c, Duration::from_secs(1), dependencies::seconds);
     let timeout = sec.parse(ctx, "ready_check_timeout", c, Duration::from_secs(60), dependencies::seconds);
@@ -197,6 +205,7 @@ pub(crate) fn processes_from_section(
             exitcodes: exitcodes.clone(),
             // Filled in once [supervisord] is merged in (load.rs).
             environment_layers: environment_files.iter().cloned().map(EnvLayer::File).collect(),
+            shutdown_on,
             depends_on: depends_on.clone(),
             ready_check: ready_check.clone(),
             redirect_stderr,

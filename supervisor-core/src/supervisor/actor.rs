@@ -8,19 +8,21 @@ use tokio::sync::mpsc;
 
 use super::engine::{Engine, Request};
 use super::host::Shell;
+use super::lifeline::ShutdownCause;
 use super::news::PumpNews;
 use crate::platform::reap::Exit;
 
 /// How often a pending stop logs `waiting for x to stop`.
 const STOP_REPORT_EVERY: Duration = Duration::from_secs(2);
 
-/// Runs `engine` until it has shut down and every process has stopped.
+/// Runs `engine` until it has shut down and every process has stopped;
+/// returns why it ended by itself, if it did (`shutdown_on`).
 pub(crate) async fn run<S: Shell>(
     mut engine: Engine<S>,
     mut requests: mpsc::Receiver<Request>,
     mut exits: mpsc::UnboundedReceiver<Exit>,
     mut news: mpsc::UnboundedReceiver<PumpNews>,
-) {
+) -> Option<ShutdownCause> {
     engine.begin();
     let mut tick_timer = tokio::time::interval(Duration::from_secs(1));
     tick_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -62,4 +64,5 @@ pub(crate) async fn run<S: Shell>(
             _ = stop_reports.tick(), if stopping_waits => engine.on_stop_report(),
         }
     }
+    engine.take_shutdown_cause()
 }

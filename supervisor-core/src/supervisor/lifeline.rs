@@ -39,6 +39,26 @@ impl LiveChildren {
     }
 }
 
+/// Why a supervisor ended by itself: a program's `shutdown_on`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ShutdownCause {
+    /// The program.
+    pub process: crate::supervisor::ProcessName,
+    /// What it did (`entered FATAL`, `exited (exit status 3; not expected)`).
+    pub reason: String,
+    /// The exit status supervisord ends with.
+    pub exit_code: i32,
+}
+
+/// How an engine that ended well ended.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Ended {
+    /// Set when a program's `shutdown_on` ended it, not a shutdown request.
+    pub cause: Option<ShutdownCause>,
+}
+
 /// How the engine task ended.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -52,10 +72,10 @@ pub enum EngineError {
 }
 
 /// The engine's outcome, once it has one.
-pub(crate) type Outcome = watch::Receiver<Option<Result<(), EngineError>>>;
+pub(crate) type Outcome = watch::Receiver<Option<Result<Ended, EngineError>>>;
 
 /// Awaits the engine's outcome.
-pub(crate) async fn closed(mut outcome: Outcome) -> Result<(), EngineError> {
+pub(crate) async fn closed(mut outcome: Outcome) -> Result<Ended, EngineError> {
     match outcome.wait_for(Option::is_some).await {
         Ok(done) => done.clone().unwrap_or(Err(EngineError::Cancelled)),
         // The watcher task was dropped with its runtime.
@@ -64,21 +84,21 @@ pub(crate) async fn closed(mut outcome: Outcome) -> Result<(), EngineError> {
 }
 
 /// Where the engine's outcome is told, and where it is read.
-pub(crate) fn outcome() -> (watch::Sender<Option<Result<(), EngineError>>>, Outcome) {
+pub(crate) fn outcome() -> (watch::Sender<Option<Result<Ended, EngineError>>>, Outcome) {
     watch::channel(None)
 }
 
 /// Spawns `engine` on `runtime` and a watcher that records how it ended.
 pub(crate) fn spawn_engine(
     runtime: &tokio::runtime::Handle,
-    engine: impl Future<Output = ()> + Send + 'static,
+    engine: impl Future<Output = Option<ShutdownCause>> + Send + 'static,
     children: std::sync::Arc<LiveChildren>,
-    tx: watch::Sender<Option<Result<(), EngineError>>>,
+    tx: watch::Sender<Option<Result<Ended, EngineError>>>,
 ) {
     let task = runtime.spawn(engine);
     runtime.spawn(async move {
         let outcome = match task.await {
-            Ok(()) => Ok(()),
+            Ok(cause) => Ok(Ended { cause }),
             Err(e) if e.is_panic() => {
                 // Nothing will reap or stop them now.
                 children.kill_all();

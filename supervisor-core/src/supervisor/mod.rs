@@ -52,7 +52,7 @@ use tokio::sync::{mpsc, oneshot};
 pub use error::{ControlError, WaitError};
 pub use handles::{ProcessGroup, Program, Wait};
 pub use info::{ProcessInfo, ProcessSnapshot, format_uptime};
-pub use lifeline::EngineError;
+pub use lifeline::{Ended, EngineError, ShutdownCause};
 pub use names::{ProcessName, Target};
 pub use streams::{EventStream, Lagged, OutputChunk, OutputStream, StateChange, StateStream};
 
@@ -333,9 +333,10 @@ impl Supervisor {
         EventStream::new(self.bus.subscribe())
     }
 
-    /// Resolves once the engine has ended: after a shutdown, `Ok`; if it
+    /// Resolves once the engine has ended: after a shutdown, or a program's
+    /// `shutdown_on` (then [`Ended::cause`] says which and why), `Ok`; if it
     /// panicked or its runtime went away first, why.
-    pub async fn closed(&self) -> Result<(), EngineError> {
+    pub async fn closed(&self) -> Result<Ended, EngineError> {
         lifeline::closed(self.life.outcome.clone()).await
     }
 
@@ -581,7 +582,7 @@ impl Supervisor {
     /// from then on.
     pub async fn shutdown(self) -> Result<(), EngineError> {
         self.begin_shutdown().await;
-        self.closed().await
+        self.closed().await.map(drop)
     }
 
     /// Asks for a shutdown and waits until every process has stopped,

@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
+mod container;
 mod dependencies;
 mod groups;
 mod listeners;
@@ -127,6 +128,10 @@ pub(crate) struct Engine<S: Shell> {
     /// Set while dependencies are being checked (a start inside the check
     /// must not start another check).
     checking: bool,
+    /// Each process's last exit.
+    last_exit: HashMap<usize, ExitStatus>,
+    /// Why the engine ends by itself (`shutdown_on`), once it does.
+    shutdown_cause: Option<crate::supervisor::lifeline::ShutdownCause>,
     /// What each running process last said it does (`STATUS=`).
     statuses: HashMap<usize, String>,
     /// Autostart processes not to start by themselves again: their
@@ -159,6 +164,8 @@ impl<S: Shell> Engine<S> {
             checking: false,
             held_back: std::collections::HashSet::new(),
             statuses: HashMap::new(),
+            last_exit: HashMap::new(),
+            shutdown_cause: None,
         };
         for group in groups {
             actor.insert_group(group);
@@ -299,6 +306,11 @@ impl<S: Shell> Engine<S> {
         self.fire_due_timers();
     }
 
+    /// Why the engine ended by itself (`shutdown_on`), if it did.
+    pub(crate) fn take_shutdown_cause(&mut self) -> Option<crate::supervisor::lifeline::ShutdownCause> {
+        self.shutdown_cause.take()
+    }
+
     /// Whether the engine is done: shut down with every process stopped.
     /// Then the shutdown requests are answered.
     pub(crate) fn finished(&mut self) -> bool {
@@ -365,6 +377,7 @@ impl<S: Shell> Engine<S> {
     /// change needs (pid map, timer, waiters).
     fn with_process<T>(&mut self, id: usize, f: impl FnOnce(&mut Process, &mut S) -> T) -> Option<T> {
         let slot = self.slots.get_mut(&id)?;
+        let state_before = slot.process.state();
         let before = slot.process.pid();
         let out = f(&mut slot.process, &mut self.host);
         let pid = slot.process.pid();
@@ -390,6 +403,10 @@ impl<S: Shell> Engine<S> {
         self.reschedule(id);
         self.settle_waiters(id);
         self.check_dependencies(id);
+        // FATAL comes from a tick, not an exit.
+        if self.process(id).is_some_and(|p| p.state() == ProcessState::Fatal) {
+            self.container_check(id, state_before, None);
+        }
         Some(out)
     }
 
@@ -416,7 +433,10 @@ impl<S: Shell> Engine<S> {
         // pipe whose end the pump has not reported yet is closed there.
         self.on_pipe_closed(pid, None);
         let now = self.now();
+        self.last_exit.insert(id, status);
+        let before = self.process(id).map_or(ProcessState::Stopped, Process::state);
         self.with_process(id, |p, host| p.exited(host, status, now));
+        self.container_check(id, before, Some(status));
     }
 
     fn report_stops(&mut self) {
