@@ -68,6 +68,7 @@ impl ProcessConfig {
             ready_check: None,
             environment_layers: Vec::new(),
             shutdown_on: None,
+            health_check: None,
             redirect_stderr: false,
             environment: BTreeMap::new(),
             serverurl: None,

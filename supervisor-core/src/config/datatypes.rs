@@ -105,6 +105,9 @@ pub enum ValueError {
         /// Why it does not compile.
         reason: String,
     },
+    /// A `health_check` in a form only `ready_check` has (`log:`).
+    #[error("not a health check: {} (expected tcp://HOST:PORT, http://HOST:PORT/PATH, exec:COMMAND or notify)", repr(.0))]
+    HealthCheck(String),
     /// Not `fatal`, `unexpected` or `exit`.
     #[error("invalid 'shutdown_on' value {} (expected fatal, unexpected or exit)", repr(.0))]
     ShutdownOn(String),

@@ -206,6 +206,16 @@ const READINESS: &[Key] = &[
     ),
     key("ready_check_interval", "1", "Seconds between ready checks (fractions allowed)."),
     key(
+        "health_check",
+        "",
+        "A liveness check while RUNNING: tcp://HOST:PORT, http://HOST:PORT/PATH, exec:COMMAND, or notify (the \
+         program sends WATCHDOG=1 within each interval). After health_check_retries failures in a row the \
+         program is restarted.",
+    ),
+    key("health_check_interval", "10", "Seconds between health checks (fractions allowed)."),
+    key("health_check_timeout", "5", "Seconds one health check may take."),
+    key("health_check_retries", "3", "Failed health checks in a row before a restart."),
+    key(
         "shutdown_on",
         "",
         "Container mode: fatal (the program entered FATAL), unexpected (it exited with a code not in exitcodes, \
@@ -674,6 +684,7 @@ pub(crate) mod tests {
             (_, "ready_check") => "tcp://127.0.0.1:5432".into(),
             (_, "startretries") => "unlimited".into(),
             (_, "shutdown_on") => "fatal".into(),
+            (_, "health_check") => "tcp://127.0.0.1:5432".into(),
             // Programs and the listener depend on the FCGI group, which
             // depends on nothing (no cycle).
             (SectionType::FcgiProgram, "depends_on") => String::new(),

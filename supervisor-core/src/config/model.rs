@@ -308,6 +308,35 @@ pub enum EnvLayer {
     Values(BTreeMap<String, String>),
 }
 
+/// A liveness check (`health_check` and its `_interval`, `_timeout`,
+/// `_retries`; an addition): tried while RUNNING; after `retries` failures
+/// in a row the process is restarted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct HealthCheck {
+    /// The check (`tcp://`, `http://`, `exec:`, or `notify`: `WATCHDOG=1`
+    /// within each interval).
+    pub probe: Probe,
+    /// How often it is tried (10 s).
+    pub interval: std::time::Duration,
+    /// How long one try may take (5 s).
+    pub timeout: std::time::Duration,
+    /// Failures in a row before a restart (3).
+    pub retries: u32,
+}
+
+impl HealthCheck {
+    /// `probe` every 10 s, 5 s each, restart after 3 failures (the defaults).
+    pub fn new(probe: Probe) -> HealthCheck {
+        HealthCheck {
+            probe,
+            interval: std::time::Duration::from_secs(10),
+            timeout: std::time::Duration::from_secs(5),
+            retries: 3,
+        }
+    }
+}
+
 /// What of a program ends the whole supervisor (`shutdown_on`, an
 /// addition for containers: the orchestrator then restarts it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -545,6 +574,8 @@ pub struct ProcessConfig {
     pub killasgroup: bool,
     /// `exitcodes` (0).
     pub exitcodes: Vec<u8>,
+    /// `health_check`: how it shows it is alive while RUNNING (none).
+    pub health_check: Option<HealthCheck>,
     /// `shutdown_on`: what of this program ends supervisord (never).
     pub shutdown_on: Option<ShutdownOn>,
     /// `depends_on`: what must hold before it starts (nothing).

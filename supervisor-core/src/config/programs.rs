@@ -17,7 +17,8 @@ use super::envlist::parse_key_value_pairs;
 use super::error::{ErrorKind, Location};
 use super::expand::{ExpandValue, Expansions, expand};
 use super::model::{
-    AutoRestart, ChannelConfig, EnvLayer, LogFile, ProcessConfig, ReadyCheck, ShutdownOn, StartRetries,
+    AutoRestart, ChannelConfig, EnvLayer, HealthCheck, LogFile, Probe, ProcessConfig, ReadyCheck, ShutdownOn,
+    StartRetries,
 };
 use super::reader::{Ctx, Sec};
 use crate::signals::Signal;
@@ -113,6 +114,19 @@ pub(crate) fn processes_from_section(
     let umask = sec.parse_opt(ctx, "umask", c, dt::octal);
     let depends_on = sec.parse(ctx, "depends_on", c, Vec::new(), dependencies::depends_on);
     let environment_files = super::envfile::files(ctx, sec, "environment_file", c);
+    let health_probe = sec.parse_opt(ctx, "health_check", c, |v| match dependencies::probe(v)? {
+        Probe::Log(_) => Err(ValueError::HealthCheck(v.to_owned())),
+        probe => Ok(probe),
+    });
+    let health_interval = sec.parse(ctx, "health_check_interval", c, Duration::from_secs(10), dependencies::seconds);
+    let health_timeout = sec.parse(ctx, "health_check_timeout", c, Duration::from_secs(5), dependencies::seconds);
+    let health_retries = sec.parse(ctx, "health_check_retries", c, 3, |v| dt::integer_at_least(v, 1).map(|n| n as u32));
+    let health_check = health_probe.map(|probe| HealthCheck {
+        interval: health_interval,
+        timeout: health_timeout,
+        retries: health_retries,
+        ..HealthCheck::new(probe)
+    });
     let shutdown_on = sec.parse_opt(ctx, "shutdown_on", c, |v| match v.trim().to_lowercase().as_str() {
         "fatal" => Ok(ShutdownOn::Fatal),
         "unexpected" => Ok(ShutdownOn::Unexpected),
@@ -206,6 +220,7 @@ pub(crate) fn processes_from_section(
             // Filled in once [supervisord] is merged in (load.rs).
             environment_layers: environment_files.iter().cloned().map(EnvLayer::File).collect(),
             shutdown_on,
+            health_check: health_check.clone(),
             depends_on: depends_on.clone(),
             ready_check: ready_check.clone(),
             redirect_stderr,

@@ -72,6 +72,8 @@ pub(crate) struct RealHost {
     pub spawner: Arc<SpawnThread>,
     /// Each STARTING process's ready check task, by pid.
     pub probes: HashMap<u32, tokio::task::AbortHandle>,
+    /// Each process's liveness check task, by pid.
+    pub health: HashMap<u32, tokio::task::AbortHandle>,
     /// The children alive now, killed if the supervisor is dropped.
     pub children: Arc<LiveChildren>,
     pub exits: UnboundedSender<Exit>,
@@ -242,8 +244,10 @@ impl Host for RealHost {
             None => None,
         };
         // A `notify` check: the child is told its own socket.
-        let notify = match config.ready_check.as_ref().map(|c| &c.probe) {
-            Some(Probe::Notify) => match NotifySocket::bind() {
+        let wants_notify = matches!(config.ready_check.as_ref().map(|c| &c.probe), Some(Probe::Notify))
+            || matches!(config.health_check.as_ref().map(|c| &c.probe), Some(Probe::Notify));
+        let notify = match wants_notify {
+            true => match NotifySocket::bind() {
                 Ok(socket) => Some(socket),
                 Err(e) => return Err(SpawnError(format!("could not make the notify socket: {e}"))),
             },
@@ -296,23 +300,31 @@ impl Host for RealHost {
         };
         self.children.add(child.pid);
         let mut watches = None;
+        let watchdog = config.health_check.as_ref().filter(|h| h.probe == Probe::Notify).map(|h| h.interval);
+        let mut notify = notify;
+        if let Some(check) = config.health_check.as_ref().filter(|h| h.probe != Probe::Notify) {
+            let exec = self.exec_context(config, &check.probe);
+            let task = ready::watch_health(check.clone(), child.pid, exec, self.news.clone());
+            self.health.insert(child.pid, task);
+        }
+        if config.ready_check.as_ref().is_none_or(|c| c.probe != Probe::Notify)
+            && let Some(socket) = notify.take()
+            && let Some(task) = socket.listen(child.pid, watchdog, self.news.clone())
+        {
+            // The health watchdog alone.
+            self.health.insert(child.pid, task);
+        }
         if let Some(check) = &config.ready_check {
             let probe = match (&check.probe, notify) {
-                (Probe::Notify, Some(socket)) => socket.listen(child.pid, self.news.clone()),
+                (Probe::Notify, Some(socket)) => socket.listen(child.pid, watchdog, self.news.clone()),
                 (Probe::Notify, None) => None,
                 (Probe::Log(pattern), _) => {
                     watches = LogWatch::pair(pattern, child.pid);
                     None
                 }
-                (Probe::Exec(command), _) => {
-                    let mut c = ProcessConfig::clone(config);
-                    c.command = command.clone();
-                    let exec = ExecContext {
-                        config: Arc::new(c),
-                        spawn: Arc::clone(&self.ctx),
-                        thread: Arc::clone(&self.spawner),
-                    };
-                    Some(ready::poll(check.probe.clone(), check.interval, child.pid, Some(exec), self.news.clone()))
+                (Probe::Exec(_), _) => {
+                    let exec = self.exec_context(config, &check.probe);
+                    Some(ready::poll(check.probe.clone(), check.interval, child.pid, exec, self.news.clone()))
                 }
                 (probe, _) => Some(ready::poll(probe.clone(), check.interval, child.pid, None, self.news.clone())),
             };
@@ -404,6 +416,19 @@ impl Host for RealHost {
     }
 }
 
+impl RealHost {
+    /// What an `exec:` check needs: the program's config with the check's
+    /// command, and the spawn machinery.
+    fn exec_context(&self, config: &Arc<ProcessConfig>, probe: &Probe) -> Option<ExecContext> {
+        let Probe::Exec(command) = probe else { return None };
+        let mut c = ProcessConfig::clone(config);
+        c.command = command.clone();
+        c.ready_check = None;
+        c.health_check = None;
+        Some(ExecContext { config: Arc::new(c), spawn: Arc::clone(&self.ctx), thread: Arc::clone(&self.spawner) })
+    }
+}
+
 impl Shell for RealHost {
     fn publish(&mut self, event: Event) {
         self.events.send(event);
@@ -423,8 +448,8 @@ impl Shell for RealHost {
     }
 
     fn reaped(&mut self, pid: u32) {
-        if let Some(probe) = self.probes.remove(&pid) {
-            probe.abort();
+        for task in [self.probes.remove(&pid), self.health.remove(&pid)].into_iter().flatten() {
+            task.abort();
         }
         self.stdin.remove(&pid);
         self.pipes.remove(&pid);

@@ -38,6 +38,8 @@ pub struct ProcessInfo {
     /// The description `supervisorctl status` shows (`pid 42, uptime
     /// 0:01:02`, `Not started`, ...).
     pub description: String,
+    /// How many times it was restarted for failing its `health_check`.
+    pub health_restarts: u32,
 }
 
 /// Seconds since the epoch, as 4.3.0 reports times (0 for none).
@@ -113,6 +115,8 @@ pub struct ProcessSnapshot {
     /// When it will start again by itself, where the config asks to say so
     /// (`restart_delay`, `backoff_max`, `startretries = unlimited`).
     pub next_start: Option<SystemTime>,
+    /// How many times it was restarted for failing its `health_check`.
+    pub health_restarts: u32,
 }
 
 impl ProcessSnapshot {
@@ -131,6 +135,7 @@ impl ProcessSnapshot {
             note: None,
             status: None,
             next_start: None,
+            health_restarts: 0,
         }
     }
 
@@ -174,6 +179,13 @@ impl ProcessSnapshot {
                 if let Some(status) = &self.status {
                     let _ = write!(out, ", {status}");
                 }
+                match self.health_restarts {
+                    0 => {}
+                    1 => out.push_str(", restarted once as unhealthy"),
+                    n => {
+                        let _ = write!(out, ", restarted {n} times as unhealthy");
+                    }
+                }
             }
             ProcessState::Starting => out.push_str(self.status.as_deref().unwrap_or("")),
             ProcessState::Fatal | ProcessState::Backoff if spawnerr.is_empty() => {
@@ -207,6 +219,7 @@ impl ProcessSnapshot {
             stdout_log: self.stdout_log().map(Path::to_path_buf),
             stderr_log: self.stderr_log().map(Path::to_path_buf),
             description,
+            health_restarts: self.health_restarts,
         }
     }
 }

@@ -244,6 +244,7 @@ impl Supervisor {
             ctx: Arc::new(options.spawn),
             spawner: Arc::new(SpawnThread::start().map_err(RunError::SpawnThread)?),
             probes: HashMap::new(),
+            health: HashMap::new(),
             children: Arc::clone(&children),
             exits: exits_tx,
             events: bus.clone(),

@@ -14,6 +14,8 @@ pub(crate) enum PumpNews {
     Closed { pid: u32, channel: Channel, spawn: u64 },
     /// The process's ready check passed.
     Ready(u32),
+    /// One liveness check of the process: passed, or why not.
+    Health(u32, Result<(), String>),
     /// The process said what it is doing (`STATUS=` over the notify
     /// protocol).
     Status(u32, String),

@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::news::PumpNews;
-use crate::config::{Probe, ProcessConfig};
+use crate::config::{HealthCheck, Probe, ProcessConfig};
 use crate::platform::reap::{self, Spawner};
 use crate::platform::spawn_thread::SpawnThread;
 use crate::platform::{SpawnContext, spawn_with_stdin};
@@ -30,6 +30,22 @@ pub(crate) struct ExecContext {
     pub thread: Arc<SpawnThread>,
 }
 
+/// One try of `probe`, cut at `patience`: `Err` says why it failed.
+pub(crate) async fn attempt(probe: &Probe, exec: Option<&ExecContext>, patience: Duration) -> Result<(), String> {
+    let tried = async {
+        match (probe, exec) {
+            (Probe::Tcp { host, port }, _) => tcp(host, *port).await,
+            (Probe::Http { host, port, path, .. }, _) => http(host, *port, path).await,
+            (Probe::Exec(_), Some(exec)) => run(exec, patience).await,
+            _ => Err("cannot be tried".to_owned()),
+        }
+    };
+    match tokio::time::timeout(patience, tried).await {
+        Ok(result) => result,
+        Err(_) => Err(format!("no answer within {} s", patience.as_secs_f64())),
+    }
+}
+
 /// Tries `probe` every `interval` until it passes, then reports `pid` ready.
 pub(crate) fn poll(
     probe: Probe,
@@ -40,13 +56,7 @@ pub(crate) fn poll(
 ) -> tokio::task::AbortHandle {
     tokio::spawn(async move {
         loop {
-            let passed = match (&probe, &exec) {
-                (Probe::Tcp { host, port }, _) => tcp(host, *port).await,
-                (Probe::Http { host, port, path, .. }, _) => http(host, *port, path).await,
-                (Probe::Exec(_), Some(exec)) => run(exec, interval.max(ATTEMPT)).await,
-                _ => false,
-            };
-            if passed {
+            if attempt(&probe, exec.as_ref(), interval.max(ATTEMPT)).await.is_ok() {
                 let _ = news.send(PumpNews::Ready(pid));
                 return;
             }
@@ -56,19 +66,40 @@ pub(crate) fn poll(
     .abort_handle()
 }
 
+/// A liveness check (`health_check`): every `interval`, one try cut at
+/// `timeout`; each outcome is reported (the engine counts failures while
+/// the process is RUNNING).
+pub(crate) fn watch_health(
+    check: HealthCheck,
+    pid: u32,
+    exec: Option<ExecContext>,
+    news: UnboundedSender<PumpNews>,
+) -> tokio::task::AbortHandle {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(check.interval).await;
+            let outcome = attempt(&check.probe, exec.as_ref(), check.timeout).await;
+            if news.send(PumpNews::Health(pid, outcome)).is_err() {
+                return;
+            }
+        }
+    })
+    .abort_handle()
+}
+
 /// The command exits 0 within `patience` (killed after it). It is started
 /// as the program is (user, environment, directory), from the supervisor's
 /// spawn thread, and reaped like any child of ours.
-async fn run(exec: &ExecContext, patience: Duration) -> bool {
+async fn run(exec: &ExecContext, patience: Duration) -> Result<(), String> {
     let (exits, mut exit) = tokio::sync::mpsc::unbounded_channel();
     let (config, spawn) = (Arc::clone(&exec.config), Arc::clone(&exec.spawn));
     let started = exec.thread.run(move || {
         let mut spawner = Spawner::begin();
-        let mut child = spawn_with_stdin(&config, &spawn, spawner.wants_pidfd(), None).ok()?;
-        spawner.register(child.pid, child.pidfd.take(), exits).ok()?;
-        Some(child)
+        let mut child = spawn_with_stdin(&config, &spawn, spawner.wants_pidfd(), None).map_err(|e| e.to_string())?;
+        spawner.register(child.pid, child.pidfd.take(), exits).map_err(|e| e.to_string())?;
+        Ok::<_, String>(child)
     });
-    let Some(Some(child)) = started else { return false };
+    let child = started.ok_or("the spawn thread is gone")??;
     // Its output is read and dropped, so it never blocks on a full pipe.
     drain(child.stdout);
     if let Some(err) = child.stderr {
@@ -76,10 +107,11 @@ async fn run(exec: &ExecContext, patience: Duration) -> bool {
     }
     drop(child.stdin);
     match tokio::time::timeout(patience, exit.recv()).await {
-        Ok(Some((_, status))) => status == crate::exit::ExitStatus::Exited(0),
+        Ok(Some((_, crate::exit::ExitStatus::Exited(0)))) => Ok(()),
+        Ok(Some((_, status))) => Err(status.describe()),
         _ => {
             let _ = reap::signal(child.pid, libc::SIGKILL);
-            false
+            Err(format!("did not finish within {} s", patience.as_secs_f64()))
         }
     }
 }
@@ -94,32 +126,42 @@ fn drain(fd: OwnedFd) {
 }
 
 /// A connection is accepted.
-async fn tcp(host: &str, port: u16) -> bool {
-    matches!(tokio::time::timeout(ATTEMPT, tokio::net::TcpStream::connect((host, port))).await, Ok(Ok(_)))
+async fn tcp(host: &str, port: u16) -> Result<(), String> {
+    match tokio::time::timeout(ATTEMPT, tokio::net::TcpStream::connect((host, port))).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string().split(" (os error").next().unwrap_or_default().to_lowercase()),
+        Err(_) => Err("no connection within 5 s".to_owned()),
+    }
 }
 
 /// A GET answers 2xx.
-async fn http(host: &str, port: u16, path: &str) -> bool {
-    let attempt = async {
-        let mut stream = tokio::net::TcpStream::connect((host, port)).await.ok()?;
-        let authority = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
-        let request = format!(
-            "GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: supervisord ready_check\r\nAccept: */*\r\n\
-             Connection: close\r\n\r\n"
-        );
-        stream.write_all(request.as_bytes()).await.ok()?;
-        let mut head = Vec::with_capacity(64);
-        let mut buf = [0u8; 64];
-        while !head.contains(&b'\n') && head.len() < 1024 {
-            let n = stream.read(&mut buf).await.ok()?;
-            if n == 0 {
-                break;
-            }
-            head.extend_from_slice(&buf[..n]);
+async fn http(host: &str, port: u16, path: &str) -> Result<(), String> {
+    let mut stream = tokio::net::TcpStream::connect((host, port))
+        .await
+        .map_err(|e| e.to_string().split(" (os error").next().unwrap_or_default().to_lowercase())?;
+    let authority = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: supervisord ready_check\r\nAccept: */*\r\n\
+         Connection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
+    let mut head = Vec::with_capacity(64);
+    let mut buf = [0u8; 64];
+    while !head.contains(&b'\n') && head.len() < 1024 {
+        let n = stream.read(&mut buf).await.map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
         }
-        Some(success_status(&head))
-    };
-    matches!(tokio::time::timeout(ATTEMPT, attempt).await, Ok(Some(true)))
+        head.extend_from_slice(&buf[..n]);
+    }
+    if success_status(&head) {
+        return Ok(());
+    }
+    let line = String::from_utf8_lossy(head.split(|&b| b == b'\n').next().unwrap_or_default()).into_owned();
+    match line.split(' ').nth(1) {
+        Some(code) if line.starts_with("HTTP/") => Err(format!("answered {code}")),
+        _ => Err("no HTTP answer".to_owned()),
+    }
 }
 
 /// Whether an HTTP status line says 2xx (`HTTP/1.1 204 No Content`).
@@ -210,14 +252,36 @@ impl NotifySocket {
     }
 
     /// Listens while the process lives: `READY=1` reports `pid` ready
-    /// (once), `STATUS=` what it says it is doing.
-    pub(crate) fn listen(self, pid: u32, news: UnboundedSender<PumpNews>) -> Option<tokio::task::AbortHandle> {
+    /// (once), `STATUS=` what it says it is doing; with `watchdog`, each
+    /// interval with a `WATCHDOG=1` is a passed health check and each
+    /// without one a failed one.
+    pub(crate) fn listen(
+        self,
+        pid: u32,
+        watchdog: Option<Duration>,
+        news: UnboundedSender<PumpNews>,
+    ) -> Option<tokio::task::AbortHandle> {
         let socket = tokio::net::UnixDatagram::from_std(self.socket).ok()?;
         Some(
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 4096];
                 let mut ready = false;
-                while let Ok(n) = socket.recv(&mut buf).await {
+                loop {
+                    let n = match watchdog {
+                        Some(interval) => match tokio::time::timeout(interval, socket.recv(&mut buf)).await {
+                            Ok(Ok(n)) => n,
+                            Ok(Err(_)) => return,
+                            Err(_) => {
+                                let why = format!("no WATCHDOG=1 within {} s", interval.as_secs_f64());
+                                let _ = news.send(PumpNews::Health(pid, Err(why)));
+                                continue;
+                            }
+                        },
+                        None => match socket.recv(&mut buf).await {
+                            Ok(n) => n,
+                            Err(_) => return,
+                        },
+                    };
                     let message = String::from_utf8_lossy(&buf[..n]);
                     for line in message.lines() {
                         if let Some(status) = line.strip_prefix("STATUS=") {
@@ -227,6 +291,8 @@ impl NotifySocket {
                         } else if line.trim() == "READY=1" && !ready {
                             ready = true;
                             let _ = news.send(PumpNews::Ready(pid));
+                        } else if line.trim() == "WATCHDOG=1" && watchdog.is_some() {
+                            let _ = news.send(PumpNews::Health(pid, Ok(())));
                         }
                     }
                 }

@@ -19,6 +19,7 @@ use tokio::time::Instant;
 mod container;
 mod dependencies;
 mod groups;
+mod health;
 mod listeners;
 mod requests;
 mod shutdown;
@@ -130,6 +131,8 @@ pub(crate) struct Engine<S: Shell> {
     checking: bool,
     /// Each process's last exit.
     last_exit: HashMap<usize, ExitStatus>,
+    /// Liveness of the processes with a `health_check`.
+    health: HashMap<usize, health::Health>,
     /// Why the engine ends by itself (`shutdown_on`), once it does.
     shutdown_cause: Option<crate::supervisor::lifeline::ShutdownCause>,
     /// What each running process last said it does (`STATUS=`).
@@ -165,6 +168,7 @@ impl<S: Shell> Engine<S> {
             held_back: std::collections::HashSet::new(),
             statuses: HashMap::new(),
             last_exit: HashMap::new(),
+            health: HashMap::new(),
             shutdown_cause: None,
         };
         for group in groups {
@@ -248,6 +252,11 @@ impl<S: Shell> Engine<S> {
                 }
             }
             PumpNews::Closed { pid, channel, spawn } => self.on_pipe_closed(pid, Some((channel, spawn))),
+            PumpNews::Health(pid, outcome) => {
+                if let Some(&id) = self.by_pid.get(&pid) {
+                    self.on_health(id, outcome);
+                }
+            }
             PumpNews::Status(pid, text) => {
                 if let Some(&id) = self.by_pid.get(&pid) {
                     self.statuses.insert(id, text);
@@ -402,6 +411,7 @@ impl<S: Shell> Engine<S> {
         }
         self.reschedule(id);
         self.settle_waiters(id);
+        self.restart_if_unhealthy(id);
         self.check_dependencies(id);
         // FATAL comes from a tick, not an exit.
         if self.process(id).is_some_and(|p| p.state() == ProcessState::Fatal) {
@@ -532,8 +542,15 @@ impl<S: Shell> Engine<S> {
         )
     }
 
-    fn snapshot(p: &Process, now: Now, note: Option<&String>, status: Option<&String>) -> ProcessSnapshot {
+    fn snapshot(
+        p: &Process,
+        now: Now,
+        note: Option<&String>,
+        status: Option<&String>,
+        restarts: u32,
+    ) -> ProcessSnapshot {
         ProcessSnapshot {
+            health_restarts: restarts,
             next_start: p.next_start(now),
             note: note.filter(|_| p.state() == ProcessState::Stopped).cloned(),
             status: status.filter(|_| p.pid() != 0).cloned(),

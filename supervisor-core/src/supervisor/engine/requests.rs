@@ -23,8 +23,9 @@ impl<S: Shell> Engine<S> {
                 let infos = self.resolve(&target).map(|ids| {
                     ids.iter()
                         .filter_map(|&id| {
+                            let restarts = self.health_restarts(id);
                             self.process(id)
-                                .map(|p| Self::snapshot(p, now, self.notes.get(&id), self.statuses.get(&id)))
+                                .map(|p| Self::snapshot(p, now, self.notes.get(&id), self.statuses.get(&id), restarts))
                         })
                         .collect()
                 });
@@ -87,7 +88,9 @@ impl<S: Shell> Engine<S> {
         let mut all: Vec<ProcessSnapshot> = self
             .slots
             .iter()
-            .map(|(id, s)| Self::snapshot(&s.process, now, self.notes.get(id), self.statuses.get(id)))
+            .map(|(id, s)| {
+                Self::snapshot(&s.process, now, self.notes.get(id), self.statuses.get(id), self.health_restarts(*id))
+            })
             .collect();
         all.sort_unstable_by(|a, b| (&a.config.group, &a.config.name).cmp(&(&b.config.group, &b.config.name)));
         all
