@@ -293,11 +293,15 @@ fn programs_with_a_user_die_with_the_daemon() {
     );
     let config = write_conf(dir.path(), &text);
     let (first, pid) = start_daemon(&config);
-    wait_until("the program", || children(pid).len() == 1);
-    let orphans = children(pid);
-    let uid = std::fs::read_to_string(format!("/proc/{}/status", orphans[0])).expect("status");
-    let uid = uid.lines().find(|l| l.starts_with("Uid:")).expect("Uid line").to_owned();
-    assert!(uid.contains("65534"), "runs as nobody: {uid}");
+    // The program itself (not a short-lived child of startup, such as the
+    // reaper's probe), running as nobody.
+    let runs_as_nobody = |c: i32| {
+        std::fs::read_to_string(format!("/proc/{c}/status"))
+            .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:") && l.contains("65534")))
+    };
+    wait_until("the program, as nobody", || children(pid).iter().any(|&c| runs_as_nobody(c)));
+    let orphans: Vec<i32> = children(pid).into_iter().filter(|&c| runs_as_nobody(c)).collect();
+    assert_eq!(orphans.len(), 1);
     kill(pid, nix::sys::signal::Signal::SIGKILL);
     drop(first);
     wait_until("the program gone with the daemon", || orphans.iter().all(|&c| !alive(c)));
