@@ -142,6 +142,29 @@ impl ProgramSpec {
         self.set("backoff_max", most.as_secs_f64().to_string())
     }
 
+    /// `health_check` and its interval, timeout and retries.
+    pub fn health_check(self, check: crate::config::HealthCheck) -> ProgramSpec {
+        let probe = check.probe.to_string().replace('%', "%%");
+        self.set("health_check", probe)
+            .set("health_check_interval", check.interval.as_secs_f64().to_string())
+            .set("health_check_timeout", check.timeout.as_secs_f64().to_string())
+            .set("health_check_retries", check.retries.to_string())
+    }
+
+    /// `environment_file`: a dotenv file read at each start (call again
+    /// for more; later files win).
+    pub fn environment_file(mut self, path: impl AsRef<Path>) -> ProgramSpec {
+        let path = path.as_ref().display().to_string().replace('%', "%%");
+        match self.keys.iter_mut().find(|(k, _)| k == "environment_file") {
+            Some((_, v)) => {
+                v.push(',');
+                v.push_str(&path);
+            }
+            None => self.keys.push(("environment_file".to_owned(), path)),
+        }
+        self
+    }
+
     /// `shutdown_on`: what of this program ends the supervisor.
     pub fn shutdown_on(self, when: crate::config::ShutdownOn) -> ProgramSpec {
         self.set("shutdown_on", when.name())
@@ -318,7 +341,13 @@ impl ConfigBuilder {
         for (section, env) in self.environments {
             for group in &mut config.groups {
                 for p in group.processes.iter_mut().filter(|p| p.section == section) {
-                    Arc::make_mut(p).environment.extend(env.clone());
+                    let p = Arc::make_mut(p);
+                    p.environment.extend(env.clone());
+                    // With environment files, the program's own values are
+                    // the last layer.
+                    if let Some(crate::config::EnvLayer::Values(own)) = p.environment_layers.last_mut() {
+                        own.extend(env.clone());
+                    }
                 }
             }
         }
@@ -394,6 +423,29 @@ mod tests {
         let find = |n: &str| config.groups.iter().find(|g| g.name == n).map(|g| g.processes[0].clone()).expect("found");
         assert_eq!(find("db").ready_check, Some(check));
         assert_eq!(find("web").depends_on[1], Dependency::new("migrate", Condition::Succeeded));
+    }
+
+    #[test]
+    fn health_checks_env_files_and_container_mode_round_trip() {
+        use crate::config::{HealthCheck, Probe, ShutdownOn};
+        let mut check = HealthCheck::new(Probe::Tcp { host: "127.0.0.1".into(), port: 80 });
+        check.retries = 5;
+        let config = Config::builder()
+            .program(
+                ProgramSpec::new("web", "true")
+                    .health_check(check.clone())
+                    .environment_file("/etc/a.env")
+                    .environment_file("/etc/b.env")
+                    .shutdown_on(ShutdownOn::Fatal)
+                    .unlimited_retries(),
+            )
+            .build()
+            .expect("built");
+        let p = &config.groups[0].processes[0];
+        assert_eq!(p.health_check, Some(check));
+        assert_eq!(p.shutdown_on, Some(ShutdownOn::Fatal));
+        assert_eq!(p.startretries, crate::config::StartRetries::Unlimited);
+        assert_eq!(p.environment_layers.len(), 4, "two files and two value layers: {:?}", p.environment_layers);
     }
 
     #[test]
