@@ -111,9 +111,6 @@ pub enum ValueError {
     /// Not `fatal`, `unexpected` or `exit`.
     #[error("invalid 'shutdown_on' value {} (expected fatal, unexpected or exit)", repr(.0))]
     ShutdownOn(String),
-    /// `https://` ready checks are not in this build yet.
-    #[error("https:// ready checks are not available yet: {} (exec:curl -fsS URL does the same)", repr(.0))]
-    Https(String),
     /// A number of seconds that is not one, or not above 0.
     #[error("not a number of seconds above 0: {}", repr(.0))]
     Seconds(String),

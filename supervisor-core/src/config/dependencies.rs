@@ -69,9 +69,6 @@ pub(crate) fn probe(value: &str) -> Result<Probe, ValueError> {
                 None => (rest, "/"),
             };
             let (host, port) = host_port(authority, Some(default_port)).ok_or_else(bad)?;
-            if tls {
-                return Err(ValueError::Https(value.to_owned()));
-            }
             return Ok(Probe::Http { tls, host, port, path: path.to_owned() });
         }
     }
@@ -253,7 +250,10 @@ mod tests {
             probe("http://localhost:8080/health?full=1"),
             Ok(Probe::Http { tls: false, host: "localhost".into(), port: 8080, path: "/health?full=1".into() })
         );
-        assert!(matches!(probe("https://example.org"), Err(ValueError::Https(_))), "not in this build yet");
+        assert_eq!(
+            probe("https://example.org"),
+            Ok(Probe::Http { tls: true, host: "example.org".into(), port: 443, path: "/".into() })
+        );
         assert_eq!(probe("tcp://[::1]:80"), Ok(Probe::Tcp { host: "::1".into(), port: 80 }));
         assert_eq!(probe("exec:pg_isready -q"), Ok(Probe::Exec("pg_isready -q".into())));
         assert_eq!(probe("log:listening on \\d+"), Ok(Probe::Log("listening on \\d+".into())));

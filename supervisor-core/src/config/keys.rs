@@ -201,8 +201,9 @@ const READINESS: &[Key] = &[
         "ready_check",
         "",
         "How the program shows it is ready, instead of startsecs: tcp://HOST:PORT, http://HOST:PORT/PATH \
-         (a 2xx answer), exec:COMMAND (exits 0), log:REGEX (a line of output matches) or notify (READY=1 over \
-         the systemd notify protocol). It stays STARTING until then.",
+         (https:// too, the certificate checked against the system's roots; a 2xx answer), exec:COMMAND (exits \
+         0), log:REGEX (a line of output matches) or notify (READY=1 over the systemd notify protocol). It stays \
+         STARTING until then.",
     ),
     key("ready_check_interval", "1", "Seconds between ready checks (fractions allowed)."),
     key(

@@ -35,7 +35,7 @@ pub(crate) async fn attempt(probe: &Probe, exec: Option<&ExecContext>, patience:
     let tried = async {
         match (probe, exec) {
             (Probe::Tcp { host, port }, _) => tcp(host, *port).await,
-            (Probe::Http { host, port, path, .. }, _) => http(host, *port, path).await,
+            (Probe::Http { tls, host, port, path }, _) => http(*tls, host, *port, path).await,
             (Probe::Exec(_), Some(exec)) => run(exec, patience).await,
             _ => Err("cannot be tried".to_owned()),
         }
@@ -134,11 +134,60 @@ async fn tcp(host: &str, port: u16) -> Result<(), String> {
     }
 }
 
-/// A GET answers 2xx.
-async fn http(host: &str, port: u16, path: &str) -> Result<(), String> {
-    let mut stream = tokio::net::TcpStream::connect((host, port))
+/// A GET answers 2xx (over TLS for `https://`, the certificate checked
+/// against the system's roots).
+async fn http(tls: bool, host: &str, port: u16, path: &str) -> Result<(), String> {
+    let stream = tokio::net::TcpStream::connect((host, port))
         .await
         .map_err(|e| e.to_string().split(" (os error").next().unwrap_or_default().to_lowercase())?;
+    if !tls {
+        return get(stream, host, port, path).await;
+    }
+    let config = tls_config()?;
+    let name = tokio_rustls::rustls::pki_types::ServerName::try_from(host.to_owned())
+        .map_err(|_| format!("{host} is not a TLS server name"))?;
+    let stream = tokio_rustls::TlsConnector::from(config)
+        .connect(name, stream)
+        .await
+        .map_err(|e| format!("TLS: {}", e.to_string().to_lowercase()))?;
+    get(stream, host, port, path).await
+}
+
+/// The client side of TLS, made once: the system's root certificates
+/// (`SSL_CERT_FILE` and `SSL_CERT_DIR` name others, as OpenSSL's do).
+fn tls_config() -> Result<Arc<tokio_rustls::rustls::ClientConfig>, String> {
+    use tokio_rustls::rustls;
+    static CONFIG: std::sync::OnceLock<Result<Arc<rustls::ClientConfig>, String>> = std::sync::OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in rustls_native_certs::load_native_certs().certs {
+                let _ = roots.add(cert);
+            }
+            if roots.is_empty() {
+                return Err("no system root certificates to check against".to_owned());
+            }
+            // ring, not aws-lc-rs: no cmake or assembler to build it. Its
+            // lack of post-quantum key exchange does not matter to a check.
+            #[allow(deprecated)]
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map_err(|e| e.to_string())?
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            Ok(Arc::new(config))
+        })
+        .clone()
+}
+
+/// Sends the GET and reads the status line.
+async fn get<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    mut stream: S,
+    host: &str,
+    port: u16,
+    path: &str,
+) -> Result<(), String> {
     let authority = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: supervisord ready_check\r\nAccept: */*\r\n\
