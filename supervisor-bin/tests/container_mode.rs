@@ -5,20 +5,23 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// A config for supervisord in the foreground, everything in `dir`.
+fn foreground_conf(dir: &std::path::Path, programs: &str) -> std::path::PathBuf {
+    let d = dir.display();
+    let conf = dir.join("supervisord.conf");
+    let text = format!(
+        "[supervisord]\nnodaemon=true\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\n\
+         childlogdir={d}\n{programs}"
+    );
+    std::fs::write(&conf, text).expect("conf");
+    conf
+}
+
 /// Runs supervisord on `programs` until it exits (or 60 s); its exit code
 /// and its log.
 fn run(programs: &str) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path().display();
-    let conf = dir.path().join("supervisord.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "[supervisord]\nnodaemon=true\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\n\
-             childlogdir={d}\n[program:bystander]\ncommand=sleep 600\nstartsecs=0\n{programs}"
-        ),
-    )
-    .expect("conf");
+    let conf = foreground_conf(dir.path(), &format!("[program:bystander]\ncommand=sleep 600\nstartsecs=0\n{programs}"));
     let mut child = Command::new(env!("CARGO_BIN_EXE_supervisord"))
         .args(["-c", &conf.to_string_lossy()])
         .stdout(Stdio::null())
@@ -102,17 +105,11 @@ fn a_stop_on_request_is_not_an_exit() {
 #[test]
 fn as_pid_1_the_container_ends_with_the_job_s_status() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path().display();
-    let conf = dir.path().join("supervisord.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "[supervisord]\nnodaemon=true\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\n\
-             childlogdir={d}\n[program:side]\ncommand=sh -c 'sleep 600 & wait'\nstartsecs=0\n\
-             [program:job]\ncommand=sh -c 'sleep 0.5; exit 7'\nstartsecs=0\nshutdown_on=exit\n"
-        ),
-    )
-    .expect("conf");
+    let conf = foreground_conf(
+        dir.path(),
+        "[program:side]\ncommand=sh -c 'sleep 600 & wait'\nstartsecs=0\n\
+         [program:job]\ncommand=sh -c 'sleep 0.5; exit 7'\nstartsecs=0\nshutdown_on=exit\n",
+    );
     // unshare waits for its child, supervisord as PID 1, and exits with
     // its status.
     let out = Command::new("unshare")

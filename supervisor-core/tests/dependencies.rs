@@ -6,12 +6,6 @@ use common::*;
 
 use supervisor_core::process::ProcessState::{Exited, Fatal, Running, Stopped};
 
-/// A port nothing listens on (yet).
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
-}
-
 /// The byte offset of `needle` in the main log.
 fn at(log: &str, needle: &str) -> usize {
     log.find(needle).unwrap_or_else(|| panic!("{needle:?} not in:\n{log}"))
@@ -21,20 +15,11 @@ fn at(log: &str, needle: &str) -> usize {
 async fn dependents_start_after_the_database_is_ready_and_stop_before_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let db = dir.path().join("db.py");
-    std::fs::write(
-        &db,
-        format!(
-            "import socket, time\ntime.sleep(1)\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
-             s.bind(('127.0.0.1', {port}))\ns.listen()\nwhile True:\n    c, _ = s.accept()\n    c.close()\n"
-        ),
-    )
-    .expect("script");
+    let db = tcp_server(dir.path(), "db.py", port, 1.0);
     let programs = format!(
         "[program:web]\ncommand=sleep 600\nstartsecs=0\npriority=1\ndepends_on=db, migrate=succeeded\n\
          [program:migrate]\ncommand=sh -c 'sleep 0.3'\nstartsecs=0\nautorestart=false\ndepends_on=db\n\
-         [program:db]\ncommand=python3 {}\nready_check=tcp://127.0.0.1:{port}\nready_check_interval=0.1\n",
-        db.display()
+         [program:db]\ncommand={db}\nready_check=tcp://127.0.0.1:{port}\nready_check_interval=0.1\n"
     );
     let (sv, mut ev) = start(dir.path(), &programs);
     wait_for(&mut ev, "web", Running).await;

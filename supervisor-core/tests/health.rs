@@ -5,20 +5,7 @@
 mod common;
 use common::*;
 
-use std::path::Path;
-
 use supervisor_core::process::ProcessState::Running;
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
-}
-
-fn script(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("script");
-    format!("python3 {}", path.display())
-}
 
 /// Waits for `name` to be RUNNING again with another pid; returns it.
 async fn restarted(ev: &mut Receiver<supervisor_core::events::Event>, name: &str, first: u32) -> u32 {
@@ -35,16 +22,7 @@ async fn a_server_that_starts_failing_is_restarted() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     // 200 twice, then 500 for good.
-    let server = script(
-        dir.path(),
-        "web.py",
-        &format!(
-            "import http.server\nn = [0]\nclass H(http.server.BaseHTTPRequestHandler):\n    def do_GET(self):\n        \
-             n[0] += 1\n        self.send_response(200 if n[0] <= 2 else 500)\n        self.end_headers()\n    \
-             def log_message(self, *a): pass\nhttp.server.HTTPServer.allow_reuse_address = True\n\
-             http.server.HTTPServer(('127.0.0.1', {port}), H).serve_forever()\n"
-        ),
-    );
+    let server = http_server(dir.path(), "web.py", port, "200 if n <= 2 else 500");
     let programs = format!(
         "[program:web]\ncommand={server}\nstartsecs=0\nhealth_check=http://127.0.0.1:{port}/\n\
          health_check_interval=0.2\nhealth_check_retries=3\n"
@@ -65,7 +43,7 @@ async fn a_server_that_hangs_is_cut_at_the_timeout_and_restarted() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     // Accepts, never answers.
-    let server = script(
+    let server = python(
         dir.path(),
         "hang.py",
         &format!(
@@ -88,7 +66,7 @@ async fn a_server_that_hangs_is_cut_at_the_timeout_and_restarted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_notify_program_that_stops_its_watchdog_is_restarted() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let program = script(
+    let program = python(
         dir.path(),
         "dog.py",
         "import os, socket, time\naddr = os.environ['NOTIFY_SOCKET']\n\

@@ -10,19 +10,6 @@ use std::time::{Duration, Instant};
 
 use supervisor_core::process::ProcessState::{Backoff, Fatal, Running, Starting};
 
-/// A port nothing listens on (yet).
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
-}
-
-/// A Python one-liner file in `dir`, run as `python3 FILE`.
-fn script(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("script");
-    format!("python3 {}", path.display())
-}
-
 /// Starts `programs`, waits for `name` to be RUNNING and returns how long
 /// that took; it must have been STARTING all along before.
 async fn ready_after(dir: &Path, programs: &str, name: &str) -> Duration {
@@ -39,14 +26,7 @@ async fn ready_after(dir: &Path, programs: &str, name: &str) -> Duration {
 async fn tcp_waits_for_the_port_to_open() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let server = script(
-        dir.path(),
-        "db.py",
-        &format!(
-            "import socket, time\ntime.sleep(1.5)\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
-             s.bind(('127.0.0.1', {port}))\ns.listen()\nwhile True:\n    c, _ = s.accept()\n    c.close()\n"
-        ),
-    );
+    let server = tcp_server(dir.path(), "db.py", port, 1.5);
     let programs = format!(
         "[program:db]\ncommand={server}\nready_check=tcp://127.0.0.1:{port}\nready_check_interval=0.2\nstartsecs=0\n"
     );
@@ -61,16 +41,7 @@ async fn http_waits_for_a_2xx_answer() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     // 503 for the first three requests, then 200.
-    let server = script(
-        dir.path(),
-        "web.py",
-        &format!(
-            "import http.server\nn = [0]\nclass H(http.server.BaseHTTPRequestHandler):\n    def do_GET(self):\n        \
-             n[0] += 1\n        self.send_response(200 if n[0] > 3 and self.path == '/health' else 503)\n        \
-             self.end_headers()\n    def log_message(self, *a): pass\n\
-             http.server.HTTPServer(('127.0.0.1', {port}), H).serve_forever()\n"
-        ),
-    );
+    let server = http_server(dir.path(), "web.py", port, "200 if n > 3 and self.path == '/health' else 503");
     let programs = format!(
         "[program:web]\ncommand={server}\nready_check=http://127.0.0.1:{port}/health\nready_check_interval=0.3\n"
     );
@@ -82,7 +53,7 @@ async fn http_waits_for_a_2xx_answer() {
 async fn log_exec_and_notify_checks() {
     let dir = tempfile::tempdir().expect("tempdir");
     let flag = dir.path().join("flag");
-    let notifier = script(
+    let notifier = python(
         dir.path(),
         "notify.py",
         "import os, socket, time\ntime.sleep(1)\naddr = os.environ['NOTIFY_SOCKET']\n\

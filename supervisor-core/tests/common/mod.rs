@@ -150,3 +150,46 @@ pub async fn wait_output(events: &mut Receiver<Event>, name: &str, needle: &str)
         }
     }
 }
+
+/// A port nothing listens on (yet) on 127.0.0.1.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+/// `python3 FILE`, with `text` written to `dir/name`.
+pub fn python(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("script");
+    format!("python3 {}", path.display())
+}
+
+/// A Python HTTP server on 127.0.0.1:`port` answering each GET with the
+/// status `status` computes (a Python expression of `n`, the requests so
+/// far, and `self.path`).
+pub fn http_server(dir: &Path, name: &str, port: u16, status: &str) -> String {
+    python(
+        dir,
+        name,
+        &format!(
+            "import http.server\ncounter = [0]\nclass H(http.server.BaseHTTPRequestHandler):\n    def do_GET(self):\n        \
+             counter[0] += 1\n        n = counter[0]\n        self.send_response({status})\n        self.end_headers()\n    \
+             def log_message(self, *a): pass\nhttp.server.HTTPServer.allow_reuse_address = True\n\
+             http.server.HTTPServer(('127.0.0.1', {port}), H).serve_forever()\n"
+        ),
+    )
+}
+
+/// A Python TCP server that listens on 127.0.0.1:`port` after `delay`
+/// seconds and closes each connection it accepts.
+pub fn tcp_server(dir: &Path, name: &str, port: u16, delay: f64) -> String {
+    python(
+        dir,
+        name,
+        &format!(
+            "import socket, time\ntime.sleep({delay})\ns = socket.socket()\n\
+             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\ns.bind(('127.0.0.1', {port}))\ns.listen()\n\
+             while True:\n    c, _ = s.accept()\n    c.close()\n"
+        ),
+    )
+}
