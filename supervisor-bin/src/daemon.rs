@@ -570,9 +570,18 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
             if restart { n.reloading() } else { n.stopping() }
         }
         daemon.mark_stopping();
+        let watcher = supervisor.clone();
         if let Err(why) = supervisor.shutdown().await {
             logger(LogLevel::Critical, &why.to_string());
         }
+        // A program's shutdown_on may have begun this end before a signal
+        // or request came: its exit status stands, and there is no restart.
+        if let Ok(ended) = watcher.closed().await
+            && let Some(cause) = ended.cause
+        {
+            container_exit = Some(cause.exit_code);
+        }
+        let restart = restart && container_exit.is_none();
         // Requests wait for the next daemon (or get 503 at exit).
         servers.pause();
         let _ = std::fs::remove_file(&pidfile);

@@ -112,7 +112,7 @@ pub enum ValueError {
     #[error("invalid 'shutdown_on' value {} (expected fatal, unexpected or exit)", repr(.0))]
     ShutdownOn(String),
     /// A number of seconds that is not one, or not above 0.
-    #[error("not a number of seconds above 0: {}", repr(.0))]
+    #[error("not a number of seconds of at least 0.001: {}", repr(.0))]
     Seconds(String),
 }
 

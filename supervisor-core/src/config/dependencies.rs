@@ -89,13 +89,14 @@ fn host_port(authority: &str, default_port: Option<u16>) -> Option<(String, u16)
     (!host.is_empty() && !host.contains('/')).then(|| (host.to_owned(), port))
 }
 
-/// Seconds, fractions allowed, above 0 (`ready_check_interval = 0.1`).
+/// Seconds, fractions allowed, at least a millisecond
+/// (`ready_check_interval = 0.1`): a shorter wait would be a busy loop.
 pub(crate) fn seconds(value: &str) -> Result<Duration, ValueError> {
     value
         .trim()
         .parse::<f64>()
         .ok()
-        .filter(|s| s.is_finite() && *s > 0.0 && *s < 1e9)
+        .filter(|s| s.is_finite() && *s >= 0.001 && *s < 1e9)
         .map(Duration::from_secs_f64)
         .ok_or_else(|| ValueError::Seconds(value.to_owned()))
 }
@@ -264,6 +265,7 @@ mod tests {
         assert!(matches!(probe("log:(unclosed"), Err(ValueError::Regex { .. })));
         assert_eq!(seconds("0.1"), Ok(Duration::from_millis(100)));
         assert!(seconds("0").is_err() && seconds("x").is_err() && seconds("-1").is_err());
+        assert!(seconds("0.0000001").is_err(), "rounds to nothing: a busy loop");
     }
 
     #[test]

@@ -100,19 +100,32 @@ async fn run(exec: &ExecContext, patience: Duration) -> Result<(), String> {
         Ok::<_, String>(child)
     });
     let child = started.ok_or("the spawn thread is gone")??;
+    // Killed with its process group if this check is dropped (its program
+    // was reaped) or runs out of time: a hung check leaves nothing behind.
+    let guard = KillOnDrop(child.pid);
     // Its output is read and dropped, so it never blocks on a full pipe.
     drain(child.stdout);
     if let Some(err) = child.stderr {
         drain(err);
     }
     drop(child.stdin);
-    match tokio::time::timeout(patience, exit.recv()).await {
+    let outcome = match tokio::time::timeout(patience, exit.recv()).await {
         Ok(Some((_, crate::exit::ExitStatus::Exited(0)))) => Ok(()),
         Ok(Some((_, status))) => Err(status.describe()),
-        _ => {
-            let _ = reap::signal(child.pid, libc::SIGKILL);
-            Err(format!("did not finish within {} s", patience.as_secs_f64()))
-        }
+        _ => return Err(format!("did not finish within {} s", patience.as_secs_f64())),
+    };
+    // It has exited and been reaped: its pid is no longer ours to signal.
+    std::mem::forget(guard);
+    outcome
+}
+
+/// A check's child, killed with its process group when dropped.
+struct KillOnDrop(u32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(self.0 as i32), nix::sys::signal::SIGKILL);
+        let _ = reap::signal(self.0, libc::SIGKILL);
     }
 }
 

@@ -46,7 +46,8 @@ impl<S: Shell> Engine<S> {
         let exit_code = match last {
             Some(ExitStatus::Exited(code)) if code != 0 => code,
             Some(ExitStatus::Signaled { signal, .. }) => 128 + signal,
-            _ if when == ShutdownOn::Exit && after == ProcessState::Exited => 0,
+            // A job that ended well (even before startsecs) ends it well.
+            Some(ExitStatus::Exited(_)) if when == ShutdownOn::Exit => 0,
             _ => 1,
         };
         let name = p.config().name.clone();

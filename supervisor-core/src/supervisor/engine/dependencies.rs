@@ -6,8 +6,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use tokio::sync::oneshot;
-
 use super::{Engine, Reply, Waiter};
 use crate::config::{Condition, LogLevel};
 use crate::process::ProcessState;
@@ -63,15 +61,19 @@ impl<S: Shell> Engine<S> {
         p.config().depends_on.iter().map(|d| (self.targets(&d.target), d.condition, d.target.clone())).collect()
     }
 
-    fn verdict(&self, ids: &[usize], condition: Condition) -> Verdict {
+    /// Whether `ids` hold `condition`. `fresh` (a new start): a FATAL or
+    /// given-up dependency is one to start again, not a reason to give up.
+    fn verdict(&self, ids: &[usize], condition: Condition, fresh: bool) -> Verdict {
         let mut holds = true;
         for &id in ids {
             let Some(p) = self.process(id) else { continue };
             let state = p.state();
-            if state == ProcessState::Fatal {
+            if state == ProcessState::Fatal && !fresh {
                 return Verdict::Fails(format!("{} entered FATAL", p.config().name));
             }
-            if state == ProcessState::Stopped && self.notes.get(&id).is_some_and(|n| n.starts_with("not started")) {
+            let given_up =
+                state == ProcessState::Stopped && self.notes.get(&id).is_some_and(|n| n.starts_with("not started"));
+            if given_up && !fresh {
                 return Verdict::Fails(format!("{} was not started", p.config().name));
             }
             let ok = match condition {
@@ -95,11 +97,12 @@ impl<S: Shell> Engine<S> {
         if holds { Verdict::Holds } else { Verdict::Waits }
     }
 
-    /// What `id` still waits for (`db (running)`), or why it never will.
-    fn unmet(&self, id: usize) -> Result<Vec<(Vec<usize>, Condition, String)>, String> {
+    /// What `id` still waits for (`db (running)`), or why it never will
+    /// (`fresh`: as for a new start, see [`Engine::verdict`]).
+    fn unmet(&self, id: usize, fresh: bool) -> Result<Vec<(Vec<usize>, Condition, String)>, String> {
         let mut out = Vec::new();
         for (ids, condition, name) in self.dependencies(id) {
-            match self.verdict(&ids, condition) {
+            match self.verdict(&ids, condition, fresh) {
                 Verdict::Holds => {}
                 Verdict::Waits => out.push((ids, condition, format!("{name} ({})", condition.name()))),
                 Verdict::Fails(why) => return Err(format!("dependency {name}: {why}")),
@@ -109,34 +112,41 @@ impl<S: Shell> Engine<S> {
     }
 
     /// Starts `id` once its dependencies hold: at once if they do, or it
-    /// waits (STOPPED, described) while those not up are started; a start
-    /// that cannot happen is refused with why.
+    /// waits (STOPPED, described) while those not up are started (a FATAL
+    /// or given-up one too: a new start retries). `reply` answers a request;
+    /// without one (autostart, a dependency) a command that cannot run is
+    /// a spawn error, as an autostart's is in 4.3.0.
     pub(super) fn start_after_dependencies(
         &mut self,
         id: usize,
         name: &ProcessName,
         wait: bool,
-        reply: Reply<Result<(), ControlError>>,
+        reply: Option<Reply<Result<(), ControlError>>>,
     ) {
-        self.held_back.remove(&id);
-        if self.process(id).is_some_and(|p| p.config().depends_on.is_empty()) {
-            return self.start(id, name, wait, reply);
+        let startable = self.process(id).is_some_and(|p| {
+            !p.config().depends_on.is_empty()
+                && matches!(p.state(), ProcessState::Stopped | ProcessState::Exited | ProcessState::Fatal)
+        });
+        // Nothing to wait for, or not startable anyway (the start says why).
+        let unmet = if startable { self.unmet(id, true).unwrap_or_default() } else { Vec::new() };
+        if unmet.is_empty() {
+            self.held_back.remove(&id);
+            self.notes.remove(&id);
+            return match reply {
+                Some(reply) => self.start(id, name, wait, reply),
+                None => self.start_internal(id),
+            };
         }
-        let unmet = match self.unmet(id) {
-            Ok(unmet) if unmet.is_empty() => return self.start(id, name, wait, reply),
-            Ok(unmet) => unmet,
-            Err(why) => {
-                let _ = reply.send(Err(self.give_up(id, &why)));
-                return;
-            }
-        };
+        self.held_back.remove(&id);
         self.notes.insert(id, waiting_note(&unmet));
         self.wait_on(id, &unmet);
         let waiters = self.waiting.entry(id).or_default();
-        if wait {
-            waiters.push((name.to_string(), reply));
-        } else {
-            let _ = reply.send(Ok(()));
+        match reply {
+            Some(reply) if wait => waiters.push((name.to_string(), reply)),
+            Some(reply) => {
+                let _ = reply.send(Ok(()));
+            }
+            None => {}
         }
         self.reschedule(id);
         // Start what is not up yet (each after its own dependencies); a
@@ -146,14 +156,13 @@ impl<S: Shell> Engine<S> {
             let rerun = matches!(condition, Condition::Running | Condition::Started);
             for dep in ids {
                 let idle = self.process(dep).is_some_and(|p| match p.state() {
-                    ProcessState::Stopped => true,
+                    ProcessState::Stopped | ProcessState::Fatal => true,
                     ProcessState::Exited => rerun,
                     _ => false,
                 });
                 if idle && !self.waiting.contains_key(&dep) {
                     let dep_name = self.name_of(dep);
-                    let (tx, _) = oneshot::channel();
-                    self.start_after_dependencies(dep, &dep_name, false, tx);
+                    self.start_after_dependencies(dep, &dep_name, false, None);
                 }
             }
         }
@@ -202,7 +211,7 @@ impl<S: Shell> Engine<S> {
                 }
             }
         }
-        self.release_stops();
+        while self.release_stops() {}
         self.checking = false;
     }
 
@@ -228,7 +237,7 @@ impl<S: Shell> Engine<S> {
 
     fn check_one(&mut self, id: usize) -> bool {
         let still_stopped = self.process(id).is_some_and(|p| p.state() == ProcessState::Stopped);
-        let verdict = if still_stopped { self.unmet(id) } else { Ok(Vec::new()) };
+        let verdict = if still_stopped { self.unmet(id, false) } else { Ok(Vec::new()) };
         match verdict {
             Ok(unmet) if !unmet.is_empty() => {
                 let note = waiting_note(&unmet);
@@ -242,19 +251,18 @@ impl<S: Shell> Engine<S> {
                 self.notes.remove(&id);
                 let name = self.name_of(id);
                 let mut waiters = waiters.into_iter();
-                match waiters.next() {
+                let first = waiters.next();
+                // The others wait for the same start, settled with it.
+                for (label, reply) in waiters {
+                    self.waiters.push((id, Waiter::Start(label, reply)));
+                }
+                match first {
                     Some((_, reply)) if still_stopped => self.start(id, &name, true, reply),
                     Some((_, reply)) => {
                         let _ = reply.send(Ok(()));
                     }
-                    None if still_stopped => {
-                        let (tx, _) = oneshot::channel();
-                        self.start(id, &name, false, tx);
-                    }
+                    None if still_stopped => self.start_internal(id),
                     None => {}
-                }
-                for (label, reply) in waiters {
-                    self.waiters.push((id, Waiter::Start(label, reply)));
                 }
                 self.reschedule(id);
                 true
@@ -359,8 +367,10 @@ impl<S: Shell> Engine<S> {
         true
     }
 
-    /// Shutdown drops every waiting start.
+    /// Shutdown drops every waiting start (and nothing is held back: the
+    /// held back are stopped).
     pub(super) fn cancel_waiting(&mut self) {
+        self.held_back.clear();
         self.waiting_on.clear();
         for (_, waiters) in std::mem::take(&mut self.waiting) {
             for (_, reply) in waiters {

@@ -62,10 +62,13 @@ impl<S: Shell> Engine<S> {
             let Some(name) = self.process(id).map(|p| p.config().name.clone()) else { continue };
             if keep.contains(&name) {
                 kept.insert(name, id);
-            } else if let Some(slot) = self.slots.remove(&id)
-                && let Some(d) = slot.deadline
-            {
-                self.timers.remove(&(d, id));
+            } else {
+                self.forget_process(id);
+                if let Some(slot) = self.slots.remove(&id)
+                    && let Some(d) = slot.deadline
+                {
+                    self.timers.remove(&(d, id));
+                }
             }
         }
         let mut members = Vec::new();
@@ -122,6 +125,7 @@ impl<S: Shell> Engine<S> {
         self.host.set_listener_group(&group.config.name, false);
         self.host.remove_socket(&group.config.name);
         for id in group.members {
+            self.forget_process(id);
             if let Some(slot) = self.slots.remove(&id)
                 && let Some(d) = slot.deadline
             {

@@ -315,6 +315,40 @@ impl<S: Shell> Engine<S> {
         self.fire_due_timers();
     }
 
+    /// Starts `id` with no one to answer (autostart, a dependency): as the
+    /// state machine starts it, so a command that cannot run is a spawn
+    /// error (BACKOFF, FATAL), as for an autostart in 4.3.0.
+    fn start_internal(&mut self, id: usize) {
+        if !self.accepting() {
+            return;
+        }
+        let now = self.now();
+        self.with_process(id, |p, host| {
+            if p.start(host, now).is_ok() {
+                p.tick(host, now, true);
+            }
+        });
+    }
+
+    /// Everything kept about `id` beyond its slot, for a process that is
+    /// gone (its group removed or replaced).
+    fn forget_process(&mut self, id: usize) {
+        if let Some(waiters) = self.waiting.remove(&id) {
+            for (label, reply) in waiters {
+                let _ = reply.send(Err(ControlError::BadName(label)));
+            }
+        }
+        self.waiting_on.remove(&id);
+        for waiters in self.waiting_on.values_mut() {
+            waiters.retain(|&w| w != id);
+        }
+        self.notes.remove(&id);
+        self.held_back.remove(&id);
+        self.health.remove(&id);
+        self.statuses.remove(&id);
+        self.last_exit.remove(&id);
+    }
+
     /// Why the engine ended by itself (`shutdown_on`), if it did.
     pub(crate) fn take_shutdown_cause(&mut self) -> Option<crate::supervisor::lifeline::ShutdownCause> {
         self.shutdown_cause.take()
@@ -346,7 +380,9 @@ impl<S: Shell> Engine<S> {
         }
         // A process waiting for its dependencies is started by their
         // transitions, not by a timer.
-        if self.waiting.contains_key(&id) || self.held_back.contains(&id) {
+        if slot.process.state() == ProcessState::Stopped
+            && (self.waiting.contains_key(&id) || self.held_back.contains(&id))
+        {
             return;
         }
         if let Some(d) = slot.process.deadline(accepting) {
@@ -365,6 +401,12 @@ impl<S: Shell> Engine<S> {
                 return;
             }
             for id in due {
+                // Out of the timers first: whatever happens below, this
+                // deadline is handled (and set again if still needed), so
+                // the loop always gets on.
+                if let Some(d) = self.slots.get_mut(&id).and_then(|s| s.deadline.take()) {
+                    self.timers.remove(&(d, id));
+                }
                 let accepting = self.accepting();
                 let stopped = self.process(id).is_some_and(|p| p.state() == ProcessState::Stopped);
                 if stopped && (self.is_waiting(id) || self.held_back.contains(&id)) {
@@ -373,8 +415,7 @@ impl<S: Shell> Engine<S> {
                 if accepting && self.gated(id) {
                     // Autostart goes through its dependencies.
                     let name = self.name_of(id);
-                    let (tx, _) = oneshot::channel();
-                    self.start_after_dependencies(id, &name, false, tx);
+                    self.start_after_dependencies(id, &name, false, None);
                     continue;
                 }
                 self.with_process(id, |p, host| p.tick(host, now, accepting));
@@ -398,6 +439,11 @@ impl<S: Shell> Engine<S> {
                 self.pools.exited(id, &mut PoolView { slots: &self.slots, host: &mut self.host });
             }
             if pid != 0 {
+                // A new run: its health and exit are its own.
+                if let Some(h) = self.health.get_mut(&id) {
+                    h.failures = 0;
+                }
+                self.last_exit.remove(&id);
                 self.by_pid.insert(pid, id);
                 self.pools.spawned(id);
             }

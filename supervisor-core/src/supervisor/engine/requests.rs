@@ -107,7 +107,7 @@ impl<S: Shell> Engine<S> {
             .map(|id| {
                 let (tx, rx) = oneshot::channel();
                 let name = self.name_of(id);
-                self.start_after_dependencies(id, &name, wait, tx);
+                self.start_after_dependencies(id, &name, wait, Some(tx));
                 (name, rx)
             })
             .collect()
@@ -116,6 +116,12 @@ impl<S: Shell> Engine<S> {
     /// Stops `ids` (of a group: those running), highest priority first;
     /// the answers in start order, as 4.3.0's.
     fn stop_all(&mut self, target: &Target, ids: Vec<usize>, wait: bool) -> Vec<Pending> {
+        // Those waiting for their dependencies wait no more.
+        if !target.is_single() {
+            for &id in &ids {
+                self.stop_waiting(id);
+            }
+        }
         let mut ids: Vec<usize> = ids
             .into_iter()
             .filter(|&id| target.is_single() || self.process(id).is_some_and(|p| p.state().is_running()))
@@ -139,7 +145,7 @@ impl<S: Shell> Engine<S> {
             })
             .collect();
         pending.reverse();
-        self.release_stops();
+        while self.release_stops() {}
         pending
     }
 

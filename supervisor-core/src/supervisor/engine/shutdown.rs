@@ -35,7 +35,16 @@ impl<S: Shell> Engine<S> {
             let mut members = group.members.clone();
             members.sort_by_key(|&id| std::cmp::Reverse(self.process(id).map_or(0, |p| p.config().priority)));
             let now = self.now();
+            // Within the group too, dependents stop before what they
+            // depend on: those wait for a later pass.
+            let after = self.dependents_within(&members);
             for &id in &members {
+                let dependents_up = after
+                    .get(&id)
+                    .is_some_and(|ds| ds.iter().any(|&d| self.process(d).is_some_and(|p| !p.state().is_stopped())));
+                if dependents_up {
+                    continue;
+                }
                 self.with_process(id, |p, host| match p.state() {
                     ProcessState::Running | ProcessState::Starting => {
                         let _ = p.stop(host, now);

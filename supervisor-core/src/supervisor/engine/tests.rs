@@ -31,6 +31,8 @@ struct Fake {
     bus: broadcast::Sender<Event>,
     stdin: Vec<(u32, Vec<u8>)>,
     missing: HashSet<String>,
+    /// Programs whose spawn fails (a command that cannot run).
+    unspawnable: HashSet<String>,
 }
 
 impl Fake {
@@ -45,12 +47,16 @@ impl Fake {
             bus: broadcast::channel(64).0,
             stdin: Vec::new(),
             missing: HashSet::new(),
+            unspawnable: HashSet::new(),
         }
     }
 }
 
 impl Host for Fake {
     fn spawn(&mut self, config: &Arc<ProcessConfig>) -> Result<u32, SpawnError> {
+        if self.unspawnable.contains(&config.name) {
+            return Err(SpawnError(format!("can't find command '{}'", config.command)));
+        }
         self.next_pid += 1;
         self.spawned.push((config.name.clone(), self.next_pid, config.command.clone()));
         Ok(self.next_pid)
@@ -436,4 +442,53 @@ async fn a_group_added_later_depending_on_a_running_one_starts_at_once() {
     e.on_timer();
     assert!(spawned(&e, "web"), "its dependency already runs");
     assert_eq!(state(&mut e, "web"), ProcessState::Running);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_autostart_dependent_whose_command_cannot_run_goes_fatal_not_round_and_round() {
+    let mut fake = Fake::new();
+    fake.unspawnable.insert("web".into());
+    fake.missing.insert("web".into());
+    let mut e = Engine::new(
+        groups("[program:db]\ncommand=d\nstartsecs=0\n[program:web]\ncommand=/typo\nstartretries=0\ndepends_on=db\n"),
+        fake,
+        "supervisor",
+    );
+    e.begin();
+    e.on_timer();
+    assert_eq!(state(&mut e, "db"), ProcessState::Running);
+    assert_eq!(state(&mut e, "web"), ProcessState::Fatal, "a spawn error, as an autostart's in 4.3.0");
+    assert_eq!(e.next_deadline(), None, "nothing left due: no busy loop");
+}
+
+#[tokio::test(start_paused = true)]
+async fn stop_all_gets_through_a_chain_whose_middle_is_backing_off() {
+    let mut fake = Fake::new();
+    fake.unspawnable.insert("b".into());
+    let mut e = Engine::new(
+        groups(
+            "[program:a]\ncommand=a\nstartsecs=0\n\
+             [program:b]\ncommand=b\nstartretries=unlimited\ndepends_on=a\n\
+             [program:c]\ncommand=c\nautostart=false\ndepends_on=b\n",
+        ),
+        fake,
+        "supervisor",
+    );
+    e.begin();
+    e.on_timer();
+    let a = pid(&mut e, "a");
+    assert_eq!(state(&mut e, "b"), ProcessState::Backoff);
+    let mut stops = ask(&mut e, |r| Request::Stop(Target::All, true, r)).expect("all");
+    assert_eq!(e.host.kills, [(a, Signal::TERM)], "b went down at once, so a's stop was let go");
+    e.on_exits([(a, ExitStatus::Exited(0))]);
+    assert!(stops.iter_mut().all(|p| answered(p) == Some(Ok(()))));
+}
+
+#[tokio::test(start_paused = true)]
+async fn starting_a_running_dependent_is_already_started() {
+    let mut e = engine("[program:db]\ncommand=d\nstartsecs=0\n[program:web]\ncommand=w\nstartsecs=0\ndepends_on=db\n");
+    assert_eq!(state(&mut e, "web"), ProcessState::Running);
+    let mut again = ask(&mut e, |r| Request::Start(Target::Process(name("web")), true, r)).expect("one");
+    assert_eq!(answered(&mut again[0]), Some(Err(ControlError::AlreadyStarted("web".into()))));
+    assert!(e.next_deadline().is_none() || state(&mut e, "web") == ProcessState::Running);
 }
