@@ -75,13 +75,22 @@ pub(crate) fn probe(value: &str) -> Result<Probe, ValueError> {
     Err(bad())
 }
 
-/// `HOST:PORT` (or `HOST` alone with a default port; `[::1]:80` too).
+/// `HOST:PORT` (or `HOST` alone with a default port; `[::1]:80` and
+/// `[::1]` too).
 fn host_port(authority: &str, default_port: Option<u16>) -> Option<(String, u16)> {
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => (h, Some(p)),
-        _ => (authority, None),
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(rest) => {
+            let (host, after) = rest.split_once(']')?;
+            match after {
+                "" => (host, None),
+                _ => (host, Some(after.strip_prefix(':')?)),
+            }
+        }
+        None => match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        },
     };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
     let port = match port {
         Some(p) => p.parse::<u16>().ok().filter(|&p| p > 0)?,
         None => default_port?,
@@ -256,6 +265,10 @@ mod tests {
             Ok(Probe::Http { tls: true, host: "example.org".into(), port: 443, path: "/".into() })
         );
         assert_eq!(probe("tcp://[::1]:80"), Ok(Probe::Tcp { host: "::1".into(), port: 80 }));
+        assert_eq!(
+            probe("http://[::1]/up"),
+            Ok(Probe::Http { tls: false, host: "::1".into(), port: 80, path: "/up".into() })
+        );
         assert_eq!(probe("exec:pg_isready -q"), Ok(Probe::Exec("pg_isready -q".into())));
         assert_eq!(probe("log:listening on \\d+"), Ok(Probe::Log("listening on \\d+".into())));
         assert_eq!(probe("notify"), Ok(Probe::Notify));

@@ -201,9 +201,6 @@ impl Pump {
         if self.listener {
             self.protocol(data);
         }
-        if let Some(watch) = &self.ready {
-            watch.feed(data, &self.news);
-        }
         let stripped;
         let data = if self.strip_ansi {
             stripped = strip_escapes(data);
@@ -211,6 +208,10 @@ impl Pump {
         } else {
             data
         };
+        // A `log:` ready check sees lines as the log file gets them.
+        if let Some(watch) = &self.ready {
+            watch.feed(data, &self.news);
+        }
         match capture.as_mut() {
             None => self.record(data, true),
             Some(c) => {
