@@ -36,7 +36,7 @@ const STATE_WAIT: Duration = Duration::from_secs(2);
 
 /// supervisord's line to the service manager. Every send is best effort:
 /// `WATCHDOG=1` and `STATUS=` never block (a full queue loses them), a
-/// change of state waits up to [`STATE_WAIT`] for room, since a lost
+/// change of state waits up to `STATE_WAIT` (two seconds) for room, since a lost
 /// `READY=1` would have systemd time the start out and kill supervisord.
 #[derive(Debug)]
 pub struct Notifier {
