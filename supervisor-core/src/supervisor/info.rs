@@ -40,6 +40,8 @@ pub struct ProcessInfo {
     pub description: String,
     /// How many times it was restarted for failing its `health_check`.
     pub health_restarts: u32,
+    /// Its `health_check`'s failures in a row now (0: healthy, or none).
+    pub health_failures: u32,
 }
 
 /// Seconds since the epoch, as 4.3.0 reports times (0 for none).
@@ -117,6 +119,8 @@ pub struct ProcessSnapshot {
     pub next_start: Option<SystemTime>,
     /// How many times it was restarted for failing its `health_check`.
     pub health_restarts: u32,
+    /// Its `health_check`'s failures in a row now (0: healthy, or none).
+    pub health_failures: u32,
 }
 
 impl ProcessSnapshot {
@@ -136,6 +140,7 @@ impl ProcessSnapshot {
             status: None,
             next_start: None,
             health_restarts: 0,
+            health_failures: 0,
         }
     }
 
@@ -220,6 +225,7 @@ impl ProcessSnapshot {
             stderr_log: self.stderr_log().map(Path::to_path_buf),
             description,
             health_restarts: self.health_restarts,
+            health_failures: self.health_failures,
         }
     }
 }

@@ -65,8 +65,9 @@ impl<S: Shell> Engine<S> {
         self.start(id, &name, false, tx);
     }
 
-    /// How many times `id` was restarted for failing its check.
-    pub(super) fn health_restarts(&self, id: usize) -> u32 {
-        self.health.get(&id).map_or(0, |h| h.restarts)
+    /// How many times `id` was restarted for failing its check, and its
+    /// failures in a row now.
+    pub(super) fn health_counts(&self, id: usize) -> (u32, u32) {
+        self.health.get(&id).map_or((0, 0), |h| (h.restarts, h.failures))
     }
 }

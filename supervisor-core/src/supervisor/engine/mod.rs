@@ -588,15 +588,17 @@ impl<S: Shell> Engine<S> {
         )
     }
 
+    /// A snapshot of `p`; `health` is its restarts and failures in a row.
     fn snapshot(
         p: &Process,
         now: Now,
         note: Option<&String>,
         status: Option<&String>,
-        restarts: u32,
+        health: (u32, u32),
     ) -> ProcessSnapshot {
         ProcessSnapshot {
-            health_restarts: restarts,
+            health_restarts: health.0,
+            health_failures: health.1,
             next_start: p.next_start(now),
             note: note.filter(|_| p.state() == ProcessState::Stopped).cloned(),
             status: status.filter(|_| p.pid() != 0).cloned(),

@@ -23,9 +23,9 @@ impl<S: Shell> Engine<S> {
                 let infos = self.resolve(&target).map(|ids| {
                     ids.iter()
                         .filter_map(|&id| {
-                            let restarts = self.health_restarts(id);
+                            let health = self.health_counts(id);
                             self.process(id)
-                                .map(|p| Self::snapshot(p, now, self.notes.get(&id), self.statuses.get(&id), restarts))
+                                .map(|p| Self::snapshot(p, now, self.notes.get(&id), self.statuses.get(&id), health))
                         })
                         .collect()
                 });
@@ -89,7 +89,7 @@ impl<S: Shell> Engine<S> {
             .slots
             .iter()
             .map(|(id, s)| {
-                Self::snapshot(&s.process, now, self.notes.get(id), self.statuses.get(id), self.health_restarts(*id))
+                Self::snapshot(&s.process, now, self.notes.get(id), self.statuses.get(id), self.health_counts(*id))
             })
             .collect();
         all.sort_unstable_by(|a, b| (&a.config.group, &a.config.name).cmp(&(&b.config.group, &b.config.name)));

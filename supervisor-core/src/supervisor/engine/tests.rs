@@ -492,3 +492,29 @@ async fn starting_a_running_dependent_is_already_started() {
     assert_eq!(answered(&mut again[0]), Some(Err(ControlError::AlreadyStarted("web".into()))));
     assert!(e.next_deadline().is_none() || state(&mut e, "web") == ProcessState::Running);
 }
+
+#[tokio::test(start_paused = true)]
+async fn failed_health_checks_are_counted_then_restart_the_process() {
+    use crate::supervisor::news::PumpNews;
+    let mut e =
+        engine("[program:web]\ncommand=w\nstartsecs=0\nhealth_check=tcp://127.0.0.1:9\nhealth_check_retries=3\n");
+    let web = pid(&mut e, "web");
+    let health = |e: &mut Engine<Fake>| {
+        let info = ask(e, |r| Request::Info(Target::Process(name("web")), r)).expect("known")[0].info();
+        (info.health_failures, info.health_restarts)
+    };
+    e.on_news(PumpNews::Health(web, Err("connection refused".into())));
+    e.on_news(PumpNews::Health(web, Err("connection refused".into())));
+    assert_eq!(health(&mut e), (2, 0));
+    e.on_news(PumpNews::Health(web, Ok(())));
+    assert_eq!(health(&mut e), (0, 0), "a pass ends the run of failures");
+    for _ in 0..3 {
+        e.on_news(PumpNews::Health(web, Err("connection refused".into())));
+    }
+    assert_eq!(e.host.kills, [(web, Signal::TERM)], "restarted: stopped first");
+    assert!(e.host.logs.iter().any(|l| l == "unhealthy: web (tcp://127.0.0.1:9: connection refused, 3 times)"));
+    e.on_exits([(web, ExitStatus::Signaled { signal: 15, core_dumped: false })]);
+    assert_eq!(state(&mut e, "web"), ProcessState::Running, "then started again");
+    assert_ne!(pid(&mut e, "web"), web);
+    assert_eq!(health(&mut e), (0, 1));
+}
