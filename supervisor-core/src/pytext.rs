@@ -92,6 +92,13 @@ pub fn repr(s: &str) -> String {
     out
 }
 
+/// An OS error's text as Python's `e.strerror` gives it (`No such file or
+/// directory`), without Rust's ` (os error 2)`.
+pub(crate) fn strerror(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    text.split(" (os error").next().unwrap_or(&text).to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -304,6 +304,17 @@ impl ConfigBuilder {
         self.set("supervisord", "childlogdir", dir)
     }
 
+    /// `[supervisord] environment_file`: dotenv files under every program's
+    /// environment, read at each start.
+    pub fn environment_file(self, path: impl AsRef<Path>) -> ConfigBuilder {
+        let path = path.as_ref().display().to_string().replace('%', "%%");
+        let files = match self.entries.iter().rev().find(|(s, k, _)| s == "supervisord" && k == "environment_file") {
+            Some((_, _, v)) => format!("{v},{path}"),
+            None => path,
+        };
+        self.set("supervisord", "environment_file", files)
+    }
+
     /// `[supervisord] identifier`.
     pub fn identifier(self, identifier: impl Into<String>) -> ConfigBuilder {
         self.set("supervisord", "identifier", identifier)
@@ -446,6 +457,21 @@ mod tests {
         assert_eq!(p.shutdown_on, Some(ShutdownOn::Fatal));
         assert_eq!(p.startretries, crate::config::StartRetries::Unlimited);
         assert_eq!(p.environment_layers.len(), 4, "two files and two value layers: {:?}", p.environment_layers);
+    }
+
+    #[test]
+    fn supervisord_environment_files_come_first() {
+        let config = Config::builder()
+            .environment_file("/etc/all.env")
+            .environment_file("/etc/all.local.env")
+            .program(ProgramSpec::new("web", "true").environment_file("/etc/web.env"))
+            .build()
+            .expect("built");
+        let files: Vec<_> = config.supervisord.environment_files.iter().map(|p| p.display().to_string()).collect();
+        assert_eq!(files, ["/etc/all.env", "/etc/all.local.env"]);
+        let layers = &config.groups[0].processes[0].environment_layers;
+        assert_eq!(layers.first(), Some(&crate::config::EnvLayer::File("/etc/all.env".into())));
+        assert_eq!(layers.len(), 5, "two files, their values, the program's file, its values");
     }
 
     #[test]

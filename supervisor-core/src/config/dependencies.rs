@@ -118,22 +118,31 @@ pub(crate) fn seconds_or_zero(value: &str) -> Result<Duration, ValueError> {
     seconds(value)
 }
 
-/// The processes a `depends_on` namespec names: a group (`g`, `g:*`), a
-/// program of some group (`db`), or one process (`g:name`).
-pub(crate) fn resolve<'a>(groups: &'a [GroupConfig], namespec: &str) -> Vec<&'a ProcessConfig> {
-    let in_group = |g: &'a GroupConfig| g.processes.iter().map(|p| &**p);
+/// Where the processes a `depends_on` namespec names are, as (group,
+/// process) positions: a group (`g`, `g:*`), a program of some group (`db`:
+/// the first, in order, that has it), or one process (`g:name`). The
+/// config checks names with it, and the running engine finds them with it.
+pub(crate) fn resolve<'a, G>(groups: G, namespec: &str) -> Vec<(usize, usize)>
+where
+    G: IntoIterator<Item = &'a GroupConfig>,
+    G::IntoIter: Clone,
+{
+    let all = groups
+        .into_iter()
+        .enumerate()
+        .flat_map(|(gi, g)| g.processes.iter().enumerate().map(move |(pi, p)| (gi, pi, &g.name, &**p)));
+    let keep = |f: &dyn Fn(&str, &ProcessConfig) -> bool| -> Vec<(usize, usize)> {
+        all.clone().filter(|(_, _, g, p)| f(g, p)).map(|(gi, pi, _, _)| (gi, pi)).collect()
+    };
     match namespec.split_once(':') {
-        Some((g, "*" | "")) => groups.iter().filter(|x| x.name == g).flat_map(in_group).collect(),
-        Some((g, name)) => {
-            groups.iter().filter(|x| x.name == g).flat_map(in_group).filter(|p| p.name == name).collect()
-        }
+        Some((group, "*" | "")) => keep(&|g, _| g == group),
+        Some((group, name)) => keep(&|g, p| g == group && p.name == name),
         None => {
-            let group: Vec<_> = groups.iter().filter(|x| x.name == namespec).flat_map(in_group).collect();
+            let group = keep(&|g, _| g == namespec);
             if !group.is_empty() {
                 return group;
             }
-            let program = |p: &&ProcessConfig| p.section.split_once(':').is_some_and(|(_, n)| n == namespec);
-            groups.iter().flat_map(in_group).filter(program).collect()
+            keep(&|_, p| p.section.split_once(':').is_some_and(|(_, n)| n == namespec))
         }
     }
 }
@@ -147,7 +156,8 @@ pub(crate) fn check(ctx: &mut Ctx<'_>, groups: &[GroupConfig]) {
     let mut reported: BTreeSet<(String, String)> = BTreeSet::new();
     for p in groups.iter().flat_map(|g| g.processes.iter()) {
         for dep in &p.depends_on {
-            let targets = resolve(groups, &dep.target);
+            let targets: Vec<&ProcessConfig> =
+                resolve(groups, &dep.target).into_iter().map(|(gi, pi)| &*groups[gi].processes[pi]).collect();
             let location = || ctx_location(ctx, &p.section);
             if targets.is_empty() {
                 if reported.insert((p.section.clone(), dep.target.clone())) {

@@ -39,7 +39,7 @@ pub(crate) fn files(
         .collect();
     for file in &files {
         if let Err(e) = read_into(file, &mut BTreeMap::new()) {
-            ctx.warn(format!("[{}] {e}", sec.name()));
+            ctx.warn(format!("{}: {e}", sec.key_location(key)));
         }
     }
     files
@@ -50,8 +50,7 @@ pub(crate) fn read_into(path: &Path, into: &mut BTreeMap<String, String>) -> Res
     let text = std::fs::read_to_string(path).map_err(|e| EnvFileError {
         path: path.to_path_buf(),
         line: None,
-        // "No such file or directory", without " (os error 2)".
-        reason: e.to_string().split(" (os error").next().unwrap_or_default().to_owned(),
+        reason: crate::pytext::strerror(&e),
     })?;
     parse(&text, into).map_err(|(line, reason)| EnvFileError { path: path.to_path_buf(), line: Some(line), reason })
 }

@@ -62,6 +62,7 @@ pub mod values;
 
 pub use crate::pytext::repr;
 pub use builder::{ConfigBuilder, ProgramSpec};
+pub(crate) use dependencies::resolve as resolve_namespec;
 pub use diff::{ConfigDiff, diff};
 pub use envfile::EnvFileError;
 pub(crate) use envfile::read_into as read_env_file;

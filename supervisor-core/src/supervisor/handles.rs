@@ -366,19 +366,3 @@ impl Program {
 async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
     std::future::poll_fn(|cx| std::pin::Pin::new(&mut *stream).poll_next(cx)).await
 }
-
-impl StateStream {
-    /// The same stream, keeping only what `only` names.
-    pub(crate) fn only(mut self, only: Only) -> StateStream {
-        self.set_only(only);
-        self
-    }
-}
-
-impl OutputStream {
-    /// The same stream, keeping only what `only` names.
-    pub(crate) fn only(mut self, only: Only) -> OutputStream {
-        self.set_only(only);
-        self
-    }
-}

@@ -216,17 +216,9 @@ impl RealHost {
 
 impl Host for RealHost {
     fn spawn(&mut self, config: &Arc<ProcessConfig>) -> Result<u32, SpawnError> {
-        // environment_file: read now, so an edit is picked up at a restart.
-        let layered;
-        let config = if config.environment_layers.is_empty() {
-            config
-        } else {
-            let mut c = ProcessConfig::clone(config);
-            c.environment = layered_environment(&c.environment_layers).map_err(|e| SpawnError(e.to_string()))?;
-            c.environment_layers.clear();
-            layered = Arc::new(c);
-            &layered
-        };
+        // Before the FCGI socket is taken: these may refuse the spawn.
+        let (config, notify) = prepare(config)?;
+        let config = &config;
         // An FCGI group's processes hold its socket from spawn to reaping.
         let socket = self.sockets.get(&config.group).cloned();
         let mut held = match &socket {
@@ -243,25 +235,6 @@ impl Host for RealHost {
             Some(m) => Some(m.acquire(&mut info).map_err(|e| SpawnError(e.to_string()))?),
             None => None,
         };
-        // A `notify` check: the child is told its own socket.
-        let wants_notify = matches!(config.ready_check.as_ref().map(|c| &c.probe), Some(Probe::Notify))
-            || matches!(config.health_check.as_ref().map(|c| &c.probe), Some(Probe::Notify));
-        let notify = match wants_notify {
-            true => match NotifySocket::bind() {
-                Ok(socket) => Some(socket),
-                Err(e) => return Err(SpawnError(format!("could not make the notify socket: {e}"))),
-            },
-            _ => None,
-        };
-        let config = match &notify {
-            Some(socket) => {
-                let mut c = ProcessConfig::clone(config);
-                c.environment.insert("NOTIFY_SOCKET".into(), socket.address.clone());
-                Arc::new(c)
-            }
-            None => Arc::clone(config),
-        };
-        let config = &config;
         let spawned = {
             let (config, ctx) = (Arc::clone(config), Arc::clone(&self.ctx));
             let fd0 = fd0.map(|fd| fd.as_raw_fd());
@@ -299,40 +272,7 @@ impl Host for RealHost {
             child
         };
         self.children.add(child.pid);
-        let mut watches = None;
-        let watchdog = config.health_check.as_ref().filter(|h| h.probe == Probe::Notify).map(|h| h.interval);
-        let mut notify = notify;
-        if let Some(check) = config.health_check.as_ref().filter(|h| h.probe != Probe::Notify) {
-            let exec = self.exec_context(config, &check.probe);
-            let task = ready::watch_health(check.clone(), child.pid, exec, self.news.clone());
-            self.health.insert(child.pid, task);
-        }
-        if config.ready_check.as_ref().is_none_or(|c| c.probe != Probe::Notify)
-            && let Some(socket) = notify.take()
-            && let Some(task) = socket.listen(child.pid, watchdog, self.news.clone())
-        {
-            // The health watchdog alone.
-            self.health.insert(child.pid, task);
-        }
-        if let Some(check) = &config.ready_check {
-            let probe = match (&check.probe, notify) {
-                (Probe::Notify, Some(socket)) => socket.listen(child.pid, watchdog, self.news.clone()),
-                (Probe::Notify, None) => None,
-                (Probe::Log(pattern), _) => {
-                    watches = LogWatch::pair(pattern, child.pid);
-                    None
-                }
-                (Probe::Exec(_), _) => {
-                    let exec = self.exec_context(config, &check.probe);
-                    Some(ready::poll(check.probe.clone(), check.interval, child.pid, exec, self.news.clone()))
-                }
-                (probe, _) => Some(ready::poll(probe.clone(), check.interval, child.pid, None, self.news.clone())),
-            };
-            if let Some(probe) = probe {
-                self.probes.insert(child.pid, probe);
-            }
-        }
-        let (mut watch_out, mut watch_err) = match watches {
+        let (mut watch_out, mut watch_err) = match self.start_checks(config, child.pid, notify) {
             Some((a, b)) => (Some(a), Some(b)),
             None => (None, None),
         };
@@ -416,7 +356,69 @@ impl Host for RealHost {
     }
 }
 
+/// The config a spawn uses: with `environment_file`s read now (so an edit
+/// is picked up by a restart) and, for a `notify` check, the socket the
+/// child is told of in `NOTIFY_SOCKET`. Without either, the config as is.
+fn prepare(config: &Arc<ProcessConfig>) -> Result<(Arc<ProcessConfig>, Option<NotifySocket>), SpawnError> {
+    let is_notify = |probe: Option<&Probe>| probe == Some(&Probe::Notify);
+    let notify = if is_notify(config.ready_check.as_ref().map(|c| &c.probe))
+        || is_notify(config.health_check.as_ref().map(|c| &c.probe))
+    {
+        Some(NotifySocket::bind().map_err(|e| SpawnError(format!("could not make the notify socket: {e}")))?)
+    } else {
+        None
+    };
+    if config.environment_layers.is_empty() && notify.is_none() {
+        return Ok((Arc::clone(config), None));
+    }
+    let mut c = ProcessConfig::clone(config);
+    if !c.environment_layers.is_empty() {
+        c.environment = layered_environment(&c.environment_layers).map_err(|e| SpawnError(e.to_string()))?;
+        c.environment_layers.clear();
+    }
+    if let Some(socket) = &notify {
+        c.environment.insert("NOTIFY_SOCKET".into(), socket.address.clone());
+    }
+    Ok((Arc::new(c), notify))
+}
+
 impl RealHost {
+    /// Starts the ready and health checks of the child `pid`; a `log:`
+    /// check's watches are returned, for its two pumps.
+    fn start_checks(
+        &mut self,
+        config: &Arc<ProcessConfig>,
+        pid: u32,
+        notify: Option<NotifySocket>,
+    ) -> Option<(LogWatch, LogWatch)> {
+        let watchdog = config.health_check.as_ref().filter(|h| h.probe == Probe::Notify).map(|h| h.interval);
+        if let Some(check) = config.health_check.as_ref().filter(|h| h.probe != Probe::Notify) {
+            let exec = self.exec_context(config, &check.probe);
+            self.health.insert(pid, ready::watch_health(check.clone(), pid, exec, self.news.clone()));
+        }
+        // A notify socket not for readiness serves the health watchdog alone.
+        let ready_by_notify = config.ready_check.as_ref().is_some_and(|c| c.probe == Probe::Notify);
+        let mut notify = notify;
+        if !ready_by_notify
+            && let Some(task) = notify.take().and_then(|socket| socket.listen(pid, watchdog, self.news.clone()))
+        {
+            self.health.insert(pid, task);
+        }
+        let check = config.ready_check.as_ref()?;
+        let task = match &check.probe {
+            Probe::Log(pattern) => return LogWatch::pair(pattern, pid),
+            Probe::Notify => notify.and_then(|socket| socket.listen(pid, watchdog, self.news.clone())),
+            probe => {
+                let exec = self.exec_context(config, probe);
+                Some(ready::poll(probe.clone(), check.interval, pid, exec, self.news.clone()))
+            }
+        };
+        if let Some(task) = task {
+            self.probes.insert(pid, task);
+        }
+        None
+    }
+
     /// What an `exec:` check needs: the program's config with the check's
     /// command, and the spawn machinery.
     fn exec_context(&self, config: &Arc<ProcessConfig>, probe: &Probe) -> Option<ExecContext> {

@@ -18,6 +18,7 @@ use crate::config::{HealthCheck, Probe, ProcessConfig};
 use crate::platform::reap::{self, Spawner};
 use crate::platform::spawn_thread::SpawnThread;
 use crate::platform::{SpawnContext, spawn_with_stdin};
+use crate::pytext::strerror;
 
 /// The most a connection attempt or an HTTP answer may take.
 const ATTEMPT: Duration = Duration::from_secs(5);
@@ -142,7 +143,7 @@ fn drain(fd: OwnedFd) {
 async fn tcp(host: &str, port: u16) -> Result<(), String> {
     match tokio::time::timeout(ATTEMPT, tokio::net::TcpStream::connect((host, port))).await {
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string().split(" (os error").next().unwrap_or_default().to_lowercase()),
+        Ok(Err(e)) => Err(strerror(&e).to_lowercase()),
         Err(_) => Err("no connection within 5 s".to_owned()),
     }
 }
@@ -150,9 +151,7 @@ async fn tcp(host: &str, port: u16) -> Result<(), String> {
 /// A GET answers 2xx (over TLS for `https://`, the certificate checked
 /// against the system's roots).
 async fn http(tls: bool, host: &str, port: u16, path: &str) -> Result<(), String> {
-    let stream = tokio::net::TcpStream::connect((host, port))
-        .await
-        .map_err(|e| e.to_string().split(" (os error").next().unwrap_or_default().to_lowercase())?;
+    let stream = tokio::net::TcpStream::connect((host, port)).await.map_err(|e| strerror(&e).to_lowercase())?;
     if !tls {
         return get(stream, host, port, path).await;
     }

@@ -127,8 +127,10 @@ impl OutputStream {
         OutputStream { inner: BroadcastStream::new(rx), only }
     }
 
-    pub(crate) fn set_only(&mut self, only: Only) {
+    /// The same stream, keeping only what `only` names.
+    pub(crate) fn only(mut self, only: Only) -> Self {
         self.only = only;
+        self
     }
 }
 
@@ -159,8 +161,10 @@ impl StateStream {
         StateStream { inner: BroadcastStream::new(rx), only }
     }
 
-    pub(crate) fn set_only(&mut self, only: Only) {
+    /// The same stream, keeping only what `only` names.
+    pub(crate) fn only(mut self, only: Only) -> Self {
         self.only = only;
+        self
     }
 }
 

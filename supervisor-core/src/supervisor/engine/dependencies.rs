@@ -11,7 +11,7 @@ use crate::config::{Condition, LogLevel};
 use crate::process::ProcessState;
 use crate::supervisor::error::ControlError;
 use crate::supervisor::host::Shell;
-use crate::supervisor::names::{ProcessName, program_of};
+use crate::supervisor::names::ProcessName;
 
 /// What one dependency is doing for a dependent.
 enum Verdict {
@@ -32,27 +32,13 @@ pub(super) struct HeldStop {
 }
 
 impl<S: Shell> Engine<S> {
-    /// The processes a `depends_on` namespec names, as the config does.
+    /// The processes a `depends_on` namespec names, found as the config
+    /// checked them (a group's members are in its processes' order).
     fn targets(&self, namespec: &str) -> Vec<usize> {
-        let members = |group: &str| -> Vec<usize> {
-            self.groups.iter().filter(|g| g.config.name == group).flat_map(|g| g.members.iter().copied()).collect()
-        };
-        match namespec.split_once(':') {
-            Some((g, "*" | "")) => members(g),
-            Some((g, n)) => {
-                members(g).into_iter().filter(|&id| self.process(id).is_some_and(|p| p.config().name == n)).collect()
-            }
-            None => {
-                let group = members(namespec);
-                if !group.is_empty() {
-                    return group;
-                }
-                self.start_order()
-                    .into_iter()
-                    .filter(|&id| self.process(id).is_some_and(|p| program_of(&p.config().section) == namespec))
-                    .collect()
-            }
-        }
+        crate::config::resolve_namespec(self.groups.iter().map(|g| &g.config), namespec)
+            .into_iter()
+            .filter_map(|(gi, pi)| self.groups.get(gi)?.members.get(pi).copied())
+            .collect()
     }
 
     /// Each dependency of `id`: its processes and condition, and its name.

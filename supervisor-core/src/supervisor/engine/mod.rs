@@ -408,6 +408,8 @@ impl<S: Shell> Engine<S> {
                     self.timers.remove(&(d, id));
                 }
                 let accepting = self.accepting();
+                // `due` was read before this pass: an earlier id may have put
+                // this one to wait for its dependencies since.
                 let stopped = self.process(id).is_some_and(|p| p.state() == ProcessState::Stopped);
                 if stopped && (self.is_waiting(id) || self.held_back.contains(&id)) {
                     continue;
