@@ -207,10 +207,11 @@ fn open_log(config: &Config) -> Result<MainLog, String> {
     let s = &config.supervisord;
     let echo = s.nodaemon && !s.silent;
     if s.logfile == Path::new("syslog") {
-        return Ok(MainLog::to_syslog(s.loglevel, echo));
+        return Ok(MainLog::to_syslog(s.loglevel, echo).with_format(s.logfile_format.clone()));
     }
     let file = abspath(&s.logfile);
     MainLog::open(Some(file.clone()), s.logfile_maxbytes, s.logfile_backups, s.loglevel, echo)
+        .map(|log| log.with_format(s.logfile_format.clone()).with_retention(s.logfile_retention))
         .map_err(|e| format!("could not open logfile {}: {e}", file.display()))
 }
 

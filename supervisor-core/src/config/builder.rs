@@ -33,6 +33,7 @@ use std::sync::Arc;
 use super::error::{ConfigError, ConfigErrors, ErrorKind, Location};
 use super::ini::{Ini, Origin};
 use super::keys;
+use super::logformat::{Compression, LineFormat, Retention};
 use super::model::{AutoRestart, Config, Dependency, LogFile, ReadyCheck};
 use super::options::LoadOptions;
 use crate::signals::Signal;
@@ -269,6 +270,34 @@ impl ProgramSpec {
     pub fn stderr_events_enabled(self, on: bool) -> ProgramSpec {
         self.set("stderr_events_enabled", yes_no(on))
     }
+
+    /// `childlog_format`: how each line of output is logged (unset: byte
+    /// for byte). Library streams always carry the raw output.
+    pub fn childlog_format(self, format: LineFormat) -> ProgramSpec {
+        self.set("childlog_format", format.spelling())
+    }
+
+    /// `stdout_logfile_rotate`, `_compress` and `_maxage`.
+    pub fn stdout_logfile_retention(self, retention: Retention) -> ProgramSpec {
+        retention_keys("stdout_logfile", retention).into_iter().fold(self, |s, (k, v)| s.set(&k, v))
+    }
+
+    /// `stderr_logfile_rotate`, `_compress` and `_maxage`.
+    pub fn stderr_logfile_retention(self, retention: Retention) -> ProgramSpec {
+        retention_keys("stderr_logfile", retention).into_iter().fold(self, |s, (k, v)| s.set(&k, v))
+    }
+}
+
+/// The three retention keys of `log` as a file spells them.
+fn retention_keys(log: &str, r: Retention) -> Vec<(String, String)> {
+    let mut keys = vec![
+        (format!("{log}_rotate"), r.rotate.spelling().to_owned()),
+        (format!("{log}_compress"), r.compress.map_or("none", Compression::spelling).to_owned()),
+    ];
+    if let Some(age) = r.maxage {
+        keys.push((format!("{log}_maxage"), super::logformat::max_age_spelling(age)));
+    }
+    keys
 }
 
 impl ConfigBuilder {
@@ -313,6 +342,21 @@ impl ConfigBuilder {
             None => path,
         };
         self.set("supervisord", "environment_file", files)
+    }
+
+    /// `[supervisord] logfile_format`: supervisord's own log lines.
+    pub fn logfile_format(self, format: LineFormat) -> ConfigBuilder {
+        self.set("supervisord", "logfile_format", format.spelling())
+    }
+
+    /// `[supervisord] childlog_format`: every program's, unless it sets its own.
+    pub fn childlog_format(self, format: LineFormat) -> ConfigBuilder {
+        self.set("supervisord", "childlog_format", format.spelling())
+    }
+
+    /// `[supervisord] logfile_rotate`, `_compress` and `_maxage`.
+    pub fn logfile_retention(self, retention: Retention) -> ConfigBuilder {
+        retention_keys("logfile", retention).into_iter().fold(self, |s, (k, v)| s.set("supervisord", &k, v))
     }
 
     /// `[supervisord] identifier`.

@@ -114,6 +114,23 @@ pub enum ValueError {
     /// A number of seconds that is not one, or not above 0.
     #[error("not a number of seconds of at least 0.001: {}", repr(.0))]
     Seconds(String),
+    /// A `logfile_format` or `childlog_format` that is not one.
+    #[error("invalid log format {}: {reason}", repr(.value))]
+    LogFormat {
+        /// The value read.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Not `size`, `hourly`, `daily` or `weekly`.
+    #[error("invalid rotation {} (expected size, hourly, daily or weekly)", repr(.0))]
+    Rotation(String),
+    /// Not `gzip` or `none`.
+    #[error("invalid compression {} (expected gzip or none)", repr(.0))]
+    Compression(String),
+    /// Not a number above 0 with a unit.
+    #[error("invalid age {} (expected a whole number above 0 with a unit: 90s, 30m, 12h, 7d or 2w)", repr(.0))]
+    MaxAge(String),
 }
 
 /// `integer()`: a Python `int()`.

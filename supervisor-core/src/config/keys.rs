@@ -231,6 +231,58 @@ const READINESS: &[Key] = &[
     ),
 ];
 
+/// The main log's format and rotation (additions; `logformat.rs`).
+const SUPERVISORD_LOGS: &[Key] = &[
+    key(
+        "logfile_format",
+        "%(asctime)s %(levelname)s %(message)s",
+        "The main log's lines: a pattern of %(asctime)s, %(created)f, %(msecs)d, %(levelname)s, %(levelno)d, \
+         %(message)s, %(process)d and %(name)s fields (read as written, without %-expansion), or json: one \
+         object per line with time, level, message and, where the line has them, program, group, pid, \
+         from_state, to_state, exit_status and expected.",
+    ),
+    key(
+        "childlog_format",
+        "",
+        "Every program's log lines, unless the program sets its own childlog_format. Unset: output is logged \
+         byte for byte.",
+    ),
+    key(
+        "logfile_rotate",
+        "size",
+        "size rotates at logfile_maxbytes only; hourly, daily or weekly also rotate at the start of each hour, \
+         day or week (Monday), local time.",
+    ),
+    key("logfile_compress", "none", "gzip: rotated copies become .1.gz, .2.gz ..., compressed on a worker thread."),
+    key("logfile_maxage", "", "Delete rotated copies older than this: 90s, 30m, 12h, 7d or 2w."),
+];
+
+/// A process's log format and rotation (additions; `logformat.rs`).
+const PROCESS_LOGS: &[Key] = &[
+    key(
+        "childlog_format",
+        "[supervisord] childlog_format",
+        "Each line of output as logged: a pattern of %(asctime)s, %(created)f, %(msecs)d, %(program)s, \
+         %(process_name)s, %(group)s, %(channel)s, %(pid)d and %(message)s fields (read as written, without \
+         %-expansion), or json: one object per line with time, program, process, channel, pid and message. \
+         Unset: output is logged byte for byte.",
+    ),
+    key(
+        "stdout_logfile_rotate",
+        "size",
+        "size, hourly, daily or weekly: when the stdout log rotates besides at maxbytes.",
+    ),
+    key("stdout_logfile_compress", "none", "gzip: compress the stdout log's rotated copies (.1.gz ...)."),
+    key("stdout_logfile_maxage", "", "Delete rotated copies of the stdout log older than this (7d)."),
+    key(
+        "stderr_logfile_rotate",
+        "size",
+        "size, hourly, daily or weekly: when the stderr log rotates besides at maxbytes.",
+    ),
+    key("stderr_logfile_compress", "none", "gzip: compress the stderr log's rotated copies (.1.gz ...)."),
+    key("stderr_logfile_maxage", "", "Delete rotated copies of the stderr log older than this (7d)."),
+];
+
 /// Every process section's keys (`programs.rs`).
 const PROCESS: &[Key] = &[
     key(
@@ -487,15 +539,15 @@ impl SectionType {
     /// are the factory's keyword arguments.
     pub(crate) fn keys(self) -> Option<&'static [&'static [Key]]> {
         Some(match self {
-            SectionType::Supervisord => &[SUPERVISORD],
+            SectionType::Supervisord => &[SUPERVISORD, SUPERVISORD_LOGS],
             SectionType::Supervisorctl => &[SUPERVISORCTL],
             SectionType::Include => &[INCLUDE],
             SectionType::UnixHttpServer => &[UNIX_HTTP_SERVER, HTTP_LIMITS],
             SectionType::InetHttpServer => &[INET_HTTP_SERVER, HTTP_LIMITS],
-            SectionType::Program => &[PROCESS, READINESS],
+            SectionType::Program => &[PROCESS, READINESS, PROCESS_LOGS],
             SectionType::Group => &[GROUP],
-            SectionType::EventListener => &[PROCESS, READINESS, LISTENER],
-            SectionType::FcgiProgram => &[PROCESS, READINESS, FCGI],
+            SectionType::EventListener => &[PROCESS, READINESS, PROCESS_LOGS, LISTENER],
+            SectionType::FcgiProgram => &[PROCESS, READINESS, PROCESS_LOGS, FCGI],
             SectionType::RpcInterface | SectionType::CtlPlugin => return None,
         })
     }
@@ -684,6 +736,11 @@ pub(crate) mod tests {
             (_, "command") => "cat".into(),
             (_, "ready_check") => "tcp://127.0.0.1:5432".into(),
             (_, "startretries") => "unlimited".into(),
+            (_, "logfile_format") => "%(levelname)s %(message)s".into(),
+            (_, "childlog_format") => "%(program)s | %(message)s".into(),
+            (_, k) if k.ends_with("_rotate") => "daily".into(),
+            (_, k) if k.ends_with("_compress") => "gzip".into(),
+            (_, k) if k.ends_with("_maxage") => "7d".into(),
             (_, "shutdown_on") => "fatal".into(),
             (_, "health_check") => "tcp://127.0.0.1:5432".into(),
             // Programs and the listener depend on the FCGI group, which

@@ -162,6 +162,9 @@ impl Config {
                     layers.push(EnvLayer::Values(process.environment.clone()));
                     process.environment_layers = layers;
                 }
+                if process.childlog_format.is_none() {
+                    process.childlog_format.clone_from(&supervisord.childlog_format);
+                }
                 let mut env = supervisord.environment.clone();
                 env.append(&mut process.environment);
                 process.environment = env;

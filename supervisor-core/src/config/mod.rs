@@ -50,6 +50,7 @@ mod include;
 pub(crate) mod ini;
 mod keys;
 mod load;
+mod logformat;
 mod model;
 mod options;
 mod plugins;
@@ -70,6 +71,9 @@ pub use envlist::parse_key_value_pairs;
 pub use error::{ConfigError, ConfigErrors, ErrorKind, Location};
 pub use keys::{Key, SectionDoc, UnknownKey, documented_sections};
 pub use load::{Checked, CtlConfig};
+pub use logformat::{
+    Compression, Conversion, Field, FormatPattern, LineFormat, LogFields, Part, Retention, Rotation, Spec, max_age,
+};
 pub use model::*;
 pub use options::{DEFAULT_RESULT_HANDLER, LoadOptions, MAIN_RPC_FACTORY};
 pub use plugins::{CTL_FACTORY_KEY, RPC_FACTORY_KEY};

@@ -107,6 +107,12 @@ pub struct SupervisordConfig {
     pub logfile_maxbytes: u64,
     /// `logfile_backups` (10).
     pub logfile_backups: u32,
+    /// `logfile_rotate`, `logfile_compress`, `logfile_maxage` (additions).
+    pub logfile_retention: super::Retention,
+    /// `logfile_format` (an addition; none: 4.3.0's lines).
+    pub logfile_format: Option<super::LineFormat>,
+    /// `childlog_format` (an addition): every program's, unless it sets its own.
+    pub childlog_format: Option<super::LineFormat>,
     /// `loglevel` (info).
     pub loglevel: LogLevel,
     /// `pidfile` (`supervisord.pid`).
@@ -516,6 +522,8 @@ pub struct ChannelConfig {
     pub logfile_maxbytes: u64,
     /// `*_logfile_backups` (10).
     pub logfile_backups: u32,
+    /// `*_logfile_rotate`, `*_logfile_compress`, `*_logfile_maxage` (additions).
+    pub retention: super::Retention,
     /// `*_capture_maxbytes` (0).
     pub capture_maxbytes: u64,
     /// `*_events_enabled` (false).
@@ -584,6 +592,9 @@ pub struct ProcessConfig {
     pub ready_check: Option<ReadyCheck>,
     /// `redirect_stderr` (false).
     pub redirect_stderr: bool,
+    /// `childlog_format`, or `[supervisord] childlog_format` (an addition;
+    /// none: output is logged byte for byte).
+    pub childlog_format: Option<super::LineFormat>,
     /// `[supervisord] environment` overlaid with the program's own.
     pub environment: BTreeMap<String, String>,
     /// With an `environment_file` anywhere (an addition): the child's

@@ -16,6 +16,7 @@ use super::dependencies;
 use super::envlist::parse_key_value_pairs;
 use super::error::{ErrorKind, Location};
 use super::expand::{ExpandValue, Expansions, expand};
+use super::logformat::LogFields;
 use super::model::{
     AutoRestart, ChannelConfig, EnvLayer, HealthCheck, LogFile, Probe, ProcessConfig, ReadyCheck, ShutdownOn,
     StartRetries,
@@ -137,6 +138,7 @@ pub(crate) fn processes_from_section(
     let interval = sec.parse(ctx, "ready_check_interval", c, Duration::from_secs(1), dependencies::seconds);
     let timeout = sec.parse(ctx, "ready_check_timeout", c, Duration::from_secs(60), dependencies::seconds);
     let ready_check = probe.map(|probe| ReadyCheck { interval, timeout, ..ReadyCheck::new(probe) });
+    let childlog_format = super::logformat::format(ctx, sec, "childlog_format", LogFields::Child);
     let process_name_raw = sec.raw("process_name").unwrap_or("%(program_name)s").to_owned();
     if let Err(e) = dt::process_or_group_name(&process_name_raw) {
         ctx.error(sec.key_location("process_name"), e);
@@ -224,6 +226,7 @@ pub(crate) fn processes_from_section(
             depends_on: depends_on.clone(),
             ready_check: ready_check.clone(),
             redirect_stderr,
+            childlog_format: childlog_format.clone(),
             environment,
             serverurl: serverurl.clone(),
         });
@@ -285,7 +288,8 @@ fn channel(
             sec.name()
         ));
     }
-    ChannelConfig { logfile, logfile_maxbytes, logfile_backups, capture_maxbytes, events_enabled, syslog }
+    let retention = super::logformat::retention(ctx, sec, &lf_key, names);
+    ChannelConfig { logfile, logfile_maxbytes, logfile_backups, retention, capture_maxbytes, events_enabled, syslog }
 }
 
 /// `logfile_name()`: `AUTO`, `NONE`/`OFF`, a path whose directory exists, or

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use super::datatypes::{self as dt, ValueError, count};
 use super::envlist::parse_key_value_pairs;
 use super::expand::Expansions;
+use super::logformat::LogFields;
 use super::model::{LogLevel, SupervisordConfig};
 use super::reader::{Ctx, Sec};
 
@@ -23,6 +24,9 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, sec: Sec<'_>, names: &Expansions) -> Super
     let logfile = sec.parse(ctx, "logfile", n, PathBuf::from("supervisord.log"), |v| dt::existing_dirpath(v, home));
     let logfile_maxbytes = sec.parse(ctx, "logfile_maxbytes", n, 50 << 20, dt::byte_size);
     let logfile_backups = sec.parse(ctx, "logfile_backups", n, 10, count);
+    let logfile_retention = super::logformat::retention(ctx, sec, "logfile", n);
+    let logfile_format = super::logformat::format(ctx, sec, "logfile_format", LogFields::Main);
+    let childlog_format = super::logformat::format(ctx, sec, "childlog_format", LogFields::Child);
     let loglevel = sec.parse(ctx, "loglevel", n, LogLevel::Info, |v| {
         LogLevel::from_description(v).ok_or_else(|| ValueError::LogLevel(v.to_owned()))
     });
@@ -50,6 +54,9 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, sec: Sec<'_>, names: &Expansions) -> Super
         logfile,
         logfile_maxbytes,
         logfile_backups,
+        logfile_retention,
+        logfile_format,
+        childlog_format,
         loglevel,
         pidfile,
         umask,

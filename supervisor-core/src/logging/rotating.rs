@@ -2,10 +2,22 @@
 //! right after the write that brings it to `maxbytes`, shifting `.1` …
 //! `.N`. Only regular files rotate, so `/dev/stdout` and pipes work with any
 //! `maxbytes` (4.3.0 fails on them with "Illegal seek").
+//!
+//! Beyond 4.3.0, opt-in ([`Retention`]): rotation at each hour, day or week
+//! too, gzip of rotated copies and deletion of old ones (both on a worker
+//! thread, see `retention.rs`). `/dev/stdout` and `/dev/stderr` are
+//! supervisord's own descriptors, written under one lock per descriptor.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use chrono::{DateTime, Datelike, Duration as Days, Local, NaiveDate, TimeZone, Timelike};
+
+use super::console::Console;
+use super::retention::{self, Job};
+use crate::config::{Retention, Rotation};
 
 /// An append-only log file with size rotation.
 #[derive(Debug)]
@@ -18,6 +30,11 @@ pub struct RotatingFile {
     maxbytes: u64,
     backups: u32,
     regular: bool,
+    /// `/dev/stdout` or `/dev/stderr`: supervisord's own.
+    console: Option<Console>,
+    retention: Retention,
+    /// With time rotation: the next write at or after this starts a new file.
+    boundary: Option<SystemTime>,
 }
 
 fn open_append(path: &Path) -> io::Result<File> {
@@ -32,12 +49,59 @@ impl RotatingFile {
     /// Opens (creating) `path` for appending. `maxbytes` 0 never rotates.
     pub fn open(path: impl Into<PathBuf>, maxbytes: u64, backups: u32) -> io::Result<RotatingFile> {
         let path = path.into();
+        if let Some(console) = Console::of(&path) {
+            return Ok(RotatingFile {
+                path,
+                file: None,
+                maxbytes,
+                backups,
+                regular: false,
+                console: Some(console),
+                retention: Retention::default(),
+                boundary: None,
+            });
+        }
         let file = open_append(&path)?;
         let regular = file.metadata()?.is_file();
         // Special files (a tty, /dev/stdout) stay open: they cannot be
         // told apart from a rotated-away file on reopening.
         let file = (!regular).then_some(file);
-        Ok(RotatingFile { path, file, maxbytes, backups, regular })
+        Ok(RotatingFile {
+            path,
+            file,
+            maxbytes,
+            backups,
+            regular,
+            console: None,
+            retention: Retention::default(),
+            boundary: None,
+        })
+    }
+
+    /// Adds time rotation, compression and age limits. A file last written
+    /// in an earlier hour, day or week than now starts anew at the next
+    /// write; pending compressions left by a crash are queued again.
+    pub fn with_retention(mut self, retention: Retention) -> RotatingFile {
+        self.retention = retention;
+        if !self.regular || retention.is_default() {
+            return self;
+        }
+        if retention.compress.is_some() {
+            for pending in retention::leftovers(&self.path) {
+                self.submit(Some(pending));
+            }
+        }
+        if retention.rotate != Rotation::Size {
+            let now = Local::now();
+            let written = std::fs::metadata(&self.path).and_then(|m| m.modified()).ok().map(DateTime::<Local>::from);
+            self.boundary = Some(match written {
+                Some(t) if t < period_start(now, retention.rotate) => {
+                    SystemTime::from(period_start(now, retention.rotate))
+                }
+                _ => next_boundary(now, retention.rotate),
+            });
+        }
+        self
     }
 
     /// The file's path.
@@ -45,8 +109,25 @@ impl RotatingFile {
         &self.path
     }
 
+    /// Whether this is supervisord's own stdout or stderr, where lines from
+    /// many programs meet.
+    pub fn is_console(&self) -> bool {
+        self.console.is_some()
+    }
+
     /// Writes `data`, then rotates if the file reached `maxbytes`.
     pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        if let Some(console) = self.console {
+            return console.write(data);
+        }
+        if let Some(at) = self.boundary
+            && SystemTime::now() >= at
+        {
+            self.boundary = Some(next_boundary(Local::now(), self.retention.rotate));
+            if std::fs::metadata(&self.path).is_ok_and(|m| m.len() > 0) {
+                self.rotate()?;
+            }
+        }
         let file = match &mut self.file {
             Some(f) => f,
             None => self.file.insert(open_append(&self.path)?),
@@ -59,6 +140,14 @@ impl RotatingFile {
     }
 
     fn rotate(&mut self) -> io::Result<()> {
+        if self.retention.compress.is_some() {
+            // The worker compresses and numbers it; the writer only renames.
+            let pending = retention::pending_name(&self.path);
+            std::fs::rename(&self.path, &pending)?;
+            self.file = Some(File::create(&self.path)?);
+            self.submit(Some(pending));
+            return Ok(());
+        }
         if self.backups > 0 {
             for i in (1..self.backups).rev() {
                 let from = self.numbered(i);
@@ -69,17 +158,31 @@ impl RotatingFile {
             remove_and_rename(&self.path, &self.numbered(1))?;
         }
         self.file = Some(File::create(&self.path)?);
+        if self.retention.maxage.is_some() {
+            self.submit(None);
+        }
         Ok(())
     }
 
+    fn submit(&self, pending: Option<PathBuf>) {
+        retention::submit(Job {
+            log: self.path.clone(),
+            pending,
+            compress: self.retention.compress,
+            backups: self.backups,
+            maxage: self.retention.maxage,
+        });
+    }
+
     fn numbered(&self, i: u32) -> PathBuf {
-        let mut s = self.path.clone().into_os_string();
-        s.push(format!(".{i}"));
-        PathBuf::from(s)
+        retention::numbered(&self.path, i, None)
     }
 
     /// Closes and opens the file again (SIGUSR2, after an outside rotation).
     pub fn reopen(&mut self) -> io::Result<()> {
+        if self.console.is_some() {
+            return Ok(());
+        }
         let file = open_append(&self.path)?;
         self.regular = file.metadata()?.is_file();
         self.file = (!self.regular).then_some(file);
@@ -88,12 +191,48 @@ impl RotatingFile {
 
     /// Removes the file and starts a new, empty one (`clearProcessLogs`).
     pub fn clear(&mut self) -> io::Result<()> {
+        if self.console.is_some() {
+            return Ok(());
+        }
         match std::fs::remove_file(&self.path) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
             _ => {}
         }
         self.reopen()
     }
+}
+
+/// The start of the hour, day or week (Monday) `t` is in, local time.
+fn period_start(t: DateTime<Local>, rotate: Rotation) -> DateTime<Local> {
+    let day = t.date_naive();
+    let date = match rotate {
+        Rotation::Weekly => day - Days::days(i64::from(t.weekday().num_days_from_monday())),
+        _ => day,
+    };
+    let hour = if rotate == Rotation::Hourly { t.hour() } else { 0 };
+    local_at(date, hour).unwrap_or(t)
+}
+
+/// The next boundary after `t`.
+fn next_boundary(t: DateTime<Local>, rotate: Rotation) -> SystemTime {
+    let start = period_start(t, rotate);
+    let next = match rotate {
+        Rotation::Size => return SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(u64::MAX / 4),
+        // An hour is an hour, whatever the clock on the wall says.
+        Rotation::Hourly => start + Days::hours(1),
+        Rotation::Daily => local_at(start.date_naive() + Days::days(1), 0).unwrap_or(start + Days::days(1)),
+        Rotation::Weekly => local_at(start.date_naive() + Days::days(7), 0).unwrap_or(start + Days::days(7)),
+    };
+    SystemTime::from(next)
+}
+
+/// `date` at `hour`:00 local time; across a DST gap, the first moment that exists.
+fn local_at(date: NaiveDate, hour: u32) -> Option<DateTime<Local>> {
+    let naive = date.and_hms_opt(hour, 0, 0)?;
+    Local
+        .from_local_datetime(&naive)
+        .earliest()
+        .or_else(|| Local.from_local_datetime(&(naive + Days::hours(1))).earliest())
 }
 
 /// Replaces `to` with `from`; a source or target already gone is fine, as in
@@ -169,6 +308,60 @@ mod tests {
         f.clear().expect("clear");
         f.write(b"z").expect("write");
         assert_eq!(std::fs::read(&path).expect("read"), b"z");
+    }
+
+    #[test]
+    fn compressed_rotation_keeps_backups_gzipped() {
+        use std::io::Read;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("x.log");
+        let keep = Retention::default().gzip();
+        let mut f = RotatingFile::open(&path, 10, 2).expect("open").with_retention(keep);
+        for chunk in [b"aaaaaaaaaa", b"bbbbbbbbbb", b"cccccccccc"] {
+            f.write(chunk).expect("write");
+        }
+        f.write(b"d").expect("write");
+        assert!(retention::wait_idle(std::time::Duration::from_secs(30)));
+        let gunzip = |i: u32| {
+            let mut out = Vec::new();
+            let gz = File::open(dir.path().join(format!("x.log.{i}.gz"))).expect("open gz");
+            flate2::read::GzDecoder::new(gz).read_to_end(&mut out).expect("gunzip");
+            out
+        };
+        assert_eq!(gunzip(1), b"cccccccccc");
+        assert_eq!(gunzip(2), b"bbbbbbbbbb");
+        assert!(!dir.path().join("x.log.3.gz").exists());
+        assert!(!dir.path().join("x.log.1").exists());
+        assert_eq!(std::fs::read(&path).expect("read"), b"d");
+    }
+
+    #[test]
+    fn a_file_from_an_earlier_day_rotates_at_the_first_write() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("x.log");
+        std::fs::write(&path, "yesterday\n").expect("write");
+        let old = SystemTime::now() - std::time::Duration::from_secs(2 * 86_400);
+        File::options().write(true).open(&path).expect("open").set_modified(old).expect("mtime");
+        let mut f =
+            RotatingFile::open(&path, 0, 3).expect("open").with_retention(Retention::default().every(Rotation::Daily));
+        f.write(b"today\n").expect("write");
+        f.write(b"again\n").expect("write");
+        assert_eq!(std::fs::read(dir.path().join("x.log.1")).expect("read"), b"yesterday\n");
+        assert_eq!(std::fs::read(&path).expect("read"), b"today\nagain\n");
+    }
+
+    #[test]
+    fn boundaries_fall_on_local_hours_days_and_mondays() {
+        // 2026-12-02 is a Wednesday.
+        let t = Local.with_ymd_and_hms(2026, 12, 2, 15, 42, 7).single().expect("time");
+        let at = |r| DateTime::<Local>::from(next_boundary(t, r));
+        assert_eq!(at(Rotation::Hourly), Local.with_ymd_and_hms(2026, 12, 2, 16, 0, 0).single().expect("t"));
+        assert_eq!(at(Rotation::Daily), Local.with_ymd_and_hms(2026, 12, 3, 0, 0, 0).single().expect("t"));
+        assert_eq!(at(Rotation::Weekly), Local.with_ymd_and_hms(2026, 12, 7, 0, 0, 0).single().expect("t"));
+        assert_eq!(
+            period_start(t, Rotation::Weekly),
+            Local.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).single().expect("t")
+        );
     }
 
     #[test]

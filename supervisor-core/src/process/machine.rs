@@ -25,6 +25,27 @@ pub struct Now {
     pub wall: SystemTime,
 }
 
+/// What a line of supervisord's log is about: the fields of a structured
+/// log line. Only what the line is about is set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LogContext {
+    /// The process's name.
+    pub program: Option<String>,
+    /// Its group.
+    pub group: Option<String>,
+    /// Its pid.
+    pub pid: Option<u32>,
+    /// The state it left, for a line that reports a change.
+    pub from_state: Option<ProcessState>,
+    /// The state it entered.
+    pub to_state: Option<ProcessState>,
+    /// Its exit status, for a line that reports an exit.
+    pub exit_status: Option<i32>,
+    /// Whether that exit status was expected (`exitcodes`).
+    pub expected: Option<bool>,
+}
+
 /// Why a spawn failed, in 4.3.0's words (`can't find command 'x'`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -55,6 +76,13 @@ pub trait Host {
     fn kill(&mut self, pid: u32, group: bool, signal: Signal) -> Result<(), nix::errno::Errno>;
     /// Writes a line to supervisord's log.
     fn log(&mut self, level: LogLevel, message: String);
+    /// Writes a line about one process; `about` carries what a structured
+    /// log (`logfile_format = json`) shows as fields. By default the
+    /// fields are dropped.
+    fn log_about(&mut self, level: LogLevel, message: String, about: &LogContext) {
+        let _ = about;
+        self.log(level, message);
+    }
     /// Reports a state change.
     fn transition(&mut self, config: &ProcessConfig, change: Transition);
 }
@@ -149,10 +177,10 @@ impl Process {
         self.backoff
     }
 
-    fn change_state(&mut self, host: &mut dyn Host, to: ProcessState, expected: bool, now: Now) {
+    fn change_state(&mut self, host: &mut dyn Host, to: ProcessState, expected: bool, now: Now) -> LogContext {
         let from = self.state;
         if from == to {
-            return;
+            return self.about();
         }
         self.state = to;
         if to == ProcessState::Backoff {
@@ -162,6 +190,17 @@ impl Process {
         }
         let change = Transition { from, to, expected, pid: self.pid, tries: self.backoff, exitstatus: self.exitstatus };
         host.transition(&self.config, change);
+        LogContext { from_state: Some(from), to_state: Some(to), ..self.about() }
+    }
+
+    /// The fields of a log line about this process.
+    fn about(&self) -> LogContext {
+        LogContext {
+            program: Some(self.config.name.clone()),
+            group: Some(self.config.group.clone()),
+            pid: (self.pid != 0).then_some(self.pid),
+            ..LogContext::default()
+        }
     }
 
     /// Starts the process on request; valid from STOPPED, EXITED and FATAL
@@ -189,16 +228,17 @@ impl Process {
         self.spawnerr = None;
         self.exitstatus = None;
         self.laststart = Some(now);
-        self.change_state(host, ProcessState::Starting, true, now);
+        let started = self.change_state(host, ProcessState::Starting, true, now);
         match host.spawn(&self.config) {
             Ok(pid) => {
                 self.pid = pid;
-                host.log(LogLevel::Info, format!("spawned: '{}' with pid {pid}", self.config.name));
+                let about = LogContext { pid: Some(pid), ..started };
+                host.log_about(LogLevel::Info, format!("spawned: '{}' with pid {pid}", self.config.name), &about);
                 self.spawnerr = None;
                 self.delay = Some(now.mono + Duration::from_secs(self.config.startsecs));
             }
             Err(SpawnError(message)) => {
-                host.log(LogLevel::Info, format!("spawnerr: {message}"));
+                host.log_about(LogLevel::Info, format!("spawnerr: {message}"), &self.about());
                 self.spawnerr = Some(message);
                 self.change_state(host, ProcessState::Backoff, true, now);
             }
@@ -231,7 +271,11 @@ impl Process {
         let group =
             if self.state == ProcessState::Stopping { self.config.killasgroup } else { self.config.stopasgroup };
         let as_group = if group { "process group " } else { "" };
-        host.log(LogLevel::Debug, format!("killing {name} (pid {}) {as_group}with signal {signal}", self.pid));
+        host.log_about(
+            LogLevel::Debug,
+            format!("killing {name} (pid {}) {as_group}with signal {signal}", self.pid),
+            &self.about(),
+        );
         self.killing = true;
         self.delay = Some(now.mono + Duration::from_secs(self.config.stopwaitsecs));
         self.change_state(host, ProcessState::Stopping, true, now);
@@ -295,18 +339,25 @@ impl Process {
         let name = self.config.name.clone();
         let es = status.code();
         let msg = status.describe();
+        let pid = self.pid;
         self.laststop = Some(now.wall);
         let ran_for = self.laststart.map_or(Duration::MAX, |s| now.mono.saturating_sub(s.mono));
         let too_quickly = ran_for < Duration::from_secs(self.config.startsecs);
         let exit_expected = self.exit_expected(es);
 
+        let exit = |about: LogContext, expected: bool| LogContext {
+            exit_status: Some(es),
+            expected: Some(expected),
+            pid: Some(pid),
+            ..about
+        };
         if self.killing {
             self.killing = false;
             self.delay = None;
             self.exitstatus = Some(es);
-            self.change_state(host, ProcessState::Stopped, true, now);
+            let about = exit(self.change_state(host, ProcessState::Stopped, true, now), exit_expected);
             let level = if exit_expected { LogLevel::Info } else { LogLevel::Warn };
-            host.log(level, format!("stopped: {name} ({msg})"));
+            host.log_about(level, format!("stopped: {name} ({msg})"), &about);
         } else if (too_quickly || self.config.ready_check.is_some()) && self.state == ProcessState::Starting {
             // With a ready_check, any exit before ready is a failed start.
             self.exitstatus = None;
@@ -315,8 +366,8 @@ impl Process {
                 (Some(check), true) => format!("not ready within {} seconds", check.timeout.as_secs_f64()),
                 _ => "Exited too quickly (process log may have details)".to_owned(),
             });
-            self.change_state(host, ProcessState::Backoff, true, now);
-            host.log(LogLevel::Warn, format!("exited: {name} ({msg}; not expected)"));
+            let about = exit(self.change_state(host, ProcessState::Backoff, true, now), false);
+            host.log_about(LogLevel::Warn, format!("exited: {name} ({msg}; not expected)"), &about);
         } else {
             self.delay = None;
             self.backoff = 0;
@@ -325,12 +376,12 @@ impl Process {
                 self.change_state(host, ProcessState::Running, true, now);
             }
             if exit_expected {
-                self.change_state(host, ProcessState::Exited, true, now);
-                host.log(LogLevel::Info, format!("exited: {name} ({msg}; expected)"));
+                let about = exit(self.change_state(host, ProcessState::Exited, true, now), true);
+                host.log_about(LogLevel::Info, format!("exited: {name} ({msg}; expected)"), &about);
             } else {
                 self.spawnerr = Some(format!("Bad exit code {es}"));
-                self.change_state(host, ProcessState::Exited, false, now);
-                host.log(LogLevel::Warn, format!("exited: {name} ({msg}; not expected)"));
+                let about = exit(self.change_state(host, ProcessState::Exited, false, now), false);
+                host.log_about(LogLevel::Warn, format!("exited: {name} ({msg}; not expected)"), &about);
             }
             // `restart_delay`: an autorestart waits this long.
             if let Some(wait) = self.config.restart_delay {
@@ -364,26 +415,28 @@ impl Process {
             ProcessState::Starting if self.up_for_startsecs(now) => {
                 self.delay = None;
                 self.backoff = 0;
-                self.change_state(host, ProcessState::Running, true, now);
-                host.log(
+                let about = self.change_state(host, ProcessState::Running, true, now);
+                host.log_about(
                     LogLevel::Info,
                     format!(
                         "success: {name} entered RUNNING state, process has stayed up for > than {} seconds (startsecs)",
                         self.config.startsecs
                     ),
+                    &about,
                 );
             }
             ProcessState::Backoff if !self.config.startretries.allows(self.backoff) => {
                 self.delay = None;
                 self.backoff = 0;
-                self.change_state(host, ProcessState::Fatal, true, now);
-                host.log(
+                let about = self.change_state(host, ProcessState::Fatal, true, now);
+                host.log_about(
                     LogLevel::Info,
                     format!("gave up: {name} entered FATAL state, too many start retries too quickly"),
+                    &about,
                 );
             }
             ProcessState::Stopping if self.delay_passed(now) => {
-                host.log(LogLevel::Warn, format!("killing '{name}' ({}) with SIGKILL", self.pid));
+                host.log_about(LogLevel::Warn, format!("killing '{name}' ({}) with SIGKILL", self.pid), &self.about());
                 let _ = self.kill(host, Signal::KILL, now);
             }
             _ => {}
@@ -400,8 +453,8 @@ impl Process {
         let line = format!("success: {} entered RUNNING state, process is ready ({})", self.config.name, check.probe);
         self.delay = None;
         self.backoff = 0;
-        self.change_state(host, ProcessState::Running, true, now);
-        host.log(LogLevel::Info, line);
+        let about = self.change_state(host, ProcessState::Running, true, now);
+        host.log_about(LogLevel::Info, line, &about);
     }
 
     /// STARTING with a ready check, not ready yet: past the timeout it is

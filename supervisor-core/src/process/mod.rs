@@ -6,5 +6,5 @@ mod state;
 mod tests;
 
 pub use crate::exit::ExitStatus;
-pub use machine::{Host, Now, Process, SpawnError, StartError, Transition};
+pub use machine::{Host, LogContext, Now, Process, SpawnError, StartError, Transition};
 pub use state::{ProcessState, SupervisorState};

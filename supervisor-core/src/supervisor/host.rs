@@ -15,14 +15,14 @@ use super::lifeline::LiveChildren;
 use super::news::PumpNews;
 use super::output::{Pump, SharedLog};
 use super::ready::{self, ExecContext, LogWatch, NotifySocket};
-use crate::config::{LogFile, LogLevel, Probe, ProcessConfig};
+use crate::config::{ChannelConfig, LogFile, LogLevel, Probe, ProcessConfig};
 use crate::events::{Channel, Event};
-use crate::logging::{MainLog, RotatingFile};
+use crate::logging::{FieldValue, LineWriter, MainLog, Origin, RotatingFile};
 use crate::platform::command::{self, CommandError};
 use crate::platform::reap::{self, Exit, Spawner};
 use crate::platform::spawn_thread::SpawnThread;
 use crate::platform::{SpawnContext, SpawnFailure, spawn_with_stdin};
-use crate::process::{Host, SpawnError, Transition};
+use crate::process::{Host, LogContext, SpawnError, Transition};
 use crate::signals::Signal;
 
 /// What the engine needs beyond the state machine's [`Host`]: events,
@@ -135,9 +135,11 @@ impl OpenPipe {
     }
 }
 
-fn open_log(file: &LogFile, maxbytes: u64, backups: u32) -> Option<RotatingFile> {
-    match file {
-        LogFile::Path(p) => RotatingFile::open(p, maxbytes, backups).ok(),
+fn open_log(channel: &ChannelConfig) -> Option<RotatingFile> {
+    match &channel.logfile {
+        LogFile::Path(p) => RotatingFile::open(p, channel.logfile_maxbytes, channel.logfile_backups)
+            .ok()
+            .map(|f| f.with_retention(channel.retention)),
         _ => None,
     }
 }
@@ -277,11 +279,14 @@ impl Host for RealHost {
             None => (None, None),
         };
         let io = self.io.entry(config.namespec()).or_default().clone();
-        if let Ok(mut g) = io.stdout.lock() {
-            *g = open_log(&config.stdout.logfile, config.stdout.logfile_maxbytes, config.stdout.logfile_backups);
-        }
-        if let Ok(mut g) = io.stderr.lock() {
-            *g = open_log(&config.stderr.logfile, config.stderr.logfile_maxbytes, config.stderr.logfile_backups);
+        let mut console = [false; 2];
+        for (i, (shared, channel)) in
+            [(&io.stdout, &config.stdout), (&io.stderr, &config.stderr)].into_iter().enumerate()
+        {
+            if let Ok(mut g) = shared.lock() {
+                *g = open_log(channel);
+                console[i] = g.as_ref().is_some_and(RotatingFile::is_console);
+            }
         }
         let is_listener = self.listener_groups.contains(&config.group);
         self.spawns += 1;
@@ -295,6 +300,19 @@ impl Host for RealHost {
             pipes.push(OpenPipe { channel: Channel::Stderr, fd: fd.as_raw_fd(), listener: false, spawn: self.spawns });
         }
         self.pipes.insert(child.pid, pipes);
+        let lines = |channel: Channel| {
+            let to_console = console[usize::from(channel == Channel::Stderr)];
+            (config.childlog_format.is_some() || to_console).then(|| {
+                let origin = Origin {
+                    program: config.section.split_once(':').map_or(&config.name[..], |(_, p)| p),
+                    process_name: &config.name,
+                    group: &config.group,
+                    channel: channel.name(),
+                    pid: child.pid,
+                };
+                Box::new(LineWriter::new(config.childlog_format.as_ref(), origin))
+            })
+        };
         let pump = |channel, log, syslog, events_enabled, ready| Pump {
             group: config.group.clone(),
             name: config.name.clone(),
@@ -315,6 +333,7 @@ impl Host for RealHost {
                 Channel::Stderr => config.stderr.capture_maxbytes,
             },
             ready,
+            lines: lines(channel),
         };
         let (out, err) = (watch_out.take(), watch_err.take());
         pump(Channel::Stdout, io.stdout.clone(), config.stdout.syslog, config.stdout.events_enabled, out)
@@ -345,6 +364,36 @@ impl Host for RealHost {
 
     fn log(&mut self, level: LogLevel, message: String) {
         RealHost::log(self, level, &message);
+    }
+
+    fn log_about(&mut self, level: LogLevel, message: String, about: &LogContext) {
+        let Ok(mut main) = self.mainlog.lock() else { return };
+        if !main.enabled(level) {
+            return;
+        }
+        let mut fields: Vec<(&str, FieldValue<'_>)> = Vec::with_capacity(7);
+        if let Some(p) = &about.program {
+            fields.push(("program", FieldValue::Text(p)));
+        }
+        if let Some(g) = &about.group {
+            fields.push(("group", FieldValue::Text(g)));
+        }
+        if let Some(pid) = about.pid {
+            fields.push(("pid", FieldValue::Int(i64::from(pid))));
+        }
+        if let Some(s) = about.from_state {
+            fields.push(("from_state", FieldValue::Text(s.name())));
+        }
+        if let Some(s) = about.to_state {
+            fields.push(("to_state", FieldValue::Text(s.name())));
+        }
+        if let Some(es) = about.exit_status {
+            fields.push(("exit_status", FieldValue::Int(i64::from(es))));
+        }
+        if let Some(e) = about.expected {
+            fields.push(("expected", FieldValue::Bool(e)));
+        }
+        main.log_with(level, &message, &fields);
     }
 
     fn transition(&mut self, config: &ProcessConfig, change: Transition) {

@@ -1,5 +1,6 @@
 //! Moving a child's output from its pipe to its log file and to event
-//! subscribers. Bytes go straight through: no per-line work.
+//! subscribers. Bytes go straight through: no per-line work, unless the
+//! log wants lines (`childlog_format`, or supervisord's own stdout).
 
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,7 +13,7 @@ use super::ready::LogWatch;
 use crate::config::LogLevel;
 use crate::config::repr;
 use crate::events::{Channel, Event};
-use crate::logging::{MainLog, RotatingFile, strip_escapes, syslog};
+use crate::logging::{LineWriter, MainLog, RotatingFile, strip_escapes, syslog};
 
 /// How much one read takes from a pipe.
 const READ_SIZE: usize = 256 * 1024;
@@ -61,22 +62,29 @@ pub(crate) struct Pump {
     pub spawn: u64,
     /// A `log:` ready check watching this pipe's lines.
     pub ready: Option<LogWatch>,
+    /// Lines for the log file: formatted (`childlog_format`) or whole (a
+    /// console). None: bytes as they come.
+    pub lines: Option<Box<LineWriter>>,
 }
 
 impl Pump {
     /// Ordinary output: log file, syslog, debug copy, event. Output being
     /// captured (`to_logs` false) skips the log file and syslog, as in
     /// 4.3.0, where the capture log stands in for them.
-    fn record(&self, data: &[u8], to_logs: bool) {
+    fn record(&mut self, data: &[u8], to_logs: bool) {
         if data.is_empty() {
             return;
         }
-        if to_logs
-            && let Ok(mut guard) = self.log.lock()
-            && let Some(file) = guard.as_mut()
-        {
-            // A full disk must not stop the child; the bytes are lost.
-            let _ = file.write(data);
+        if to_logs {
+            match self.lines.as_mut() {
+                None => write_log(&self.log, data),
+                Some(lines) => FORMAT_BUFFER.with_borrow_mut(|out| {
+                    out.clear();
+                    lines.feed(data, chrono::Local::now(), out);
+                    write_log(&self.log, out);
+                    shrink(out);
+                }),
+            }
         }
         if to_logs && self.syslog {
             syslog::send_lines(Some(&self.name), data);
@@ -108,6 +116,16 @@ impl Pump {
                 });
             }
         }
+    }
+
+    /// Writes a partial line held too long (or at the pipe's end).
+    fn flush_lines(&mut self) {
+        let Some(lines) = self.lines.as_mut() else { return };
+        FORMAT_BUFFER.with_borrow_mut(|out| {
+            out.clear();
+            lines.flush(chrono::Local::now(), out);
+            write_log(&self.log, out);
+        });
     }
 
     /// A finished capture-mode message.
@@ -145,19 +163,33 @@ impl Pump {
             let _ = self.news.send(closed);
             return;
         };
+        let mut pump = self;
         tokio::spawn(async move {
-            self.pump(pipe).await;
-            let _ = self.news.send(closed);
+            pump.pump(pipe).await;
+            pump.flush_lines();
+            let _ = pump.news.send(closed);
         });
     }
 
-    async fn pump(&self, pipe: tokio::net::unix::pipe::Receiver) {
+    async fn pump(&mut self, pipe: tokio::net::unix::pipe::Receiver) {
         // The protocol channel of a listener never captures.
         let mut capture = (self.capture_maxbytes > 0 && !self.listener)
             .then(|| Capture::new(usize::try_from(self.capture_maxbytes).unwrap_or(usize::MAX)));
         let mut grown = false;
         loop {
-            if pipe.readable().await.is_err() {
+            // A held partial line is written when its wait is over.
+            let wait = self.lines.as_ref().and_then(|l| l.deadline());
+            let ready = match wait {
+                None => pipe.readable().await,
+                Some(at) => match tokio::time::timeout_at(at.into(), pipe.readable()).await {
+                    Ok(ready) => ready,
+                    Err(_) => {
+                        self.flush_lines();
+                        continue;
+                    }
+                },
+            };
+            if ready.is_err() {
                 return;
             }
             loop {
@@ -197,7 +229,7 @@ impl Pump {
     }
 
     /// One read's worth of output: stripped, split by capture mode, logged.
-    fn take(&self, data: &[u8], capture: &mut Option<Capture>) {
+    fn take(&mut self, data: &[u8], capture: &mut Option<Capture>) {
         if self.listener {
             self.protocol(data);
         }
@@ -251,6 +283,26 @@ enum Step {
 
 thread_local! {
     static READ_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Formatted lines on their way to a log file.
+    static FORMAT_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Writes to a channel's log file, if it has one.
+fn write_log(log: &SharedLog, data: &[u8]) {
+    if !data.is_empty()
+        && let Ok(mut guard) = log.lock()
+        && let Some(file) = guard.as_mut()
+    {
+        // A full disk must not stop the child; the bytes are lost.
+        let _ = file.write(data);
+    }
+}
+
+/// Gives back what a flood made the format buffer grow to.
+fn shrink(buf: &mut Vec<u8>) {
+    if buf.capacity() > 2 * READ_SIZE {
+        *buf = Vec::new();
+    }
 }
 
 /// Python's `repr()` of a bytes value (`b'\xff\n'`; double quotes when
@@ -307,6 +359,7 @@ mod tests {
             capture_maxbytes: 0,
             spawn: 0,
             ready: None,
+            lines: None,
         }
     }
 
