@@ -67,3 +67,22 @@ fn log_write_64k(bencher: divan::Bencher) {
     let chunk = vec![b'x'; 65536];
     bencher.bench_local(|| log.write(&chunk).expect("write"));
 }
+
+/// One 64 KiB read of ~100-byte lines turned into formatted log lines
+/// (`childlog_format`), without the file write: what a format costs per read.
+#[divan::bench(args = ["%(asctime)s %(program)s %(message)s", "json"], bytes_count = 65536u64)]
+fn format_lines_64k(bencher: divan::Bencher, format: &str) {
+    use supervisor_core::config::{LineFormat, LogFields};
+    use supervisor_core::logging::{LineWriter, Origin};
+    let format = LineFormat::parse(format, LogFields::Child).expect("format");
+    let origin = Origin { program: "web", process_name: "web", group: "web", channel: "stdout", pid: 4242 };
+    let mut lines = LineWriter::new(Some(&format), origin);
+    let line = b"the quick brown fox jumps over the lazy dog, 0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ stdout flood\n";
+    let chunk: Vec<u8> = line.iter().copied().cycle().take(65536 / line.len() * line.len()).collect();
+    let mut out = Vec::with_capacity(256 * 1024);
+    bencher.bench_local(|| {
+        out.clear();
+        lines.feed(&chunk, chrono::Local::now(), &mut out);
+        divan::black_box(&out);
+    });
+}

@@ -65,6 +65,20 @@ pub const ROWS: &[Row] = &[
     row("deps_tree", "  the same as a 10-deep depends_on tree", Unit::Seconds, true, Target::None),
     // 10 levels x (ready_check_interval 0.1 s + a probe's own time).
     row("deps_overhead", "  tree minus flat", Unit::Seconds, true, Target::AtMost(1.2)),
+    // Issue 19: one writer of ~100-byte lines, ours only (4.3.0's plain
+    // figure is log_alone above).
+    row("fmt_plain", "child log, no format, 1 writer", Unit::MibPerSecond, false, Target::None),
+    row("fmt_plain_cpu", "  daemon CPU per 100 MiB", Unit::CpuSeconds, true, Target::None),
+    row(
+        "fmt_pattern",
+        "child log, %(asctime)s %(program)s %(message)s",
+        Unit::MibPerSecond,
+        false,
+        Target::AtLeast(500.0),
+    ),
+    row("fmt_pattern_cpu", "  daemon CPU per 100 MiB", Unit::CpuSeconds, true, Target::None),
+    row("fmt_json", "child log, json", Unit::MibPerSecond, false, Target::AtLeast(500.0)),
+    row("fmt_json_cpu", "  daemon CPU per 100 MiB", Unit::CpuSeconds, true, Target::None),
 ];
 
 fn show(unit: Unit, v: f64) -> String {
