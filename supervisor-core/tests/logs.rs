@@ -148,3 +148,40 @@ async fn a_flooding_childs_pipe_grows_and_a_quiet_ones_does_not() {
     assert!(bytes.iter().all(|&b| b == 0), "every byte as written");
     sv.shutdown().await.expect("shutdown");
 }
+
+/// `childlog_format` shapes the file only: output events (and the library's
+/// streams) carry the raw bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_formatted_log_file_beside_raw_output_events() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("fmt.log");
+    let (sv, mut ev) = start(
+        dir.path(),
+        &format!(
+            "childlog_format=json\n[program:fmt]\ncommand=sh -c 'echo hello; echo world; sleep 30'\nstartsecs=0\n\
+             stdout_logfile={}\n",
+            log.display()
+        ),
+    );
+    let mut got = Vec::new();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !String::from_utf8_lossy(&got).contains("world\n") {
+        if let Event::ProcessLog { name, data, .. } =
+            tokio::time::timeout_at(deadline, ev.recv()).await.expect("output event").expect("open")
+            && name == "fmt"
+        {
+            got.extend(data);
+        }
+    }
+    assert_eq!(got, b"hello\nworld\n");
+    eventually("two JSON lines", || std::fs::read_to_string(&log).is_ok_and(|t| t.lines().count() == 2)).await;
+    let text = std::fs::read_to_string(&log).expect("read");
+    let messages: Vec<String> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("json")["message"].as_str().expect("text").to_owned()
+        })
+        .collect();
+    assert_eq!(messages, ["hello", "world"]);
+    sv.shutdown().await.expect("shutdown");
+}
