@@ -173,15 +173,18 @@ impl Pump {
 
     async fn pump(&mut self, pipe: tokio::net::unix::pipe::Receiver) {
         // The protocol channel of a listener never captures.
+        // Boxed, as it is rare: every pump's task would carry its size.
         let mut capture = (self.capture_maxbytes > 0 && !self.listener)
-            .then(|| Capture::new(usize::try_from(self.capture_maxbytes).unwrap_or(usize::MAX)));
+            .then(|| Box::new(Capture::new(usize::try_from(self.capture_maxbytes).unwrap_or(usize::MAX))));
         let mut grown = false;
         loop {
             // A held partial line is written when its wait is over.
             let wait = self.lines.as_ref().and_then(|l| l.deadline());
             let ready = match wait {
                 None => pipe.readable().await,
-                Some(at) => match tokio::time::timeout_at(at.into(), pipe.readable()).await {
+                // Boxed: the timer would otherwise add its size to every
+                // pump's task, and most pumps never hold a partial line.
+                Some(at) => match Box::pin(tokio::time::timeout_at(at.into(), pipe.readable())).await {
                     Ok(ready) => ready,
                     Err(_) => {
                         self.flush_lines();
@@ -229,7 +232,7 @@ impl Pump {
     }
 
     /// One read's worth of output: stripped, split by capture mode, logged.
-    fn take(&mut self, data: &[u8], capture: &mut Option<Capture>) {
+    fn take(&mut self, data: &[u8], capture: &mut Option<Box<Capture>>) {
         if self.listener {
             self.protocol(data);
         }
