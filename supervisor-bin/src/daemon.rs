@@ -284,7 +284,11 @@ pub fn run(path: PathBuf, args: &ServerArgs, progname: &str) -> ExitCode {
     // A daemonizing launcher said READY=1 for the first round.
     let announced = !config.supervisord.nodaemon;
     let run = Run { path, args: args.clone(), start, api: api.handle().clone(), reaping, notifier, announced };
-    runtime.block_on(serve(run, config, bound, early))
+    let code = runtime.block_on(serve(run, config, bound, early));
+    // Rotated logs still being compressed are finished (a few seconds at
+    // most); one cut short is picked up by the next start.
+    supervisor_core::logging::wait_for_compression(std::time::Duration::from_secs(5));
+    code
 }
 
 /// Leaves before serving: no socket file stays behind (removed before

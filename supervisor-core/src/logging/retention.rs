@@ -96,7 +96,10 @@ pub fn wait_idle(timeout: Duration) -> bool {
 pub(crate) fn pending_name(log: &Path) -> PathBuf {
     static N: AtomicU64 = AtomicU64::new(0);
     let mut s = log.as_os_str().to_owned();
-    s.push(format!(".rotated-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+    // The time too: a later daemon with the same pid never reuses a name
+    // a crash left behind.
+    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    s.push(format!(".rotated-{}-{nanos}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
     PathBuf::from(s)
 }
 
