@@ -24,6 +24,7 @@ pub mod interface;
 mod layers;
 pub mod listen;
 pub mod logtail;
+pub mod metrics;
 pub mod namespec;
 pub mod server;
 pub mod supervisor_ns;

@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 use crate::accept::App;
 use crate::daemon::Daemon;
 use crate::dispatch::Dispatcher;
-use crate::http::{Credentials, router};
+use crate::http::{Credentials, Features, router};
 use crate::interface::RpcRegistry;
 use crate::listen::{BindError, Listener, bind, remove_socket};
 
@@ -97,6 +97,8 @@ fn file_id(path: &std::path::Path) -> Option<(u64, u64)> {
 pub struct Servers {
     runtime: tokio::runtime::Handle,
     entries: Vec<Entry>,
+    /// The API's counters (`/metrics`), for the daemon's whole life.
+    api_metrics: Arc<crate::metrics::ApiMetrics>,
 }
 
 /// The old name of [`Servers`].
@@ -107,7 +109,7 @@ impl Servers {
     /// app is [installed](Servers::install). `runtime` runs the
     /// connections (`Handle::current()` for the caller's own).
     pub fn start(runtime: &tokio::runtime::Handle, bound: Bound) -> std::io::Result<Servers> {
-        let mut servers = Servers { runtime: runtime.clone(), entries: Vec::new() };
+        let mut servers = Servers { runtime: runtime.clone(), entries: Vec::new(), api_metrics: Arc::default() };
         for (config, listener) in bound.servers {
             let entry = servers.listen(config, listener)?;
             servers.entries.push(entry);
@@ -210,7 +212,9 @@ impl Servers {
         let dispatcher = Arc::new(dispatcher);
         for e in &self.entries {
             let body_limit = usize::try_from(e.config.body_limit).unwrap_or(usize::MAX);
-            let router = router(dispatcher.clone(), credentials(&e.config), body_limit, logs.clone());
+            let features =
+                Features { supervisor: logs.clone(), metrics: e.config.metrics, api_metrics: self.api_metrics.clone() };
+            let router = router(dispatcher.clone(), credentials(&e.config), body_limit, features);
             let header_timeout = Duration::from_secs(e.config.header_timeout_secs);
             e.app.send_replace(App::Ready { router, header_timeout });
         }

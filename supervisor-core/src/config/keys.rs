@@ -158,6 +158,13 @@ const HTTP_LIMITS: &[Key] = &[
         "Seconds a client has to send a request's head before the connection is closed. A supervisor-rs \
          addition; Supervisor 4.3.0 ignores it.",
     ),
+    key(
+        "metrics",
+        "false",
+        "Serve GET /metrics in the Prometheus text format (0.0.4), behind the same authentication: each \
+         process's state, restarts by reason, CPU, memory and output bytes, and the daemon's own figures. A \
+         supervisor-rs addition; Supervisor 4.3.0 ignores it.",
+    ),
 ];
 
 const UNIX_HTTP_SERVER: &[Key] = &[
@@ -703,7 +710,7 @@ pub(crate) mod tests {
             (_, "autostart" | "strip_ansi" | "len_in_bytes" | "stdout_events_enabled" | "stderr_events_enabled") => {
                 "true".into()
             }
-            (_, "stdout_syslog" | "stderr_syslog") => "true".into(),
+            (_, "stdout_syslog" | "stderr_syslog" | "metrics" | "event_stream") => "true".into(),
             (_, "identifier" | "prompt" | "username" | "password") => "x".into(),
             (_, k) if k.ends_with("maxbytes") || k == "request_body_limit" => "1MB".into(),
             _ => "5".into(),

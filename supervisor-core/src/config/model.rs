@@ -160,6 +160,8 @@ pub struct HttpServerConfig {
     /// `request_header_timeout` (ours; 4.3.0 waits forever): seconds a
     /// client has to send a request's head. Default 10.
     pub header_timeout_secs: u64,
+    /// `metrics` (ours): serve `GET /metrics` in Prometheus' text format.
+    pub metrics: bool,
 }
 
 impl HttpServerConfig {

@@ -87,6 +87,7 @@ fn read_one(ctx: &mut Ctx<'_>, sec: Sec<'_>, inet: bool, here: &Expansions) -> O
         sec.parse(ctx, "request_header_timeout", &[], HttpServerConfig::DEFAULT_HEADER_TIMEOUT_SECS, |v| {
             dt::integer_at_least(v, 1).map(|n| n as u64)
         });
+    let metrics = sec.parse(ctx, "metrics", &[], false, dt::boolean);
     Some(HttpServerConfig {
         section: sec.name().to_owned(),
         name,
@@ -95,5 +96,6 @@ fn read_one(ctx: &mut Ctx<'_>, sec: Sec<'_>, inet: bool, here: &Expansions) -> O
         listen,
         body_limit,
         header_timeout_secs,
+        metrics,
     })
 }

@@ -2,7 +2,7 @@
 //! subscribers. Bytes go straight through: no per-line work.
 
 use std::os::fd::OwnedFd;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::bus::Bus;
@@ -61,6 +61,8 @@ pub(crate) struct Pump {
     pub spawn: u64,
     /// A `log:` ready check watching this pipe's lines.
     pub ready: Option<LogWatch>,
+    /// Bytes read from this channel of the process, over all its spawns.
+    pub bytes: Arc<AtomicU64>,
 }
 
 impl Pump {
@@ -198,6 +200,7 @@ impl Pump {
 
     /// One read's worth of output: stripped, split by capture mode, logged.
     fn take(&self, data: &[u8], capture: &mut Option<Capture>) {
+        self.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
         if self.listener {
             self.protocol(data);
         }
@@ -307,6 +310,7 @@ mod tests {
             capture_maxbytes: 0,
             spawn: 0,
             ready: None,
+            bytes: Arc::default(),
         }
     }
 
