@@ -16,7 +16,7 @@ use supervisor_core::supervisor::Supervisor;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::accept::App;
+use crate::accept::{App, Tls};
 use crate::daemon::Daemon;
 use crate::dispatch::Dispatcher;
 use crate::http::{Credentials, Features, router};
@@ -66,6 +66,8 @@ struct Entry {
     app: watch::Sender<App>,
     accept: JoinHandle<()>,
     socket: Option<SocketFile>,
+    /// The TLS files last loaded (`tls_cert`, `tls_key`).
+    tls: std::sync::Mutex<Option<tokio_rustls::TlsAcceptor>>,
 }
 
 /// A unix server's socket file: its path, and which file it is (device
@@ -134,7 +136,7 @@ impl Servers {
                 (self.runtime.spawn(crate::accept::serve_tcp(l, slot)), None)
             }
         };
-        Ok(Entry { config, app, accept, socket })
+        Ok(Entry { config, app, accept, socket, tls: std::sync::Mutex::default() })
     }
 
     /// Makes the servers those of `config`: a server whose address is
@@ -216,8 +218,22 @@ impl Servers {
                 Features { supervisor: logs.clone(), metrics: e.config.metrics, api_metrics: self.api_metrics.clone() };
             let router = router(dispatcher.clone(), credentials(&e.config), body_limit, features);
             let header_timeout = Duration::from_secs(e.config.header_timeout_secs);
-            e.app.send_replace(App::Ready { router, header_timeout });
+            let tls = self.tls_of(e);
+            e.app.send_replace(App::Ready { router, header_timeout, tls });
         }
+    }
+
+    /// A server's TLS, its files read now (so a reload takes new ones).
+    /// Files that became unreadable since the config was read keep the
+    /// last ones loaded; with none, connections are closed (never answered
+    /// in plain text).
+    fn tls_of(&self, e: &Entry) -> Tls {
+        let Some(files) = &e.config.tls else { return Tls::Off };
+        let mut last = e.tls.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Ok(config) = files.server_config() {
+            *last = Some(tokio_rustls::TlsAcceptor::from(config));
+        }
+        last.clone().map_or(Tls::Unusable, Tls::On)
     }
 
     /// Holds every request until the next [`Servers::install`] (a restart
