@@ -253,6 +253,9 @@ pub struct Features {
     pub metrics: bool,
     /// The API's counters, shared by every server of the daemon.
     pub api_metrics: Arc<ApiMetrics>,
+    /// Serve `GET /events` from this log (`event_stream = true`; needs
+    /// the supervisor).
+    pub event_stream: Option<Arc<crate::sse::EventLog>>,
 }
 
 impl Features {
@@ -275,7 +278,13 @@ pub fn router(
     let api = Router::new().route("/RPC2", post(rpc2)).route("/RPC2/{*rest}", post(rpc2)).with_state(api);
     let app = match features.supervisor {
         Some(sv) => {
-            let mut app = api.merge(crate::logtail::routes(sv.clone())).merge(crate::web::routes(sv.clone()));
+            let live = features.event_stream.is_some();
+            let mut app =
+                api.merge(crate::logtail::routes(sv.clone())).merge(crate::web::routes_live(sv.clone(), live));
+            if let Some(log) = features.event_stream {
+                let route = crate::sse::EventsRoute { log, supervisor: sv.clone() };
+                app = app.route("/events", axum::routing::get(crate::sse::serve).with_state(route));
+            }
             if features.metrics {
                 let route = crate::metrics::MetricsRoute { supervisor: sv, api: features.api_metrics };
                 app = app.route("/metrics", axum::routing::get(crate::metrics::serve).with_state(route));

@@ -27,6 +27,7 @@ pub mod logtail;
 pub mod metrics;
 pub mod namespec;
 pub mod server;
+pub mod sse;
 pub mod supervisor_ns;
 pub mod throttle;
 pub mod value;

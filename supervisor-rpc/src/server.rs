@@ -101,6 +101,8 @@ pub struct Servers {
     entries: Vec<Entry>,
     /// The API's counters (`/metrics`), for the daemon's whole life.
     api_metrics: Arc<crate::metrics::ApiMetrics>,
+    /// The recent state events (`/events`), for the daemon's whole life.
+    events: Arc<crate::sse::EventLog>,
 }
 
 /// The old name of [`Servers`].
@@ -111,7 +113,12 @@ impl Servers {
     /// app is [installed](Servers::install). `runtime` runs the
     /// connections (`Handle::current()` for the caller's own).
     pub fn start(runtime: &tokio::runtime::Handle, bound: Bound) -> std::io::Result<Servers> {
-        let mut servers = Servers { runtime: runtime.clone(), entries: Vec::new(), api_metrics: Arc::default() };
+        let mut servers = Servers {
+            runtime: runtime.clone(),
+            entries: Vec::new(),
+            api_metrics: Arc::default(),
+            events: Arc::default(),
+        };
         for (config, listener) in bound.servers {
             let entry = servers.listen(config, listener)?;
             servers.entries.push(entry);
@@ -212,10 +219,19 @@ impl Servers {
     /// credentials and limits.
     pub fn install(&self, dispatcher: Dispatcher, logs: Option<Supervisor>) {
         let dispatcher = Arc::new(dispatcher);
+        if let Some(sv) = &logs
+            && self.entries.iter().any(|e| e.config.event_stream)
+        {
+            self.events.follow(sv, &self.runtime);
+        }
         for e in &self.entries {
             let body_limit = usize::try_from(e.config.body_limit).unwrap_or(usize::MAX);
-            let features =
-                Features { supervisor: logs.clone(), metrics: e.config.metrics, api_metrics: self.api_metrics.clone() };
+            let features = Features {
+                supervisor: logs.clone(),
+                metrics: e.config.metrics,
+                api_metrics: self.api_metrics.clone(),
+                event_stream: e.config.event_stream.then(|| self.events.clone()),
+            };
             let router = router(dispatcher.clone(), credentials(&e.config), body_limit, features);
             let header_timeout = Duration::from_secs(e.config.header_timeout_secs);
             let tls = self.tls_of(e);

@@ -171,6 +171,13 @@ const HTTP_LIMITS: &[Key] = &[
          process's state, restarts by reason, CPU, memory and output bytes, and the daemon's own figures. A \
          supervisor-rs addition; Supervisor 4.3.0 ignores it.",
     ),
+    key(
+        "event_stream",
+        "false",
+        "Serve GET /events, behind the same authentication: every state change as a Server-Sent Event (JSON, \
+         with an id a client reconnecting with Last-Event-ID resumes from), and with ?output=name that program's \
+         output; the web page then updates its table live. A supervisor-rs addition; Supervisor 4.3.0 ignores it.",
+    ),
 ];
 
 const UNIX_HTTP_SERVER: &[Key] = &[

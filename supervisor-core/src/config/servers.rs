@@ -89,6 +89,7 @@ fn read_one(ctx: &mut Ctx<'_>, sec: Sec<'_>, inet: bool, here: &Expansions) -> O
             dt::integer_at_least(v, 1).map(|n| n as u64)
         });
     let metrics = sec.parse(ctx, "metrics", &[], false, dt::boolean);
+    let event_stream = sec.parse(ctx, "event_stream", &[], false, dt::boolean);
     let tls = if inet { read_tls(ctx, sec, here) } else { None };
     Some(HttpServerConfig {
         section: sec.name().to_owned(),
@@ -99,6 +100,7 @@ fn read_one(ctx: &mut Ctx<'_>, sec: Sec<'_>, inet: bool, here: &Expansions) -> O
         body_limit,
         header_timeout_secs,
         metrics,
+        event_stream,
         tls,
     })
 }
