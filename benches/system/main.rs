@@ -34,7 +34,7 @@ pub enum BenchError {
     Usage(String),
 }
 
-const SCENARIOS: &[&str] = &["fleet", "respawn", "logging", "flood", "storm", "deps"];
+const SCENARIOS: &[&str] = &["fleet", "respawn", "logging", "flood", "storm", "deps", "metrics"];
 
 const HELP: &str = "usage: system-bench [options]
   --smoke              small sizes, to check the bench works (CI)
@@ -47,7 +47,8 @@ const HELP: &str = "usage: system-bench [options]
   --storm-programs N   crash-looping programs (50)
   --storm-secs N       how long they crash (20)
   --only ours|python   run one implementation
-  --scenarios a,b      some of: fleet, respawn, logging, flood, storm, deps (ours only)
+  --scenarios a,b      some of: fleet, respawn, logging, flood, storm, deps (ours only),
+                       metrics (ours only: /metrics scrapes at --programs)
   --dir DIR            where configs, sockets and logs go (/dev/shm)
   --venv DIR           the venv with supervisor==4.3.0 (.venv at the workspace root)";
 
@@ -190,6 +191,7 @@ fn run(args: &[String]) -> Result<bool, BenchError> {
                 "logging" => scenarios::logging(imp, &o.sizes, &exe),
                 "flood" => scenarios::flood(imp, &o.sizes, &exe),
                 "deps" => scenarios::dependency_tree(imp, &o.sizes, &exe),
+                "metrics" => scenarios::metrics_scrape(imp, &o.sizes),
                 _ => scenarios::storm(imp, &o.sizes),
             };
             match result {

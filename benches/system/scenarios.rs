@@ -115,6 +115,51 @@ pub fn fleet(imp: &Implementation, s: &Sizes) -> Result<Figures, BenchError> {
     ])
 }
 
+/// `GET /metrics` at scale (ours only: 4.3.0 has none): N idle programs,
+/// each with CPU and memory read from /proc at each scrape; p50 and p99 of
+/// a scrape, and getAllProcessInfo's p50 on the same daemon beside them.
+pub fn metrics_scrape(imp: &Implementation, s: &Sizes) -> Result<Figures, BenchError> {
+    if imp.name != "ours" {
+        return Ok(Vec::new());
+    }
+    let dir = s.workdir()?;
+    let mut conf = Conf::new(dir.path());
+    conf.server_key("metrics=true");
+    for i in 0..s.programs {
+        conf.program(&format!("p{i:04}"), "/bin/sleep 3600", &["startsecs=0"]);
+    }
+    let d = Daemon::start(imp, &conf.write()?)?;
+    d.wait_all("RUNNING", s.programs, LONG)?;
+    let running = |text: &str| {
+        text.lines()
+            .filter(|l| l.starts_with("supervisor_process_state{") && l.ends_with("state=\"RUNNING\"} 1"))
+            .count()
+    };
+    let (mut scrapes, mut all_info) = (Vec::new(), Vec::new());
+    for _ in 0..(s.calls * 10).max(50) {
+        let t = Instant::now();
+        let (status, text) = d.get("/metrics")?;
+        scrapes.push(t.elapsed());
+        if status != 200 || running(&text) != s.programs {
+            return Err(BenchError::Check(format!("/metrics: {status}, {} RUNNING of {}", running(&text), s.programs)));
+        }
+    }
+    for _ in 0..s.calls {
+        let t = Instant::now();
+        let infos = d.infos()?;
+        all_info.push(t.elapsed());
+        if infos.len() != s.programs {
+            return Err(BenchError::Check(format!("getAllProcessInfo gave {} of {}", infos.len(), s.programs)));
+        }
+    }
+    d.terminate()?;
+    Ok(vec![
+        ("scrape_p50", percentile(&mut scrapes.clone(), 50.0)),
+        ("scrape_p99", percentile(&mut scrapes, 99.0)),
+        ("scrape_all_info_p50", percentile(&mut all_info, 50.0)),
+    ])
+}
+
 /// `depends_on` at scale (ours only: 4.3.0 has none): N programs, each a
 /// TCP server with `ready_check = tcp://...` (every 0.1 s), launched flat,
 /// then as a 10-deep tree (each program of a level depends on one of the
