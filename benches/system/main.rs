@@ -34,7 +34,7 @@ pub enum BenchError {
     Usage(String),
 }
 
-const SCENARIOS: &[&str] = &["fleet", "respawn", "logging", "flood", "storm", "deps", "metrics"];
+const SCENARIOS: &[&str] = &["fleet", "respawn", "logging", "flood", "storm", "deps", "metrics", "sse"];
 
 const HELP: &str = "usage: system-bench [options]
   --smoke              small sizes, to check the bench works (CI)
@@ -48,7 +48,8 @@ const HELP: &str = "usage: system-bench [options]
   --storm-secs N       how long they crash (20)
   --only ours|python   run one implementation
   --scenarios a,b      some of: fleet, respawn, logging, flood, storm, deps (ours only),
-                       metrics (ours only: /metrics scrapes at --programs)
+                       metrics (ours only: /metrics scrapes at --programs),
+                       sse (ours only: the storm with 20 /events readers that never read)
   --dir DIR            where configs, sockets and logs go (/dev/shm)
   --venv DIR           the venv with supervisor==4.3.0 (.venv at the workspace root)";
 
@@ -192,6 +193,7 @@ fn run(args: &[String]) -> Result<bool, BenchError> {
                 "flood" => scenarios::flood(imp, &o.sizes, &exe),
                 "deps" => scenarios::dependency_tree(imp, &o.sizes, &exe),
                 "metrics" => scenarios::metrics_scrape(imp, &o.sizes),
+                "sse" => scenarios::sse_storm(imp, &o.sizes),
                 _ => scenarios::storm(imp, &o.sizes),
             };
             match result {

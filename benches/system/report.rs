@@ -62,6 +62,13 @@ pub const ROWS: &[Row] = &[
     row("storm_stop_calls", "crash storm: stopAllProcesses calls", Unit::Count, true, Target::AtMost(1.0)),
     row("storm_fd_growth", "crash storm: fd growth per 1000 spawns", Unit::Count, true, Target::AtMost(0.0)),
     row("storm_rss_growth", "crash storm: RSS growth per 1000 spawns", Unit::Kib, true, Target::None),
+    row(
+        "sse_storm_get_state_p99",
+        "  getState p99, 20 stalled /events readers",
+        Unit::Millis,
+        true,
+        Target::AtMost(0.020),
+    ),
     row("flood_rate", "flood: writers at once, aggregate", Unit::MibPerSecond, false, Target::AtLeast(1000.0)),
     row("flood_get_state_p99", "flood: getState p99", Unit::Millis, true, Target::AtMost(0.010)),
     row("deps_flat", "{n} ready-checked programs, no depends_on", Unit::Seconds, true, Target::None),

@@ -402,6 +402,39 @@ pub fn storm(imp: &Implementation, s: &Sizes) -> Result<Figures, BenchError> {
     ])
 }
 
+/// The crash storm with 20 `/events` readers that never read (ours only:
+/// 4.3.0 has no event stream): getState's p99 meanwhile. Each reader's
+/// events pile up in its socket and its queue, then it is lagged; the
+/// engine and the API must not notice.
+pub fn sse_storm(imp: &Implementation, s: &Sizes) -> Result<Figures, BenchError> {
+    use std::io::Write;
+    if imp.name != "ours" {
+        return Ok(Vec::new());
+    }
+    let dir = s.workdir()?;
+    let mut conf = Conf::new(dir.path());
+    conf.server_key("event_stream=true");
+    for i in 0..s.storm_programs {
+        conf.program(&format!("c{i:02}"), "/bin/true", &["startsecs=0", "autorestart=true", "autostart=false"]);
+    }
+    let d = Daemon::start(imp, &conf.write()?)?;
+    let sock = dir.path().join("s.sock");
+    let mut readers = Vec::new();
+    for _ in 0..20 {
+        let mut r = std::os::unix::net::UnixStream::connect(&sock)?;
+        r.write_all(b"GET /events HTTP/1.1\r\nHost: localhost\r\n\r\n")?;
+        readers.push(r);
+    }
+    let sampler = Sampler::start(&d);
+    d.call("supervisor.startAllProcesses", vec![Value::Boolean(false)])?;
+    sleep(Duration::from_secs(s.storm_secs));
+    stop_everything(&d)?;
+    let mut latencies = sampler.finish()?;
+    d.terminate()?;
+    drop(readers);
+    Ok(vec![("sse_storm_get_state_p99", percentile(&mut latencies.calls, 99.0))])
+}
+
 /// Calls stopAllProcesses until nothing runs or starts; returns the calls.
 fn stop_everything(d: &Daemon) -> Result<u32, BenchError> {
     for calls in 1..=60 {

@@ -28,8 +28,31 @@ pub(crate) fn usage(pids: &[u32]) -> HashMap<u32, Usage> {
     if pids.is_empty() {
         return HashMap::new();
     }
-    let Ok(all) = procfs::process::all_processes() else { return HashMap::new() };
-    let stats: Vec<Stat> = all.filter_map(|p| p.ok()?.stat().ok()).filter_map(|s| stat(&s)).collect();
+    let Ok(dir) = std::fs::read_dir("/proc") else { return HashMap::new() };
+    // Each stat file read straight into one buffer and parsed by procfs's
+    // parser: opening `/proc/<pid>` as a directory first (what
+    // `procfs::process::all_processes` does) cost a tenth of a scrape.
+    let mut buf = Vec::with_capacity(1024);
+    let mut path = String::with_capacity(32);
+    let mut stats = Vec::with_capacity(pids.len() + 64);
+    for entry in dir.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit())) else { continue };
+        path.clear();
+        path.push_str("/proc/");
+        path.push_str(pid);
+        path.push_str("/stat");
+        buf.clear();
+        let read = std::fs::File::open(&path).and_then(|mut f| std::io::Read::read_to_end(&mut f, &mut buf));
+        if read.is_err() {
+            // Gone since the listing.
+            continue;
+        }
+        use procfs::FromRead;
+        if let Some(s) = procfs::process::Stat::from_read(&buf[..]).ok().and_then(|s| stat(&s)) {
+            stats.push(s);
+        }
+    }
     figures(&stats, pids, procfs::ticks_per_second(), procfs::page_size())
 }
 
