@@ -101,6 +101,19 @@ fn transitions(events: &[Sse], name: &str) -> Vec<String> {
         .collect()
 }
 
+/// Waits until `reader`'s stream is open (an event comes through: probe is
+/// toggled until one does), then sets aside what it read.
+fn opened(reader: &Reader, dir: &Path) {
+    wait_until("the stream open", || {
+        ctl(dir, &["start", "probe"]);
+        ctl(dir, &["stop", "probe"]);
+        reader.events.try_iter().any(|e| e.event == "state" && e.data["name"] == "probe")
+    });
+    // What probe's last toggle still sends is read and set aside.
+    std::thread::sleep(Duration::from_millis(300));
+    reader.events.try_iter().for_each(drop);
+}
+
 fn ctl(dir: &Path, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_supervisorctl"))
         .args(["-s", &format!("unix://{}/s.sock", dir.display()), "-u", "user", "-p", "pass"])
@@ -132,15 +145,7 @@ fn transitions_stream_in_order_and_a_reconnect_misses_nothing() {
     assert_eq!(String::from_utf8_lossy(&denied.stdout), "401");
 
     let reader = Reader::open(&sock, "", &[]);
-    // The stream is open once an event comes through: toggle probe until one does.
-    wait_until("the stream open", || {
-        ctl(d, &["start", "probe"]);
-        ctl(d, &["stop", "probe"]);
-        reader.events.try_iter().any(|e| e.event == "state" && e.data["name"] == "probe")
-    });
-    // What probe's last toggle still sends is read and set aside.
-    std::thread::sleep(Duration::from_millis(300));
-    reader.events.try_iter().for_each(drop);
+    opened(&reader, d);
     assert!(ctl(d, &["start", "worker"]).contains("worker: started"));
     let first = reader.until("worker running", |e| is(e, "worker", "RUNNING"));
     assert!(ctl(d, &["stop", "worker"]).contains("worker: stopped"));
@@ -172,6 +177,7 @@ fn transitions_stream_in_order_and_a_reconnect_misses_nothing() {
 
     // ?output=name: that program's output, besides the transitions.
     let talk = Reader::open(&sock, "?output=talker", &[]);
+    opened(&talk, d);
     wait_until("talker started", || ctl(d, &["start", "talker"]).contains("talker: started"));
     let heard = talk.until("talker's output", |e| e.event == "output");
     let out = heard.last().expect("output");

@@ -398,6 +398,8 @@ fn the_page_updates_its_table_live_from_the_event_stream() {
     browser.navigate(&format!("http://127.0.0.1:{ours}/"));
     let cell = r#"document.querySelector('main table tr:nth-child(2) td')"#;
     browser.wait_for("the page, late stopped", &format!("!!{cell} && {cell}.textContent === 'stopped'"));
+    // Subscribed once open: the server subscribes before it answers.
+    browser.wait_for("the event stream open", "window.supervisorEvents && supervisorEvents.readyState === 1");
     // Marks this document: a reload would lose the mark.
     browser.eval("window.sameDocument = 'yes'");
     // Started from outside the page, which is not reloaded.

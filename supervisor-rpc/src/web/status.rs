@@ -133,16 +133,17 @@ fn actions(out: &mut String, headers: &HeaderMap, state: ProcessState, name: &st
 }
 
 /// With `event_stream`: the table is fetched again (a plain refresh,
-/// never an action) shortly after each state change `/events` tells of.
+/// never an action) shortly after each state change `/events` tells of,
+/// or after a lag (`supervisorEvents` is the page's `EventSource`).
 /// Without JavaScript the page is what it always was, Refresh link and all.
 const LIVE_SCRIPT: &str = "<script>
 if (window.EventSource && window.fetch && window.DOMParser) {
-  var waiting = false;
-  new EventSource('events').addEventListener('state', function () {
-    if (waiting) { return; }
-    waiting = true;
+  var supervisorWaiting = false;
+  var supervisorRefresh = function () {
+    if (supervisorWaiting) { return; }
+    supervisorWaiting = true;
     setTimeout(function () {
-      waiting = false;
+      supervisorWaiting = false;
       fetch(location.pathname, { credentials: 'same-origin' })
         .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
         .then(function (html) {
@@ -152,7 +153,10 @@ if (window.EventSource && window.fetch && window.DOMParser) {
         })
         .catch(function () {});
     }, 200);
-  });
+  };
+  var supervisorEvents = new EventSource('events');
+  supervisorEvents.addEventListener('state', supervisorRefresh);
+  supervisorEvents.addEventListener('lagged', supervisorRefresh);
 }
 </script>
 ";
