@@ -2,6 +2,7 @@
 //! the cleanup that leaves no process behind.
 
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
@@ -38,6 +39,14 @@ impl Conf {
              [supervisorctl]\nserverurl=unix://{d}/s.sock\n\n"
         );
         Conf { dir: dir.to_owned(), text }
+    }
+
+    /// Adds a `key=value` line to the `[unix_http_server]` section.
+    pub fn server_key(&mut self, line: &str) -> &mut Conf {
+        if let Some(at) = self.text.find("\n\n") {
+            self.text.insert_str(at + 1, &format!("{line}\n"));
+        }
+        self
     }
 
     /// Adds `[program:NAME]` with `command` and extra `key=value` lines.
@@ -93,6 +102,14 @@ impl Daemon {
             daemon.call("supervisor.getState", vec![]).is_ok()
         })?;
         Ok(daemon)
+    }
+
+    /// `GET path`: the status and the whole body.
+    pub fn get(&self, path: &str) -> Result<(u16, String), BenchError> {
+        let (status, mut body) = self.client.get(path)?;
+        let mut text = String::new();
+        body.read_to_string(&mut text)?;
+        Ok((status, text))
     }
 
     pub fn call(&self, method: &str, params: Vec<Value>) -> Result<Value, BenchError> {

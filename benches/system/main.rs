@@ -35,7 +35,7 @@ pub enum BenchError {
     Usage(String),
 }
 
-const SCENARIOS: &[&str] = &["fleet", "respawn", "logging", "flood", "storm", "deps", "formats"];
+const SCENARIOS: &[&str] = &["fleet", "respawn", "logging", "flood", "storm", "deps", "metrics", "sse", "formats"];
 
 const HELP: &str = "usage: system-bench [options]
   --smoke              small sizes, to check the bench works (CI)
@@ -48,7 +48,10 @@ const HELP: &str = "usage: system-bench [options]
   --storm-programs N   crash-looping programs (50)
   --storm-secs N       how long they crash (20)
   --only ours|python   run one implementation
-  --scenarios a,b      some of: fleet, respawn, logging, flood, storm, deps and formats (both ours only)
+  --scenarios a,b      some of: fleet, respawn, logging, flood, storm, deps (ours only),
+                       metrics (ours only: /metrics scrapes at --programs),
+                       sse (ours only: the storm with 20 /events readers that never read)
+                       formats (ours only: child log formats, plain, pattern, json)
   --dir DIR            where configs, sockets and logs go (/dev/shm)
   --venv DIR           the venv with supervisor==4.3.0 (.venv at the workspace root)";
 
@@ -196,6 +199,8 @@ fn run(args: &[String]) -> Result<bool, BenchError> {
                 "flood" => scenarios::flood(imp, &o.sizes, &exe),
                 "deps" => scenarios::dependency_tree(imp, &o.sizes, &exe),
                 "formats" => formats::formats(imp, &o.sizes, &exe),
+                "metrics" => scenarios::metrics_scrape(imp, &o.sizes),
+                "sse" => scenarios::sse_storm(imp, &o.sizes),
                 _ => scenarios::storm(imp, &o.sizes),
             };
             match result {

@@ -115,6 +115,51 @@ pub fn fleet(imp: &Implementation, s: &Sizes) -> Result<Figures, BenchError> {
     ])
 }
 
+/// `GET /metrics` at scale (ours only: 4.3.0 has none): N idle programs,
+/// each with CPU and memory read from /proc at each scrape; p50 and p99 of
+/// a scrape, and getAllProcessInfo's p50 on the same daemon beside them.
+pub fn metrics_scrape(imp: &Implementation, s: &Sizes) -> Result<Figures, BenchError> {
+    if imp.name != "ours" {
+        return Ok(Vec::new());
+    }
+    let dir = s.workdir()?;
+    let mut conf = Conf::new(dir.path());
+    conf.server_key("metrics=true");
+    for i in 0..s.programs {
+        conf.program(&format!("p{i:04}"), "/bin/sleep 3600", &["startsecs=0"]);
+    }
+    let d = Daemon::start(imp, &conf.write()?)?;
+    d.wait_all("RUNNING", s.programs, LONG)?;
+    let running = |text: &str| {
+        text.lines()
+            .filter(|l| l.starts_with("supervisor_process_state{") && l.ends_with("state=\"RUNNING\"} 1"))
+            .count()
+    };
+    let (mut scrapes, mut all_info) = (Vec::new(), Vec::new());
+    for _ in 0..(s.calls * 10).max(50) {
+        let t = Instant::now();
+        let (status, text) = d.get("/metrics")?;
+        scrapes.push(t.elapsed());
+        if status != 200 || running(&text) != s.programs {
+            return Err(BenchError::Check(format!("/metrics: {status}, {} RUNNING of {}", running(&text), s.programs)));
+        }
+    }
+    for _ in 0..s.calls {
+        let t = Instant::now();
+        let infos = d.infos()?;
+        all_info.push(t.elapsed());
+        if infos.len() != s.programs {
+            return Err(BenchError::Check(format!("getAllProcessInfo gave {} of {}", infos.len(), s.programs)));
+        }
+    }
+    d.terminate()?;
+    Ok(vec![
+        ("scrape_p50", percentile(&mut scrapes.clone(), 50.0)),
+        ("scrape_p99", percentile(&mut scrapes, 99.0)),
+        ("scrape_all_info_p50", percentile(&mut all_info, 50.0)),
+    ])
+}
+
 /// `depends_on` at scale (ours only: 4.3.0 has none): N programs, each a
 /// TCP server with `ready_check = tcp://...` (every 0.1 s), launched flat,
 /// then as a 10-deep tree (each program of a level depends on one of the
@@ -355,6 +400,39 @@ pub fn storm(imp: &Implementation, s: &Sizes) -> Result<Figures, BenchError> {
         ("storm_fd_growth", (f1 - f0) * per_1000),
         ("storm_rss_growth", (r1 - r0) * per_1000),
     ])
+}
+
+/// The crash storm with 20 `/events` readers that never read (ours only:
+/// 4.3.0 has no event stream): getState's p99 meanwhile. Each reader's
+/// events pile up in its socket and its queue, then it is lagged; the
+/// engine and the API must not notice.
+pub fn sse_storm(imp: &Implementation, s: &Sizes) -> Result<Figures, BenchError> {
+    use std::io::Write;
+    if imp.name != "ours" {
+        return Ok(Vec::new());
+    }
+    let dir = s.workdir()?;
+    let mut conf = Conf::new(dir.path());
+    conf.server_key("event_stream=true");
+    for i in 0..s.storm_programs {
+        conf.program(&format!("c{i:02}"), "/bin/true", &["startsecs=0", "autorestart=true", "autostart=false"]);
+    }
+    let d = Daemon::start(imp, &conf.write()?)?;
+    let sock = dir.path().join("s.sock");
+    let mut readers = Vec::new();
+    for _ in 0..20 {
+        let mut r = std::os::unix::net::UnixStream::connect(&sock)?;
+        r.write_all(b"GET /events HTTP/1.1\r\nHost: localhost\r\n\r\n")?;
+        readers.push(r);
+    }
+    let sampler = Sampler::start(&d);
+    d.call("supervisor.startAllProcesses", vec![Value::Boolean(false)])?;
+    sleep(Duration::from_secs(s.storm_secs));
+    stop_everything(&d)?;
+    let mut latencies = sampler.finish()?;
+    d.terminate()?;
+    drop(readers);
+    Ok(vec![("sse_storm_get_state_p99", percentile(&mut latencies.calls, 99.0))])
 }
 
 /// Calls stopAllProcesses until nothing runs or starts; returns the calls.

@@ -378,3 +378,37 @@ fn the_page_acts_behind_a_proxy_that_rewrites_host() {
     assert_eq!(stopped.status, 301, "{}\n{}", stopped.head, stopped.body);
     assert_eq!(state(ours, "x"), "stopped");
 }
+
+/// `event_stream = true`: the status page, open in a browser, shows a state
+/// change without being reloaded (the same document, its table replaced).
+#[test]
+fn the_page_updates_its_table_live_from_the_event_stream() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ours, _) = free_ports();
+    let d = dir.path().display();
+    let conf = format!(
+        "[inet_http_server]\nport=127.0.0.1:{ours}\nevent_stream=true\n\
+         [supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\nchildlogdir={d}\nnodaemon=true\n\
+         [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
+         [program:late]\ncommand=sleep 300\nstartsecs=0\nautostart=false\n"
+    );
+    let (_daemon, _) = start_daemon(&write_conf(dir.path(), &conf));
+    wait_until("the server", || TcpStream::connect(("127.0.0.1", ours)).is_ok());
+    let mut browser = Browser::start(dir.path());
+    browser.navigate(&format!("http://127.0.0.1:{ours}/"));
+    let cell = r#"document.querySelector('main table tr:nth-child(2) td')"#;
+    browser.wait_for("the page, late stopped", &format!("!!{cell} && {cell}.textContent === 'stopped'"));
+    // Subscribed once open: the server subscribes before it answers.
+    browser.wait_for("the event stream open", "window.supervisorEvents && supervisorEvents.readyState === 1");
+    // Marks this document: a reload would lose the mark.
+    browser.eval("window.sameDocument = 'yes'");
+    // Started from outside the page, which is not reloaded.
+    let out = Command::new(env!("CARGO_BIN_EXE_supervisorctl"))
+        .args(["-s", &format!("http://127.0.0.1:{ours}"), "start", "late"])
+        .output()
+        .expect("supervisorctl");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("late: started"));
+    browser.wait_for("late running on the page", &format!("{cell}.textContent === 'running'"));
+    assert_eq!(browser.eval("window.sameDocument"), "yes", "updated in place, not reloaded");
+    assert!(browser.eval(&format!("{cell}.nextElementSibling.textContent")).starts_with("pid "));
+}

@@ -24,9 +24,24 @@ pub(crate) enum App {
         router: Router,
         /// `request_header_timeout` of that section.
         header_timeout: Duration,
+        /// `tls_cert` and `tls_key` of that section, read when the app was
+        /// installed: new connections are TLS handshakes.
+        tls: Tls,
     },
     /// Shut down: requests get 503.
     Closed,
+}
+
+/// Whether a TCP server speaks TLS.
+#[derive(Clone)]
+pub(crate) enum Tls {
+    /// Plain HTTP.
+    Off,
+    /// Every connection is a TLS handshake first.
+    On(tokio_rustls::TlsAcceptor),
+    /// TLS is configured but its files could not be read: connections are
+    /// closed, never answered in plain text.
+    Unusable,
 }
 
 /// The app a server's connections read before each request, so a
@@ -51,7 +66,7 @@ pub async fn serve_connection<S>(stream: S, peer: Peer, app: Router, header_time
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (_keep, slot) = watch::channel(App::Ready { router: app, header_timeout });
+    let (_keep, slot) = watch::channel(App::Ready { router: app, header_timeout, tls: Tls::Off });
     serve_slot(stream, peer, None, slot, header_timeout).await;
 }
 
@@ -136,16 +151,63 @@ pub(crate) async fn serve_unix(listener: tokio::net::UnixListener, slot: AppSlot
     }
 }
 
-/// As [`serve_unix`], for TCP.
+/// As [`serve_unix`], for TCP; with TLS when the current app says so.
 pub(crate) async fn serve_tcp(listener: tokio::net::TcpListener, slot: AppSlot) {
     loop {
         match listener.accept().await {
             Ok((stream, addr)) => {
                 let _ = stream.set_nodelay(true);
-                let timeout = header_timeout(&slot);
-                tokio::spawn(serve_slot(stream, Peer::Ip(addr.ip()), Some(addr), slot.clone(), timeout));
+                tokio::spawn(serve_tcp_connection(stream, addr, slot.clone()));
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
         }
+    }
+}
+
+/// The first byte of a TLS connection: a handshake record.
+const TLS_HANDSHAKE: u8 = 0x16;
+
+/// A plain-http request to a TLS server: answered in plain text and closed.
+const NOT_TLS: &str = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: 52\r\n\r\n\
+                       This server speaks https only: use an https:// URL.\n";
+
+/// One TCP connection: the TLS handshake first when the server's current
+/// app has TLS (a client that speaks plain HTTP is told so), then requests.
+async fn serve_tcp_connection(mut stream: tokio::net::TcpStream, addr: std::net::SocketAddr, mut slot: AppSlot) {
+    // Whether to expect TLS is the app's to say: wait out a restart.
+    let tls = loop {
+        let now = slot.borrow_and_update().clone();
+        match now {
+            App::Ready { tls, .. } => break tls,
+            App::Closed => break Tls::Off,
+            App::Pending => {
+                if slot.changed().await.is_err() {
+                    return;
+                }
+            }
+        }
+    };
+    let timeout = header_timeout(&slot);
+    let peer = Peer::Ip(addr.ip());
+    let acceptor = match tls {
+        Tls::Off => return serve_slot(stream, peer, Some(addr), slot, timeout).await,
+        Tls::On(acceptor) => acceptor,
+        Tls::Unusable => return,
+    };
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(timeout, stream.peek(&mut first)).await {
+        Ok(Ok(1)) if first[0] == TLS_HANDSHAKE => {}
+        Ok(Ok(1)) => {
+            use tokio::io::AsyncWriteExt;
+            let _ = stream.write_all(NOT_TLS.as_bytes()).await;
+            let _ = stream.shutdown().await;
+            return;
+        }
+        _ => return,
+    }
+    // A client that fails the handshake (an untrusted certificate with
+    // mutual TLS) or stalls in it only loses its own connection.
+    if let Ok(Ok(tls)) = tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+        serve_slot(tls, peer, Some(addr), slot, timeout).await;
     }
 }

@@ -21,16 +21,19 @@
 
 mod answers;
 mod calls;
+mod tls;
 
 use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
 use dxr::{MethodCall, Value};
+use tokio_rustls::rustls;
 
 pub use self::answers::{ConfigChanges, ConfigInfo, LogTail, RemoteProcessInfo, RemoteResult, RemoteState};
 pub use self::calls::UPDATE_PROCESS_GROUP;
@@ -39,9 +42,13 @@ use crate::codes::Fault;
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    /// The URL is neither `unix://` nor `http://`.
+    /// The URL is neither `unix://` nor `http://` nor `https://`.
     #[error("value {0:?} is not a URL")]
     BadUrl(String),
+    /// An https connection could not be set up: the server's certificate
+    /// is not trusted, the CA file cannot be read, the handshake failed.
+    #[error("{0}")]
+    Tls(String),
     /// Connecting or talking failed (`ENOENT`, `ECONNREFUSED`, ...).
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -85,6 +92,8 @@ impl ClientError {
 enum Target {
     Unix(PathBuf),
     Tcp(String),
+    /// `host:port`, and the name the certificate must carry.
+    Https(String, String),
 }
 
 /// A connection target and credentials; each call opens a connection.
@@ -92,25 +101,38 @@ pub struct Client {
     target: Target,
     auth: Option<String>,
     timeout: Option<Duration>,
+    /// For https: what the server's certificate is checked against.
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl Client {
-    /// A client for `url` (`unix:///path` or `http://host:port[/...]`).
+    /// A client for `url` (`unix:///path`, `http://host:port[/...]` or
+    /// `https://host:port[/...]`; https checks the server's certificate
+    /// against the system's roots, or [`Client::with_tls_ca`]'s).
     pub fn new(url: &str, username: Option<&str>, password: Option<&str>) -> Result<Client, ClientError> {
-        let target = if let Some(path) = url.strip_prefix("unix://") {
-            Target::Unix(PathBuf::from(path))
-        } else if let Some(rest) = url.strip_prefix("http://") {
+        let host_port = |rest: &str, default_port: u16| {
             let hostport = rest.split('/').next().unwrap_or(rest);
             let hostport = hostport.rsplit('@').next().unwrap_or(hostport);
             if hostport.is_empty() {
                 return Err(ClientError::BadUrl(url.to_owned()));
             }
-            let hostport = if hostport.contains(':') && !hostport.ends_with(']') {
+            Ok(if hostport.contains(':') && !hostport.ends_with(']') {
                 hostport.to_owned()
             } else {
-                format!("{hostport}:80")
+                format!("{hostport}:{default_port}")
+            })
+        };
+        let target = if let Some(path) = url.strip_prefix("unix://") {
+            Target::Unix(PathBuf::from(path))
+        } else if let Some(rest) = url.strip_prefix("http://") {
+            Target::Tcp(host_port(rest, 80)?)
+        } else if let Some(rest) = url.strip_prefix("https://") {
+            let hostport = host_port(rest, 443)?;
+            let host = match hostport.rsplit_once(':') {
+                Some((host, _)) => host.trim_start_matches('[').trim_end_matches(']').to_owned(),
+                None => hostport.clone(),
             };
-            Target::Tcp(hostport)
+            Target::Https(hostport, host)
         } else {
             return Err(ClientError::BadUrl(url.to_owned()));
         };
@@ -118,7 +140,15 @@ impl Client {
             let token = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{}", password.unwrap_or("")));
             format!("Basic {token}")
         });
-        Ok(Client { target, auth, timeout: None })
+        Ok(Client { target, auth, timeout: None, tls: None })
+    }
+
+    /// For https: checks the server's certificate against the CA
+    /// certificates of this PEM file instead of the system's roots
+    /// (`[supervisorctl] tls_ca`).
+    pub fn with_tls_ca(mut self, ca: &std::path::Path) -> Result<Client, ClientError> {
+        self.tls = Some(tls::client_config(Some(ca))?);
+        Ok(self)
     }
 
     /// Limits how long one call may wait for the server.
@@ -174,6 +204,15 @@ impl Client {
                 let s = TcpStream::connect(hostport.as_str())?;
                 s.set_read_timeout(self.timeout)?;
                 Box::new(s)
+            }
+            Target::Https(hostport, host) => {
+                let s = TcpStream::connect(hostport.as_str())?;
+                s.set_read_timeout(self.timeout)?;
+                let config = match &self.tls {
+                    Some(c) => c.clone(),
+                    None => tls::client_config(None)?,
+                };
+                Box::new(tls::handshake(s, host, config)?)
             }
         })
     }

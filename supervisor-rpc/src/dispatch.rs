@@ -80,6 +80,16 @@ const SYSTEM: &[MethodDoc] = &[
     },
 ];
 
+/// Which call a request was and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Answered {
+    /// The method's name, if the server knows it.
+    pub method: Option<String>,
+    /// The fault it answered with, if any.
+    pub fault: Option<Fault>,
+}
+
 /// Why a request body could not be handled at all (HTTP 400).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BadRequest {
@@ -212,21 +222,40 @@ impl Dispatcher {
     /// Handles one `POST /RPC2` body: the response XML (a value or a
     /// fault), or why the body is not a call at all.
     pub async fn handle(&self, body: &[u8]) -> Result<String, BadRequest> {
+        self.handle_observed(body).await.map(|(xml, _)| xml)
+    }
+
+    /// [`Dispatcher::handle`], also telling which call it was (for metrics).
+    pub async fn handle_observed(&self, body: &[u8]) -> Result<(String, Answered), BadRequest> {
         let call = decode_call(body)?;
         self.trace(|| format!("XML-RPC method called: {}()", call.name));
+        let known = self.knows(&call.name).then(|| call.name.to_string());
         if let Some(answer) = self.call_xml(&call.name, &call.params).await {
             self.trace_end(&call.name, &answer);
-            return Ok(match answer {
+            let fault = answer.as_ref().err().map(|f| f.fault);
+            let xml = match answer {
                 Ok(value) => crate::xml::method_response_xml(value),
                 Err(f) => crate::xml::fault_response(f.fault.code(), &f.to_string()),
-            });
+            };
+            return Ok((xml, Answered { method: known, fault }));
         }
         let answer = self.call(&call.name, &call.params).await;
         self.trace_end(&call.name, &answer);
-        Ok(match answer {
+        let fault = answer.as_ref().err().map(|f| f.fault);
+        let xml = match answer {
             Ok(value) => crate::xml::method_response(&value),
             Err(f) => crate::xml::fault_response(f.fault.code(), &f.to_string()),
-        })
+        };
+        Ok((xml, Answered { method: known, fault }))
+    }
+
+    /// Whether `method` is one this server answers.
+    pub fn knows(&self, method: &str) -> bool {
+        match split_method(method) {
+            Some(("system", name)) => SYSTEM.iter().any(|m| m.name == name),
+            Some((ns, name)) => self.offering(ns, name).is_some(),
+            None => false,
+        }
     }
 }
 

@@ -14,6 +14,7 @@ use base64::Engine;
 use sha1::Digest;
 
 use crate::dispatch::{Dispatcher, Logger};
+use crate::metrics::ApiMetrics;
 use crate::throttle::{Peer, Throttle};
 use supervisor_core::config::LogLevel;
 
@@ -59,9 +60,20 @@ impl Credentials {
     }
 }
 
-async fn rpc2(State(dispatcher): State<Arc<Dispatcher>>, body: Bytes) -> Response {
-    match dispatcher.handle(&body).await {
-        Ok(xml) => ([(header::CONTENT_TYPE, "text/xml")], xml).into_response(),
+/// The API and where its calls are counted.
+#[derive(Clone)]
+struct Api {
+    dispatcher: Arc<Dispatcher>,
+    metrics: Arc<ApiMetrics>,
+}
+
+async fn rpc2(State(api): State<Api>, body: Bytes) -> Response {
+    let began = std::time::Instant::now();
+    match api.dispatcher.handle_observed(&body).await {
+        Ok((xml, answered)) => {
+            api.metrics.record(answered.method.as_deref(), answered.fault, began.elapsed());
+            ([(header::CONTENT_TYPE, "text/xml")], xml).into_response()
+        }
         // Only the reason is answered, never the body: nothing is echoed.
         Err(bad) => (StatusCode::BAD_REQUEST, bad.to_string()).into_response(),
     }
@@ -231,18 +243,54 @@ async fn authenticate(
     next.run(request).await
 }
 
-/// The router one server serves: the API, plus the log streams and the web
-/// page when a supervisor is given.
+/// What a server serves besides the API, and where its calls are counted.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub struct Features {
+    /// The supervisor whose log streams and web page are served.
+    pub supervisor: Option<supervisor_core::supervisor::Supervisor>,
+    /// Serve `GET /metrics` (`metrics = true`; needs the supervisor).
+    pub metrics: bool,
+    /// The API's counters, shared by every server of the daemon.
+    pub api_metrics: Arc<ApiMetrics>,
+    /// Serve `GET /events` from this log (`event_stream = true`; needs
+    /// the supervisor).
+    pub event_stream: Option<Arc<crate::sse::EventLog>>,
+}
+
+impl Features {
+    /// The log streams and web page of `supervisor`, no more.
+    pub fn with_supervisor(supervisor: supervisor_core::supervisor::Supervisor) -> Features {
+        Features { supervisor: Some(supervisor), ..Features::default() }
+    }
+}
+
+/// The router one server serves: the API, plus the log streams, the web
+/// page and what `features` turns on when a supervisor is given.
 pub fn router(
     dispatcher: Arc<Dispatcher>,
     credentials: Option<Credentials>,
     body_limit: usize,
-    logs: Option<supervisor_core::supervisor::Supervisor>,
+    features: Features,
 ) -> Router {
     let dispatcher_log = dispatcher.log(LogLevel::Trace).cloned();
-    let api = Router::new().route("/RPC2", post(rpc2)).route("/RPC2/{*rest}", post(rpc2)).with_state(dispatcher);
-    let app = match logs {
-        Some(sv) => api.merge(crate::logtail::routes(sv.clone())).merge(crate::web::routes(sv)),
+    let api = Api { dispatcher, metrics: features.api_metrics.clone() };
+    let api = Router::new().route("/RPC2", post(rpc2)).route("/RPC2/{*rest}", post(rpc2)).with_state(api);
+    let app = match features.supervisor {
+        Some(sv) => {
+            let live = features.event_stream.is_some();
+            let mut app =
+                api.merge(crate::logtail::routes(sv.clone())).merge(crate::web::routes_live(sv.clone(), live));
+            if let Some(log) = features.event_stream {
+                let route = crate::sse::EventsRoute { log, supervisor: sv.clone() };
+                app = app.route("/events", axum::routing::get(crate::sse::serve).with_state(route));
+            }
+            if features.metrics {
+                let route = crate::metrics::MetricsRoute { supervisor: sv, api: features.api_metrics };
+                app = app.route("/metrics", axum::routing::get(crate::metrics::serve).with_state(route));
+            }
+            app
+        }
         None => api,
     };
     let log = dispatcher_log;

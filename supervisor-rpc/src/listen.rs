@@ -97,7 +97,8 @@ pub fn server_url(servers: &[HttpServerConfig]) -> Option<String> {
         .or_else(|| {
             servers.iter().find_map(|s| match &s.listen {
                 Listen::Inet { host, port } => {
-                    Some(format!("http://{}:{port}", if host.is_empty() { "localhost" } else { host }))
+                    let scheme = if s.tls.is_some() { "https" } else { "http" };
+                    Some(format!("{scheme}://{}:{port}", if host.is_empty() { "localhost" } else { host }))
                 }
                 Listen::Unix { .. } => None,
             })

@@ -16,10 +16,10 @@ use supervisor_core::supervisor::Supervisor;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::accept::App;
+use crate::accept::{App, Tls};
 use crate::daemon::Daemon;
 use crate::dispatch::Dispatcher;
-use crate::http::{Credentials, router};
+use crate::http::{Credentials, Features, router};
 use crate::interface::RpcRegistry;
 use crate::listen::{BindError, Listener, bind, remove_socket};
 
@@ -66,6 +66,8 @@ struct Entry {
     app: watch::Sender<App>,
     accept: JoinHandle<()>,
     socket: Option<SocketFile>,
+    /// The TLS files last loaded (`tls_cert`, `tls_key`).
+    tls: std::sync::Mutex<Option<tokio_rustls::TlsAcceptor>>,
 }
 
 /// A unix server's socket file: its path, and which file it is (device
@@ -97,6 +99,10 @@ fn file_id(path: &std::path::Path) -> Option<(u64, u64)> {
 pub struct Servers {
     runtime: tokio::runtime::Handle,
     entries: Vec<Entry>,
+    /// The API's counters (`/metrics`), for the daemon's whole life.
+    api_metrics: Arc<crate::metrics::ApiMetrics>,
+    /// The recent state events (`/events`), for the daemon's whole life.
+    events: Arc<crate::sse::EventLog>,
 }
 
 /// The old name of [`Servers`].
@@ -107,7 +113,12 @@ impl Servers {
     /// app is [installed](Servers::install). `runtime` runs the
     /// connections (`Handle::current()` for the caller's own).
     pub fn start(runtime: &tokio::runtime::Handle, bound: Bound) -> std::io::Result<Servers> {
-        let mut servers = Servers { runtime: runtime.clone(), entries: Vec::new() };
+        let mut servers = Servers {
+            runtime: runtime.clone(),
+            entries: Vec::new(),
+            api_metrics: Arc::default(),
+            events: Arc::default(),
+        };
         for (config, listener) in bound.servers {
             let entry = servers.listen(config, listener)?;
             servers.entries.push(entry);
@@ -132,7 +143,7 @@ impl Servers {
                 (self.runtime.spawn(crate::accept::serve_tcp(l, slot)), None)
             }
         };
-        Ok(Entry { config, app, accept, socket })
+        Ok(Entry { config, app, accept, socket, tls: std::sync::Mutex::default() })
     }
 
     /// Makes the servers those of `config`: a server whose address is
@@ -208,12 +219,37 @@ impl Servers {
     /// credentials and limits.
     pub fn install(&self, dispatcher: Dispatcher, logs: Option<Supervisor>) {
         let dispatcher = Arc::new(dispatcher);
+        if let Some(sv) = &logs
+            && self.entries.iter().any(|e| e.config.event_stream)
+        {
+            self.events.follow(sv, &self.runtime);
+        }
         for e in &self.entries {
             let body_limit = usize::try_from(e.config.body_limit).unwrap_or(usize::MAX);
-            let router = router(dispatcher.clone(), credentials(&e.config), body_limit, logs.clone());
+            let features = Features {
+                supervisor: logs.clone(),
+                metrics: e.config.metrics,
+                api_metrics: self.api_metrics.clone(),
+                event_stream: e.config.event_stream.then(|| self.events.clone()),
+            };
+            let router = router(dispatcher.clone(), credentials(&e.config), body_limit, features);
             let header_timeout = Duration::from_secs(e.config.header_timeout_secs);
-            e.app.send_replace(App::Ready { router, header_timeout });
+            let tls = self.tls_of(e);
+            e.app.send_replace(App::Ready { router, header_timeout, tls });
         }
+    }
+
+    /// A server's TLS, its files read now (so a reload takes new ones).
+    /// Files that became unreadable since the config was read keep the
+    /// last ones loaded; with none, connections are closed (never answered
+    /// in plain text).
+    fn tls_of(&self, e: &Entry) -> Tls {
+        let Some(files) = &e.config.tls else { return Tls::Off };
+        let mut last = e.tls.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Ok(config) = files.server_config() {
+            *last = Some(tokio_rustls::TlsAcceptor::from(config));
+        }
+        last.clone().map_or(Tls::Unusable, Tls::On)
     }
 
     /// Holds every request until the next [`Servers::install`] (a restart

@@ -115,7 +115,7 @@ impl<W: Write> Controller<W> {
     /// A client for the current server and credentials (both may change
     /// during a session: `open`, the question after a 401).
     fn client(&self) -> Result<Client, ClientError> {
-        Client::new(&self.options.serverurl, self.options.username.as_deref(), self.options.password.as_deref())
+        self.options.client()
     }
 
     /// The exit status a process's fault calls for (4.3.0's

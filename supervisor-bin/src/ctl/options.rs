@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use supervisor_core::config::{CtlConfig, LoadOptions, find_config_file, repr, values as datatypes};
 
+use supervisor_rpc::client::{Client, ClientError};
+
 use crate::getopt::getopt;
 
 /// Where and how to connect.
@@ -20,10 +22,24 @@ pub struct CtlOptions {
     pub prompt: String,
     /// `-r` or `history_file`.
     pub history_file: Option<PathBuf>,
+    /// `tls_ca` (ours): the CA file an https server is checked against.
+    pub tls_ca: Option<PathBuf>,
     /// `-i`, or no command given.
     pub interactive: bool,
     /// The command and its arguments.
     pub args: Vec<String>,
+}
+
+impl CtlOptions {
+    /// A client for the server and credentials these name (an https
+    /// server checked against `tls_ca` when given).
+    pub fn client(&self) -> Result<Client, ClientError> {
+        let client = Client::new(&self.serverurl, self.username.as_deref(), self.password.as_deref())?;
+        match &self.tls_ca {
+            Some(ca) if self.serverurl.starts_with("https://") => client.with_tls_ca(ca),
+            _ => Ok(client),
+        }
+    }
 }
 
 /// What to do instead of running commands.
@@ -68,6 +84,7 @@ pub fn parse(exe: &Path, args: &[String]) -> Result<CtlOptions, Early> {
         password: None,
         prompt: "supervisor".into(),
         history_file: None,
+        tls_ca: None,
         interactive: false,
         args: rest,
     };
@@ -103,6 +120,7 @@ pub fn parse(exe: &Path, args: &[String]) -> Result<CtlOptions, Early> {
     o.history_file = hist.or_else(|| file.as_ref().and_then(|f| f.history_file.clone()));
     if let Some(f) = &file {
         o.prompt = f.prompt.clone();
+        o.tls_ca = f.tls_ca.clone();
     }
     if o.args.is_empty() {
         o.interactive = true;

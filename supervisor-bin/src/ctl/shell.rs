@@ -11,7 +11,6 @@ use rustyline::hint::Hinter;
 use rustyline::history::DefaultHistory;
 use rustyline::validate::Validator;
 use rustyline::{Context, Editor, Helper};
-use supervisor_rpc::client::Client;
 
 use super::completion::{GROUP_COMMANDS, PROCESS_COMMANDS, all_commands};
 use super::input::read_stdin_line;
@@ -25,9 +24,7 @@ struct Completion {
 impl Completion {
     /// (group, name) of every process; asked when Tab is pressed.
     fn processes(&self) -> Vec<(String, String)> {
-        let Ok(client) =
-            Client::new(&self.options.serverurl, self.options.username.as_deref(), self.options.password.as_deref())
-        else {
+        let Ok(client) = self.options.client() else {
             return Vec::new();
         };
         let infos = client.get_all_process_info().unwrap_or_default();

@@ -462,6 +462,34 @@ mod tests {
     }
 
     #[test]
+    fn server_additions_are_set_and_checked_as_in_a_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (cert, key) = (dir.path().join("c.pem"), dir.path().join("k.pem"));
+        let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("cert");
+        std::fs::write(&cert, made.cert.pem()).expect("write");
+        std::fs::write(&key, made.signing_key.serialize_pem()).expect("write");
+        let config = Config::builder()
+            .set("inet_http_server", "port", "127.0.0.1:9001")
+            .set("inet_http_server", "metrics", "true")
+            .set("inet_http_server", "event_stream", "true")
+            .set("inet_http_server", "tls_cert", cert.display().to_string())
+            .set("inet_http_server", "tls_key", key.display().to_string())
+            .build()
+            .expect("built");
+        let server = &config.http_servers[0];
+        assert!(server.metrics && server.event_stream);
+        assert_eq!(server.tls, Some(crate::config::TlsFiles::new(&cert, &key)));
+        let err = Config::builder()
+            .set("inet_http_server", "port", "127.0.0.1:9001")
+            .set("inet_http_server", "tls_cert", key.display().to_string())
+            .set("inet_http_server", "tls_key", key.display().to_string())
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().starts_with("[inet_http_server] tls_cert: "), "{err}");
+        assert!(err.to_string().ends_with("no certificate (BEGIN CERTIFICATE) in it"), "{err}");
+    }
+
+    #[test]
     fn dependencies_and_ready_checks_round_trip() {
         use crate::config::{Condition, Probe};
         let mut check = ReadyCheck::new(Probe::Log("100% ready".into()));

@@ -169,6 +169,18 @@ pub enum ErrorKind {
     /// `chmod` that is not octal.
     #[error("Invalid chmod value {0}")]
     Chmod(String),
+    /// A TLS file that cannot be used (`tls_cert`, `tls_key`, `tls_client_ca`).
+    #[error("{0}")]
+    Tls(super::TlsFileError),
+    /// A key that needs another key of the section (`tls_key` without
+    /// `tls_cert`...).
+    #[error("{key} requires {needs} in the same section")]
+    Requires {
+        /// The key given.
+        key: &'static str,
+        /// The key missing.
+        needs: &'static str,
+    },
     /// A `depends_on` name that is no group, program or process.
     #[error("names unknown program, group or process {}", repr(.0))]
     UnknownDependency(String),

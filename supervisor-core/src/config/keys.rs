@@ -135,6 +135,12 @@ const SUPERVISORCTL: &[Key] = &[
     key("username", "", "The user name supervisorctl sends to the server."),
     key("password", "", "The password supervisorctl sends to the server, in plain text."),
     key("history_file", "", "Keep the interactive shell's command history in this file."),
+    key(
+        "tls_ca",
+        "the system's roots",
+        "For an https:// serverurl: check the server's certificate against the CA certificates in this PEM file. \
+         A supervisor-rs addition; Supervisor 4.3.0 ignores it.",
+    ),
 ];
 
 const INCLUDE: &[Key] = &[key(
@@ -158,6 +164,20 @@ const HTTP_LIMITS: &[Key] = &[
         "Seconds a client has to send a request's head before the connection is closed. A supervisor-rs \
          addition; Supervisor 4.3.0 ignores it.",
     ),
+    key(
+        "metrics",
+        "false",
+        "Serve GET /metrics in the Prometheus text format (0.0.4), behind the same authentication: each \
+         process's state, restarts by reason, CPU, memory and output bytes, and the daemon's own figures. A \
+         supervisor-rs addition; Supervisor 4.3.0 ignores it.",
+    ),
+    key(
+        "event_stream",
+        "false",
+        "Serve GET /events, behind the same authentication: every state change as a Server-Sent Event (JSON, \
+         with an id a client reconnecting with Last-Event-ID resumes from), and with ?output=name that program's \
+         output; the web page then updates its table live. A supervisor-rs addition; Supervisor 4.3.0 ignores it.",
+    ),
 ];
 
 const UNIX_HTTP_SERVER: &[Key] = &[
@@ -172,13 +192,30 @@ const UNIX_HTTP_SERVER: &[Key] = &[
     ),
 ];
 
+/// Ours, in `[inet_http_server]` only.
+const HTTP_TLS: &[Key] = &[
+    key(
+        "tls_cert",
+        "",
+        "Serve https: the server's certificate chain (PEM, leaf first). Needs tls_key. Read again at each reload \
+         for new connections; the listening socket is kept. A supervisor-rs addition; Supervisor 4.3.0 ignores it.",
+    ),
+    key("tls_key", "", "The private key of tls_cert (PEM). A supervisor-rs addition."),
+    key(
+        "tls_client_ca",
+        "",
+        "Mutual TLS: only clients showing a certificate signed by one of these CA certificates (PEM) get in, \
+         besides username and password when set. A supervisor-rs addition.",
+    ),
+];
+
 const INET_HTTP_SERVER: &[Key] = &[
     key(
         "port",
         "",
         "[host:]port to listen on; \"*:9001\" or \":9001\" listens on every IPv4 address, \"[::1]:9001\" on an \
-         IPv6 one (IPv6 is a supervisor-rs addition). Required. The server encrypts nothing: bind it to \
-         127.0.0.1 or use it only on a network you trust.",
+         IPv6 one (IPv6 is a supervisor-rs addition). Required. Without tls_cert the server encrypts nothing: \
+         bind it to 127.0.0.1 or use it only on a network you trust.",
     ),
     key("username", "", "Clients must send this user name (unset: no authentication)."),
     key(
@@ -543,7 +580,7 @@ impl SectionType {
             SectionType::Supervisorctl => &[SUPERVISORCTL],
             SectionType::Include => &[INCLUDE],
             SectionType::UnixHttpServer => &[UNIX_HTTP_SERVER, HTTP_LIMITS],
-            SectionType::InetHttpServer => &[INET_HTTP_SERVER, HTTP_LIMITS],
+            SectionType::InetHttpServer => &[INET_HTTP_SERVER, HTTP_LIMITS, HTTP_TLS],
             SectionType::Program => &[PROCESS, READINESS, PROCESS_LOGS],
             SectionType::Group => &[GROUP],
             SectionType::EventListener => &[PROCESS, READINESS, PROCESS_LOGS, LISTENER],
@@ -721,10 +758,12 @@ pub(crate) mod tests {
             (SectionType::Include, "files") => format!("{dir}/none-*.conf"),
             (SectionType::UnixHttpServer, "file") => format!("{dir}/s.sock"),
             (SectionType::InetHttpServer, "port") => "127.0.0.1:9001".into(),
+            (SectionType::InetHttpServer, "tls_cert" | "tls_client_ca") => format!("{dir}/cert.pem"),
+            (SectionType::InetHttpServer, "tls_key") => format!("{dir}/key.pem"),
             (SectionType::Group, "programs") => "grouped".into(),
             (SectionType::FcgiProgram, "socket") => format!("unix://{dir}/f.sock"),
             (_, "serverurl") => "AUTO".into(),
-            (_, "logfile" | "stdout_logfile" | "stderr_logfile" | "pidfile" | "history_file") => {
+            (_, "logfile" | "stdout_logfile" | "stderr_logfile" | "pidfile" | "history_file" | "tls_ca") => {
                 format!("{dir}/{key}")
             }
             (_, "directory" | "childlogdir") => dir.to_owned(),
@@ -760,7 +799,7 @@ pub(crate) mod tests {
             (_, "autostart" | "strip_ansi" | "len_in_bytes" | "stdout_events_enabled" | "stderr_events_enabled") => {
                 "true".into()
             }
-            (_, "stdout_syslog" | "stderr_syslog") => "true".into(),
+            (_, "stdout_syslog" | "stderr_syslog" | "metrics" | "event_stream") => "true".into(),
             (_, "identifier" | "prompt" | "username" | "password") => "x".into(),
             (_, k) if k.ends_with("maxbytes") || k == "request_body_limit" => "1MB".into(),
             _ => "5".into(),
@@ -771,6 +810,9 @@ pub(crate) mod tests {
     fn every_listed_key_is_read_and_every_read_key_is_listed() {
         let dir = std::env::temp_dir().join(format!("keys-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        std::fs::write(dir.join("cert.pem"), cert.cert.pem()).unwrap();
+        std::fs::write(dir.join("key.pem"), cert.signing_key.serialize_pem()).unwrap();
         let d = dir.to_str().unwrap();
         let sections = [
             ("supervisord", SectionType::Supervisord),

@@ -212,6 +212,9 @@ pub struct CtlConfig {
     pub history_file: Option<PathBuf>,
     /// `[ctlplugin:x]` sections.
     pub plugins: Vec<super::model::PluginConfig>,
+    /// `tls_ca` (ours): for an https `serverurl`, the CA certificates
+    /// (PEM) to check the server against instead of the system's roots.
+    pub tls_ca: Option<PathBuf>,
 }
 
 impl CtlConfig {
@@ -247,10 +250,14 @@ impl CtlConfig {
             .get(&mut ctx, "history_file", &[&here_names])
             .filter(|h| !h.is_empty())
             .map(|h| super::datatypes::normalize_path(&h, home.as_deref()));
+        let tls_ca = sec
+            .get(&mut ctx, "tls_ca", &[&here_names])
+            .filter(|h| !h.is_empty())
+            .map(|h| super::datatypes::normalize_path(&h, home.as_deref()));
         let plugins = plugins::read(&mut ctx, "ctlplugin:", CTL_FACTORY_KEY, None);
         if !ctx.errors.is_empty() {
             return Err(ConfigErrors(ctx.errors));
         }
-        Ok(CtlConfig { serverurl, username, password, prompt, history_file, plugins })
+        Ok(CtlConfig { serverurl, username, password, prompt, history_file, plugins, tls_ca })
     }
 }

@@ -59,6 +59,7 @@ mod reader;
 mod search;
 mod servers;
 mod supervisord;
+mod tls;
 pub mod values;
 
 pub use crate::pytext::repr;
@@ -78,3 +79,4 @@ pub use model::*;
 pub use options::{DEFAULT_RESULT_HANDLER, LoadOptions, MAIN_RPC_FACTORY};
 pub use plugins::{CTL_FACTORY_KEY, RPC_FACTORY_KEY};
 pub use search::{find_config_file, search_paths};
+pub use tls::{TlsFileError, TlsFiles};

@@ -166,6 +166,14 @@ pub struct HttpServerConfig {
     /// `request_header_timeout` (ours; 4.3.0 waits forever): seconds a
     /// client has to send a request's head. Default 10.
     pub header_timeout_secs: u64,
+    /// `metrics` (ours): serve `GET /metrics` in Prometheus' text format.
+    pub metrics: bool,
+    /// `event_stream` (ours): serve `GET /events`, state changes as
+    /// Server-Sent Events.
+    pub event_stream: bool,
+    /// `tls_cert`, `tls_key`, `tls_client_ca` (ours, inet servers): speak
+    /// TLS (https) instead of plain HTTP.
+    pub tls: Option<super::TlsFiles>,
 }
 
 impl HttpServerConfig {

@@ -5,6 +5,7 @@ use super::error::ErrorKind;
 use super::expand::Expansions;
 use super::model::{HttpServerConfig, Listen};
 use super::reader::{Ctx, Sec};
+use super::tls::TlsFiles;
 
 /// Every HTTP server section: inet ones, then unix ones. As in 4.3.0, any
 /// section whose name *starts with* `inet_http_server` or `unix_http_server`
@@ -87,6 +88,9 @@ fn read_one(ctx: &mut Ctx<'_>, sec: Sec<'_>, inet: bool, here: &Expansions) -> O
         sec.parse(ctx, "request_header_timeout", &[], HttpServerConfig::DEFAULT_HEADER_TIMEOUT_SECS, |v| {
             dt::integer_at_least(v, 1).map(|n| n as u64)
         });
+    let metrics = sec.parse(ctx, "metrics", &[], false, dt::boolean);
+    let event_stream = sec.parse(ctx, "event_stream", &[], false, dt::boolean);
+    let tls = if inet { read_tls(ctx, sec, here) } else { None };
     Some(HttpServerConfig {
         section: sec.name().to_owned(),
         name,
@@ -95,5 +99,44 @@ fn read_one(ctx: &mut Ctx<'_>, sec: Sec<'_>, inet: bool, here: &Expansions) -> O
         listen,
         body_limit,
         header_timeout_secs,
+        metrics,
+        event_stream,
+        tls,
     })
+}
+
+/// `tls_cert`, `tls_key` and `tls_client_ca`, read and checked now: a file
+/// that cannot be used is an error at its key.
+fn read_tls(ctx: &mut Ctx<'_>, sec: Sec<'_>, here: &Expansions) -> Option<TlsFiles> {
+    let mut path = |key: &str| {
+        let value = sec.get(ctx, key, &[here])?;
+        Some(dt::normalize_path(crate::pytext::strip(&value), ctx.home()))
+    };
+    let (cert, key, client_ca) = (path("tls_cert"), path("tls_key"), path("tls_client_ca"));
+    let (cert, key) = match (cert, key) {
+        (Some(cert), Some(key)) => (cert, key),
+        (None, None) => {
+            if client_ca.is_some() {
+                let needs = ErrorKind::Requires { key: "tls_client_ca", needs: "tls_cert" };
+                ctx.error(sec.key_location("tls_client_ca"), needs);
+            }
+            return None;
+        }
+        (Some(_), None) => {
+            ctx.error(sec.key_location("tls_cert"), ErrorKind::Requires { key: "tls_cert", needs: "tls_key" });
+            return None;
+        }
+        (None, Some(_)) => {
+            ctx.error(sec.key_location("tls_key"), ErrorKind::Requires { key: "tls_key", needs: "tls_cert" });
+            return None;
+        }
+    };
+    let files = TlsFiles { cert, key, client_ca };
+    match files.server_config() {
+        Ok(_) => Some(files),
+        Err(e) => {
+            ctx.error(sec.key_location(e.key), ErrorKind::Tls(e));
+            None
+        }
+    }
 }

@@ -11,6 +11,7 @@ pub mod reap;
 pub mod sched;
 pub mod spawn;
 pub(crate) mod spawn_thread;
+pub(crate) mod usage;
 mod wait_status;
 
 pub use spawn::{SpawnContext, SpawnFailure, spawn_with_stdin};

@@ -116,6 +116,8 @@ pub struct Process {
     not_ready: bool,
     exitstatus: Option<i32>,
     spawnerr: Option<String>,
+    /// Starts made by `autorestart` after an exit.
+    autorestarts: u64,
 }
 
 impl Process {
@@ -134,6 +136,7 @@ impl Process {
             not_ready: false,
             exitstatus: None,
             spawnerr: None,
+            autorestarts: 0,
         }
     }
 
@@ -150,6 +153,11 @@ impl Process {
     /// The pid, 0 when not running.
     pub fn pid(&self) -> u32 {
         self.pid
+    }
+
+    /// How many times `autorestart` started it again after an exit.
+    pub fn autorestarts(&self) -> u64 {
+        self.autorestarts
     }
 
     /// When it last started (wall clock).
@@ -398,7 +406,10 @@ impl Process {
         let state = self.state;
         if accept_starts {
             match state {
-                ProcessState::Exited if self.wants_restart() && self.delay_passed(now) => self.spawn(host, now),
+                ProcessState::Exited if self.wants_restart() && self.delay_passed(now) => {
+                    self.autorestarts += 1;
+                    self.spawn(host, now);
+                }
                 ProcessState::Stopped if self.laststart.is_none() && self.config.autostart => self.spawn(host, now),
                 ProcessState::Backoff if self.config.startretries.allows(self.backoff) && self.delay_passed(now) => {
                     self.spawn(host, now);

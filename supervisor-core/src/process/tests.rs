@@ -190,6 +190,8 @@ fn autorestart_true_and_false() {
         p.exited(&mut h, exit(0), at(1.0));
         p.tick(&mut h, at(1.0), true);
         assert_eq!(p.state() == S::Starting, restarts, "autorestart={setting}");
+        // The autostart is not a restart; the start after the exit is.
+        assert_eq!(p.autorestarts(), u64::from(restarts), "autorestart={setting}");
     }
 }
 

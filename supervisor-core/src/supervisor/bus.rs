@@ -2,6 +2,9 @@
 //! on another, so a subscriber to state changes alone costs the output
 //! path nothing (pumps copy output only while someone reads it).
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
 use tokio::sync::broadcast;
 
 use crate::events::Event;
@@ -11,13 +14,20 @@ use crate::events::Event;
 pub(crate) struct Bus {
     all: broadcast::Sender<Event>,
     states: broadcast::Sender<Event>,
+    /// Events stream readers missed by falling behind (metrics).
+    dropped: Arc<AtomicU64>,
 }
 
 impl Bus {
     /// A bus whose subscribers may fall `capacity` events behind.
     pub(crate) fn new(capacity: usize) -> Bus {
         let capacity = capacity.max(16);
-        Bus { all: broadcast::channel(capacity).0, states: broadcast::channel(capacity).0 }
+        Bus { all: broadcast::channel(capacity).0, states: broadcast::channel(capacity).0, dropped: Arc::default() }
+    }
+
+    /// Where streams count the events their readers missed.
+    pub(crate) fn dropped(&self) -> &Arc<AtomicU64> {
+        &self.dropped
     }
 
     /// Publishes `event` to whoever listens.

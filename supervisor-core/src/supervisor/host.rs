@@ -57,6 +57,10 @@ pub(crate) trait Shell: Host {
     fn reopen_logs(&mut self);
     /// supervisord's own log file, if it writes one.
     fn main_log_path(&self) -> Option<std::path::PathBuf>;
+    /// Bytes a process wrote to stdout and stderr, over all its spawns.
+    fn output_bytes(&self, _config: &ProcessConfig) -> (u64, u64) {
+        (0, 0)
+    }
 }
 
 /// Per-process I/O that outlives one spawn.
@@ -64,6 +68,9 @@ pub(crate) trait Shell: Host {
 pub(crate) struct ProcessIo {
     pub stdout: SharedLog,
     pub stderr: SharedLog,
+    /// Bytes read from each pipe, over every spawn (metrics).
+    pub stdout_bytes: Arc<std::sync::atomic::AtomicU64>,
+    pub stderr_bytes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 pub(crate) struct RealHost {
@@ -313,7 +320,7 @@ impl Host for RealHost {
                 Box::new(LineWriter::new(config.childlog_format.as_ref(), origin))
             })
         };
-        let pump = |channel, log, syslog, events_enabled, ready| Pump {
+        let pump = |channel, log, syslog, events_enabled, ready, bytes| Pump {
             group: config.group.clone(),
             name: config.name.clone(),
             pid: child.pid,
@@ -334,12 +341,22 @@ impl Host for RealHost {
             },
             ready,
             lines: lines(channel),
+            bytes,
         };
         let (out, err) = (watch_out.take(), watch_err.take());
-        pump(Channel::Stdout, io.stdout.clone(), config.stdout.syslog, config.stdout.events_enabled, out)
+        let (stdout, stderr) = (&config.stdout, &config.stderr);
+        pump(Channel::Stdout, io.stdout.clone(), stdout.syslog, stdout.events_enabled, out, io.stdout_bytes.clone())
             .run(child.stdout);
         if let Some(fd) = child.stderr {
-            pump(Channel::Stderr, io.stderr.clone(), config.stderr.syslog, config.stderr.events_enabled, err).run(fd);
+            pump(
+                Channel::Stderr,
+                io.stderr.clone(),
+                stderr.syslog,
+                stderr.events_enabled,
+                err,
+                io.stderr_bytes.clone(),
+            )
+            .run(fd);
         }
         if let Some(stdin) = child.stdin {
             let nonblocking = nix::fcntl::fcntl(&stdin, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
@@ -553,6 +570,13 @@ impl Shell for RealHost {
 
     fn main_log_path(&self) -> Option<std::path::PathBuf> {
         self.mainlog.lock().ok().and_then(|m| m.path().map(std::path::PathBuf::from))
+    }
+
+    fn output_bytes(&self, config: &ProcessConfig) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.io
+            .get(&config.namespec())
+            .map_or((0, 0), |io| (io.stdout_bytes.load(Relaxed), io.stderr_bytes.load(Relaxed)))
     }
 }
 

@@ -36,6 +36,7 @@ mod handles;
 mod host;
 mod info;
 mod lifeline;
+mod metrics;
 mod names;
 mod news;
 mod output;
@@ -53,6 +54,7 @@ pub use error::{ControlError, WaitError};
 pub use handles::{ProcessGroup, Program, Wait};
 pub use info::{ProcessInfo, ProcessSnapshot, format_uptime};
 pub use lifeline::{Ended, EngineError, ShutdownCause};
+pub use metrics::{MetricsSnapshot, ProcessMetrics, Restarts};
 pub use names::{ProcessName, Target};
 pub use streams::{EventStream, Lagged, OutputChunk, OutputStream, StateChange, StateStream};
 
@@ -307,31 +309,31 @@ impl Supervisor {
     /// removed, the supervisor's own state. Reading it costs the output
     /// path nothing.
     pub fn events(&self) -> EventStream {
-        EventStream::new(self.bus.subscribe_states())
+        EventStream::new(self.bus.subscribe_states(), self.bus.dropped().clone())
     }
 
     /// Every process's output from now on.
     pub fn output(&self) -> OutputStream {
-        OutputStream::new(self.bus.subscribe(), Only::Any)
+        OutputStream::new(self.bus.subscribe(), Only::Any, self.bus.dropped().clone())
     }
 
     /// Every process's state changes from now on.
     pub fn states(&self) -> StateStream {
-        StateStream::new(self.bus.subscribe_states(), Only::Any)
+        StateStream::new(self.bus.subscribe_states(), Only::Any, self.bus.dropped().clone())
     }
 
     pub(crate) fn output_of(&self, only: Only) -> OutputStream {
-        OutputStream::new(self.bus.subscribe(), only)
+        OutputStream::new(self.bus.subscribe(), only, self.bus.dropped().clone())
     }
 
     pub(crate) fn states_of(&self, only: Only) -> StateStream {
-        StateStream::new(self.bus.subscribe_states(), only)
+        StateStream::new(self.bus.subscribe_states(), only, self.bus.dropped().clone())
     }
 
     /// Every event from now on, output included, as the engine sends them
     /// (the event listener protocol's view).
     pub fn all_events(&self) -> EventStream {
-        EventStream::new(self.bus.subscribe())
+        EventStream::new(self.bus.subscribe(), self.bus.dropped().clone())
     }
 
     /// Resolves once the engine has ended: after a shutdown, or a program's
@@ -570,6 +572,38 @@ impl Supervisor {
             return Ok(LogTail { data: Vec::new(), next_offset: 0, overflow: false });
         };
         crate::logging::tail(&path, offset, max).map_err(|e| ControlError::Failed(format!("{}: {e}", path.display())))
+    }
+
+    /// Every process's figures and the supervisor's (see
+    /// [`MetricsSnapshot`]): the engine's counters, and CPU and memory
+    /// read from `/proc` now (off the engine, on a blocking thread).
+    pub async fn metrics(&self) -> MetricsSnapshot {
+        let figures = self.ask(Request::Metrics).await;
+        let (state, pool_dropped, mut processes) = figures
+            .map_or((SupervisorState::Shutdown, 0, Vec::new()), |f| (f.state, f.pool_events_dropped, f.processes));
+        let pids: Vec<u32> = processes.iter().filter_map(|p| p.pid).collect();
+        let read = move || (crate::platform::usage::usage(&pids), crate::platform::usage::own());
+        let (usage, (own_rss, own_fds)) = tokio::task::spawn_blocking(read).await.unwrap_or_default();
+        for p in &mut processes {
+            if let Some(u) = p.pid.and_then(|pid| usage.get(&pid)) {
+                p.cpu_seconds = Some(u.cpu_seconds);
+                p.resident_memory_bytes = Some(u.resident_bytes);
+            }
+        }
+        let streams_dropped = self.bus.dropped().load(std::sync::atomic::Ordering::Relaxed);
+        MetricsSnapshot {
+            taken: std::time::SystemTime::now(),
+            state,
+            events_dropped: streams_dropped + pool_dropped,
+            own_resident_memory_bytes: own_rss,
+            own_open_fds: own_fds,
+            processes,
+        }
+    }
+
+    /// `[supervisord] identifier`.
+    pub fn identifier(&self) -> &str {
+        &self.auto_logs.1
     }
 
     /// The path of supervisord's own log, when it writes one.

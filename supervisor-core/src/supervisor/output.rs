@@ -3,7 +3,7 @@
 //! log wants lines (`childlog_format`, or supervisord's own stdout).
 
 use std::os::fd::OwnedFd;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::bus::Bus;
@@ -65,6 +65,8 @@ pub(crate) struct Pump {
     /// Lines for the log file: formatted (`childlog_format`) or whole (a
     /// console). None: bytes as they come.
     pub lines: Option<Box<LineWriter>>,
+    /// Bytes read from this channel of the process, over all its spawns.
+    pub bytes: Arc<AtomicU64>,
 }
 
 impl Pump {
@@ -233,6 +235,7 @@ impl Pump {
 
     /// One read's worth of output: stripped, split by capture mode, logged.
     fn take(&mut self, data: &[u8], capture: &mut Option<Box<Capture>>) {
+        self.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
         if self.listener {
             self.protocol(data);
         }
@@ -363,6 +366,7 @@ mod tests {
             spawn: 0,
             ready: None,
             lines: None,
+            bytes: Arc::default(),
         }
     }
 

@@ -50,6 +50,8 @@ pub(crate) struct Pools {
     members: HashMap<usize, Member>,
     serial: u64,
     identifier: String,
+    /// Events discarded because a pool's buffer was full.
+    dropped: u64,
 }
 
 impl Pools {
@@ -59,6 +61,11 @@ impl Pools {
 
     pub fn is_empty(&self) -> bool {
         self.pools.is_empty()
+    }
+
+    /// Events discarded so far because a pool's buffer was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
     }
 
     /// Whether any pool wants TICK events.
@@ -124,6 +131,7 @@ impl Pools {
         if pool.buffer.len() >= pool.buffer_size
             && let Some(dropped) = pool.buffer.pop_front()
         {
+            self.dropped += 1;
             host.log(
                 LogLevel::Error,
                 &format!("pool {pool_name} event buffer overflowed, discarding event {}", dropped.serial),

@@ -3,6 +3,8 @@
 //! reading; the stream ends only when the supervisor does.
 
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
@@ -67,8 +69,10 @@ impl Only {
     }
 }
 
-fn lag<T>(e: BroadcastStreamRecvError) -> Result<T, Lagged> {
+/// A lag, counted in the supervisor's dropped events (metrics).
+fn lag<T>(e: BroadcastStreamRecvError, dropped: &AtomicU64) -> Result<T, Lagged> {
     let BroadcastStreamRecvError::Lagged(n) = e;
+    dropped.fetch_add(n, Ordering::Relaxed);
     Err(Lagged(n))
 }
 
@@ -99,11 +103,12 @@ fn lag<T>(e: BroadcastStreamRecvError) -> Result<T, Lagged> {
 /// ```
 pub struct EventStream {
     inner: BroadcastStream<Event>,
+    dropped: Arc<AtomicU64>,
 }
 
 impl EventStream {
-    pub(crate) fn new(rx: broadcast::Receiver<Event>) -> EventStream {
-        EventStream { inner: BroadcastStream::new(rx) }
+    pub(crate) fn new(rx: broadcast::Receiver<Event>, dropped: Arc<AtomicU64>) -> EventStream {
+        EventStream { inner: BroadcastStream::new(rx), dropped }
     }
 }
 
@@ -111,7 +116,9 @@ impl Stream for EventStream {
     type Item = Result<Event, Lagged>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Pin::new(&mut self.inner).poll_next(cx).map(|item| item.map(|r| r.or_else(lag)))
+        let this = &mut *self;
+        let dropped = &this.dropped;
+        Pin::new(&mut this.inner).poll_next(cx).map(|item| item.map(|r| r.or_else(|e| lag(e, dropped))))
     }
 }
 
@@ -120,11 +127,12 @@ impl Stream for EventStream {
 pub struct OutputStream {
     inner: BroadcastStream<Event>,
     only: Only,
+    dropped: Arc<AtomicU64>,
 }
 
 impl OutputStream {
-    pub(crate) fn new(rx: broadcast::Receiver<Event>, only: Only) -> OutputStream {
-        OutputStream { inner: BroadcastStream::new(rx), only }
+    pub(crate) fn new(rx: broadcast::Receiver<Event>, only: Only, dropped: Arc<AtomicU64>) -> OutputStream {
+        OutputStream { inner: BroadcastStream::new(rx), only, dropped }
     }
 
     /// The same stream, keeping only what `only` names.
@@ -140,7 +148,7 @@ impl Stream for OutputStream {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         let only = &this.only;
-        poll_picking(&mut this.inner, cx, |event| match event {
+        poll_picking(&mut this.inner, &this.dropped, cx, |event| match event {
             Event::ProcessLog { group, name, pid, channel, data } if only.keeps(&group, &name) => {
                 Some(OutputChunk { process: ProcessName::new(group, name), pid, channel, data })
             }
@@ -154,11 +162,12 @@ impl Stream for OutputStream {
 pub struct StateStream {
     inner: BroadcastStream<Event>,
     only: Only,
+    dropped: Arc<AtomicU64>,
 }
 
 impl StateStream {
-    pub(crate) fn new(rx: broadcast::Receiver<Event>, only: Only) -> StateStream {
-        StateStream { inner: BroadcastStream::new(rx), only }
+    pub(crate) fn new(rx: broadcast::Receiver<Event>, only: Only, dropped: Arc<AtomicU64>) -> StateStream {
+        StateStream { inner: BroadcastStream::new(rx), only, dropped }
     }
 
     /// The same stream, keeping only what `only` names.
@@ -174,7 +183,7 @@ impl Stream for StateStream {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         let only = &this.only;
-        poll_picking(&mut this.inner, cx, |event| match event {
+        poll_picking(&mut this.inner, &this.dropped, cx, |event| match event {
             Event::ProcessState { group, name, transition } if only.keeps(&group, &name) => {
                 Some(StateChange { process: ProcessName::new(group, name), transition })
             }
@@ -186,6 +195,7 @@ impl Stream for StateStream {
 /// The next event `pick` keeps (as what it makes of it), or a lag.
 fn poll_picking<T>(
     inner: &mut BroadcastStream<Event>,
+    dropped: &AtomicU64,
     cx: &mut Context<'_>,
     mut pick: impl FnMut(Event) -> Option<T>,
 ) -> Poll<Option<Result<T, Lagged>>> {
@@ -196,7 +206,7 @@ fn poll_picking<T>(
                     return Poll::Ready(Some(Ok(item)));
                 }
             }
-            Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(lag(e))),
+            Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(lag(e, dropped))),
             Poll::Ready(None) => return Poll::Ready(None),
             Poll::Pending => return Poll::Pending,
         }

@@ -26,6 +26,16 @@ use supervisor_core::supervisor::Supervisor;
 
 /// The web page's routes for `supervisor`.
 pub fn routes(supervisor: Supervisor) -> Router {
+    routes_live(supervisor, false)
+}
+
+/// Whether the status page updates its table from `/events`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LiveTable(pub bool);
+
+/// [`routes`]; with `live`, the status page updates its table as `/events`
+/// (`event_stream = true`) tells of changes.
+pub fn routes_live(supervisor: Supervisor, live: bool) -> Router {
     token::init();
     Router::new()
         .route("/", get(status::page).post(status::page))
@@ -33,6 +43,7 @@ pub fn routes(supervisor: Supervisor) -> Router {
         .route("/tail.html", get(tail::page).post(tail::page))
         .route("/ok.html", get(ok).post(ok))
         .route("/stylesheets/supervisor.css", get(stylesheet))
+        .layer(axum::Extension(LiveTable(live)))
         .with_state(Arc::new(supervisor))
 }
 

@@ -132,9 +132,38 @@ fn actions(out: &mut String, headers: &HeaderMap, state: ProcessState, name: &st
     out.push_str("</ul>");
 }
 
+/// With `event_stream`: the table is fetched again (a plain refresh,
+/// never an action) shortly after each state change `/events` tells of,
+/// or after a lag (`supervisorEvents` is the page's `EventSource`).
+/// Without JavaScript the page is what it always was, Refresh link and all.
+const LIVE_SCRIPT: &str = "<script>
+if (window.EventSource && window.fetch && window.DOMParser) {
+  var supervisorWaiting = false;
+  var supervisorRefresh = function () {
+    if (supervisorWaiting) { return; }
+    supervisorWaiting = true;
+    setTimeout(function () {
+      supervisorWaiting = false;
+      fetch(location.pathname, { credentials: 'same-origin' })
+        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, 'text/html').querySelector('main table');
+          var shown = document.querySelector('main table');
+          if (fresh && shown) { shown.replaceWith(fresh); }
+        })
+        .catch(function () {});
+    }, 200);
+  };
+  var supervisorEvents = new EventSource('events');
+  supervisorEvents.addEventListener('state', supervisorRefresh);
+  supervisorEvents.addEventListener('lagged', supervisorRefresh);
+}
+</script>
+";
+
 /// The table; `infos` come sorted by group and name; `headers` are the
 /// request's (its credentials sign the links).
-fn render(infos: Vec<ProcessInfo>, message: Option<&str>, headers: &HeaderMap) -> Response {
+fn render(infos: Vec<ProcessInfo>, message: Option<&str>, headers: &HeaderMap, live: bool) -> Response {
     let mut body = String::from("<header><h1>Supervisor Status</h1></header>\n<main>\n");
     if let Some(m) = message {
         let _ = writeln!(body, "<div class=\"status_msg\">{}</div>", escape(m));
@@ -166,6 +195,9 @@ fn render(infos: Vec<ProcessInfo>, message: Option<&str>, headers: &HeaderMap) -
         }
         body.push_str("</table>\n");
     }
+    if live {
+        body.push_str(LIVE_SCRIPT);
+    }
     let _ = write!(
         body,
         "</main>\n<footer>Supervisor {SUPERVISOR_VERSION} (supervisor-rs), {}</footer>\n",
@@ -177,6 +209,7 @@ fn render(infos: Vec<ProcessInfo>, message: Option<&str>, headers: &HeaderMap) -
 /// The status page, after the action it was asked for.
 pub async fn page(
     State(sv): State<Arc<Supervisor>>,
+    axum::Extension(live): axum::Extension<super::LiveTable>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -184,7 +217,7 @@ pub async fn page(
 ) -> Response {
     let form = form::parse(uri.query(), &form::post_body(&method, &body));
     let Some(action) = form.get("action").cloned() else {
-        return render(sv.processes().await, form.get("message").map(String::as_str), &headers);
+        return render(sv.processes().await, form.get("message").map(String::as_str), &headers, live.0);
     };
     // 4.3.0 acts only on GET and POST; a HEAD (link previews) must not act.
     if method == Method::HEAD {

@@ -21,6 +21,7 @@ mod dependencies;
 mod groups;
 mod health;
 mod listeners;
+mod metrics;
 mod requests;
 mod shutdown;
 #[cfg(test)]
@@ -70,6 +71,8 @@ pub(crate) enum Request {
     Groups(Reply<Vec<GroupConfig>>),
     MainLogPath(Reply<Option<PathBuf>>),
     State(Reply<SupervisorState>),
+    /// The engine's figures for metrics (no `/proc` reading).
+    Metrics(Reply<super::metrics::EngineFigures>),
     Shutdown(Reply<()>),
 }
 
@@ -140,6 +143,8 @@ pub(crate) struct Engine<S: Shell> {
     /// Autostart processes not to start by themselves again: their
     /// dependencies failed, or their wait was stopped.
     held_back: std::collections::HashSet<usize>,
+    /// What metrics count per process beyond the machine's state.
+    counted: HashMap<usize, metrics::Counted>,
 }
 
 impl<S: Shell> Engine<S> {
@@ -170,6 +175,7 @@ impl<S: Shell> Engine<S> {
             last_exit: HashMap::new(),
             health: HashMap::new(),
             shutdown_cause: None,
+            counted: HashMap::new(),
         };
         for group in groups {
             actor.insert_group(group);
@@ -347,6 +353,7 @@ impl<S: Shell> Engine<S> {
         self.health.remove(&id);
         self.statuses.remove(&id);
         self.last_exit.remove(&id);
+        self.counted.remove(&id);
     }
 
     /// Why the engine ended by itself (`shutdown_on`), if it did.
@@ -492,6 +499,7 @@ impl<S: Shell> Engine<S> {
         self.on_pipe_closed(pid, None);
         let now = self.now();
         self.last_exit.insert(id, status);
+        self.counted.entry(id).or_default().last_exit = Some(status.code());
         let before = self.process(id).map_or(ProcessState::Stopped, Process::state);
         self.with_process(id, |p, host| p.exited(host, status, now));
         self.container_check(id, before, Some(status));

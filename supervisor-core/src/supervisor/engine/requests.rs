@@ -75,6 +75,9 @@ impl<S: Shell> Engine<S> {
             Request::State(reply) => {
                 let _ = reply.send(self.state);
             }
+            Request::Metrics(reply) => {
+                let _ = reply.send(self.figures());
+            }
             Request::Shutdown(reply) => {
                 self.shutdown_replies.push(reply);
                 self.begin_shutdown();
@@ -103,6 +106,7 @@ impl<S: Shell> Engine<S> {
             .into_iter()
             .filter(|&id| target.is_single() || !self.process(id).is_some_and(|p| p.state().is_running()))
             .collect();
+        self.count_manual_restarts(&ids);
         ids.into_iter()
             .map(|id| {
                 let (tx, rx) = oneshot::channel();

@@ -518,3 +518,40 @@ async fn failed_health_checks_are_counted_then_restart_the_process() {
     assert_ne!(pid(&mut e, "web"), web);
     assert_eq!(health(&mut e), (0, 1));
 }
+
+#[tokio::test(start_paused = true)]
+async fn restarts_are_counted_by_reason_and_the_last_exit_is_kept() {
+    use crate::supervisor::news::PumpNews;
+    let mut e = engine(
+        "[program:web]\ncommand=w\nstartsecs=0\nautorestart=true\nhealth_check=tcp://127.0.0.1:9\n\
+         health_check_retries=1\n[program:job]\ncommand=j\nautostart=false\nstartsecs=0\nautorestart=false\n",
+    );
+    let figures = |e: &mut Engine<Fake>, n: &str| {
+        let all = ask(e, Request::Metrics).processes;
+        all.into_iter().find(|p| p.process.name() == n).expect("known")
+    };
+    let fresh = figures(&mut e, "job");
+    assert_eq!((fresh.restarts.manual, fresh.exit_status, fresh.health_failures), (0, None, None));
+    // A crash, restarted by autorestart; its status is kept while it runs again.
+    let web = pid(&mut e, "web");
+    e.on_exits([(web, ExitStatus::Exited(3))]);
+    assert_eq!(state(&mut e, "web"), ProcessState::Running);
+    let web_now = figures(&mut e, "web");
+    assert_eq!((web_now.restarts.autorestart, web_now.restarts.manual, web_now.exit_status), (1, 0, Some(3)));
+    assert_eq!(web_now.health_failures, Some(0));
+    // A failed health check: a health restart, not an autorestart.
+    let web = pid(&mut e, "web");
+    e.on_news(PumpNews::Health(web, Err("refused".into())));
+    e.on_exits([(web, ExitStatus::Signaled { signal: 15, core_dumped: false })]);
+    let web_now = figures(&mut e, "web");
+    assert_eq!((web_now.restarts.autorestart, web_now.restarts.health, web_now.restarts.manual), (1, 1, 0));
+    assert_eq!(web_now.exit_status, Some(-1));
+    // The first start on request is no restart; a start after a stop is.
+    ask(&mut e, |r| Request::Start(Target::Process(name("job")), false, r)).expect("started");
+    let job = pid(&mut e, "job");
+    e.on_exits([(job, ExitStatus::Exited(0))]);
+    assert_eq!(figures(&mut e, "job").restarts.manual, 0);
+    ask(&mut e, |r| Request::Start(Target::Process(name("job")), false, r)).expect("started");
+    let job_now = figures(&mut e, "job");
+    assert_eq!((job_now.restarts.manual, job_now.restarts.autorestart, job_now.exit_status), (1, 0, Some(0)));
+}
