@@ -187,9 +187,16 @@ fn clear_auto_child_logs(config: &Config, log: &Mutex<MainLog>) {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
         let stem = name.trim_end_matches(|c: char| c.is_ascii_digit()).trim_end_matches('.');
+        // With *_compress, also `x.log.N.gz` and the worker's pending
+        // `x.log.rotated-...` (AUTO names change with every start, so
+        // nothing else would ever remove them).
+        let compressed = name.strip_suffix(".gz").map(|n| n.trim_end_matches(|c: char| c.is_ascii_digit()));
+        let ours = stem.ends_with(".log")
+            || compressed.is_some_and(|n| n.ends_with(".log."))
+            || name.contains(".log.rotated-");
         if let Some(at) = name.find(&marker)
             && at > 0
-            && stem.ends_with(".log")
+            && ours
             && let Err(e) = std::fs::remove_file(entry.path())
         {
             write(log, LogLevel::Warn, &format!("Failed to clean up {:?}: {e}", entry.path()));

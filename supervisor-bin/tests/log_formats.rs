@@ -330,3 +330,36 @@ fn bad_log_keys_are_check_errors_naming_file_line_section_and_key() {
         assert!(err.contains(&want), "missing {want:?} in:\n{err}");
     }
 }
+
+/// stdout and stderr in one file with compression: one writer, so neither
+/// rotates the file from under the other and no output is lost.
+#[test]
+fn both_channels_in_one_compressed_file_lose_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().display();
+    let conf = config(
+        dir.path(),
+        "",
+        &format!(
+            "[program:both]\ncommand=sh -c 'i=0; while [ $i -lt 400 ]; do echo \"out $i\"; echo \"err $i\" >&2; i=$((i+1)); done; exec sleep 600'\n\
+             startsecs=0\nstdout_logfile={d}/both.log\nstderr_logfile={d}/both.log\n\
+             stdout_logfile_maxbytes=2KB\nstderr_logfile_maxbytes=2KB\nstdout_logfile_backups=50\nstderr_logfile_backups=50\n\
+             stdout_logfile_compress=gzip\nstderr_logfile_compress=gzip\n"
+        ),
+    );
+    let (_guard, _) = start_daemon(&conf);
+    let all = || {
+        let mut text = std::fs::read_to_string(dir.path().join("both.log")).unwrap_or_default();
+        for i in 1..=50 {
+            let gz = dir.path().join(format!("both.log.{i}.gz"));
+            if gz.exists() {
+                text.push_str(&String::from_utf8_lossy(&gunzip(&gz)));
+            }
+        }
+        text
+    };
+    wait_until("every line in the file or its backups", || {
+        let text = all();
+        (0..400).all(|i| text.contains(&format!("out {i}\n")) && text.contains(&format!("err {i}\n")))
+    });
+}

@@ -67,7 +67,8 @@ struct Entry {
     accept: JoinHandle<()>,
     socket: Option<SocketFile>,
     /// The TLS files last loaded (`tls_cert`, `tls_key`).
-    tls: std::sync::Mutex<Option<tokio_rustls::TlsAcceptor>>,
+    /// The last acceptor loaded, and the files it was loaded from.
+    tls: std::sync::Mutex<Option<(supervisor_core::config::TlsFiles, tokio_rustls::TlsAcceptor)>>,
 }
 
 /// A unix server's socket file: its path, and which file it is (device
@@ -247,9 +248,15 @@ impl Servers {
         let Some(files) = &e.config.tls else { return Tls::Off };
         let mut last = e.tls.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Ok(config) = files.server_config() {
-            *last = Some(tokio_rustls::TlsAcceptor::from(config));
+            *last = Some((files.clone(), tokio_rustls::TlsAcceptor::from(config)));
         }
-        last.clone().map_or(Tls::Unusable, Tls::On)
+        // Only the same files' last acceptor stands in: one loaded without
+        // a tls_client_ca added since must not let certificate-less
+        // clients in.
+        match last.as_ref() {
+            Some((loaded, acceptor)) if loaded == files => Tls::On(acceptor.clone()),
+            _ => Tls::Unusable,
+        }
     }
 
     /// Holds every request until the next [`Servers::install`] (a restart

@@ -106,7 +106,9 @@ impl EventLog {
         let replay: Vec<Entry> = ring.kept.iter().filter(|(id, _)| *id > after).cloned().collect();
         let first_kept = ring.kept.front().map_or(ring.next_id, |(id, _)| *id);
         // Ids past the newest (a client of a daemon that restarted) miss nothing.
-        let missed = first_kept.saturating_sub(after + 1).min(ring.next_id.saturating_sub(after + 1));
+        let missed = first_kept
+            .saturating_sub(after.saturating_add(1))
+            .min(ring.next_id.saturating_sub(after.saturating_add(1)));
         (replay, missed, rx)
     }
 }
@@ -174,10 +176,51 @@ pub(crate) async fn serve(State(route): State<EventsRoute>, uri: Uri, headers: H
     let head = (missed > 0).then(|| lagged(missed)).into_iter().chain(replay.iter().map(state_event));
     let states = futures_util::stream::iter(head.collect::<Vec<_>>()).chain(live(rx));
     let events: std::pin::Pin<Box<dyn Stream<Item = Event> + Send>> = match output {
-        Some(out) => Box::pin(futures_util::stream::select(states, out.map(output_event))),
+        Some(out) => Box::pin(futures_util::stream::select(states, drained(out))),
         None => Box::pin(states),
     };
     Sse::new(events.map(Ok::<_, Infallible>)).keep_alive(KeepAlive::default()).into_response()
+}
+
+/// How many output events wait for one slow client before it is told it
+/// lagged (at most 64 KiB each).
+const OUTPUT_QUEUE: usize = 64;
+
+/// A program's output for one client, read off the event bus at once by a
+/// task of its own: a client that stops reading never keeps the bus's
+/// slots (4096 of up to 64 KiB) full; it misses chunks and gets a lagged
+/// event instead. The task ends with the client.
+fn drained(mut out: supervisor_core::supervisor::OutputStream) -> impl Stream<Item = Event> + Send {
+    use tokio::sync::mpsc::error::TrySendError;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Event>(OUTPUT_QUEUE);
+    tokio::spawn(async move {
+        let mut missed = 0u64;
+        loop {
+            let item = tokio::select! {
+                () = tx.closed() => return,
+                item = out.next() => match item {
+                    Some(item) => item,
+                    None => return,
+                },
+            };
+            if missed > 0 {
+                match tx.try_send(lagged(missed)) {
+                    Ok(()) => missed = 0,
+                    Err(TrySendError::Full(_)) => {
+                        missed += 1;
+                        continue;
+                    }
+                    Err(TrySendError::Closed(_)) => return,
+                }
+            }
+            match tx.try_send(output_event(item)) {
+                Ok(()) => {}
+                Err(TrySendError::Full(_)) => missed += 1,
+                Err(TrySendError::Closed(_)) => return,
+            }
+        }
+    });
+    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) })
 }
 
 fn output_event(item: Result<OutputChunk, Lagged>) -> Event {

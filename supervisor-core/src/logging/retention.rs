@@ -103,7 +103,18 @@ pub(crate) fn pending_name(log: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Pending files of `log` left by an earlier run, oldest first.
+/// Whether `log` is opened with compression for the first time in this
+/// process: only then are an earlier run's pending files looked for (a
+/// program respawning does not scan its log's directory each time).
+pub(crate) fn first_open(log: &Path) -> bool {
+    static SEEN: Mutex<Option<std::collections::HashSet<PathBuf>>> = Mutex::new(None);
+    let mut seen = SEEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    seen.get_or_insert_with(Default::default).insert(log.to_owned())
+}
+
+/// Pending files of `log` left by an earlier run, oldest first (a `.gz`
+/// among them is a finished compression whose source is gone: its data is
+/// kept as it is, under that name).
 pub(crate) fn leftovers(log: &Path) -> Vec<PathBuf> {
     let (Some(dir), Some(name)) = (log.parent(), log.file_name().and_then(|n| n.to_str())) else {
         return Vec::new();
@@ -112,7 +123,7 @@ pub(crate) fn leftovers(log: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
     let mut found: Vec<(SystemTime, PathBuf)> = entries
         .flatten()
-        .filter(|e| e.file_name().to_str().is_some_and(|n| n.starts_with(&prefix)))
+        .filter(|e| e.file_name().to_str().is_some_and(|n| n.starts_with(&prefix) && !n.ends_with(".gz")))
         .map(|e| (e.metadata().and_then(|m| m.modified()).unwrap_or(SystemTime::UNIX_EPOCH), e.path()))
         .collect();
     found.sort();
@@ -148,14 +159,16 @@ fn place_compressed(job: &Job, pending: &Path) -> io::Result<()> {
     part.push(".gz");
     let part = PathBuf::from(part);
     gzip(pending, &part)?;
+    // The source goes as soon as its copy is safe: a crash from here on
+    // leaves the data in `part`, never compressed twice into two backups.
+    std::fs::remove_file(pending)?;
     for i in (1..job.backups).rev() {
         let from = numbered(&job.log, i, compress);
         if from.exists() {
             std::fs::rename(&from, numbered(&job.log, i + 1, compress))?;
         }
     }
-    std::fs::rename(&part, numbered(&job.log, 1, compress))?;
-    std::fs::remove_file(pending)
+    std::fs::rename(&part, numbered(&job.log, 1, compress))
 }
 
 /// Compresses `from` into `to`, which keeps `from`'s modification time (the

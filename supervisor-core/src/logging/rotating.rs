@@ -86,7 +86,7 @@ impl RotatingFile {
         if !self.regular || retention.is_default() {
             return self;
         }
-        if retention.compress.is_some() {
+        if retention.compress.is_some() && retention::first_open(&self.path) {
             for pending in retention::leftovers(&self.path) {
                 self.submit(Some(pending));
             }
@@ -143,9 +143,18 @@ impl RotatingFile {
         if self.retention.compress.is_some() {
             // The worker compresses and numbers it; the writer only renames.
             let pending = retention::pending_name(&self.path);
-            std::fs::rename(&self.path, &pending)?;
+            let moved = match std::fs::rename(&self.path, &pending) {
+                Ok(()) => true,
+                // Removed or moved away from outside: start a new file, as
+                // the uncompressed rotation does, rather than write on
+                // into the lost one for good.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+                Err(e) => return Err(e),
+            };
             self.file = Some(File::create(&self.path)?);
-            self.submit(Some(pending));
+            if moved {
+                self.submit(Some(pending));
+            }
             return Ok(());
         }
         if self.backups > 0 {
@@ -204,6 +213,13 @@ impl RotatingFile {
 
 /// The start of the hour, day or week (Monday) `t` is in, local time.
 fn period_start(t: DateTime<Local>, rotate: Rotation) -> DateTime<Local> {
+    if rotate == Rotation::Hourly {
+        // By arithmetic, not by naming a local time: in the hour the clocks
+        // go back, "01:00" names two moments.
+        let into =
+            Days::seconds(i64::from(t.minute() * 60 + t.second())) + Days::nanoseconds(i64::from(t.nanosecond()));
+        return t - into;
+    }
     let day = t.date_naive();
     let date = match rotate {
         Rotation::Weekly => day - Days::days(i64::from(t.weekday().num_days_from_monday())),
@@ -223,6 +239,8 @@ fn next_boundary(t: DateTime<Local>, rotate: Rotation) -> SystemTime {
         Rotation::Daily => local_at(start.date_naive() + Days::days(1), 0).unwrap_or(start + Days::days(1)),
         Rotation::Weekly => local_at(start.date_naive() + Days::days(7), 0).unwrap_or(start + Days::days(7)),
     };
+    // Never a boundary already past: that would rotate at every write.
+    let next = if next <= t { t + Days::hours(1) } else { next };
     SystemTime::from(next)
 }
 
@@ -362,6 +380,26 @@ mod tests {
             period_start(t, Rotation::Weekly),
             Local.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).single().expect("t")
         );
+    }
+
+    #[test]
+    fn hourly_boundaries_are_an_hour_apart_in_any_zone() {
+        let t = Local::now();
+        let next = DateTime::<Local>::from(next_boundary(t, Rotation::Hourly));
+        assert!(next > t && next - t <= Days::hours(1), "{t} -> {next}");
+        assert_eq!((next.minute(), next.second()), (0, 0));
+    }
+
+    #[test]
+    fn a_compressed_log_removed_from_outside_starts_anew() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("x.log");
+        let mut f = RotatingFile::open(&path, 10, 2).expect("open").with_retention(Retention::default().gzip());
+        f.write(b"12345").expect("write");
+        std::fs::remove_file(&path).expect("rm");
+        f.write(b"678901").expect("write past maxbytes");
+        f.write(b"new").expect("write");
+        assert_eq!(std::fs::read(&path).expect("read"), b"new");
     }
 
     #[test]

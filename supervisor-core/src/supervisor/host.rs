@@ -285,11 +285,24 @@ impl Host for RealHost {
             Some((a, b)) => (Some(a), Some(b)),
             None => (None, None),
         };
-        let io = self.io.entry(config.namespec()).or_default().clone();
+        let io = self.io.entry(config.namespec()).or_default();
+        // Both channels logged to one file, with time rotation or
+        // compression: one writer, or each would rotate the file from
+        // under the other (without those keys, two writers as in 4.3.0).
+        let one_file = matches!((&config.stdout.logfile, &config.stderr.logfile), (LogFile::Path(a), LogFile::Path(b)) if a == b)
+            && !(config.stdout.retention.is_default() && config.stderr.retention.is_default());
+        if one_file != Arc::ptr_eq(&io.stdout, &io.stderr) {
+            io.stderr = if one_file { io.stdout.clone() } else { SharedLog::default() };
+        }
+        let io = io.clone();
         let mut console = [false; 2];
         for (i, (shared, channel)) in
             [(&io.stdout, &config.stdout), (&io.stderr, &config.stderr)].into_iter().enumerate()
         {
+            if i == 1 && one_file {
+                console[1] = console[0];
+                continue;
+            }
             if let Ok(mut g) = shared.lock() {
                 *g = open_log(channel);
                 console[i] = g.as_ref().is_some_and(RotatingFile::is_console);
