@@ -60,18 +60,20 @@ impl<S: Shell> Engine<S> {
                 self.stop_groups.pop();
                 continue;
             }
-            // 4.3.0 names every process not yet stopped, in every group.
-            let unstopped: Vec<String> = self
-                .groups
-                .iter()
-                .flat_map(|g| g.members.iter())
-                .filter_map(|&id| self.process(id))
-                .filter(|p| !p.state().is_stopped())
-                .map(|p| p.config().name.clone())
-                .collect();
             let now = self.now().mono;
             if self.last_die_report.is_none_or(|t| now > t + Duration::from_secs(3)) {
-                self.log(LogLevel::Info, &format!("waiting for {} to die", unstopped.join(", ")));
+                // 4.3.0 names every process not yet stopped, in every
+                // group. Only when it is said: this runs on every turn.
+                let unstopped: Vec<&str> = self
+                    .groups
+                    .iter()
+                    .flat_map(|g| g.members.iter())
+                    .filter_map(|&id| self.process(id))
+                    .filter(|p| !p.state().is_stopped())
+                    .map(|p| p.config().name.as_str())
+                    .collect();
+                let line = format!("waiting for {} to die", unstopped.join(", "));
+                self.log(LogLevel::Info, &line);
                 self.last_die_report = Some(now);
             }
             return false;
