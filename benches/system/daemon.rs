@@ -92,20 +92,30 @@ impl Daemon {
     fn launch(imp: &Implementation, conf: &Path, answer: Duration, calls: Duration) -> Result<Daemon, BenchError> {
         let dir = conf.parent().ok_or(BenchError::Check("config has no folder".into()))?;
         let started = Instant::now();
+        // What it says if it cannot start (a minfds it cannot have, ...).
+        let stderr = dir.join("supervisord.stderr");
         let child = Command::new(&imp.supervisord)
             .arg("-n")
             .arg("-c")
             .arg(conf)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(fs::File::create(&stderr)?)
             .spawn()?;
         let pid = child.id();
         let url = format!("unix://{}/s.sock", dir.display());
         let client = Client::new(&url, None, None)?.with_timeout(calls);
         let ctl = imp.supervisorctl.clone();
-        let daemon = Daemon { child: Some(child), pid, started, url, client, conf: conf.to_owned(), ctl };
-        wait_for("the daemon to answer", answer, || daemon.call("supervisor.getState", vec![]).is_ok())?;
+        let mut daemon = Daemon { child: Some(child), pid, started, url, client, conf: conf.to_owned(), ctl };
+        let mut exited = None;
+        wait_for("the daemon to answer", answer, || {
+            exited = daemon.child.as_mut().and_then(|c| c.try_wait().ok().flatten());
+            exited.is_some() || daemon.call("supervisor.getState", vec![]).is_ok()
+        })?;
+        if let Some(status) = exited {
+            let said = fs::read_to_string(&stderr).unwrap_or_default();
+            return Err(BenchError::Check(format!("supervisord exited ({status}) before answering: {}", said.trim())));
+        }
         Ok(daemon)
     }
 

@@ -45,10 +45,16 @@ pub struct Run {
 /// pidfd, log files); 4.3.0 holds the most (three pipes and two logs).
 const FDS_PER_PROGRAM: u64 = 6;
 
+/// The descriptors a daemon with `programs` programs is given.
+pub fn fds_for(programs: usize) -> u64 {
+    programs as u64 * FDS_PER_PROGRAM + 1024
+}
+
 /// Raises this process's descriptor limit (its daemons inherit it) to
-/// what `programs` need; as root the hard limit too. Returns the limit.
+/// what `programs` need; the hard limit too where allowed (root with
+/// CAP_SYS_RESOURCE). Returns the limit.
 pub fn raise_fd_limit(programs: usize) -> u64 {
-    let want = programs as u64 * FDS_PER_PROGRAM + 1024;
+    let want = fds_for(programs);
     let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit writes into the struct we own.
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
@@ -66,7 +72,7 @@ pub fn raise_fd_limit(programs: usize) -> u64 {
     let soft = libc::rlimit { rlim_cur: lim.rlim_max.min(want), rlim_max: lim.rlim_max };
     // SAFETY: as above.
     unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &soft) };
-    eprintln!("descriptor limit: {} of the {want} wanted (not root?)", soft.rlim_cur);
+    eprintln!("descriptor limit: {} of the {want} wanted (raising it needs CAP_SYS_RESOURCE)", soft.rlim_cur);
     soft.rlim_cur
 }
 
@@ -127,7 +133,7 @@ fn measure(
     let left = || clock.left();
     let dir = tempfile::Builder::new().prefix("system-bench").tempdir_in(base)?;
     let mut conf = Conf::new(dir.path());
-    conf.supervisord(&format!("minfds={}", n as u64 * FDS_PER_PROGRAM + 1024));
+    conf.supervisord(&format!("minfds={}", fds_for(n)));
     for i in 0..n {
         conf.program(&format!("p{i:05}"), "/bin/sleep 3600", &["startsecs=0"]);
     }
@@ -242,7 +248,7 @@ impl Clock {
 }
 
 /// A second client while the daemon is busy: one thread calling
-/// `getState` every 2 ms, another `getAllProcessInfo` every 5 ms.
+/// `getState` every 2 ms, another `getAllProcessInfo` every 50 ms.
 struct Load {
     stop: Arc<AtomicBool>,
     state: JoinHandle<Vec<Duration>>,
@@ -277,7 +283,9 @@ impl Load {
             })
         };
         let state = asker("supervisor.getState", Duration::from_millis(2));
-        let info = asker("supervisor.getAllProcessInfo", Duration::from_millis(5));
+        // Not more often: with thousands of programs each answer is
+        // megabytes, and a tighter loop would measure the bench's own load.
+        let info = asker("supervisor.getAllProcessInfo", Duration::from_millis(50));
         Load { stop, state, info }
     }
 

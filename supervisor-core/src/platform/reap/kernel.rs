@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -45,6 +46,8 @@ struct Watcher {
     /// `SA_NOCLDWAIT` on and releases orphans. Otherwise only our own
     /// children are reaped, each through its pidfd.
     kernel: bool,
+    /// The last sweep found `SA_NOCLDWAIT` on, or put it back.
+    released: AtomicBool,
 }
 
 static WATCHER: OnceLock<Watcher> = OnceLock::new();
@@ -147,7 +150,15 @@ impl Watcher {
             self.retry(true);
             return;
         }
-        super::release_children_at_exit();
+        // While the flag stays on, the kernel leaves no zombie: a wait would
+        // only walk every child, each second (idle CPU growing with the
+        // number of programs). Only once it was taken away is there
+        // something to reap.
+        if self.released.load(Ordering::Relaxed) && super::children_released_at_exit() {
+            self.retry(true);
+            return;
+        }
+        self.released.store(super::release_children_at_exit(), Ordering::Relaxed);
         while let Some(exit) = super::reap_any() {
             let mut state = self.state();
             if !state.by_pid.contains_key(&exit.0) {
@@ -192,7 +203,8 @@ pub(super) fn start(kernel: bool) -> Result<(), Errno> {
         return Ok(());
     }
     let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
-    if WATCHER.set(Watcher { epoll, state: Mutex::new(State::default()), kernel }).is_err() {
+    let watcher = Watcher { epoll, state: Mutex::new(State::default()), kernel, released: AtomicBool::new(false) };
+    if WATCHER.set(watcher).is_err() {
         return Ok(());
     }
     std::thread::Builder::new()

@@ -127,6 +127,8 @@ pub(crate) struct Engine<S: Shell> {
     waiters: waiters::Waiters,
     /// Groups still to stop during shutdown, by name, highest priority last.
     stop_groups: Vec<String>,
+    /// Where the last of them was found in `groups`.
+    stop_hint: usize,
     shutdown_replies: Vec<Reply<()>>,
     last_die_report: Option<Duration>,
     pools: Pools,
@@ -174,6 +176,7 @@ impl<S: Shell> Engine<S> {
             state: SupervisorState::Running,
             waiters: waiters::Waiters::default(),
             stop_groups: Vec::new(),
+            stop_hint: usize::MAX,
             shutdown_replies: Vec::new(),
             last_die_report: None,
             pools: Pools::new(identifier),

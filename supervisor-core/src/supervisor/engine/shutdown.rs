@@ -28,7 +28,7 @@ impl<S: Shell> Engine<S> {
     /// Stops groups one at a time, highest priority first; true when all are down.
     pub(super) fn advance_shutdown(&mut self) -> bool {
         while let Some(name) = self.stop_groups.last().cloned() {
-            let Some(group) = self.groups.iter().find(|g| g.config.name == name) else {
+            let Some(group) = self.group_for_stop(&name).map(|i| &self.groups[i]) else {
                 self.stop_groups.pop();
                 continue;
             };
@@ -79,5 +79,17 @@ impl<S: Shell> Engine<S> {
             return false;
         }
         true
+    }
+
+    /// Where group `name` is. This runs on every turn of a shutdown, and
+    /// the groups stop in about the reverse of their order: the search
+    /// starts where the last one was found and goes back, so it is short
+    /// however many groups there are.
+    fn group_for_stop(&mut self, name: &str) -> Option<usize> {
+        let n = self.groups.len();
+        let from = self.stop_hint.min(n.checked_sub(1)?);
+        let found = (0..n).map(|k| (from + n - k) % n).find(|&i| self.groups[i].config.name == name)?;
+        self.stop_hint = found;
+        Some(found)
     }
 }
