@@ -121,7 +121,7 @@ pub(crate) struct Engine<S: Shell> {
     by_pid: HashMap<u32, usize>,
     timers: BTreeSet<(Duration, usize)>,
     /// The due deadlines a pass found and has not handled yet, in order.
-    pass: VecDeque<usize>,
+    pass: VecDeque<(Duration, usize)>,
     host: S,
     state: SupervisorState,
     waiters: waiters::Waiters,
@@ -446,19 +446,18 @@ impl<S: Shell> Engine<S> {
         while budget > 0 {
             if self.pass.is_empty() {
                 now = self.now();
-                self.pass = self.timers.iter().take_while(|(d, _)| *d <= now.mono).map(|(_, id)| *id).collect();
+                self.pass = self.timers.iter().take_while(|(d, _)| *d <= now.mono).copied().collect();
             }
-            let Some(id) = self.pass.pop_front() else { return };
+            let Some((due, id)) = self.pass.pop_front() else { return };
             budget -= 1;
             // Out of the timers first: whatever happens below, this
             // deadline is handled (and set again if still needed), so the
-            // loop always gets on. What an earlier tick or a turn between
-            // moved later, or took away, is not due any more.
-            match self.slots.get_mut(&id).map(|s| (s.deadline, &mut s.deadline)) {
-                Some((Some(d), deadline)) if d <= now.mono => {
-                    *deadline = None;
-                    self.timers.remove(&(d, id));
-                }
+            // loop always gets on. One that an earlier tick or a turn
+            // between moved, or took away, is not this one any more (a
+            // moved one that is still due comes in the next pass).
+            self.timers.remove(&(due, id));
+            match self.slots.get_mut(&id) {
+                Some(slot) if slot.deadline == Some(due) => slot.deadline = None,
                 _ => continue,
             }
             let accepting = self.accepting();
