@@ -175,7 +175,10 @@ impl Watcher {
             let soon = self.state().pending.iter().any(|(_, since)| since.elapsed() < SOON);
             let wait =
                 if soon { Duration::from_millis(1) } else { next_sweep.saturating_duration_since(Instant::now()) };
-            let ready = match self.epoll.wait(&mut events, wait.as_millis().min(u16::MAX as u128) as u16) {
+            // Rounded up: the last fraction of a millisecond before a sweep
+            // would otherwise be a busy loop of zero timeouts, each second.
+            let millis = wait.as_micros().div_ceil(1000).min(u128::from(u16::MAX)) as u16;
+            let ready = match self.epoll.wait(&mut events, millis) {
                 Ok(n) => n,
                 Err(Errno::EINTR) => 0,
                 Err(_) => {
