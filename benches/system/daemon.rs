@@ -49,6 +49,12 @@ impl Conf {
         self
     }
 
+    /// Adds a `key=value` line to `[supervisord]`.
+    pub fn supervisord(&mut self, line: &str) -> &mut Conf {
+        self.text = self.text.replacen("[supervisord]\n", &format!("[supervisord]\n{line}\n"), 1);
+        self
+    }
+
     /// Adds `[program:NAME]` with `command` and extra `key=value` lines.
     pub fn program(&mut self, name: &str, command: &str, extra: &[&str]) -> &mut Conf {
         self.text.push_str(&format!("[program:{name}]\ncommand={command}\n"));
@@ -83,24 +89,42 @@ pub struct Daemon {
 impl Daemon {
     /// Starts `supervisord -n -c conf` and waits until it answers.
     pub fn start(imp: &Implementation, conf: &Path) -> Result<Daemon, BenchError> {
+        Daemon::launch(imp, conf, Duration::from_secs(60), Duration::from_secs(300))
+    }
+
+    /// Starts `supervisord -n -c conf` and waits up to `timeout` until it
+    /// answers; its calls wait as long for an answer.
+    pub fn start_within(imp: &Implementation, conf: &Path, timeout: Duration) -> Result<Daemon, BenchError> {
+        Daemon::launch(imp, conf, timeout, timeout)
+    }
+
+    fn launch(imp: &Implementation, conf: &Path, answer: Duration, calls: Duration) -> Result<Daemon, BenchError> {
         let dir = conf.parent().ok_or(BenchError::Check("config has no folder".into()))?;
         let started = Instant::now();
+        // What it says if it cannot start (a minfds it cannot have, ...).
+        let stderr = dir.join("supervisord.stderr");
         let child = Command::new(&imp.supervisord)
             .arg("-n")
             .arg("-c")
             .arg(conf)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(fs::File::create(&stderr)?)
             .spawn()?;
         let pid = child.id();
         let url = format!("unix://{}/s.sock", dir.display());
-        let client = Client::new(&url, None, None)?.with_timeout(Duration::from_secs(300));
+        let client = Client::new(&url, None, None)?.with_timeout(calls);
         let ctl = imp.supervisorctl.clone();
-        let daemon = Daemon { child: Some(child), pid, started, url, client, conf: conf.to_owned(), ctl };
-        wait_for("the daemon to answer", Duration::from_secs(60), || {
-            daemon.call("supervisor.getState", vec![]).is_ok()
+        let mut daemon = Daemon { child: Some(child), pid, started, url, client, conf: conf.to_owned(), ctl };
+        let mut exited = None;
+        wait_for("the daemon to answer", answer, || {
+            exited = daemon.child.as_mut().and_then(|c| c.try_wait().ok().flatten());
+            exited.is_some() || daemon.call("supervisor.getState", vec![]).is_ok()
         })?;
+        if let Some(status) = exited {
+            let said = fs::read_to_string(&stderr).unwrap_or_default();
+            return Err(BenchError::Check(format!("supervisord exited ({status}) before answering: {}", said.trim())));
+        }
         Ok(daemon)
     }
 
@@ -148,19 +172,51 @@ impl Daemon {
         Ok(Command::new(&self.ctl).arg("-c").arg(&self.conf).args(args).stdin(Stdio::null()).output()?)
     }
 
+    /// The size of the body of `method`'s answer, read off the socket as
+    /// it comes (HTTP/1.0, so neither daemon chunks it).
+    pub fn answer_size(&self, method: &str) -> Result<usize, BenchError> {
+        use std::io::{Read, Write};
+        let path = self.url.strip_prefix("unix://").ok_or(BenchError::Check("not a unix socket".into()))?;
+        let body =
+            format!("<?xml version=\"1.0\"?><methodCall><methodName>{method}</methodName><params/></methodCall>");
+        let mut stream = std::os::unix::net::UnixStream::connect(path)?;
+        write!(
+            stream,
+            "POST /RPC2 HTTP/1.0\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer)?;
+        let head = answer
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .ok_or(BenchError::Check(format!("{method}: no HTTP header in the answer")))?;
+        Ok(answer.len() - head - 4)
+    }
+
     /// Sends SIGTERM and waits for the daemon to exit; returns how long
     /// that took. Fails if any process it started outlives it.
-    pub fn terminate(mut self) -> Result<Duration, BenchError> {
+    pub fn terminate(self) -> Result<Duration, BenchError> {
+        self.terminate_within(Duration::from_secs(120))
+    }
+
+    /// [`Daemon::terminate`], waiting up to `timeout` for the exit.
+    pub fn terminate_within(mut self, timeout: Duration) -> Result<Duration, BenchError> {
         let before = probe::descendants(self.pid);
         let t = Instant::now();
         signal(self.pid, libc::SIGTERM);
         let mut child = self.child.take().ok_or(BenchError::Check("daemon already gone".into()))?;
-        let deadline = t + Duration::from_secs(120);
+        let deadline = t + timeout;
         while child.try_wait()?.is_none() {
             if Instant::now() > deadline {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(BenchError::Check("the daemon did not exit within 120 s of SIGTERM".into()));
+                for p in before {
+                    signal(p, libc::SIGKILL);
+                }
+                sleep(Duration::from_millis(50));
+                reap_orphans();
+                return Err(BenchError::Check(format!("the daemon did not exit within {timeout:?} of SIGTERM")));
             }
             sleep(Duration::from_millis(1));
         }

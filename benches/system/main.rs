@@ -9,16 +9,21 @@
 
 mod daemon;
 mod formats;
+mod plot;
 mod probe;
 mod report;
 mod roles;
+mod scale;
 mod scenarios;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use daemon::Implementation;
+use report::Cell;
+use scale::ScaleSizes;
 use scenarios::Sizes;
 
 /// Why a scenario could not give its figures.
@@ -33,12 +38,19 @@ pub enum BenchError {
     Check(String),
     #[error("{0}")]
     Usage(String),
+    #[error("plot: {0}")]
+    Plot(Box<dyn std::error::Error + Send + Sync>),
 }
 
 const SCENARIOS: &[&str] = &["fleet", "respawn", "logging", "flood", "storm", "deps", "metrics", "sse", "formats"];
 
 const HELP: &str = "usage: system-bench [options]
-  --smoke              small sizes, to check the bench works (CI)
+  --smoke              small sizes, to check the bench works (CI); runs the scale path too
+  --scale              the scale curve instead of the scenarios: idle programs at each size
+  --scale-sizes a,b    its sizes (100,1000,10000)
+  --scale-limit N      seconds one daemon may take at one size before it is stopped (600)
+  --idle-secs N        how long the idle daemon's CPU is watched (10)
+  --plot FILE          where the scale chart goes (docs/scale.svg)
   --programs N         idle programs for the fleet and logging scenarios (1000)
   --calls N            getAllProcessInfo calls to take the median of (11)
   --respawns N         crash/respawn cycles (10)
@@ -53,13 +65,20 @@ const HELP: &str = "usage: system-bench [options]
                        sse (ours only: the storm with 20 /events readers that never read)
                        formats (ours only: child log formats, plain, pattern, json)
   --dir DIR            where configs, sockets and logs go (/dev/shm)
-  --venv DIR           the venv with supervisor==4.3.0 (.venv at the workspace root)";
+  --venv DIR           the venv with supervisor==4.3.0 (.venv at the workspace root)
+  --ours DIR           the folder with our supervisord and supervisorctl (beside this bench)";
 
 struct Options {
     sizes: Sizes,
     only: Option<String>,
     scenarios: Vec<String>,
+    /// The scale run, when asked for (`--scale`, or small in `--smoke`).
+    scale: Option<ScaleSizes>,
+    plot: PathBuf,
+    /// The smoke run draws its chart to check the path, then deletes it.
+    plot_is_scratch: bool,
     venv: PathBuf,
+    ours: Option<PathBuf>,
 }
 
 fn parse(args: &[String]) -> Result<Options, BenchError> {
@@ -79,7 +98,19 @@ fn parse(args: &[String]) -> Result<Options, BenchError> {
     };
     let mut only = None;
     let mut scenarios: Vec<String> = SCENARIOS.iter().map(|s| s.to_string()).collect();
-    let mut venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut venv = root.join(".venv");
+    let mut ours = None;
+    let mut scale = None;
+    let mut scale_sizes = ScaleSizes {
+        programs: vec![100, 1000, 10000],
+        calls: 11,
+        calls_budget: Duration::from_secs(30),
+        idle: Duration::from_secs(10),
+        limit: Duration::from_secs(600),
+    };
+    let mut plot = root.join("docs/scale.svg");
+    let mut plot_is_scratch = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut value = || it.next().cloned().ok_or(BenchError::Usage(format!("{arg} needs a value")));
@@ -99,8 +130,40 @@ fn parse(args: &[String]) -> Result<Options, BenchError> {
                     storm_programs: 10,
                     storm_secs: 2,
                     base: sizes.base.clone(),
-                }
+                };
+                scale_sizes = ScaleSizes {
+                    programs: vec![10, 30],
+                    calls: 3,
+                    calls_budget: Duration::from_secs(5),
+                    idle: Duration::from_secs(1),
+                    limit: Duration::from_secs(60),
+                };
+                scale = Some(());
+                plot = sizes.base.join(format!("system-bench-scale-{}.svg", std::process::id()));
+                plot_is_scratch = true;
             }
+            "--scale" => {
+                scale = Some(());
+                scenarios.clear();
+            }
+            "--scale-sizes" => {
+                let v = value()?;
+                let mut list = v
+                    .split(',')
+                    .map(|n| n.trim().parse::<usize>().ok().filter(|&n| n > 0))
+                    .collect::<Option<Vec<usize>>>()
+                    .ok_or(BenchError::Usage(format!("{arg}: {v:?} is not a list of sizes")))?;
+                list.sort_unstable();
+                list.dedup();
+                scale_sizes.programs = list;
+            }
+            "--scale-limit" => scale_sizes.limit = Duration::from_secs(number()?.max(1)),
+            "--idle-secs" => scale_sizes.idle = Duration::from_secs(number()?.max(1)),
+            "--plot" => {
+                plot = PathBuf::from(value()?);
+                plot_is_scratch = false;
+            }
+            "--ours" => ours = Some(PathBuf::from(value()?)),
             "--programs" => sizes.programs = number()? as usize,
             "--calls" => sizes.calls = number()?.max(1) as usize,
             "--respawns" => sizes.respawns = number()?.max(1) as usize,
@@ -122,11 +185,13 @@ fn parse(args: &[String]) -> Result<Options, BenchError> {
     if let Some(bad) = scenarios.iter().find(|s| !SCENARIOS.contains(&s.as_str())) {
         return Err(BenchError::Usage(format!("unknown scenario {bad}; known: {}", SCENARIOS.join(", "))));
     }
-    Ok(Options { sizes, only, scenarios, venv })
+    let scale = scale.map(|()| scale_sizes);
+    Ok(Options { sizes, only, scenarios, scale, plot, plot_is_scratch, venv, ours })
 }
 
 fn implementations(o: &Options, exe: &std::path::Path) -> Result<Vec<Implementation>, BenchError> {
-    let here = exe.parent().ok_or(BenchError::Usage("the bench binary has no folder".into()))?;
+    let beside = exe.parent().ok_or(BenchError::Usage("the bench binary has no folder".into()))?;
+    let here = o.ours.as_deref().unwrap_or(beside);
     let all = [
         Implementation {
             name: "python",
@@ -213,6 +278,12 @@ fn run(args: &[String]) -> Result<bool, BenchError> {
             daemon::reap_orphans();
         }
     }
+    if let Some(scale) = &o.scale {
+        ok &= scale_curve(&o, scale, &imps)?;
+    }
+    if o.scenarios.is_empty() {
+        return Ok(ok);
+    }
     let s = &o.sizes;
     println!(
         "\n{} programs; {} MiB from one writer; {} writers x {} MiB; {} crashing programs for {} s",
@@ -220,5 +291,64 @@ fn run(args: &[String]) -> Result<bool, BenchError> {
     );
     let none = HashMap::new();
     report::print(figures.get("python").unwrap_or(&none), figures.get("ours").unwrap_or(&none), s.programs);
+    Ok(ok)
+}
+
+/// The scale run: every size on every implementation, the table and the
+/// chart; false if a check failed.
+fn scale_curve(o: &Options, scale: &ScaleSizes, imps: &[Implementation]) -> Result<bool, BenchError> {
+    let largest = scale.programs.last().copied().unwrap_or(0);
+    let limit = scale::raise_fd_limit(largest);
+    eprintln!("== scale: {:?} programs; descriptor limit {limit}", scale.programs);
+    let mut runs: HashMap<(&str, usize), scale::Run> = HashMap::new();
+    let mut ok = true;
+    // A size the descriptor limit cannot hold is left out, and said so.
+    let (sizes, too_big): (Vec<usize>, Vec<usize>) = scale.programs.iter().partition(|&&n| scale::fds_for(n) <= limit);
+    for imp in imps {
+        eprintln!("== scale: {}, empty", imp.name);
+        let empty = scale::empty(imp, &o.sizes.base)?;
+        for &n in &sizes {
+            eprintln!("== scale: {}, {n} programs", imp.name);
+            match scale::run(imp, scale, &o.sizes.base, n, empty) {
+                Ok(run) => {
+                    if let Some(limit) = run.unfinished {
+                        eprintln!("   did not finish in {} s", limit.as_secs());
+                    }
+                    runs.insert((imp.name, n), run);
+                }
+                Err(e) => {
+                    eprintln!("FAILED: scale with {n} programs on {}: {e}", imp.name);
+                    ok = false;
+                }
+            }
+            daemon::reap_orphans();
+        }
+    }
+    let cell = |imp: &str, n: usize, key: &str| match runs.get(&(imp, n)) {
+        None => Cell::Missing,
+        Some(run) => match run.figures.iter().find(|(k, _)| *k == key) {
+            Some(&(_, v)) => Cell::Value(v),
+            None => run.unfinished.map_or(Cell::Missing, |l| Cell::Unfinished(l.as_secs())),
+        },
+    };
+    println!(
+        "\nscale: idle programs (/bin/sleep 3600, startsecs=0); a second client calls getState every 2 ms \
+         and getAllProcessInfo every 50 ms during the launch and stopAllProcesses; idle CPU over {} s, \
+         shown per 10 s",
+        scale.idle.as_secs()
+    );
+    for n in &too_big {
+        println!(
+            "left out: {n} programs need {} descriptors, and the limit is {limit} (raising it needs root with \
+             CAP_SYS_RESOURCE)",
+            scale::fds_for(*n)
+        );
+    }
+    report::print_scale(&scale.programs, cell);
+    plot::draw(&o.plot, &scale.programs, "Scale: ours and Python Supervisor 4.3.0 (log-log)", cell)?;
+    eprintln!("chart: {}", o.plot.display());
+    if o.plot_is_scratch {
+        std::fs::remove_file(&o.plot)?;
+    }
     Ok(ok)
 }

@@ -6,10 +6,25 @@ use std::path::Path;
 
 /// Resident set size in bytes (`VmRSS`).
 pub fn rss_bytes(pid: u32) -> Option<u64> {
+    status_field(pid, "VmRSS:").map(|kb| kb * 1024)
+}
+
+/// The anonymous part of the resident set in bytes (`RssAnon`): the heap
+/// and stacks, without the binary's and libraries' file pages.
+pub fn rss_anon_bytes(pid: u32) -> Option<u64> {
+    status_field(pid, "RssAnon:").map(|kb| kb * 1024)
+}
+
+/// How many threads the process has.
+pub fn threads(pid: u32) -> Option<u64> {
+    status_field(pid, "Threads:")
+}
+
+/// The number after `key` in `/proc/PID/status`.
+fn status_field(pid: u32, key: &str) -> Option<u64> {
     let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// CPU time in seconds, summed over every thread, at nanosecond grain

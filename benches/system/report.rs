@@ -1,5 +1,5 @@
-//! The table: each figure for both implementations, their ratio, and the
-//! target from issue 7 / issue 9 with whether ours meets it.
+//! The tables: each figure for both implementations, their ratio, and the
+//! target from issues 7, 9 and 22 with whether ours meets it.
 
 use std::collections::HashMap;
 
@@ -14,6 +14,7 @@ pub enum Unit {
     CpuSeconds,
     Count,
     Kib,
+    CpuMillis,
 }
 
 /// What ours must reach.
@@ -101,6 +102,7 @@ fn show(unit: Unit, v: f64) -> String {
         Unit::CpuSeconds => format!("{v:.3} CPU-s"),
         Unit::Count => format!("{v:.0}"),
         Unit::Kib => format!("{:.1} KiB", v / 1024.0),
+        Unit::CpuMillis => format!("{:.1} CPU-ms", v * 1e3),
     }
 }
 
@@ -147,5 +149,138 @@ pub fn print(python: &HashMap<&str, f64>, ours: &HashMap<&str, f64>, programs: u
         };
         let label = row.label.replace("{n}", &programs.to_string());
         println!("{label:<44} {:>16} {:>16} {ratio:>12}  {:<18} {verdict}", cell(p), cell(o), target_text(row));
+    }
+}
+
+/// One figure of the scale table (`--scale`), and of its chart.
+pub struct ScaleRow {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub unit: Unit,
+    pub lower_is_better: bool,
+}
+
+const fn scale(key: &'static str, label: &'static str, unit: Unit, lower_is_better: bool) -> ScaleRow {
+    ScaleRow { key, label, unit, lower_is_better }
+}
+
+/// Every scale figure, in the order printed and plotted.
+pub const SCALE_ROWS: &[ScaleRow] = &[
+    scale("rss", "daemon RSS, total", Unit::Megabytes, true),
+    scale("rss_anon", "daemon RSS, anonymous", Unit::Megabytes, true),
+    scale("rss_per_program", "RSS per program above empty, total", Unit::Kib, true),
+    scale("anon_per_program", "RSS per program above empty, anon", Unit::Kib, true),
+    scale("launch", "launch -> all RUNNING", Unit::Seconds, true),
+    scale("launch_get_state_p99", "  getState p99 meanwhile", Unit::Millis, true),
+    scale("launch_all_info_max", "  getAllProcessInfo meanwhile, slowest", Unit::Millis, true),
+    scale("all_info_p50", "getAllProcessInfo p50", Unit::Millis, true),
+    scale("all_info_p99", "getAllProcessInfo p99", Unit::Millis, true),
+    scale("all_info_bytes", "getAllProcessInfo answer size", Unit::Kib, true),
+    scale("ctl_status", "supervisorctl status", Unit::Seconds, true),
+    scale("stop_all", "stopAllProcesses", Unit::Seconds, true),
+    scale("stop_get_state_p99", "  getState p99 meanwhile", Unit::Millis, true),
+    scale("stop_all_info_max", "  getAllProcessInfo meanwhile, slowest", Unit::Millis, true),
+    scale("shutdown", "shutdown (SIGTERM)", Unit::Seconds, true),
+    scale("idle_cpu", "idle CPU over 10 s", Unit::CpuMillis, true),
+    scale("fds", "descriptors open", Unit::Count, true),
+    scale("threads", "threads", Unit::Count, true),
+];
+
+/// What ours must reach for `key` with `n` programs (issue 22).
+pub fn scale_target(key: &str, n: usize) -> Target {
+    match (key, n) {
+        ("rss_anon", 1000) => Target::AtMost(5e6),
+        ("anon_per_program", _) => Target::AtMost(4096.0),
+        ("launch", 1000) => Target::AtMost(0.5),
+        ("launch", 10000) => Target::AtMost(5.0),
+        ("launch_get_state_p99" | "stop_get_state_p99", _) => Target::AtMost(0.020),
+        ("launch_all_info_max" | "stop_all_info_max", ..=1000) => Target::AtMost(0.050),
+        ("all_info_p50", 1000) => Target::AtMost(0.010),
+        ("ctl_status", 1000) => Target::AtMost(0.05),
+        ("stop_all", 1000) => Target::AtMost(0.1),
+        ("shutdown", 1000) => Target::AtMost(0.3),
+        // "Stays 0": under a CPU-millisecond in 10 s.
+        ("idle_cpu", _) => Target::AtMost(0.001),
+        _ => Target::None,
+    }
+}
+
+/// One cell of the scale table.
+#[derive(Clone, Copy)]
+pub enum Cell {
+    Value(f64),
+    /// The daemon was stopped at the time limit before this figure.
+    Unfinished(u64),
+    Missing,
+}
+
+impl Cell {
+    pub fn value(self) -> Option<f64> {
+        match self {
+            Cell::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// Prints the scale table: `cell(implementation, programs, key)`.
+pub fn print_scale(sizes: &[usize], cell: impl Fn(&str, usize, &str) -> Cell) {
+    println!(
+        "{:<40} {:>8} {:>24} {:>12} {:>8} {:>7}  target",
+        "figure", "programs", "python 4.3.0", "ours", "ratio", "growth"
+    );
+    for row in SCALE_ROWS {
+        let mut previous: Option<(usize, f64)> = None;
+        for (i, &n) in sizes.iter().enumerate() {
+            let (p, o) = (cell("python", n, row.key), cell("ours", n, row.key));
+            let text = |c: Cell| match c {
+                Cell::Value(v) => show(row.unit, v),
+                Cell::Unfinished(secs) => format!("did not finish in {secs} s"),
+                Cell::Missing => "-".into(),
+            };
+            let ratio = match (p.value(), o.value()) {
+                (Some(p), Some(o)) if p > 0.0 && o > 0.0 => {
+                    format!("{:.1}x", if row.lower_is_better { p / o } else { o / p })
+                }
+                _ => "-".into(),
+            };
+            // How ours grows from the size before: n^k, k <= 1 is linear.
+            let growth = match (previous, o.value()) {
+                (Some((m, before)), Some(now)) if before > 0.0 && now > 0.0 => {
+                    format!("n^{:.2}", (now / before).ln() / (n as f64 / m as f64).ln())
+                }
+                _ => String::new(),
+            };
+            previous = o.value().map(|v| (n, v));
+            let target = scale_target(row.key, n);
+            let shown = Row { key: row.key, label: row.label, unit: row.unit, lower_is_better: true, target };
+            let verdict = match o.value().and_then(|o| met(&shown, o, p.value())) {
+                Some(true) => "met",
+                Some(false) => "NOT met",
+                None => "",
+            };
+            let label = if i == 0 { row.label } else { "" };
+            println!(
+                "{label:<40} {n:>8} {:>24} {:>12} {ratio:>8} {growth:>7}  {:<14} {verdict}",
+                text(p),
+                text(o),
+                target_text(&shown)
+            );
+        }
+    }
+}
+
+/// What a figure is multiplied by to show in `unit`, and the unit's name.
+pub fn in_unit(unit: Unit) -> (f64, &'static str) {
+    match unit {
+        Unit::Megabytes => (1e-6, "MB"),
+        Unit::Seconds => (1.0, "s"),
+        Unit::Millis => (1e3, "ms"),
+        Unit::PerSecond => (1.0, "/s"),
+        Unit::MibPerSecond => (1.0, "MiB/s"),
+        Unit::CpuSeconds => (1.0, "CPU-s"),
+        Unit::Count => (1.0, ""),
+        Unit::Kib => (1.0 / 1024.0, "KiB"),
+        Unit::CpuMillis => (1e3, "CPU-ms"),
     }
 }

@@ -204,7 +204,7 @@ fn free_ports(n: usize) -> Result<Vec<u16>, BenchError> {
 
 /// How many children have exec'd sleep. Reading a thousand stat files
 /// costs a core's worth of time, so only once the count is complete.
-fn sleeping_children(pid: u32, want: usize) -> usize {
+pub fn sleeping_children(pid: u32, want: usize) -> usize {
     let children = probe::children(pid);
     if children.len() < want {
         return children.len();
@@ -504,7 +504,7 @@ impl Sampler {
 }
 
 /// The `p`th percentile, in seconds.
-fn percentile(samples: &mut [Duration], p: f64) -> f64 {
+pub fn percentile(samples: &mut [Duration], p: f64) -> f64 {
     samples.sort_unstable();
     if samples.is_empty() {
         return f64::NAN;

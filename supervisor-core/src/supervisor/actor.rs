@@ -15,6 +15,9 @@ use crate::platform::reap::Exit;
 /// How often a pending stop logs `waiting for x to stop`.
 const STOP_REPORT_EVERY: Duration = Duration::from_secs(2);
 
+/// The most child exits one turn takes in.
+const EXIT_TURN: usize = 64;
+
 /// Runs `engine` until it has shut down and every process has stopped;
 /// returns why it ended by itself, if it did (`shutdown_on`).
 pub(crate) async fn run<S: Shell>(
@@ -29,6 +32,16 @@ pub(crate) async fn run<S: Shell>(
     let mut stop_reports = tokio::time::interval(STOP_REPORT_EVERY);
     stop_reports.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     while !engine.finished() {
+        // A request that waited is answered first, one a turn: a caller
+        // waits for at most one turn of other work (a mass start's batch
+        // of spawns, a batch of exits), never behind all of it, and
+        // callers asking without pause cannot hold the rest up.
+        if let Ok(request) = requests.try_recv() {
+            engine.on_request(Some(request));
+            if engine.finished() {
+                break;
+            }
+        }
         let next = engine.next_deadline();
         let sleep = async {
             match next {
@@ -36,6 +49,9 @@ pub(crate) async fn run<S: Shell>(
                 None => std::future::pending::<()>().await,
             }
         };
+        // Deadlines a turn left for later (a mass start): ready at once,
+        // in turn with whatever else waits.
+        let due = engine.has_due();
         let stopping_waits = engine.stopping_waits();
         let wants_ticks = engine.wants_ticks();
         let bus = async {
@@ -49,7 +65,11 @@ pub(crate) async fn run<S: Shell>(
         tokio::select! {
             Some(first) = exits.recv() => {
                 let mut batch = vec![first];
-                while let Ok(exit) = exits.try_recv() {
+                // At most a turn's worth: the rest wait in the channel,
+                // in turn with requests (a thousand stopping at once).
+                while batch.len() < EXIT_TURN
+                    && let Ok(exit) = exits.try_recv()
+                {
                     batch.push(exit);
                 }
                 engine.on_exits(batch);
@@ -60,7 +80,8 @@ pub(crate) async fn run<S: Shell>(
             // enough, and only while some pool subscribes to TICK.
             _ = tick_timer.tick(), if wants_ticks => engine.on_tick(),
             request = requests.recv() => engine.on_request(request),
-            () = sleep => engine.on_timer(),
+            () = std::future::ready(()), if due => engine.on_timer(),
+            () = sleep, if !due => engine.on_timer(),
             _ = stop_reports.tick(), if stopping_waits => engine.on_stop_report(),
         }
     }

@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -45,6 +46,8 @@ struct Watcher {
     /// `SA_NOCLDWAIT` on and releases orphans. Otherwise only our own
     /// children are reaped, each through its pidfd.
     kernel: bool,
+    /// The last sweep found `SA_NOCLDWAIT` on, or put it back.
+    released: AtomicBool,
 }
 
 static WATCHER: OnceLock<Watcher> = OnceLock::new();
@@ -147,7 +150,15 @@ impl Watcher {
             self.retry(true);
             return;
         }
-        super::release_children_at_exit();
+        // While the flag stays on, the kernel leaves no zombie: a wait would
+        // only walk every child, each second (idle CPU growing with the
+        // number of programs). Only once it was taken away is there
+        // something to reap.
+        if self.released.load(Ordering::Relaxed) && super::children_released_at_exit() {
+            self.retry(true);
+            return;
+        }
+        self.released.store(super::release_children_at_exit(), Ordering::Relaxed);
         while let Some(exit) = super::reap_any() {
             let mut state = self.state();
             if !state.by_pid.contains_key(&exit.0) {
@@ -164,7 +175,10 @@ impl Watcher {
             let soon = self.state().pending.iter().any(|(_, since)| since.elapsed() < SOON);
             let wait =
                 if soon { Duration::from_millis(1) } else { next_sweep.saturating_duration_since(Instant::now()) };
-            let ready = match self.epoll.wait(&mut events, wait.as_millis().min(u16::MAX as u128) as u16) {
+            // Rounded up: the last fraction of a millisecond before a sweep
+            // would otherwise be a busy loop of zero timeouts, each second.
+            let millis = wait.as_micros().div_ceil(1000).min(u128::from(u16::MAX)) as u16;
+            let ready = match self.epoll.wait(&mut events, millis) {
                 Ok(n) => n,
                 Err(Errno::EINTR) => 0,
                 Err(_) => {
@@ -192,7 +206,8 @@ pub(super) fn start(kernel: bool) -> Result<(), Errno> {
         return Ok(());
     }
     let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
-    if WATCHER.set(Watcher { epoll, state: Mutex::new(State::default()), kernel }).is_err() {
+    let watcher = Watcher { epoll, state: Mutex::new(State::default()), kernel, released: AtomicBool::new(false) };
+    if WATCHER.set(watcher).is_err() {
         return Ok(());
     }
     std::thread::Builder::new()

@@ -177,6 +177,17 @@ pub fn automatic() -> bool {
     MODE.get().is_some_and(|m| m.0 == Reaping::Kernel)
 }
 
+/// Whether SIGCHLD's action has the kernel release children as they exit
+/// (`SA_NOCLDWAIT`, or ignored), now.
+fn children_released_at_exit() -> bool {
+    // SAFETY: sigaction only reads SIGCHLD's action into a valid pointer.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGCHLD, std::ptr::null(), &mut action) == 0
+            && (action.sa_flags & libc::SA_NOCLDWAIT != 0 || action.sa_sigaction == libc::SIG_IGN)
+    }
+}
+
 /// Makes sure SIGCHLD's action has `SA_NOCLDWAIT` (or is ignored), keeping
 /// whatever handler it has.
 fn release_children_at_exit() -> bool {

@@ -240,7 +240,7 @@ impl<S: Shell> Engine<S> {
                 let first = waiters.next();
                 // The others wait for the same start, settled with it.
                 for (label, reply) in waiters {
-                    self.waiters.push((id, Waiter::Start(label, reply)));
+                    self.waiters.push(id, Waiter::Start(label, reply));
                 }
                 match first {
                     Some((_, reply)) if still_stopped => self.start(id, &name, true, reply),

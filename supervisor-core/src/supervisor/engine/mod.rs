@@ -8,7 +8,7 @@
 //! (starting, backing off, stopping) have a timer: an idle RUNNING process
 //! costs nothing.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -26,6 +26,7 @@ mod requests;
 mod shutdown;
 #[cfg(test)]
 mod tests;
+mod waiters;
 
 use self::listeners::PoolView;
 use super::error::ControlError;
@@ -76,6 +77,16 @@ pub(crate) enum Request {
     Shutdown(Reply<()>),
 }
 
+impl Request {
+    /// Whether the request only asks (changes nothing).
+    fn only_reads(&self) -> bool {
+        matches!(
+            self,
+            Request::Info(..) | Request::AllInfo(_) | Request::Groups(_) | Request::MainLogPath(_) | Request::State(_)
+        )
+    }
+}
+
 struct Slot {
     process: Process,
     deadline: Option<Duration>,
@@ -99,6 +110,11 @@ type StartWaiter = (String, Reply<Result<(), ControlError>>);
 /// The most bus events one turn of the actor takes in.
 const BUS_TURN: usize = 256;
 
+/// The most deadlines one turn of the actor handles. Each may be a spawn
+/// (about a millisecond): 8 keep a request's wait around ten milliseconds
+/// while a thousand programs start.
+const TIMER_TURN: usize = 8;
+
 pub(crate) struct Engine<S: Shell> {
     origin: Instant,
     slots: HashMap<usize, Slot>,
@@ -107,11 +123,15 @@ pub(crate) struct Engine<S: Shell> {
     groups: Vec<GroupSlot>,
     by_pid: HashMap<u32, usize>,
     timers: BTreeSet<(Duration, usize)>,
+    /// The due deadlines a pass found and has not handled yet, in order.
+    pass: VecDeque<(Duration, usize)>,
     host: S,
     state: SupervisorState,
-    waiters: Vec<(usize, Waiter)>,
+    waiters: waiters::Waiters,
     /// Groups still to stop during shutdown, by name, highest priority last.
     stop_groups: Vec<String>,
+    /// Where the last of them was found in `groups`.
+    stop_hint: usize,
     shutdown_replies: Vec<Reply<()>>,
     last_die_report: Option<Duration>,
     pools: Pools,
@@ -156,10 +176,12 @@ impl<S: Shell> Engine<S> {
             groups: Vec::new(),
             by_pid: HashMap::new(),
             timers: BTreeSet::new(),
+            pass: VecDeque::new(),
             host,
             state: SupervisorState::Running,
-            waiters: Vec::new(),
+            waiters: waiters::Waiters::default(),
             stop_groups: Vec::new(),
+            stop_hint: usize::MAX,
             shutdown_replies: Vec::new(),
             last_die_report: None,
             pools: Pools::new(identifier),
@@ -224,9 +246,14 @@ impl<S: Shell> Engine<S> {
         self.timers.first().map(|(d, _)| self.origin + *d)
     }
 
+    /// Whether a deadline has passed that a turn left for later.
+    pub(crate) fn has_due(&self) -> bool {
+        !self.pass.is_empty() || self.timers.first().is_some_and(|(d, _)| *d <= self.origin.elapsed())
+    }
+
     /// Whether a stop is being waited for (it is reported every 2 s).
     pub(crate) fn stopping_waits(&self) -> bool {
-        self.waiters.iter().any(|(_, w)| matches!(w, Waiter::Stop(_)))
+        self.waiters.any_stop()
     }
 
     /// Whether some listener pool subscribes to TICK events.
@@ -304,7 +331,16 @@ impl<S: Shell> Engine<S> {
     /// stops everything as a shutdown would.
     pub(crate) fn on_request(&mut self, request: Option<Request>) {
         match request {
-            Some(r) => self.handle(r),
+            Some(r) => {
+                // What a turn left due happens before anything acts on
+                // the processes, as if no turn had been cut short: a stop
+                // of everything never misses a crashed program whose
+                // restart was due. A question is answered as things are.
+                if !r.only_reads() {
+                    self.fire_timers_due(usize::MAX);
+                }
+                self.handle(r);
+            }
             None => self.begin_shutdown(),
         }
         self.fire_due_timers();
@@ -398,37 +434,53 @@ impl<S: Shell> Engine<S> {
         }
     }
 
+    /// Handles due deadlines, at most [`TIMER_TURN`] of them: the rest stay
+    /// due, and the actor comes back for them once it has looked at what
+    /// else waits (a mass start must not hold the API's calls up).
+    /// Deadlines are handled in their order either way.
     fn fire_due_timers(&mut self) {
+        self.fire_timers_due(TIMER_TURN);
+    }
+
+    /// Handles due deadlines, at most `budget` of them.
+    fn fire_timers_due(&mut self, mut budget: usize) {
+        let mut now = self.now();
         // A tick can make another tick due at once (spawn, then RUNNING for
-        // startsecs=0), so loop until nothing is due.
-        loop {
-            let now = self.now();
-            let due: Vec<usize> = self.timers.iter().take_while(|(d, _)| *d <= now.mono).map(|(_, id)| *id).collect();
-            if due.is_empty() {
-                return;
+        // startsecs=0): each pass takes what is due when it begins, in
+        // deadline order, and passes follow until nothing is due or the
+        // turn is over. A pass cut short goes on in the next turn, so the
+        // order is the same as in one go.
+        while budget > 0 {
+            if self.pass.is_empty() {
+                now = self.now();
+                self.pass = self.timers.iter().take_while(|(d, _)| *d <= now.mono).copied().collect();
             }
-            for id in due {
-                // Out of the timers first: whatever happens below, this
-                // deadline is handled (and set again if still needed), so
-                // the loop always gets on.
-                if let Some(d) = self.slots.get_mut(&id).and_then(|s| s.deadline.take()) {
-                    self.timers.remove(&(d, id));
-                }
-                let accepting = self.accepting();
-                // `due` was read before this pass: an earlier id may have put
-                // this one to wait for its dependencies since.
-                let stopped = self.process(id).is_some_and(|p| p.state() == ProcessState::Stopped);
-                if stopped && (self.is_waiting(id) || self.held_back.contains(&id)) {
-                    continue;
-                }
-                if accepting && self.gated(id) {
-                    // Autostart goes through its dependencies.
-                    let name = self.name_of(id);
-                    self.start_after_dependencies(id, &name, false, None);
-                    continue;
-                }
-                self.with_process(id, |p, host| p.tick(host, now, accepting));
+            let Some((due, id)) = self.pass.pop_front() else { return };
+            budget -= 1;
+            // Out of the timers first: whatever happens below, this
+            // deadline is handled (and set again if still needed), so the
+            // loop always gets on. One that an earlier tick or a turn
+            // between moved, or took away, is not this one any more (a
+            // moved one that is still due comes in the next pass).
+            self.timers.remove(&(due, id));
+            match self.slots.get_mut(&id) {
+                Some(slot) if slot.deadline == Some(due) => slot.deadline = None,
+                _ => continue,
             }
+            let accepting = self.accepting();
+            // An earlier id may have put this one to wait for its
+            // dependencies since the pass began.
+            let stopped = self.process(id).is_some_and(|p| p.state() == ProcessState::Stopped);
+            if stopped && (self.is_waiting(id) || self.held_back.contains(&id)) {
+                continue;
+            }
+            if accepting && self.gated(id) {
+                // Autostart goes through its dependencies.
+                let name = self.name_of(id);
+                self.start_after_dependencies(id, &name, false, None);
+                continue;
+            }
+            self.with_process(id, |p, host| p.tick(host, now, accepting));
         }
     }
 
@@ -507,8 +559,7 @@ impl<S: Shell> Engine<S> {
 
     fn report_stops(&mut self) {
         let now = self.now();
-        let ids: Vec<usize> =
-            self.waiters.iter().filter(|(_, w)| matches!(w, Waiter::Stop(_))).map(|(id, _)| *id).collect();
+        let ids = self.waiters.stopping();
         for id in ids {
             if let Some(slot) = self.slots.get_mut(&id) {
                 slot.process.stop_report(&mut self.host, now);
@@ -522,30 +573,15 @@ impl<S: Shell> Engine<S> {
         };
         let state = process.state();
         let spawnerr = process.spawnerr().is_some();
-        let mut i = 0;
-        while i < self.waiters.len() {
-            if self.waiters[i].0 != id {
-                i += 1;
-                continue;
+        self.waiters.settle(id, |waiter| match waiter {
+            Waiter::Start(name, _) if spawnerr => Some(Err(ControlError::SpawnError(name.clone()))),
+            Waiter::Start(..) if state == ProcessState::Running => Some(Ok(())),
+            Waiter::Start(name, _) if state != ProcessState::Starting => {
+                Some(Err(ControlError::AbnormalTermination(name.clone())))
             }
-            let done = match &self.waiters[i].1 {
-                Waiter::Start(name, _) if spawnerr => Some(Err(ControlError::SpawnError(name.clone()))),
-                Waiter::Start(..) if state == ProcessState::Running => Some(Ok(())),
-                Waiter::Start(name, _) if state != ProcessState::Starting => {
-                    Some(Err(ControlError::AbnormalTermination(name.clone())))
-                }
-                Waiter::Stop(_) if state.is_stopped() => Some(Ok(())),
-                _ => None,
-            };
-            match done {
-                Some(result) => {
-                    let (_, waiter) = self.waiters.swap_remove(i);
-                    let (Waiter::Start(_, reply) | Waiter::Stop(reply)) = waiter;
-                    let _ = reply.send(result);
-                }
-                None => i += 1,
-            }
-        }
+            Waiter::Stop(_) if state.is_stopped() => Some(Ok(())),
+            _ => None,
+        });
     }
 
     /// The process `name`.

@@ -256,7 +256,7 @@ impl<S: Shell> Engine<S> {
         } else if !wait || p.state() == ProcessState::Running {
             let _ = reply.send(Ok(()));
         } else {
-            self.waiters.push((id, Waiter::Start(name.to_owned(), reply)));
+            self.waiters.push(id, Waiter::Start(name.to_owned(), reply));
         }
     }
 
@@ -279,7 +279,7 @@ impl<S: Shell> Engine<S> {
             _ if !wait || self.process(id).is_none_or(|p| p.state().is_stopped()) => {
                 let _ = reply.send(Ok(()));
             }
-            _ => self.waiters.push((id, Waiter::Stop(reply))),
+            _ => self.waiters.push(id, Waiter::Stop(reply)),
         }
     }
 }

@@ -28,7 +28,7 @@ impl<S: Shell> Engine<S> {
     /// Stops groups one at a time, highest priority first; true when all are down.
     pub(super) fn advance_shutdown(&mut self) -> bool {
         while let Some(name) = self.stop_groups.last().cloned() {
-            let Some(group) = self.groups.iter().find(|g| g.config.name == name) else {
+            let Some(group) = self.group_for_stop(&name).map(|i| &self.groups[i]) else {
                 self.stop_groups.pop();
                 continue;
             };
@@ -60,22 +60,36 @@ impl<S: Shell> Engine<S> {
                 self.stop_groups.pop();
                 continue;
             }
-            // 4.3.0 names every process not yet stopped, in every group.
-            let unstopped: Vec<String> = self
-                .groups
-                .iter()
-                .flat_map(|g| g.members.iter())
-                .filter_map(|&id| self.process(id))
-                .filter(|p| !p.state().is_stopped())
-                .map(|p| p.config().name.clone())
-                .collect();
             let now = self.now().mono;
             if self.last_die_report.is_none_or(|t| now > t + Duration::from_secs(3)) {
-                self.log(LogLevel::Info, &format!("waiting for {} to die", unstopped.join(", ")));
+                // 4.3.0 names every process not yet stopped, in every
+                // group. Only when it is said: this runs on every turn.
+                let unstopped: Vec<&str> = self
+                    .groups
+                    .iter()
+                    .flat_map(|g| g.members.iter())
+                    .filter_map(|&id| self.process(id))
+                    .filter(|p| !p.state().is_stopped())
+                    .map(|p| p.config().name.as_str())
+                    .collect();
+                let line = format!("waiting for {} to die", unstopped.join(", "));
+                self.log(LogLevel::Info, &line);
                 self.last_die_report = Some(now);
             }
             return false;
         }
         true
+    }
+
+    /// Where group `name` is. This runs on every turn of a shutdown, and
+    /// the groups stop in about the reverse of their order: the search
+    /// starts where the last one was found and goes back, so it is short
+    /// however many groups there are.
+    fn group_for_stop(&mut self, name: &str) -> Option<usize> {
+        let n = self.groups.len();
+        let from = self.stop_hint.min(n.checked_sub(1)?);
+        let found = (0..n).map(|k| (from + n - k) % n).find(|&i| self.groups[i].config.name == name)?;
+        self.stop_hint = found;
+        Some(found)
     }
 }

@@ -555,3 +555,62 @@ async fn restarts_are_counted_by_reason_and_the_last_exit_is_kept() {
     let job_now = figures(&mut e, "job");
     assert_eq!((job_now.restarts.manual, job_now.restarts.autorestart, job_now.exit_status), (1, 0, Some(0)));
 }
+
+fn idle_programs(n: usize) -> String {
+    (0..n).map(|i| format!("[program:p{i:02}]\ncommand=p\nstartsecs=0\n")).collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_mass_start_goes_in_turns_in_order_and_questions_are_answered_between_them() {
+    let mut e = engine(&idle_programs(40));
+    // One turn spawned a few; the rest stay due for the next turns.
+    let first = e.host.spawned.len();
+    assert!(first > 0 && first < 40, "{first} spawned in the first turn");
+    assert!(e.has_due());
+    // A question is answered as things are, before the next turn.
+    let infos = ask(&mut e, Request::AllInfo);
+    assert_eq!(infos.len(), 40);
+    assert_eq!(infos.iter().filter(|i| i.state != ProcessState::Stopped).count(), first);
+    while e.has_due() {
+        e.on_timer();
+    }
+    // The same order as in one pass: every spawn in start order, then
+    // every RUNNING.
+    let spawned: Vec<&str> = e.host.spawned.iter().map(|s| s.0.as_str()).collect();
+    let want: Vec<String> = (0..40).map(|i| format!("p{i:02}")).collect();
+    assert_eq!(spawned, want);
+    let last_starting = e.host.changes.iter().rposition(|c| c.1 == ProcessState::Starting);
+    let first_running = e.host.changes.iter().position(|c| c.1 == ProcessState::Running);
+    assert!(last_starting < first_running, "{:?}", e.host.changes);
+    assert!(ask(&mut e, Request::AllInfo).iter().all(|i| i.state == ProcessState::Running));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_that_acts_comes_after_everything_that_was_due() {
+    let mut e = engine(&idle_programs(40));
+    assert!(e.has_due());
+    let pending = ask(&mut e, |r| Request::Stop(Target::All, false, r)).expect("stop");
+    assert_eq!(e.host.spawned.len(), 40, "every due start happened first");
+    assert_eq!(pending.len(), 40);
+    assert_eq!(e.host.kills.len(), 40, "and the stop reached all of them");
+}
+
+#[tokio::test(start_paused = true)]
+async fn stop_waiters_are_answered_each_when_its_process_stops() {
+    let mut e = engine(&idle_programs(20));
+    while e.has_due() {
+        e.on_timer();
+    }
+    let mut pending = ask(&mut e, |r| Request::Stop(Target::All, true, r)).expect("stop");
+    assert!(e.stopping_waits());
+    let pids: Vec<u32> = e.host.kills.iter().map(|k| k.0).collect();
+    // Half of them exit: exactly their callers hear.
+    e.on_exits(pids[..10].iter().map(|&p| (p, ExitStatus::Signaled { signal: 15, core_dumped: false })));
+    let done: Vec<bool> = pending.iter_mut().map(|p| answered(p).is_some()).collect();
+    assert_eq!(done.iter().filter(|d| **d).count(), 10, "{done:?}");
+    assert!(e.stopping_waits());
+    e.on_exits(pids[10..].iter().map(|&p| (p, ExitStatus::Signaled { signal: 15, core_dumped: false })));
+    let rest = pending.iter_mut().filter_map(answered).filter(Result::is_ok).count();
+    assert_eq!(rest, 10, "the other half heard once theirs stopped");
+    assert!(!e.stopping_waits(), "no stop is waited for any more");
+}
