@@ -71,6 +71,7 @@ pub const ROWS: &[Row] = &[
         Target::AtMost(0.020),
     ),
     row("flood_rate", "flood: writers at once, aggregate", Unit::MibPerSecond, false, Target::AtLeast(1000.0)),
+    row("flood_cpu_per_gib", "  daemon CPU per GiB", Unit::CpuSeconds, true, Target::AtMost(0.5)),
     row("flood_get_state_p99", "flood: getState p99", Unit::Millis, true, Target::AtMost(0.010)),
     row("deps_flat", "{n} ready-checked programs, no depends_on", Unit::Seconds, true, Target::None),
     row("deps_tree", "  the same as a 10-deep depends_on tree", Unit::Seconds, true, Target::None),

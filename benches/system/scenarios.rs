@@ -349,7 +349,12 @@ pub fn flood(imp: &Implementation, s: &Sizes, exe: &Path) -> Result<Figures, Ben
     let mut latencies = sampler.finish()?;
     let flood = flood?;
     d.terminate()?;
-    Ok(vec![("flood_rate", flood.mib_per_s), ("flood_get_state_p99", percentile(&mut latencies.calls, 99.0))])
+    let gib = (s.flood_programs as u64 * s.flood_mib) as f64 / 1024.0;
+    Ok(vec![
+        ("flood_rate", flood.mib_per_s),
+        ("flood_cpu_per_gib", flood.cpu_s / gib),
+        ("flood_get_state_p99", percentile(&mut latencies.calls, 99.0)),
+    ])
 }
 
 /// Programs that exit at once and are restarted at once, for a while;

@@ -35,6 +35,33 @@ pub struct RotatingFile {
     retention: Retention,
     /// With time rotation: the next write at or after this starts a new file.
     boundary: Option<SystemTime>,
+    /// Bytes written since writeback was last started (see `write_behind`).
+    unflushed: u64,
+}
+
+/// How much of a log is written before its writeback is started.
+const WRITE_BEHIND: u64 = 8 << 20;
+
+/// Starts writing the last [`WRITE_BEHIND`] bytes before `end` to disk now,
+/// and drops the window before them from the page cache (written by then;
+/// logs are seldom read back). Left to the kernel, a flood piles up dirty
+/// pages until its dirty limit makes every writer of the machine wait at
+/// once, and fills memory whose reclaim stalls every thread that allocates
+/// (the API's included). On tmpfs both calls do nothing.
+fn write_behind(file: &File, end: u64) {
+    use std::os::fd::AsRawFd;
+    let fd = file.as_raw_fd();
+    let start = end.saturating_sub(WRITE_BEHIND);
+    let (Ok(from), Ok(len)) = (i64::try_from(start), i64::try_from(end - start)) else { return };
+    // SAFETY: plain syscalls on an open descriptor; they touch no memory of ours.
+    unsafe {
+        libc::sync_file_range(fd, from, len, libc::SYNC_FILE_RANGE_WRITE);
+        if let Ok(old) = i64::try_from(start.saturating_sub(WRITE_BEHIND))
+            && old < from
+        {
+            libc::posix_fadvise(fd, old, from - old, libc::POSIX_FADV_DONTNEED);
+        }
+    }
 }
 
 fn open_append(path: &Path) -> io::Result<File> {
@@ -59,6 +86,7 @@ impl RotatingFile {
                 console: Some(console),
                 retention: Retention::default(),
                 boundary: None,
+                unflushed: 0,
             });
         }
         let file = open_append(&path)?;
@@ -75,6 +103,7 @@ impl RotatingFile {
             console: None,
             retention: Retention::default(),
             boundary: None,
+            unflushed: 0,
         })
     }
 
@@ -133,6 +162,14 @@ impl RotatingFile {
             None => self.file.insert(open_append(&self.path)?),
         };
         file.write_all(data)?;
+        if self.regular {
+            self.unflushed += data.len() as u64;
+            if self.unflushed >= WRITE_BEHIND {
+                self.unflushed = 0;
+                let end = file.stream_position()?;
+                write_behind(file, end);
+            }
+        }
         if self.maxbytes > 0 && self.regular && file.stream_position()? >= self.maxbytes {
             self.rotate()?;
         }
