@@ -64,14 +64,17 @@ impl Credentials {
 #[derive(Clone)]
 struct Api {
     dispatcher: Arc<Dispatcher>,
-    metrics: Arc<ApiMetrics>,
+    /// None without `metrics = true` anywhere: calls are not counted.
+    metrics: Option<Arc<ApiMetrics>>,
 }
 
 async fn rpc2(State(api): State<Api>, body: Bytes) -> Response {
     let began = std::time::Instant::now();
     match api.dispatcher.handle_observed(&body).await {
         Ok((xml, answered)) => {
-            api.metrics.record(answered.method.as_deref(), answered.fault, began.elapsed());
+            if let Some(metrics) = &api.metrics {
+                metrics.record(answered.method.as_deref(), answered.fault, began.elapsed());
+            }
             ([(header::CONTENT_TYPE, "text/xml")], xml).into_response()
         }
         // Only the reason is answered, never the body: nothing is echoed.
@@ -251,8 +254,9 @@ pub struct Features {
     pub supervisor: Option<supervisor_core::supervisor::Supervisor>,
     /// Serve `GET /metrics` (`metrics = true`; needs the supervisor).
     pub metrics: bool,
-    /// The API's counters, shared by every server of the daemon.
-    pub api_metrics: Arc<ApiMetrics>,
+    /// The API's counters, shared by every server of the daemon; none when
+    /// no server serves `/metrics` (then calls are not counted at all).
+    pub api_metrics: Option<Arc<ApiMetrics>>,
     /// Serve `GET /events` from this log (`event_stream = true`; needs
     /// the supervisor).
     pub event_stream: Option<Arc<crate::sse::EventLog>>,
@@ -274,7 +278,8 @@ pub fn router(
     features: Features,
 ) -> Router {
     let dispatcher_log = dispatcher.log(LogLevel::Trace).cloned();
-    let api = Api { dispatcher, metrics: features.api_metrics.clone() };
+    let api_metrics = features.api_metrics.clone().or_else(|| features.metrics.then(Arc::default));
+    let api = Api { dispatcher, metrics: api_metrics.clone() };
     let api = Router::new().route("/RPC2", post(rpc2)).route("/RPC2/{*rest}", post(rpc2)).with_state(api);
     let app = match features.supervisor {
         Some(sv) => {
@@ -285,8 +290,8 @@ pub fn router(
                 let route = crate::sse::EventsRoute { log, supervisor: sv.clone() };
                 app = app.route("/events", axum::routing::get(crate::sse::serve).with_state(route));
             }
-            if features.metrics {
-                let route = crate::metrics::MetricsRoute { supervisor: sv, api: features.api_metrics };
+            if let Some(api) = api_metrics.filter(|_| features.metrics) {
+                let route = crate::metrics::MetricsRoute { supervisor: sv, api };
                 app = app.route("/metrics", axum::routing::get(crate::metrics::serve).with_state(route));
             }
             app

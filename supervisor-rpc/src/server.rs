@@ -220,17 +220,18 @@ impl Servers {
     /// credentials and limits.
     pub fn install(&self, dispatcher: Dispatcher, logs: Option<Supervisor>) {
         let dispatcher = Arc::new(dispatcher);
-        if let Some(sv) = &logs
-            && self.entries.iter().any(|e| e.config.event_stream)
-        {
-            self.events.follow(sv, &self.runtime);
+        match &logs {
+            Some(sv) if self.entries.iter().any(|e| e.config.event_stream) => self.events.follow(sv, &self.runtime),
+            // A reload that turned the stream off stops following.
+            _ => self.events.unfollow(),
         }
+        let api_metrics = self.entries.iter().any(|e| e.config.metrics).then(|| self.api_metrics.clone());
         for e in &self.entries {
             let body_limit = usize::try_from(e.config.body_limit).unwrap_or(usize::MAX);
             let features = Features {
                 supervisor: logs.clone(),
                 metrics: e.config.metrics,
-                api_metrics: self.api_metrics.clone(),
+                api_metrics: api_metrics.clone(),
                 event_stream: e.config.event_stream.then(|| self.events.clone()),
             };
             let router = router(dispatcher.clone(), credentials(&e.config), body_limit, features);

@@ -74,6 +74,13 @@ impl EventLog {
         }
     }
 
+    /// Stops following (no server streams events any more).
+    pub fn unfollow(&self) {
+        if let Some(old) = self.feeder.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            old.abort();
+        }
+    }
+
     async fn feed(&self, mut states: StateStream) {
         while let Some(item) = states.next().await {
             // The feeder reads as fast as events come; a lag here was

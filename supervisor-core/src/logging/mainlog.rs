@@ -150,6 +150,11 @@ impl MainLog {
         self.file.as_ref().map(RotatingFile::path)
     }
 
+    /// Whether lines carry structured fields (`logfile_format = json`).
+    pub fn structured(&self) -> bool {
+        self.format == Some(LineFormat::Json)
+    }
+
     /// Whether a line at `level` would be written.
     pub fn enabled(&self, level: LogLevel) -> bool {
         level >= self.level

@@ -24,9 +24,8 @@ use crate::config::Compression;
 pub(crate) struct Job {
     /// The log's path (`x.log`).
     pub log: PathBuf,
-    /// The rotated file to compress, if compressing.
+    /// The rotated file to gzip (only compressed logs have one).
     pub pending: Option<PathBuf>,
-    pub compress: Option<Compression>,
     /// `*_backups`.
     pub backups: u32,
     /// `*_maxage`.
@@ -154,7 +153,7 @@ fn place_compressed(job: &Job, pending: &Path) -> io::Result<()> {
     if job.backups == 0 {
         return std::fs::remove_file(pending);
     }
-    let compress = job.compress.or(Some(Compression::Gzip));
+    let compress = Some(Compression::Gzip);
     let mut part = pending.as_os_str().to_owned();
     part.push(".gz");
     let part = PathBuf::from(part);
@@ -219,13 +218,7 @@ mod tests {
         for text in ["one", "two", "three", "four"] {
             let pending = pending_name(&log);
             std::fs::write(&pending, text).expect("write");
-            submit(Job {
-                log: log.clone(),
-                pending: Some(pending),
-                compress: Some(Compression::Gzip),
-                backups: 3,
-                maxage: None,
-            });
+            submit(Job { log: log.clone(), pending: Some(pending), backups: 3, maxage: None });
         }
         assert!(wait_idle(Duration::from_secs(30)));
         assert_eq!(gunzip(&numbered(&log, 1, Some(Compression::Gzip))), b"four");
@@ -245,13 +238,7 @@ mod tests {
         std::fs::write(&new, "new").expect("write");
         let file = File::options().write(true).open(&old).expect("open");
         file.set_modified(SystemTime::now() - Duration::from_secs(3600)).expect("mtime");
-        submit(Job {
-            log: log.clone(),
-            pending: None,
-            compress: None,
-            backups: 5,
-            maxage: Some(Duration::from_secs(60)),
-        });
+        submit(Job { log: log.clone(), pending: None, backups: 5, maxage: Some(Duration::from_secs(60)) });
         assert!(wait_idle(Duration::from_secs(30)));
         assert!(!old.exists() && new.exists());
     }

@@ -162,15 +162,20 @@ impl RotatingFile {
             None => self.file.insert(open_append(&self.path)?),
         };
         file.write_all(data)?;
-        if self.regular {
-            self.unflushed += data.len() as u64;
-            if self.unflushed >= WRITE_BEHIND {
-                self.unflushed = 0;
-                let end = file.stream_position()?;
-                write_behind(file, end);
-            }
+        if !self.regular {
+            return Ok(());
         }
-        if self.maxbytes > 0 && self.regular && file.stream_position()? >= self.maxbytes {
+        self.unflushed += data.len() as u64;
+        let behind = self.unflushed >= WRITE_BEHIND;
+        if self.maxbytes == 0 && !behind {
+            return Ok(());
+        }
+        let end = file.stream_position()?;
+        if behind {
+            self.unflushed = 0;
+            write_behind(file, end);
+        }
+        if self.maxbytes > 0 && end >= self.maxbytes {
             self.rotate()?;
         }
         Ok(())
@@ -214,7 +219,6 @@ impl RotatingFile {
         retention::submit(Job {
             log: self.path.clone(),
             pending,
-            compress: self.retention.compress,
             backups: self.backups,
             maxage: self.retention.maxage,
         });

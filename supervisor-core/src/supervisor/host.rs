@@ -12,6 +12,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::bus::Bus;
 use super::fcgi::{Shared, SocketManager};
 use super::lifeline::LiveChildren;
+use super::names::program_of;
 use super::news::PumpNews;
 use super::output::{Pump, SharedLog};
 use super::ready::{self, ExecContext, LogWatch, NotifySocket};
@@ -324,7 +325,7 @@ impl Host for RealHost {
             let to_console = console[usize::from(channel == Channel::Stderr)];
             (config.childlog_format.is_some() || to_console).then(|| {
                 let origin = Origin {
-                    program: config.section.split_once(':').map_or(&config.name[..], |(_, p)| p),
+                    program: program_of(&config.section),
                     process_name: &config.name,
                     group: &config.group,
                     channel: channel.name(),
@@ -398,7 +399,9 @@ impl Host for RealHost {
 
     fn log_about(&mut self, level: LogLevel, message: String, about: &LogContext) {
         let Ok(mut main) = self.mainlog.lock() else { return };
-        if !main.enabled(level) {
+        if !main.structured() {
+            // Only a JSON log shows the fields: no need to list them.
+            main.log(level, &message);
             return;
         }
         let mut fields: Vec<(&str, FieldValue<'_>)> = Vec::with_capacity(7);
