@@ -24,6 +24,7 @@ mod listeners;
 mod metrics;
 mod requests;
 mod shutdown;
+mod stop_queue;
 #[cfg(test)]
 mod tests;
 mod waiters;
@@ -115,6 +116,11 @@ const BUS_TURN: usize = 256;
 /// while a thousand programs start.
 const TIMER_TURN: usize = 8;
 
+/// The most queued stops one turn of the actor sends (a signal costs tens
+/// of microseconds: 32 keep a question's wait to a few milliseconds while
+/// a thousand programs stop).
+const STOP_TURN: usize = 32;
+
 pub(crate) struct Engine<S: Shell> {
     origin: Instant,
     slots: HashMap<usize, Slot>,
@@ -149,6 +155,8 @@ pub(crate) struct Engine<S: Shell> {
     waiting_on: HashMap<usize, Vec<usize>>,
     /// Stops held until the dependents they name have stopped.
     held_stops: Vec<dependencies::HeldStop>,
+    /// Stops of a many-process stop that later turns send.
+    stop_queue: stop_queue::StopQueue,
     /// Set while dependencies are being checked (a start inside the check
     /// must not start another check).
     checking: bool,
@@ -190,6 +198,7 @@ impl<S: Shell> Engine<S> {
             waiting: std::collections::BTreeMap::new(),
             notes: HashMap::new(),
             held_stops: Vec::new(),
+            stop_queue: stop_queue::StopQueue::default(),
             waiting_on: HashMap::new(),
             checking: false,
             held_back: std::collections::HashSet::new(),
@@ -248,7 +257,9 @@ impl<S: Shell> Engine<S> {
 
     /// Whether a deadline has passed that a turn left for later.
     pub(crate) fn has_due(&self) -> bool {
-        !self.pass.is_empty() || self.timers.first().is_some_and(|(d, _)| *d <= self.origin.elapsed())
+        !self.stop_queue.is_empty()
+            || !self.pass.is_empty()
+            || self.timers.first().is_some_and(|(d, _)| *d <= self.origin.elapsed())
     }
 
     /// Whether a stop is being waited for (it is reported every 2 s).
@@ -337,18 +348,31 @@ impl<S: Shell> Engine<S> {
                 // of everything never misses a crashed program whose
                 // restart was due. A question is answered as things are.
                 if !r.only_reads() {
+                    self.send_queued_stops(usize::MAX);
                     self.fire_timers_due(usize::MAX);
                 }
                 self.handle(r);
             }
-            None => self.begin_shutdown(),
+            None => {
+                self.send_queued_stops(usize::MAX);
+                self.begin_shutdown();
+            }
         }
         self.fire_due_timers();
     }
 
-    /// A deadline passed.
+    /// A deadline passed, or a turn left work for later.
     pub(crate) fn on_timer(&mut self) {
+        self.send_queued_stops(STOP_TURN);
         self.fire_due_timers();
+    }
+
+    /// Sends at most `budget` of the queued stops, in the order decided.
+    fn send_queued_stops(&mut self, budget: usize) {
+        for _ in 0..budget {
+            let Some(s) = self.stop_queue.pop() else { return };
+            self.stop(s.id, &s.name, s.wait, s.reply);
+        }
     }
 
     /// Logs `waiting for x to stop` for each stop being waited for.
@@ -546,6 +570,12 @@ impl<S: Shell> Engine<S> {
             self.log(LogLevel::Info, &format!("reaped unknown pid {pid} ({})", status.describe()));
             return;
         };
+        // Its stop was decided before it exited: the stop comes first, as
+        // in 4.3.0, where the stop signals the process that exited but was
+        // not reaped yet, and the exit then ends the stop (no autorestart).
+        if let Some(s) = self.stop_queue.take(id) {
+            self.stop(s.id, &s.name, s.wait, s.reply);
+        }
         // 4.3.0 drains the pipes before it decides what the exit means: a
         // pipe whose end the pump has not reported yet is closed there.
         self.on_pipe_closed(pid, None);

@@ -4,7 +4,8 @@
 use tokio::sync::oneshot;
 
 use super::dependencies::HeldStop;
-use super::{Engine, Outcome, Pending, Reply, Request, Waiter};
+use super::stop_queue::QueuedStop;
+use super::{Engine, Outcome, Pending, Reply, Request, STOP_TURN, Waiter};
 use crate::config::LogLevel;
 use crate::platform::command::CommandError;
 use crate::process::{Process, ProcessState, StartError};
@@ -143,12 +144,22 @@ impl<S: Shell> Engine<S> {
                     Some(dependents) => {
                         self.held_stops.push(HeldStop { id, name: name.clone(), wait, reply: tx, after: dependents });
                     }
+                    // A RUNNING process of a many-process stop is
+                    // signalled in a later turn (`STOP_TURN` a turn), in
+                    // this order; one with a deadline (STARTING,
+                    // BACKOFF) now, before its deadline can act.
+                    None if !target.is_single()
+                        && self.process(id).is_some_and(|p| p.state() == ProcessState::Running) =>
+                    {
+                        self.stop_queue.push(QueuedStop { id, name: name.clone(), wait, reply: tx });
+                    }
                     None => self.stop(id, &name, wait, tx),
                 }
                 (name, rx)
             })
             .collect();
         pending.reverse();
+        self.send_queued_stops(STOP_TURN);
         while self.release_stops() {}
         pending
     }

@@ -592,7 +592,55 @@ async fn a_request_that_acts_comes_after_everything_that_was_due() {
     let pending = ask(&mut e, |r| Request::Stop(Target::All, false, r)).expect("stop");
     assert_eq!(e.host.spawned.len(), 40, "every due start happened first");
     assert_eq!(pending.len(), 40);
+    while e.has_due() {
+        e.on_timer();
+    }
     assert_eq!(e.host.kills.len(), 40, "and the stop reached all of them");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_mass_stop_goes_in_turns_in_order_and_questions_are_answered_between_them() {
+    let mut e = engine(&idle_programs(100));
+    while e.has_due() {
+        e.on_timer();
+    }
+    let pids: Vec<u32> = e.host.spawned.iter().map(|s| s.1).collect();
+    let mut pending = ask(&mut e, |r| Request::Stop(Target::All, false, r)).expect("stop");
+    let first = e.host.kills.len();
+    assert!(first > 0 && first < 100, "{first} signalled in the first turn");
+    // A question between turns sees exactly those STOPPING.
+    let infos = ask(&mut e, Request::AllInfo);
+    assert_eq!(infos.iter().filter(|i| i.state == ProcessState::Stopping).count(), first);
+    assert_eq!(pending.iter_mut().filter_map(answered).count(), first, "an answer as each stop is sent");
+    while e.has_due() {
+        e.on_timer();
+    }
+    // Highest priority (here: last in start order) first, as in one turn.
+    let killed: Vec<u32> = e.host.kills.iter().map(|k| k.0).collect();
+    let want: Vec<u32> = pids.iter().rev().copied().collect();
+    assert_eq!(killed, want);
+    assert!(pending.iter_mut().filter_map(answered).all(|a| a.is_ok()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_process_that_exits_before_its_queued_stop_is_stopped_not_restarted() {
+    let mut e = engine(&idle_programs(100));
+    while e.has_due() {
+        e.on_timer();
+    }
+    let mut pending = ask(&mut e, |r| Request::Stop(Target::All, true, r)).expect("stop");
+    // p00 is stopped last: it crashes while its stop waits in the queue.
+    let p00 = pid(&mut e, "p00");
+    assert!(!e.host.kills.iter().any(|k| k.0 == p00));
+    assert_eq!(state(&mut e, "p00"), ProcessState::Running);
+    e.on_exits([(p00, ExitStatus::Exited(1))]);
+    assert_eq!(state(&mut e, "p00"), ProcessState::Stopped, "no autorestart: its stop was decided");
+    assert!(answered(&mut pending[0]).is_some_and(|a| a.is_ok()), "and its caller heard");
+    while e.has_due() {
+        e.on_timer();
+    }
+    assert_eq!(e.host.spawned.len(), 100, "nothing was started again");
+    assert_eq!(e.host.kills.iter().filter(|k| k.0 == p00).count(), 1, "signalled once, as 4.3.0 signals a zombie");
 }
 
 #[tokio::test(start_paused = true)]
