@@ -14,10 +14,15 @@ fn main() -> ExitCode {
     // One malloc arena, not one per thread: a daemon that idles with a
     // thousand children should hold a few MB, and glibc otherwise keeps
     // each worker thread's freed memory (a 1 MB getAllProcessInfo answer)
-    // in an arena of its own.
-    // SAFETY: mallopt before any thread exists; it only sets a parameter.
+    // in an arena of its own. And a fixed mmap threshold: glibc raises
+    // it to the size of each big block freed, after which a 1.2 MB answer
+    // comes from the heap and stays there once freed (1.5 MB more RSS
+    // with 1000 programs and a client asking for all of them); mapped, it
+    // goes back to the kernel when freed.
+    // SAFETY: mallopt before any thread exists; it only sets parameters.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
     }
     let mut argv = std::env::args();
     let progname = argv.next().unwrap_or_else(|| "supervisord".to_owned());

@@ -335,8 +335,7 @@ impl Host for RealHost {
             })
         };
         let pump = |channel, log, syslog, events_enabled, ready, bytes| Pump {
-            group: config.group.clone(),
-            name: config.name.clone(),
+            process: Arc::clone(&config),
             pid: child.pid,
             channel,
             log,

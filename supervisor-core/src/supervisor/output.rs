@@ -10,8 +10,8 @@ use super::bus::Bus;
 use super::capture::{Capture, Piece};
 use super::news::PumpNews;
 use super::ready::LogWatch;
-use crate::config::LogLevel;
 use crate::config::repr;
+use crate::config::{LogLevel, ProcessConfig};
 use crate::events::{Channel, Event};
 use crate::logging::{LineWriter, MainLog, RotatingFile, strip_escapes, syslog};
 
@@ -35,8 +35,9 @@ pub(crate) type SharedLog = Arc<Mutex<Option<RotatingFile>>>;
 
 /// Who and where one pipe's output belongs.
 pub(crate) struct Pump {
-    pub group: String,
-    pub name: String,
+    /// Whose output: its group and name (shared, not copied: a thousand
+    /// idle programs hold two pumps each).
+    pub process: Arc<ProcessConfig>,
     pub pid: u32,
     pub channel: Channel,
     pub log: SharedLog,
@@ -89,7 +90,7 @@ impl Pump {
             }
         }
         if to_logs && self.syslog {
-            syslog::send_lines(Some(&self.name), data);
+            syslog::send_lines(Some(&self.process.name), data);
         }
         // A listener's output was logged (as bytes) before its protocol
         // saw it, as 4.3.0's PEventListenerDispatcher does.
@@ -101,7 +102,7 @@ impl Pump {
                 Ok(t) => t.to_owned(),
                 Err(_) => format!("Undecodable: {}", bytes_repr(data)),
             };
-            main.log(LogLevel::Debug, &format!("{} {} output:\n{text}", repr(&self.name), self.channel.name()));
+            main.log(LogLevel::Debug, &format!("{} {} output:\n{text}", repr(&self.process.name), self.channel.name()));
         }
         // Copied to the bus only for someone who wants it: a library
         // subscriber, or listener pools when this channel's events are on.
@@ -110,8 +111,8 @@ impl Pump {
         if outside || (self.events_enabled && receivers > 0) {
             for piece in data.chunks(EVENT_CHUNK) {
                 self.events.send(Event::ProcessLog {
-                    group: self.group.clone(),
-                    name: self.name.clone(),
+                    group: self.process.group.clone(),
+                    name: self.process.name.clone(),
                     pid: self.pid,
                     channel: self.channel,
                     data: piece.to_vec(),
@@ -133,11 +134,14 @@ impl Pump {
     /// A finished capture-mode message.
     fn communicate(&self, data: Vec<u8>) {
         if let Ok(mut main) = self.mainlog.lock() {
-            main.log(LogLevel::Debug, &format!("{} {} emitted a comm event", repr(&self.name), self.channel.name()));
+            main.log(
+                LogLevel::Debug,
+                &format!("{} {} emitted a comm event", repr(&self.process.name), self.channel.name()),
+            );
         }
         self.events.send(Event::ProcessCommunication {
-            group: self.group.clone(),
-            name: self.name.clone(),
+            group: self.process.group.clone(),
+            name: self.process.name.clone(),
             pid: self.pid,
             channel: self.channel,
             data,
@@ -152,7 +156,7 @@ impl Pump {
         {
             main.log(
                 LogLevel::Debug,
-                &format!("{} {} output:\n{}", repr(&self.name), self.channel.name(), bytes_repr(data)),
+                &format!("{} {} output:\n{}", repr(&self.process.name), self.channel.name(), bytes_repr(data)),
             );
         }
         let _ = self.news.send(PumpNews::Protocol(self.pid, data.to_vec()));
@@ -348,9 +352,14 @@ mod tests {
     }
 
     fn pump(events: &Bus, own: usize, events_enabled: bool) -> Pump {
+        let mut config = crate::config::Config::builder()
+            .program(crate::config::ProgramSpec::new("p", "true"))
+            .build()
+            .expect("config")
+            .groups;
+        let process = config.remove(0).processes.remove(0);
         Pump {
-            group: "g".into(),
-            name: "p".into(),
+            process,
             pid: 7,
             channel: Channel::Stdout,
             log: SharedLog::default(),
