@@ -335,7 +335,7 @@ impl Host for RealHost {
             })
         };
         let pump = |channel, log, syslog, events_enabled, ready, bytes| Pump {
-            process: Arc::clone(&config),
+            process: Arc::clone(config),
             pid: child.pid,
             channel,
             log,
