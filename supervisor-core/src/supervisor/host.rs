@@ -358,19 +358,26 @@ impl Host for RealHost {
         };
         let (out, err) = (watch_out.take(), watch_err.take());
         let (stdout, stderr) = (&config.stdout, &config.stderr);
-        pump(Channel::Stdout, io.stdout.clone(), stdout.syslog, stdout.events_enabled, out, io.stdout_bytes.clone())
-            .run(child.stdout);
-        if let Some(fd) = child.stderr {
-            pump(
+        let out_pump = pump(
+            Channel::Stdout,
+            io.stdout.clone(),
+            stdout.syslog,
+            stdout.events_enabled,
+            out,
+            io.stdout_bytes.clone(),
+        );
+        let err_pump = child.stderr.map(|fd| {
+            let pump = pump(
                 Channel::Stderr,
                 io.stderr.clone(),
                 stderr.syslog,
                 stderr.events_enabled,
                 err,
                 io.stderr_bytes.clone(),
-            )
-            .run(fd);
-        }
+            );
+            (pump, fd)
+        });
+        super::reader::run((out_pump, child.stdout), err_pump);
         if let Some(stdin) = child.stdin {
             let nonblocking = nix::fcntl::fcntl(&stdin, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
             if nonblocking.is_ok() {

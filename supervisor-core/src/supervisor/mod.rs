@@ -41,6 +41,7 @@ mod names;
 mod news;
 mod output;
 mod pools;
+mod reader;
 mod ready;
 mod streams;
 

@@ -2,7 +2,6 @@
 //! subscribers. Bytes go straight through: no per-line work, unless the
 //! log wants lines (`childlog_format`, or supervisord's own stdout).
 
-use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -122,7 +121,7 @@ impl Pump {
     }
 
     /// Writes a partial line held too long (or at the pipe's end).
-    fn flush_lines(&mut self) {
+    pub(super) fn flush_lines(&mut self) {
         let Some(lines) = self.lines.as_mut() else { return };
         FORMAT_BUFFER.with_borrow_mut(|out| {
             out.clear();
@@ -162,79 +161,45 @@ impl Pump {
         let _ = self.news.send(PumpNews::Protocol(self.pid, data.to_vec()));
     }
 
-    /// Reads `fd` until the child closes it, then tells the actor.
-    pub(crate) fn run(self, fd: OwnedFd) {
-        let closed = PumpNews::Closed { pid: self.pid, channel: self.channel, spawn: self.spawn };
-        let Ok(pipe) = tokio::net::unix::pipe::Receiver::from_owned_fd(fd) else {
-            let _ = self.news.send(closed);
-            return;
-        };
-        let mut pump = self;
-        tokio::spawn(async move {
-            pump.pump(pipe).await;
-            pump.flush_lines();
-            let _ = pump.news.send(closed);
-        });
+    /// When a held partial line is to be written, if one is held.
+    pub(super) fn partial_deadline(&self) -> Option<std::time::Instant> {
+        self.lines.as_ref().and_then(|l| l.deadline())
     }
 
-    async fn pump(&mut self, pipe: tokio::net::unix::pipe::Receiver) {
-        // The protocol channel of a listener never captures.
-        // Boxed, as it is rare: every pump's task would carry its size.
-        let mut capture = (self.capture_maxbytes > 0 && !self.listener)
-            .then(|| Box::new(Capture::new(usize::try_from(self.capture_maxbytes).unwrap_or(usize::MAX))));
-        let mut grown = false;
-        loop {
-            // A held partial line is written when its wait is over.
-            let wait = self.lines.as_ref().and_then(|l| l.deadline());
-            let ready = match wait {
-                None => pipe.readable().await,
-                // Boxed: the timer would otherwise add its size to every
-                // pump's task, and most pumps never hold a partial line.
-                Some(at) => match Box::pin(tokio::time::timeout_at(at.into(), pipe.readable())).await {
-                    Ok(ready) => ready,
-                    Err(_) => {
-                        self.flush_lines();
-                        continue;
+    /// Tells the actor that this pipe has ended.
+    pub(super) fn closed(&self) {
+        let _ = self.news.send(PumpNews::Closed { pid: self.pid, channel: self.channel, spawn: self.spawn });
+    }
+
+    /// One read from `pipe`, and what it read written where it goes.
+    pub(super) fn read_once(
+        &mut self,
+        pipe: &tokio::net::unix::pipe::Receiver,
+        grown: &mut bool,
+        capture: &mut Option<Box<Capture>>,
+    ) -> Step {
+        // The worker thread's buffer: a thousand idle programs hold none,
+        // and a flood allocates nothing per read.
+        READ_BUFFER.with_borrow_mut(|buf| {
+            // Read into spare capacity: untouched pages of the buffer cost
+            // no memory until a flood needs them.
+            buf.clear();
+            buf.reserve(READ_SIZE);
+            match pipe.try_read_buf(buf) {
+                Ok(0) => Step::Closed,
+                Ok(n) => {
+                    if n >= FULL_PIPE && !*grown {
+                        *grown = true;
+                        grow(pipe);
                     }
-                },
-            };
-            if ready.is_err() {
-                return;
-            }
-            loop {
-                // try_read does not count against tokio's cooperative
-                // budget: without this a flooding child would keep its
-                // worker thread from everything else (RPC answers).
-                tokio::task::consume_budget().await;
-                // The worker thread's buffer: a thousand idle programs
-                // hold none, and a flood allocates nothing per read.
-                let step = READ_BUFFER.with_borrow_mut(|buf| {
-                    // Read into spare capacity: untouched pages of the
-                    // buffer cost no memory until a flood needs them.
-                    buf.clear();
-                    buf.reserve(READ_SIZE);
-                    match pipe.try_read_buf(buf) {
-                        Ok(0) => Step::Closed,
-                        Ok(n) => {
-                            if n >= FULL_PIPE && !grown {
-                                grown = true;
-                                grow(&pipe);
-                            }
-                            self.take(&buf[..n], &mut capture);
-                            Step::More
-                        }
-                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Step::Wait,
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Step::More,
-                        Err(_) => Step::Closed,
-                    }
-                });
-                match step {
-                    Step::More => {}
-                    Step::Wait => break,
-                    Step::Closed => return,
+                    self.take(&buf[..n], capture);
+                    Step::More
                 }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Step::Wait,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Step::More,
+                Err(_) => Step::Closed,
             }
-        }
+        })
     }
 
     /// One read's worth of output: stripped, split by capture mode, logged.
@@ -285,7 +250,7 @@ fn grow(pipe: &tokio::net::unix::pipe::Receiver) {
 }
 
 /// What a pump does after a read.
-enum Step {
+pub(super) enum Step {
     More,
     Wait,
     Closed,
