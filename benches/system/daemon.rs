@@ -55,6 +55,12 @@ impl Conf {
         self
     }
 
+    /// Adds `[group:NAME]` of `programs`.
+    pub fn group(&mut self, name: &str, programs: &[String]) -> &mut Conf {
+        self.text.push_str(&format!("[group:{name}]\nprograms={}\n\n", programs.join(",")));
+        self
+    }
+
     /// Adds `[program:NAME]` with `command` and extra `key=value` lines.
     pub fn program(&mut self, name: &str, command: &str, extra: &[&str]) -> &mut Conf {
         self.text.push_str(&format!("[program:{name}]\ncommand={command}\n"));

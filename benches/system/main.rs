@@ -58,6 +58,7 @@ const HELP: &str = "usage: system-bench [options]
   --flood-programs N   writers flooding at once (20)
   --flood-mib N        bytes each of them writes (50)
   --storm-programs N   crash-looping programs (50)
+  --storm-idle N       idle programs running beside the storm (0)
   --storm-secs N       how long they crash (20)
   --only ours|python   run one implementation
   --scenarios a,b      some of: fleet, respawn, logging, flood, storm, deps (ours only),
@@ -91,6 +92,7 @@ fn parse(args: &[String]) -> Result<Options, BenchError> {
         flood_mib: 50,
         storm_programs: 50,
         storm_secs: 20,
+        storm_idle: 0,
         // tmpfs: on a disk, creating the 2000 AUTO log files right after a
         // previous run deleted its own costs the daemon (either one) up to
         // a second of ext4 inode search, and launch would measure that.
@@ -129,6 +131,7 @@ fn parse(args: &[String]) -> Result<Options, BenchError> {
                     flood_mib: 5,
                     storm_programs: 10,
                     storm_secs: 2,
+                    storm_idle: sizes.storm_idle,
                     base: sizes.base.clone(),
                 };
                 scale_sizes = ScaleSizes {
@@ -172,6 +175,7 @@ fn parse(args: &[String]) -> Result<Options, BenchError> {
             "--flood-mib" => sizes.flood_mib = number()?.max(1),
             "--storm-programs" => sizes.storm_programs = number()?.max(1) as usize,
             "--storm-secs" => sizes.storm_secs = number()?.max(1),
+            "--storm-idle" => sizes.storm_idle = number()? as usize,
             "--only" => only = Some(value()?),
             "--scenarios" => scenarios = value()?.split(',').map(str::to_owned).collect(),
             "--venv" => venv = PathBuf::from(value()?),
@@ -286,8 +290,14 @@ fn run(args: &[String]) -> Result<bool, BenchError> {
     }
     let s = &o.sizes;
     println!(
-        "\n{} programs; {} MiB from one writer; {} writers x {} MiB; {} crashing programs for {} s",
-        s.programs, s.log_mib, s.flood_programs, s.flood_mib, s.storm_programs, s.storm_secs
+        "\n{} programs; {} MiB from one writer; {} writers x {} MiB; {} crashing programs for {} s{}",
+        s.programs,
+        s.log_mib,
+        s.flood_programs,
+        s.flood_mib,
+        s.storm_programs,
+        s.storm_secs,
+        if s.storm_idle > 0 { format!(" among {} idle ones", s.storm_idle) } else { String::new() }
     );
     let none = HashMap::new();
     report::print(figures.get("python").unwrap_or(&none), figures.get("ours").unwrap_or(&none), s.programs);

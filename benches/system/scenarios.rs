@@ -29,6 +29,8 @@ pub struct Sizes {
     pub flood_mib: u64,
     pub storm_programs: usize,
     pub storm_secs: u64,
+    /// Idle programs running beside the storm (0: none).
+    pub storm_idle: usize,
     /// Where each scenario's config, socket and logs go.
     pub base: PathBuf,
 }
@@ -366,16 +368,35 @@ pub fn storm(imp: &Implementation, s: &Sizes) -> Result<Figures, BenchError> {
     for i in 0..s.storm_programs {
         conf.program(&format!("c{i:02}"), "/bin/true", &["startsecs=0", "autorestart=true", "autostart=false"]);
     }
-    let d = Daemon::start(imp, &conf.write()?)?;
+    // Among idle programs, the storm is a group of its own, started and
+    // stopped as one, so the idle ones run throughout.
+    let among_idle = s.storm_idle > 0;
+    if among_idle {
+        crate::scale::raise_fd_limit(s.storm_idle + s.storm_programs);
+        conf.supervisord(&format!("minfds={}", crate::scale::fds_for(s.storm_idle + s.storm_programs)));
+        let members: Vec<String> = (0..s.storm_programs).map(|i| format!("c{i:02}")).collect();
+        conf.group("storm", &members);
+        for i in 0..s.storm_idle {
+            conf.program(&format!("idle{i:05}"), "/bin/sleep 3600", &["startsecs=0"]);
+        }
+    }
+    let d = Daemon::start_within(imp, &conf.write()?, Duration::from_secs(600))?;
+    if among_idle {
+        wait_running(&d, s.storm_idle, Duration::from_secs(600))?;
+    }
     let log = dir.path().join("supervisord.log");
-    let spawns = || fs::read_to_string(&log).map(|t| t.matches("spawned:").count()).unwrap_or(0);
+    let spawns = || fs::read_to_string(&log).map(|t| t.matches("spawned: 'c").count()).unwrap_or(0);
     let sampler = Sampler::start(&d);
     let mut quiet = Vec::new();
     let mut stop_calls = 0;
     for _ in 0..2 {
-        d.call("supervisor.startAllProcesses", vec![Value::Boolean(false)])?;
+        if among_idle {
+            d.call("supervisor.startProcessGroup", vec![Value::String("storm".into()), Value::Boolean(false)])?;
+        } else {
+            d.call("supervisor.startAllProcesses", vec![Value::Boolean(false)])?;
+        }
         sleep(Duration::from_secs(s.storm_secs).div_f64(2.0));
-        stop_calls = stop_calls.max(stop_everything(&d)?);
+        stop_calls = stop_calls.max(stop_everything(&d, among_idle)?);
         sleep(Duration::from_millis(200));
         // The fewest of a few looks: the sampler's own getState calls come
         // and go on connections of their own, a leak stays.
@@ -388,6 +409,15 @@ pub fn storm(imp: &Implementation, s: &Sizes) -> Result<Figures, BenchError> {
             .unwrap_or(0) as f64;
         let rss = probe::rss_bytes(d.pid).unwrap_or(0) as f64;
         quiet.push((spawns() as f64, fds, rss));
+    }
+    if among_idle {
+        let running = d.infos()?.iter().filter(|i| text(i, "statename") == "RUNNING").count();
+        if running != s.storm_idle {
+            return Err(BenchError::Check(format!(
+                "{running} of {} idle programs ran through the storm",
+                s.storm_idle
+            )));
+        }
     }
     let mut latencies = sampler.finish()?;
     d.terminate()?;
@@ -433,27 +463,45 @@ pub fn sse_storm(imp: &Implementation, s: &Sizes) -> Result<Figures, BenchError>
     let sampler = Sampler::start(&d);
     d.call("supervisor.startAllProcesses", vec![Value::Boolean(false)])?;
     sleep(Duration::from_secs(s.storm_secs));
-    stop_everything(&d)?;
+    stop_everything(&d, false)?;
     let mut latencies = sampler.finish()?;
     d.terminate()?;
     drop(readers);
     Ok(vec![("sse_storm_get_state_p99", percentile(&mut latencies.calls, 99.0))])
 }
 
-/// Calls stopAllProcesses until nothing runs or starts; returns the calls.
-fn stop_everything(d: &Daemon) -> Result<u32, BenchError> {
+/// Calls stopAllProcesses (or, among idle programs, stopProcessGroup of
+/// the storm) until none of the storm runs or starts; returns the calls.
+fn stop_everything(d: &Daemon, storm_group: bool) -> Result<u32, BenchError> {
     for calls in 1..=60 {
         // Python may answer a fault while a process is mid-transition.
-        let _ = d.call("supervisor.stopAllProcesses", vec![Value::Boolean(true)]);
+        let _ = if storm_group {
+            d.call("supervisor.stopProcessGroup", vec![Value::String("storm".into()), Value::Boolean(true)])
+        } else {
+            d.call("supervisor.stopAllProcesses", vec![Value::Boolean(true)])
+        };
         let infos = d.infos()?;
         if infos
             .iter()
+            .filter(|i| !storm_group || text(i, "group") == "storm")
             .all(|i| !matches!(text(i, "statename").as_str(), "STARTING" | "RUNNING" | "BACKOFF" | "STOPPING"))
         {
             return Ok(calls);
         }
     }
-    Err(BenchError::Check("60 stopAllProcesses calls did not stop the storm".into()))
+    Err(BenchError::Check("60 stop calls did not stop the storm".into()))
+}
+
+/// Waits until `n` programs are RUNNING.
+fn wait_running(d: &Daemon, n: usize, limit: Duration) -> Result<(), BenchError> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if d.infos()?.iter().filter(|i| text(i, "statename") == "RUNNING").count() >= n {
+            return Ok(());
+        }
+        sleep(Duration::from_millis(200));
+    }
+    Err(BenchError::Check(format!("{n} idle programs were not all RUNNING within {} s", limit.as_secs())))
 }
 
 /// getState latencies from one client, and the most unreaped children seen,
