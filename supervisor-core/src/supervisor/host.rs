@@ -334,49 +334,33 @@ impl Host for RealHost {
                 Box::new(LineWriter::new(config.childlog_format.as_ref(), origin))
             })
         };
-        let pump = |channel, log, syslog, events_enabled, ready, bytes| Pump {
-            process: Arc::clone(config),
-            pid: child.pid,
-            channel,
-            log,
-            syslog,
-            strip_ansi: self.strip_ansi,
-            events: self.events.clone(),
-            own_receivers: self.own_receivers.clone(),
-            events_enabled,
-            mainlog: self.mainlog.clone(),
-            listener: is_listener && channel == Channel::Stdout,
-            news: self.news.clone(),
-            spawn: self.spawns,
-            capture_maxbytes: match channel {
-                Channel::Stdout => config.stdout.capture_maxbytes,
-                Channel::Stderr => config.stderr.capture_maxbytes,
-            },
-            ready,
-            lines: lines(channel),
-            bytes,
+        let pump = |channel: Channel, ready| {
+            let (log, settings, bytes) = match channel {
+                Channel::Stdout => (io.stdout.clone(), &config.stdout, io.stdout_bytes.clone()),
+                Channel::Stderr => (io.stderr.clone(), &config.stderr, io.stderr_bytes.clone()),
+            };
+            Pump {
+                process: Arc::clone(config),
+                pid: child.pid,
+                channel,
+                log,
+                syslog: settings.syslog,
+                strip_ansi: self.strip_ansi,
+                events: self.events.clone(),
+                own_receivers: self.own_receivers.clone(),
+                events_enabled: settings.events_enabled,
+                mainlog: self.mainlog.clone(),
+                listener: is_listener && channel == Channel::Stdout,
+                news: self.news.clone(),
+                spawn: self.spawns,
+                capture_maxbytes: settings.capture_maxbytes,
+                ready,
+                lines: lines(channel),
+                bytes,
+            }
         };
-        let (out, err) = (watch_out.take(), watch_err.take());
-        let (stdout, stderr) = (&config.stdout, &config.stderr);
-        let out_pump = pump(
-            Channel::Stdout,
-            io.stdout.clone(),
-            stdout.syslog,
-            stdout.events_enabled,
-            out,
-            io.stdout_bytes.clone(),
-        );
-        let err_pump = child.stderr.map(|fd| {
-            let pump = pump(
-                Channel::Stderr,
-                io.stderr.clone(),
-                stderr.syslog,
-                stderr.events_enabled,
-                err,
-                io.stderr_bytes.clone(),
-            );
-            (pump, fd)
-        });
+        let out_pump = pump(Channel::Stdout, watch_out.take());
+        let err_pump = child.stderr.map(|fd| (pump(Channel::Stderr, watch_err.take()), fd));
         super::reader::run((out_pump, child.stdout), err_pump);
         if let Some(stdin) = child.stdin {
             let nonblocking = nix::fcntl::fcntl(&stdin, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));

@@ -556,6 +556,13 @@ async fn restarts_are_counted_by_reason_and_the_last_exit_is_kept() {
     assert_eq!((job_now.restarts.manual, job_now.restarts.autorestart, job_now.exit_status), (1, 0, Some(0)));
 }
 
+/// Runs the turns a pass left for later until nothing is due.
+fn settle(e: &mut Engine<Fake>) {
+    while e.has_due() {
+        e.on_timer();
+    }
+}
+
 fn idle_programs(n: usize) -> String {
     (0..n).map(|i| format!("[program:p{i:02}]\ncommand=p\nstartsecs=0\n")).collect()
 }
@@ -571,9 +578,7 @@ async fn a_mass_start_goes_in_turns_in_order_and_questions_are_answered_between_
     let infos = ask(&mut e, Request::AllInfo);
     assert_eq!(infos.len(), 40);
     assert_eq!(infos.iter().filter(|i| i.state != ProcessState::Stopped).count(), first);
-    while e.has_due() {
-        e.on_timer();
-    }
+    settle(&mut e);
     // The same order as in one pass: every spawn in start order, then
     // every RUNNING.
     let spawned: Vec<&str> = e.host.spawned.iter().map(|s| s.0.as_str()).collect();
@@ -592,18 +597,14 @@ async fn a_request_that_acts_comes_after_everything_that_was_due() {
     let pending = ask(&mut e, |r| Request::Stop(Target::All, false, r)).expect("stop");
     assert_eq!(e.host.spawned.len(), 40, "every due start happened first");
     assert_eq!(pending.len(), 40);
-    while e.has_due() {
-        e.on_timer();
-    }
+    settle(&mut e);
     assert_eq!(e.host.kills.len(), 40, "and the stop reached all of them");
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_mass_stop_goes_in_turns_in_order_and_questions_are_answered_between_them() {
     let mut e = engine(&idle_programs(100));
-    while e.has_due() {
-        e.on_timer();
-    }
+    settle(&mut e);
     let pids: Vec<u32> = e.host.spawned.iter().map(|s| s.1).collect();
     let mut pending = ask(&mut e, |r| Request::Stop(Target::All, false, r)).expect("stop");
     let first = e.host.kills.len();
@@ -612,9 +613,7 @@ async fn a_mass_stop_goes_in_turns_in_order_and_questions_are_answered_between_t
     let infos = ask(&mut e, Request::AllInfo);
     assert_eq!(infos.iter().filter(|i| i.state == ProcessState::Stopping).count(), first);
     assert_eq!(pending.iter_mut().filter_map(answered).count(), first, "an answer as each stop is sent");
-    while e.has_due() {
-        e.on_timer();
-    }
+    settle(&mut e);
     // Highest priority (here: last in start order) first, as in one turn.
     let killed: Vec<u32> = e.host.kills.iter().map(|k| k.0).collect();
     let want: Vec<u32> = pids.iter().rev().copied().collect();
@@ -625,9 +624,7 @@ async fn a_mass_stop_goes_in_turns_in_order_and_questions_are_answered_between_t
 #[tokio::test(start_paused = true)]
 async fn a_process_that_exits_before_its_queued_stop_is_stopped_not_restarted() {
     let mut e = engine(&idle_programs(100));
-    while e.has_due() {
-        e.on_timer();
-    }
+    settle(&mut e);
     let mut pending = ask(&mut e, |r| Request::Stop(Target::All, true, r)).expect("stop");
     // p00 is stopped last: it crashes while its stop waits in the queue.
     let p00 = pid(&mut e, "p00");
@@ -636,9 +633,7 @@ async fn a_process_that_exits_before_its_queued_stop_is_stopped_not_restarted() 
     e.on_exits([(p00, ExitStatus::Exited(1))]);
     assert_eq!(state(&mut e, "p00"), ProcessState::Stopped, "no autorestart: its stop was decided");
     assert!(answered(&mut pending[0]).is_some_and(|a| a.is_ok()), "and its caller heard");
-    while e.has_due() {
-        e.on_timer();
-    }
+    settle(&mut e);
     assert_eq!(e.host.spawned.len(), 100, "nothing was started again");
     assert_eq!(e.host.kills.iter().filter(|k| k.0 == p00).count(), 1, "signalled once, as 4.3.0 signals a zombie");
 }
@@ -646,9 +641,7 @@ async fn a_process_that_exits_before_its_queued_stop_is_stopped_not_restarted() 
 #[tokio::test(start_paused = true)]
 async fn stop_waiters_are_answered_each_when_its_process_stops() {
     let mut e = engine(&idle_programs(20));
-    while e.has_due() {
-        e.on_timer();
-    }
+    settle(&mut e);
     let mut pending = ask(&mut e, |r| Request::Stop(Target::All, true, r)).expect("stop");
     assert!(e.stopping_waits());
     let pids: Vec<u32> = e.host.kills.iter().map(|k| k.0).collect();
