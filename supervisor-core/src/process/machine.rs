@@ -257,11 +257,21 @@ impl Process {
     /// `Err` carries 4.3.0's message when there was nothing to signal.
     pub fn stop(&mut self, host: &mut dyn Host, now: Now) -> Result<(), String> {
         self.laststopreport = None;
-        self.kill(host, self.config.stopsignal, now)
+        self.kill(host, self.config.stopsignal, now, true)
     }
 
-    /// Sends a signal meant to end the process (4.3.0's `kill()`).
-    fn kill(&mut self, host: &mut dyn Host, signal: Signal, now: Now) -> Result<(), String> {
+    /// The stop of a process known to have exited, its exit not taken in
+    /// yet: everything [`Process::stop`] does but the signal, which could
+    /// reach another process that took over the pid. 4.3.0 signals the
+    /// unreaped child there, to the same effect.
+    pub fn stop_exited(&mut self, host: &mut dyn Host, now: Now) -> Result<(), String> {
+        self.laststopreport = None;
+        self.kill(host, self.config.stopsignal, now, false)
+    }
+
+    /// Sends a signal meant to end the process (4.3.0's `kill()`); with
+    /// `send` false, all but the signal.
+    fn kill(&mut self, host: &mut dyn Host, signal: Signal, now: Now, send: bool) -> Result<(), String> {
         let name = self.config.name.clone();
         // Stopping a process that keeps failing to start must not wait for
         // its retries: BACKOFF goes straight to STOPPED.
@@ -287,7 +297,8 @@ impl Process {
         self.killing = true;
         self.delay = Some(now.mono + Duration::from_secs(self.config.stopwaitsecs));
         self.change_state(host, ProcessState::Stopping, true, now);
-        match host.kill(self.pid, group, signal) {
+        let sent = if send { host.kill(self.pid, group, signal) } else { Ok(()) };
+        match sent {
             Ok(()) => Ok(()),
             Err(nix::errno::Errno::ESRCH) => {
                 // It exited on its own; the reaper will report it.
@@ -448,7 +459,7 @@ impl Process {
             }
             ProcessState::Stopping if self.delay_passed(now) => {
                 host.log_about(LogLevel::Warn, format!("killing '{name}' ({}) with SIGKILL", self.pid), &self.about());
-                let _ = self.kill(host, Signal::KILL, now);
+                let _ = self.kill(host, Signal::KILL, now, true);
             }
             _ => {}
         }

@@ -15,25 +15,34 @@ use tokio::time::Sleep;
 use super::capture::Capture;
 use super::output::{Pump, Step};
 
+/// The most reads of one pipe in one poll of its task (up to 4 MiB).
+const READS_PER_POLL: usize = 16;
+
 /// Reads `stdout` (and `stderr`, unless it goes to stdout) until the
 /// child closes each, telling the actor as each one ends.
 pub(crate) fn run(stdout: (Pump, OwnedFd), stderr: Option<(Pump, OwnedFd)>) {
     let sides = [Some(stdout), stderr].map(|side| side.and_then(|(pump, fd)| Side::open(pump, fd)));
     if sides.iter().any(Option::is_some) {
-        tokio::spawn(Reader { sides });
+        tokio::spawn(Reader { sides, first: 0 });
     }
 }
 
 /// Both pipes of one process; a side is `None` once its pipe has ended.
 struct Reader {
     sides: [Option<Side>; 2],
+    /// Which side is read first this time: they take turns, so a flood
+    /// on one cannot keep the other waiting.
+    first: usize,
 }
 
 impl Future for Reader {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        for slot in &mut self.sides {
+        let first = self.first;
+        self.first ^= 1;
+        for i in [first, first ^ 1] {
+            let slot = &mut self.sides[i];
             if slot.as_mut().is_some_and(|side| side.poll(cx).is_ready())
                 && let Some(side) = slot.take()
             {
@@ -75,26 +84,27 @@ impl Side {
 
     /// Reads what there is; `Ready` once the pipe has ended.
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        loop {
-            // A held partial line is written when its wait is over.
-            match self.pump.partial_deadline() {
-                None => self.partial = None,
-                Some(at) => {
+        for _ in 0..READS_PER_POLL {
+            // What the pipe holds first, then a held partial line's wait,
+            // so a line whose rest has come is not cut in two.
+            match self.pipe.poll_read_ready(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(_)) => return Poll::Ready(()),
+                Poll::Pending => {
+                    let Some(at) = self.pump.partial_deadline() else {
+                        self.partial = None;
+                        return Poll::Pending;
+                    };
                     let at = tokio::time::Instant::from_std(at);
                     let timer = self.partial.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
                     if timer.deadline() != at {
                         timer.as_mut().reset(at);
                     }
-                    if timer.as_mut().poll(cx).is_ready() {
-                        self.partial = None;
-                        self.pump.flush_lines();
-                        continue;
-                    }
+                    ready!(timer.as_mut().poll(cx));
+                    self.partial = None;
+                    self.pump.flush_lines();
+                    continue;
                 }
-            }
-            match ready!(self.pipe.poll_read_ready(cx)) {
-                Ok(()) => {}
-                Err(_) => return Poll::Ready(()),
             }
             // try_read does not count against tokio's cooperative budget:
             // without this a flooding child would keep its worker thread
@@ -102,12 +112,15 @@ impl Side {
             let coop = ready!(tokio::task::coop::poll_proceed(cx));
             match self.pump.read_once(&self.pipe, &mut self.grown, &mut self.capture) {
                 Step::More => coop.made_progress(),
-                // The read cleared the pipe's readiness: the next poll
+                // The read cleared the pipe's readiness: the next look
                 // registers this task's waker.
                 Step::Wait => {}
                 Step::Closed => return Poll::Ready(()),
             }
         }
+        // A flood: the other pipe, and the other tasks, get a turn.
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 
     /// Writes what is held and tells the actor that the pipe has ended.

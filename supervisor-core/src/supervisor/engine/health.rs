@@ -25,7 +25,8 @@ impl<S: Shell> Engine<S> {
     pub(super) fn on_health(&mut self, id: usize, outcome: Result<(), String>) {
         let Some(p) = self.process(id) else { return };
         let Some(check) = p.config().health_check.clone() else { return };
-        if p.state() != ProcessState::Running || !self.accepting() {
+        // One whose stop is decided and queued is stopped, not restarted.
+        if p.state() != ProcessState::Running || !self.accepting() || self.stop_queue.contains(id) {
             return;
         }
         let name = p.config().name.clone();

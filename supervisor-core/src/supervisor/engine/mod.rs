@@ -83,7 +83,12 @@ impl Request {
     fn only_reads(&self) -> bool {
         matches!(
             self,
-            Request::Info(..) | Request::AllInfo(_) | Request::Groups(_) | Request::MainLogPath(_) | Request::State(_)
+            Request::Info(..)
+                | Request::AllInfo(_)
+                | Request::Groups(_)
+                | Request::MainLogPath(_)
+                | Request::State(_)
+                | Request::Metrics(_)
         )
     }
 }
@@ -353,10 +358,7 @@ impl<S: Shell> Engine<S> {
                 }
                 self.handle(r);
             }
-            None => {
-                self.send_queued_stops(usize::MAX);
-                self.begin_shutdown();
-            }
+            None => self.begin_shutdown(),
         }
         self.fire_due_timers();
     }
@@ -570,11 +572,11 @@ impl<S: Shell> Engine<S> {
             self.log(LogLevel::Info, &format!("reaped unknown pid {pid} ({})", status.describe()));
             return;
         };
-        // Its stop was decided before it exited: the stop comes first, as
-        // in 4.3.0, where the stop signals the process that exited but was
-        // not reaped yet, and the exit then ends the stop (no autorestart).
+        // Its stop was decided before it exited: the stop comes first (no
+        // signal: the pid is free again), and the exit then ends the stop,
+        // as in 4.3.0, whose stop signals the unreaped child. No autorestart.
         if let Some(s) = self.stop_queue.take(id) {
-            self.stop(s.id, &s.name, s.wait, s.reply);
+            self.stop_with(s.id, &s.name, s.wait, s.reply, false);
         }
         // 4.3.0 drains the pipes before it decides what the exit means: a
         // pipe whose end the pump has not reported yet is closed there.

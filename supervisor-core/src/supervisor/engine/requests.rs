@@ -272,7 +272,24 @@ impl<S: Shell> Engine<S> {
     }
 
     pub(super) fn stop(&mut self, id: usize, name: &ProcessName, wait: bool, reply: Reply<Result<(), ControlError>>) {
+        self.stop_with(id, name, wait, reply, true);
+    }
+
+    /// [`Engine::stop`]; with `signal` false the process is known to have
+    /// exited (its exit not taken in yet) and is not signalled.
+    pub(super) fn stop_with(
+        &mut self,
+        id: usize,
+        name: &ProcessName,
+        wait: bool,
+        reply: Reply<Result<(), ControlError>>,
+        signal: bool,
+    ) {
         let name = &name.to_string();
+        // A stop asked for ends a restart for failed health checks.
+        if let Some(h) = self.health.get_mut(&id) {
+            h.restarting = false;
+        }
         // A process waiting for its dependencies: the stop ends the wait.
         if self.stop_waiting(id) {
             let _ = reply.send(Ok(()));
@@ -283,7 +300,7 @@ impl<S: Shell> Engine<S> {
             return;
         }
         let now = self.now();
-        match self.with_process(id, |p, host| p.stop(host, now)) {
+        match self.with_process(id, |p, host| if signal { p.stop(host, now) } else { p.stop_exited(host, now) }) {
             Some(Err(msg)) => {
                 let _ = reply.send(Err(ControlError::Failed(msg)));
             }

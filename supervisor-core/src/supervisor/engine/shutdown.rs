@@ -14,6 +14,8 @@ impl<S: Shell> Engine<S> {
         if self.state == SupervisorState::Shutdown {
             return;
         }
+        // Stops already decided go first, answered as they would have been.
+        self.send_queued_stops(usize::MAX);
         self.state = SupervisorState::Shutdown;
         self.host.publish(Event::SupervisorState(SupervisorState::Shutdown));
         // Dependents stop before their dependencies, then by priority.

@@ -37,6 +37,10 @@ impl StopQueue {
         self.queue.is_empty()
     }
 
+    pub(super) fn contains(&self, id: usize) -> bool {
+        self.ids.contains(&id)
+    }
+
     /// The next stop to send.
     pub(super) fn pop(&mut self) -> Option<QueuedStop> {
         let stop = self.queue.pop_front()?;
