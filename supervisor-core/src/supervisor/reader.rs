@@ -15,9 +15,6 @@ use tokio::time::Sleep;
 use super::capture::Capture;
 use super::output::{Pump, Step};
 
-/// The most reads of one pipe in one poll of its task (up to 4 MiB).
-const READS_PER_POLL: usize = 16;
-
 /// Reads `stdout` (and `stderr`, unless it goes to stdout) until the
 /// child closes each, telling the actor as each one ends.
 pub(crate) fn run(stdout: (Pump, OwnedFd), stderr: Option<(Pump, OwnedFd)>) {
@@ -31,7 +28,8 @@ pub(crate) fn run(stdout: (Pump, OwnedFd), stderr: Option<(Pump, OwnedFd)>) {
 struct Reader {
     sides: [Option<Side>; 2],
     /// Which side is read first this time: they take turns, so a flood
-    /// on one cannot keep the other waiting.
+    /// on one, which ends a poll only when the task's cooperative budget
+    /// is spent, cannot keep the other waiting.
     first: usize,
 }
 
@@ -84,7 +82,7 @@ impl Side {
 
     /// Reads what there is; `Ready` once the pipe has ended.
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        for _ in 0..READS_PER_POLL {
+        loop {
             // What the pipe holds first, then a held partial line's wait,
             // so a line whose rest has come is not cut in two.
             match self.pipe.poll_read_ready(cx) {
@@ -118,9 +116,6 @@ impl Side {
                 Step::Closed => return Poll::Ready(()),
             }
         }
-        // A flood: the other pipe, and the other tasks, get a turn.
-        cx.waker().wake_by_ref();
-        Poll::Pending
     }
 
     /// Writes what is held and tells the actor that the pipe has ended.
