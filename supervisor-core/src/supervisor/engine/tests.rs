@@ -556,6 +556,18 @@ async fn restarts_are_counted_by_reason_and_the_last_exit_is_kept() {
     assert_eq!((job_now.restarts.manual, job_now.restarts.autorestart, job_now.exit_status), (1, 0, Some(0)));
 }
 
+/// An engine whose autostart programs have all been started.
+fn running(programs: &str) -> Engine<Fake> {
+    let mut e = engine(programs);
+    settle(&mut e);
+    e
+}
+
+/// Stops everything, `wait`ing or not; the answers to come.
+fn stop_all(e: &mut Engine<Fake>, wait: bool) -> Vec<Pending> {
+    ask(e, |r| Request::Stop(Target::All, wait, r)).expect("stop")
+}
+
 /// Runs the turns a pass left for later until nothing is due.
 fn settle(e: &mut Engine<Fake>) {
     while e.has_due() {
@@ -594,7 +606,7 @@ async fn a_mass_start_goes_in_turns_in_order_and_questions_are_answered_between_
 async fn a_request_that_acts_comes_after_everything_that_was_due() {
     let mut e = engine(&idle_programs(40));
     assert!(e.has_due());
-    let pending = ask(&mut e, |r| Request::Stop(Target::All, false, r)).expect("stop");
+    let pending = stop_all(&mut e, false);
     assert_eq!(e.host.spawned.len(), 40, "every due start happened first");
     assert_eq!(pending.len(), 40);
     settle(&mut e);
@@ -603,10 +615,9 @@ async fn a_request_that_acts_comes_after_everything_that_was_due() {
 
 #[tokio::test(start_paused = true)]
 async fn a_mass_stop_goes_in_turns_in_order_and_questions_are_answered_between_them() {
-    let mut e = engine(&idle_programs(100));
-    settle(&mut e);
+    let mut e = running(&idle_programs(100));
     let pids: Vec<u32> = e.host.spawned.iter().map(|s| s.1).collect();
-    let mut pending = ask(&mut e, |r| Request::Stop(Target::All, false, r)).expect("stop");
+    let mut pending = stop_all(&mut e, false);
     let first = e.host.kills.len();
     assert!(first > 0 && first < 100, "{first} signalled in the first turn");
     // A question between turns sees exactly those STOPPING.
@@ -623,9 +634,8 @@ async fn a_mass_stop_goes_in_turns_in_order_and_questions_are_answered_between_t
 
 #[tokio::test(start_paused = true)]
 async fn a_process_that_exits_before_its_queued_stop_is_stopped_not_restarted() {
-    let mut e = engine(&idle_programs(100));
-    settle(&mut e);
-    let mut pending = ask(&mut e, |r| Request::Stop(Target::All, true, r)).expect("stop");
+    let mut e = running(&idle_programs(100));
+    let mut pending = stop_all(&mut e, true);
     // p00 is stopped last: it crashes while its stop waits in the queue.
     let p00 = pid(&mut e, "p00");
     assert!(!e.host.kills.iter().any(|k| k.0 == p00));
@@ -645,11 +655,10 @@ async fn a_queued_stop_is_not_overtaken_by_a_health_restart() {
     programs.push_str(
         "[program:aa]\ncommand=w\nstartsecs=0\npriority=1\nhealth_check=tcp://127.0.0.1:9\nhealth_check_retries=1\n",
     );
-    let mut e = engine(&programs);
-    settle(&mut e);
+    let mut e = running(&programs);
     let aa = pid(&mut e, "aa");
     // `aa` starts first, so it stops last: its stop waits in the queue.
-    let mut pending = ask(&mut e, |r| Request::Stop(Target::All, true, r)).expect("stop");
+    let mut pending = stop_all(&mut e, true);
     assert!(!e.host.kills.iter().any(|k| k.0 == aa));
     e.on_news(PumpNews::Health(aa, Err("connection refused".into())));
     settle(&mut e);
@@ -663,9 +672,8 @@ async fn a_queued_stop_is_not_overtaken_by_a_health_restart() {
 
 #[tokio::test(start_paused = true)]
 async fn stop_waiters_are_answered_each_when_its_process_stops() {
-    let mut e = engine(&idle_programs(20));
-    settle(&mut e);
-    let mut pending = ask(&mut e, |r| Request::Stop(Target::All, true, r)).expect("stop");
+    let mut e = running(&idle_programs(20));
+    let mut pending = stop_all(&mut e, true);
     assert!(e.stopping_waits());
     let pids: Vec<u32> = e.host.kills.iter().map(|k| k.0).collect();
     // Half of them exit: exactly their callers hear.
