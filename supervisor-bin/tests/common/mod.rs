@@ -32,6 +32,9 @@ pub fn children(pid: i32) -> Vec<i32> {
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
         .filter(|&p| stat_field(p, 1).and_then(|pp| pp.parse().ok()) == Some(pid))
         .filter(|&p| alive(p))
+        // Not a clone of the daemon itself: the kernel probe at its start
+        // (before its signal handlers exist), or a spawn before its exec.
+        .filter(|&p| std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim_end() != "supervisord"))
         .collect();
     out.sort();
     out
@@ -54,7 +57,10 @@ pub fn kill(pid: i32, sig: nix::sys::signal::Signal) {
 
 /// supervisord.log in `dir`.
 pub fn log(dir: &Path) -> String {
-    std::fs::read_to_string(dir.join("supervisord.log")).unwrap_or_default()
+    match std::fs::read(dir.join("supervisord.log")) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => format!("<no log: {e}>"),
+    }
 }
 
 /// A running daemon, stopped with SIGTERM on drop even when a test fails,
