@@ -25,6 +25,11 @@ pub fn alive(pid: i32) -> bool {
     stat_field(pid, 0).is_some_and(|s| s != "Z")
 }
 
+/// The name a process runs under (`/proc/PID/comm`).
+fn comm(pid: i32) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()
+}
+
 /// Live children of `pid` (any thread's), sorted.
 pub fn children(pid: i32) -> Vec<i32> {
     let mut out: Vec<i32> = std::fs::read_dir("/proc")
@@ -32,9 +37,10 @@ pub fn children(pid: i32) -> Vec<i32> {
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
         .filter(|&p| stat_field(p, 1).and_then(|pp| pp.parse().ok()) == Some(pid))
         .filter(|&p| alive(p))
-        // Not a clone of the daemon itself: the kernel probe at its start
-        // (before its signal handlers exist), or a spawn before its exec.
-        .filter(|&p| std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim_end() != "supervisord"))
+        // Not a clone of the parent itself (same name): the daemon's kernel
+        // probe at its start (before its signal handlers exist), or a
+        // spawn before its exec.
+        .filter(|&p| comm(p).is_some_and(|c| Some(c) != comm(pid)))
         .collect();
     out.sort();
     out
@@ -85,6 +91,16 @@ impl Drop for Guard {
     fn drop(&mut self) {
         if let Some(mut child) = self.0.take() {
             let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.1), nix::sys::signal::Signal::SIGTERM);
+            // A failed test must fail, not hang the suite on a child that
+            // ignores SIGTERM (`unshare` waits for the one it forked).
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if matches!(child.try_wait(), Ok(None)) {
+                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.1), nix::sys::signal::Signal::SIGKILL);
+                let _ = child.kill();
+            }
             let _ = child.wait();
         }
     }
