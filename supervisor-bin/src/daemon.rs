@@ -437,8 +437,17 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
         let options = RunOptions::default()
             .with_mainlog(log.clone())
             .with_spawn_context(SpawnContext { environ: environ.clone(), serverurl: server_url(&config.http_servers) });
-        let supervisor = match Supervisor::start(config.clone(), options) {
-            Ok(s) => s,
+        // The groups go to the supervisor, not a copy: it resolves AUTO logs
+        // in place, and the ones it runs come back for the API to diff a
+        // reread against (one config per program in memory, not two).
+        let groups = std::mem::take(&mut config.groups);
+        let mut to_run = config.clone();
+        to_run.groups = groups;
+        let supervisor = match Supervisor::start(to_run, options) {
+            Ok(s) => {
+                config.groups = s.group_configs().await;
+                s
+            }
             Err(e) => {
                 let _ = std::fs::remove_file(&pidfile);
                 // A restart whose config cannot start goes back to the one

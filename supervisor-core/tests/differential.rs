@@ -65,9 +65,10 @@ fn load_options() -> LoadOptions {
 
 fn logfile(l: &LogFile) -> Value {
     match l {
-        LogFile::Auto => json!("AUTO"),
         LogFile::None => Value::Null,
         LogFile::Path(p) => json!(p),
+        // Only a running supervisor resolves AUTO; a parse never does.
+        _ => json!("AUTO"),
     }
 }
 

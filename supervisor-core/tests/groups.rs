@@ -101,3 +101,45 @@ async fn applying_a_config_diff() {
     assert!(!alive(edit));
     sv.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_configs_running_keep_their_auto_logs_resolved_in_place() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = format!(
+        "[supervisord]\nchildlogdir={d}\n[program:a]\ncommand=sleep 300\nstartsecs=0\n",
+        d = dir.path().display()
+    );
+    let config = Config::from_str(&text, dir.path().join("supervisord.conf")).expect("config");
+    let as_read = std::sync::Arc::as_ptr(&config.groups[0].processes[0]) as usize;
+    let (sv, mut ev) = start_config(config.clone(), Default::default());
+    wait_for(&mut ev, "a", Running).await;
+    let running = sv.group_configs().await;
+    let a = &running[0].processes[0];
+    // A config the caller still holds is copied, never changed under it.
+    assert_ne!(std::sync::Arc::as_ptr(a) as usize, as_read);
+    assert_eq!(config.groups[0].processes[0].stdout.logfile, LogFile::Auto);
+    let Some(first) = a.stdout.logfile.path().map(std::path::Path::to_path_buf) else {
+        panic!("AUTO resolved: {:?}", a.stdout.logfile)
+    };
+    assert!(matches!(a.stdout.logfile, LogFile::AutoFile(_)));
+    assert!(first.exists(), "{first:?}");
+    // Still AUTO, so the config read again is the same setting.
+    assert_eq!(running, config.groups);
+    sv.shutdown().await.expect("shutdown");
+
+    // The configs a supervisor ran, started again (a restart that falls
+    // back to them): AUTO gets a new file, and a config nobody else holds
+    // is resolved in place.
+    let mut again = config.clone();
+    again.groups = running;
+    let held = std::sync::Arc::as_ptr(&again.groups[0].processes[0]) as usize;
+    let (sv, mut ev) = start_config(again, Default::default());
+    wait_for(&mut ev, "a", Running).await;
+    let running = sv.group_configs().await;
+    let a = &running[0].processes[0];
+    assert_eq!(std::sync::Arc::as_ptr(a) as usize, held, "resolved in place");
+    let second = a.stdout.logfile.path().expect("a file").to_path_buf();
+    assert_ne!(second, first);
+    assert!(second.exists());
+    sv.shutdown().await.expect("shutdown");
+}

@@ -48,8 +48,9 @@ pub struct Reread {
     pub removed: Vec<String>,
 }
 
-/// The groups of the last config read, and of the ones in use, as read
-/// (AUTO logs unresolved), which is what `reloadConfig` diffs.
+/// The groups of the last config read, and of the ones in use, which is
+/// what `reloadConfig` diffs (an AUTO log the supervisor resolved still
+/// compares equal to `AUTO`).
 struct Configs {
     latest: Vec<GroupConfig>,
     active: BTreeMap<String, GroupConfig>,
@@ -122,7 +123,16 @@ impl Daemon {
         let path = self.config_path.clone().ok_or_else(|| "no config file to read".to_owned())?;
         let config = Config::load_with(&path, &self.load_options).map_err(|e| e.to_string())?;
         let mut c = self.configs();
-        c.latest = config.groups;
+        // A group read as it runs is kept as it runs: one copy of each
+        // program's config, and its AUTO logs shown by their files.
+        c.latest = config
+            .groups
+            .into_iter()
+            .map(|g| match c.active.get(&g.name) {
+                Some(old) if *old == g => old.clone(),
+                _ => g,
+            })
+            .collect();
         let added = c.latest.iter().filter(|g| !c.active.contains_key(&g.name)).map(|g| g.name.clone()).collect();
         let changed = c
             .latest

@@ -297,9 +297,9 @@ fn statuses(results: Vec<ProcessResult>) -> Value {
 fn config_info(group: &GroupConfig, p: &ProcessConfig, inuse: bool) -> Value {
     let opt = |v: Option<String>| string(v.unwrap_or_else(|| "none".to_owned()));
     let log = |l: &LogFile| match l {
-        LogFile::Auto => string("auto"),
+        LogFile::Path(p) | LogFile::AutoFile(p) => string(p.display().to_string()),
         LogFile::None => string("none"),
-        LogFile::Path(p) => string(p.display().to_string()),
+        _ => string("auto"),
     };
     let b = Value::Boolean;
     let u = |n: u64| int(i64::try_from(n).unwrap_or(i64::MAX));

@@ -68,7 +68,7 @@ fn yes_no(b: bool) -> String {
 
 fn log_file(f: &LogFile) -> String {
     match f {
-        LogFile::Auto => "AUTO".to_owned(),
+        LogFile::Auto | LogFile::AutoFile(_) => "AUTO".to_owned(),
         LogFile::None => "NONE".to_owned(),
         LogFile::Path(p) => p.display().to_string(),
     }

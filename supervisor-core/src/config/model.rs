@@ -510,7 +510,20 @@ impl ReadyCheck {
 }
 
 /// Where one output channel of a process is written.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// Equality compares settings: an AUTO log the supervisor has given its
+/// file ([`LogFile::AutoFile`]) is still `AUTO`, so a config read again
+/// compares equal to the one running.
+///
+/// ```
+/// use supervisor_core::config::LogFile;
+///
+/// assert_eq!(LogFile::AutoFile("/tmp/a-stdout---supervisor-x.log".into()), LogFile::Auto);
+/// assert_eq!(LogFile::AutoFile("/tmp/a-stdout---supervisor-x.log".into()).path(), Some("/tmp/a-stdout---supervisor-x.log".as_ref()));
+/// assert_ne!(LogFile::Path("/tmp/a.log".into()), LogFile::Auto);
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum LogFile {
     /// `AUTO`: a file in `childlogdir`, removed at the next start.
     Auto,
@@ -518,6 +531,53 @@ pub enum LogFile {
     None,
     /// A path.
     Path(PathBuf),
+    /// `AUTO`, as the running supervisor resolved it: its file in
+    /// `childlogdir`. Only the supervisor makes these (the configs of
+    /// [`Supervisor::group_configs`](crate::supervisor::Supervisor::group_configs)
+    /// and process snapshots); each start gives a new file.
+    AutoFile(PathBuf),
+}
+
+impl LogFile {
+    /// The file written, if there is one yet: a path's, or an AUTO log's
+    /// once resolved.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            LogFile::Path(p) | LogFile::AutoFile(p) => Some(p),
+            LogFile::Auto | LogFile::None => None,
+        }
+    }
+
+    /// Whether this is `AUTO`, resolved or not.
+    pub fn is_auto(&self) -> bool {
+        matches!(self, LogFile::Auto | LogFile::AutoFile(_))
+    }
+}
+
+impl PartialEq for LogFile {
+    fn eq(&self, other: &LogFile) -> bool {
+        match (self, other) {
+            (LogFile::Path(a), LogFile::Path(b)) => a == b,
+            (LogFile::None, LogFile::None) => true,
+            (a, b) => a.is_auto() && b.is_auto(),
+        }
+    }
+}
+
+impl Eq for LogFile {}
+
+impl std::hash::Hash for LogFile {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // As equality: every AUTO hashes alike.
+        match self {
+            LogFile::Auto | LogFile::AutoFile(_) => 0u8.hash(state),
+            LogFile::None => 1u8.hash(state),
+            LogFile::Path(p) => {
+                2u8.hash(state);
+                p.hash(state);
+            }
+        }
+    }
 }
 
 /// The `stdout_*` or `stderr_*` keys of a program.

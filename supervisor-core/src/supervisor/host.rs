@@ -144,12 +144,10 @@ impl OpenPipe {
 }
 
 fn open_log(channel: &ChannelConfig) -> Option<RotatingFile> {
-    match &channel.logfile {
-        LogFile::Path(p) => RotatingFile::open(p, channel.logfile_maxbytes, channel.logfile_backups)
-            .ok()
-            .map(|f| f.with_retention(channel.retention)),
-        _ => None,
-    }
+    let p = channel.logfile.path()?;
+    RotatingFile::open(p, channel.logfile_maxbytes, channel.logfile_backups)
+        .ok()
+        .map(|f| f.with_retention(channel.retention))
 }
 
 impl RealHost {
@@ -210,7 +208,7 @@ impl RealHost {
     fn clear_files(&mut self, config: &ProcessConfig) -> std::io::Result<()> {
         let io = self.io.get(&config.namespec()).cloned().unwrap_or_default();
         for (file, shared) in [(&config.stdout.logfile, io.stdout), (&config.stderr.logfile, io.stderr)] {
-            let LogFile::Path(path) = file else { continue };
+            let Some(path) = file.path() else { continue };
             let mut guard = shared.lock().map_err(|_| std::io::Error::other("log lock poisoned"))?;
             match guard.as_mut() {
                 Some(f) => f.clear()?,

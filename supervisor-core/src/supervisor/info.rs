@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::names::ProcessName;
-use crate::config::{LogFile, ProcessConfig};
+use crate::config::ProcessConfig;
 use crate::process::ProcessState;
 
 /// A process at a moment: its state and what 4.3.0's `getProcessInfo`
@@ -151,12 +151,12 @@ impl ProcessSnapshot {
 
     /// The stdout log file, if any.
     pub fn stdout_log(&self) -> Option<&Path> {
-        log_path(&self.config.stdout.logfile)
+        self.config.stdout.logfile.path()
     }
 
     /// The stderr log file, if any.
     pub fn stderr_log(&self) -> Option<&Path> {
-        log_path(&self.config.stderr.logfile)
+        self.config.stderr.logfile.path()
     }
 
     /// The description `supervisorctl status` shows, appended to `out`.
@@ -227,13 +227,6 @@ impl ProcessSnapshot {
             health_restarts: self.health_restarts,
             health_failures: self.health_failures,
         }
-    }
-}
-
-fn log_path(f: &LogFile) -> Option<&Path> {
-    match f {
-        LogFile::Path(p) => Some(p),
-        _ => None,
     }
 }
 

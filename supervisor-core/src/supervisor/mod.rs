@@ -647,15 +647,17 @@ fn first_result(results: Vec<ProcessResult>) -> Result<(), ControlError> {
 fn resolve_auto_logs(mut groups: Vec<GroupConfig>, dir: &Path, identifier: &str) -> Result<Vec<GroupConfig>, RunError> {
     for group in &mut groups {
         for p in &mut group.processes {
-            // Only a process with an AUTO log gets a copy of its own (the
-            // daemon keeps the unresolved config for `reread`); the rest
-            // stay shared.
-            if p.stdout.logfile != LogFile::Auto && p.stderr.logfile != LogFile::Auto {
+            // Only a process with an AUTO log is changed; a config nobody
+            // else holds is changed in place (an AUTO log stays equal to
+            // `AUTO`, so a caller may keep the resolved configs for a
+            // later diff instead of a copy as read). An AUTO log resolved
+            // before (a restart with the same configs) gets a new file.
+            if !p.stdout.logfile.is_auto() && !p.stderr.logfile.is_auto() {
                 continue;
             }
             let p = Arc::make_mut(p);
             for (channel, config) in [("stdout", &mut p.stdout), ("stderr", &mut p.stderr)] {
-                if config.logfile != LogFile::Auto {
+                if !config.logfile.is_auto() {
                     continue;
                 }
                 let file = tempfile::Builder::new()
@@ -666,7 +668,7 @@ fn resolve_auto_logs(mut groups: Vec<GroupConfig>, dir: &Path, identifier: &str)
                     .map_err(|source| RunError::AutoLog { dir: dir.to_path_buf(), source })?;
                 let (_, path) =
                     file.keep().map_err(|e| RunError::AutoLog { dir: dir.to_path_buf(), source: e.error })?;
-                config.logfile = LogFile::Path(path);
+                config.logfile = LogFile::AutoFile(path);
             }
         }
     }
