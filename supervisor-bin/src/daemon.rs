@@ -467,6 +467,9 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
             }
         };
         let (daemon, mut api_requests) = Daemon::new(supervisor.clone(), &config, LoadOptions::default());
+        // The API and the supervisor hold the groups now; a restart that
+        // falls back to this config asks the supervisor for them.
+        config.groups = Vec::new();
         let daemon = Arc::new(daemon);
         match dispatcher(&daemon, &config, &RpcRegistry::with_main()) {
             Ok(d) => {
@@ -589,6 +592,10 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
         };
         if let Some(n) = &run.notifier {
             if restart { n.reloading() } else { n.stopping() }
+        }
+        // The groups to fall back to are the ones that ran.
+        if restart && let Some(good) = last_good.as_mut() {
+            good.groups = supervisor.group_configs().await;
         }
         daemon.mark_stopping();
         let watcher = supervisor.clone();

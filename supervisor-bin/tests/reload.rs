@@ -215,3 +215,36 @@ fn a_socket_file_removed_from_outside_is_made_again_by_a_restart() {
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("a "), "{out:?}");
     assert_eq!(daemon.finish().status.code(), Some(0));
 }
+
+#[test]
+fn a_restart_whose_config_cannot_start_runs_the_groups_that_ran() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let conf = write_conf(dir.path(), &config(dir.path(), port));
+    let (daemon, pid) = start_daemon(&conf);
+    wait_until("the program", || children(pid).len() == 1 && starts(dir.path()) == 1);
+    let first = children(pid);
+    // Valid, but its AUTO log cannot be made: the file name is too long.
+    let long = "x".repeat(240);
+    let broken = format!("{}[program:{long}]\ncommand=sleep 300\n", config(dir.path(), port));
+    std::fs::write(&conf, broken).expect("write");
+    kill(pid, nix::sys::signal::Signal::SIGHUP);
+    // Started twice more: the new config, then the one that ran.
+    wait_until("the fallback", || starts(dir.path()) == 3);
+    let text = log(dir.path());
+    assert!(text.contains("CRIT could not start with the new configuration"), "{text}");
+    wait_until("the program again", || children(pid).len() == 1 && children(pid) != first);
+    let out = Command::new(venv("supervisorctl")).arg("-c").arg(&conf).arg("status").output().expect("status");
+    let status = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(status.starts_with("a ") && status.contains("RUNNING") && !status.contains(&long), "{status}");
+    // Its AUTO log is a new file: the first start's was cleared.
+    let autos = || {
+        std::fs::read_dir(dir.path())
+            .expect("dir")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with("a-stdout---supervisor-"))
+            .count()
+    };
+    assert_eq!(autos(), 1);
+    assert_eq!(daemon.finish().status.code(), Some(0));
+}

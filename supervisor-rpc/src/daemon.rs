@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use supervisor_core::config::{Config, GroupConfig, LoadOptions};
 use supervisor_core::supervisor::Supervisor;
@@ -51,9 +51,11 @@ pub struct Reread {
 /// The groups of the last config read, and of the ones in use, which is
 /// what `reloadConfig` diffs (an AUTO log the supervisor resolved still
 /// compares equal to `AUTO`).
+///
+/// Shared (`Arc`): a group read as it runs is one copy in both.
 struct Configs {
-    latest: Vec<GroupConfig>,
-    active: BTreeMap<String, GroupConfig>,
+    latest: Vec<Arc<GroupConfig>>,
+    active: BTreeMap<String, Arc<GroupConfig>>,
 }
 
 impl Daemon {
@@ -73,9 +75,10 @@ impl Daemon {
             load_options,
             control,
             stopping: AtomicBool::new(false),
-            configs: Mutex::new(Configs {
-                latest: config.groups.clone(),
-                active: config.groups.iter().map(|g| (g.name.clone(), g.clone())).collect(),
+            configs: Mutex::new({
+                let groups: Vec<Arc<GroupConfig>> = config.groups.iter().cloned().map(Arc::new).collect();
+                let active = groups.iter().map(|g| (g.name.clone(), g.clone())).collect();
+                Configs { latest: groups, active }
             }),
         };
         (daemon, requests)
@@ -129,8 +132,8 @@ impl Daemon {
             .groups
             .into_iter()
             .map(|g| match c.active.get(&g.name) {
-                Some(old) if *old == g => old.clone(),
-                _ => g,
+                Some(old) if **old == g => old.clone(),
+                _ => Arc::new(g),
             })
             .collect();
         let added = c.latest.iter().filter(|g| !c.active.contains_key(&g.name)).map(|g| g.name.clone()).collect();
@@ -147,23 +150,23 @@ impl Daemon {
 
     /// The latest config's group of that name.
     pub fn latest_group(&self, name: &str) -> Option<GroupConfig> {
-        self.configs().latest.iter().find(|g| g.name == name).cloned()
+        self.configs().latest.iter().find(|g| g.name == name).map(|g| GroupConfig::clone(g))
     }
 
     /// The latest config's groups, with whether each is in use.
     pub fn latest_groups(&self) -> Vec<(GroupConfig, bool)> {
         let c = self.configs();
-        c.latest.iter().map(|g| (g.clone(), c.active.contains_key(&g.name))).collect()
+        c.latest.iter().map(|g| (GroupConfig::clone(g), c.active.contains_key(&g.name))).collect()
     }
 
     /// The group in use of that name, as read.
     pub fn active_group(&self, name: &str) -> Option<GroupConfig> {
-        self.configs().active.get(name).cloned()
+        self.configs().active.get(name).map(|g| GroupConfig::clone(g))
     }
 
     /// Records that a group is now in use.
     pub fn activated(&self, group: GroupConfig) {
-        self.configs().active.insert(group.name.clone(), group);
+        self.configs().active.insert(group.name.clone(), Arc::new(group));
     }
 
     /// Records that a group is no longer in use.

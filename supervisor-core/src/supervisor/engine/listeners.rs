@@ -14,7 +14,7 @@ use crate::supervisor::pools::{PoolHost, is_output};
 
 /// The pools' view of the engine's processes and I/O.
 pub(super) struct PoolView<'a, S: Shell> {
-    pub(super) slots: &'a HashMap<usize, Slot>,
+    pub(super) slots: &'a HashMap<usize, Box<Slot>>,
     pub(super) host: &'a mut S,
 }
 

@@ -128,7 +128,9 @@ const STOP_TURN: usize = 32;
 
 pub(crate) struct Engine<S: Shell> {
     origin: Instant,
-    slots: HashMap<usize, Slot>,
+    /// Boxed: the table holds a pointer per bucket, not a whole slot (at
+    /// 1000 processes hashbrown has 2048 buckets).
+    slots: HashMap<usize, Box<Slot>>,
     next_id: usize,
     /// Groups in start order: priority, then name.
     groups: Vec<GroupSlot>,
@@ -240,7 +242,7 @@ impl<S: Shell> Engine<S> {
     fn new_slot(&mut self, config: &Arc<crate::config::ProcessConfig>) -> usize {
         let id = self.next_id;
         self.next_id += 1;
-        self.slots.insert(id, Slot { process: Process::new(Arc::clone(config)), deadline: None });
+        self.slots.insert(id, Box::new(Slot { process: Process::new(Arc::clone(config)), deadline: None }));
         id
     }
 
