@@ -438,16 +438,13 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
             .with_mainlog(log.clone())
             .with_spawn_context(SpawnContext { environ: environ.clone(), serverurl: server_url(&config.http_servers) });
         // The groups go to the supervisor, not a copy: it resolves AUTO logs
-        // in place, and the ones it runs come back for the API to diff a
-        // reread against (one config per program in memory, not two).
+        // in place, and shares the ones it runs with the API, which diffs a
+        // reread against them (one config per program in memory).
         let groups = std::mem::take(&mut config.groups);
         let mut to_run = config.clone();
         to_run.groups = groups;
         let supervisor = match Supervisor::start(to_run, options) {
-            Ok(s) => {
-                config.groups = s.group_configs().await;
-                s
-            }
+            Ok(s) => s,
             Err(e) => {
                 let _ = std::fs::remove_file(&pidfile);
                 // A restart whose config cannot start goes back to the one
@@ -466,11 +463,11 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
                 return fail(&e.to_string());
             }
         };
-        let (daemon, mut api_requests) = Daemon::new(supervisor.clone(), &config, LoadOptions::default());
         // The API and the supervisor hold the groups now; a restart that
         // falls back to this config asks the supervisor for them.
-        config.groups = Vec::new();
-        let daemon = Arc::new(daemon);
+        let running = supervisor.shared_group_configs().await;
+        let (daemon, mut api_requests) = Daemon::new(supervisor.clone(), &config, LoadOptions::default());
+        let daemon = Arc::new(daemon.with_groups(running));
         match dispatcher(&daemon, &config, &RpcRegistry::with_main()) {
             Ok(d) => {
                 let api_log = log.clone();

@@ -84,6 +84,18 @@ impl Daemon {
         (daemon, requests)
     }
 
+    /// The groups in use are `groups`, shared with the supervisor that
+    /// runs them (from [`Supervisor::shared_group_configs`]), instead of
+    /// the config's: one copy of each in memory, AUTO logs resolved.
+    pub fn with_groups(self, groups: Vec<Arc<GroupConfig>>) -> Daemon {
+        {
+            let mut c = self.configs();
+            c.active = groups.iter().map(|g| (g.name.clone(), g.clone())).collect();
+            c.latest = groups;
+        }
+        self
+    }
+
     /// Asks the main loop to shut down or restart; from then on the API
     /// answers SHUTDOWN_STATE.
     pub fn request(&self, request: DaemonRequest) {

@@ -504,7 +504,7 @@ mod tests {
             .build()
             .expect("built");
         let find = |n: &str| config.groups.iter().find(|g| g.name == n).map(|g| g.processes[0].clone()).expect("found");
-        assert_eq!(find("db").ready_check, Some(check));
+        assert_eq!(find("db").ready_check, Some(Box::new(check)));
         assert_eq!(find("web").depends_on[1], Dependency::new("migrate", Condition::Succeeded));
     }
 
@@ -525,7 +525,7 @@ mod tests {
             .build()
             .expect("built");
         let p = &config.groups[0].processes[0];
-        assert_eq!(p.health_check, Some(check));
+        assert_eq!(p.health_check, Some(Box::new(check)));
         assert_eq!(p.shutdown_on, Some(ShutdownOn::Fatal));
         assert_eq!(p.startretries, crate::config::StartRetries::Unlimited);
         assert_eq!(p.environment_layers.len(), 4, "two files and two value layers: {:?}", p.environment_layers);

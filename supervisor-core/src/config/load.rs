@@ -163,7 +163,7 @@ impl Config {
                     process.environment_layers = layers;
                 }
                 if process.childlog_format.is_none() {
-                    process.childlog_format.clone_from(&supervisord.childlog_format);
+                    process.childlog_format = supervisord.childlog_format.clone().map(Box::new);
                 }
                 let mut env = supervisord.environment.clone();
                 env.append(&mut process.environment);

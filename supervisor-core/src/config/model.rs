@@ -651,18 +651,20 @@ pub struct ProcessConfig {
     /// `exitcodes` (0).
     pub exitcodes: Vec<u8>,
     /// `health_check`: how it shows it is alive while RUNNING (none).
-    pub health_check: Option<HealthCheck>,
+    /// Boxed, as the additions below: most programs have none, and a
+    /// thousand configs should not carry room for each.
+    pub health_check: Option<Box<HealthCheck>>,
     /// `shutdown_on`: what of this program ends supervisord (never).
     pub shutdown_on: Option<ShutdownOn>,
     /// `depends_on`: what must hold before it starts (nothing).
     pub depends_on: Vec<Dependency>,
     /// `ready_check`: how it shows it is ready (none: `startsecs`).
-    pub ready_check: Option<ReadyCheck>,
+    pub ready_check: Option<Box<ReadyCheck>>,
     /// `redirect_stderr` (false).
     pub redirect_stderr: bool,
     /// `childlog_format`, or `[supervisord] childlog_format` (an addition;
     /// none: output is logged byte for byte).
-    pub childlog_format: Option<super::LineFormat>,
+    pub childlog_format: Option<Box<super::LineFormat>>,
     /// `[supervisord] environment` overlaid with the program's own.
     pub environment: BTreeMap<String, String>,
     /// With an `environment_file` anywhere (an addition): the child's

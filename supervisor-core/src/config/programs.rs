@@ -222,11 +222,11 @@ pub(crate) fn processes_from_section(
             // Filled in once [supervisord] is merged in (load.rs).
             environment_layers: environment_files.iter().cloned().map(EnvLayer::File).collect(),
             shutdown_on,
-            health_check: health_check.clone(),
+            health_check: health_check.clone().map(Box::new),
             depends_on: depends_on.clone(),
-            ready_check: ready_check.clone(),
+            ready_check: ready_check.clone().map(Box::new),
             redirect_stderr,
-            childlog_format: childlog_format.clone(),
+            childlog_format: childlog_format.clone().map(Box::new),
             environment,
             serverurl: serverurl.clone(),
         });

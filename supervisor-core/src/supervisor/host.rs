@@ -281,7 +281,7 @@ impl Host for RealHost {
         };
         self.children.add(child.pid);
         let (mut watch_out, mut watch_err) = match self.start_checks(config, child.pid, notify) {
-            Some((a, b)) => (Some(a), Some(b)),
+            Some((a, b)) => (Some(Box::new(a)), Some(Box::new(b))),
             None => (None, None),
         };
         let io = self.io.entry(config.namespec()).or_default();
@@ -329,7 +329,7 @@ impl Host for RealHost {
                     channel: channel.name(),
                     pid: child.pid,
                 };
-                Box::new(LineWriter::new(config.childlog_format.as_ref(), origin))
+                Box::new(LineWriter::new(config.childlog_format.as_deref(), origin))
             })
         };
         let pump = |channel: Channel, ready| {
@@ -464,7 +464,10 @@ impl RealHost {
         let watchdog = config.health_check.as_ref().filter(|h| h.probe == Probe::Notify).map(|h| h.interval);
         if let Some(check) = config.health_check.as_ref().filter(|h| h.probe != Probe::Notify) {
             let exec = self.exec_context(config, &check.probe);
-            self.health.insert(pid, ready::watch_health(check.clone(), pid, exec, self.news.clone()));
+            self.health.insert(
+                pid,
+                ready::watch_health(crate::config::HealthCheck::clone(check), pid, exec, self.news.clone()),
+            );
         }
         // A notify socket not for readiness serves the health watchdog alone.
         let ready_by_notify = config.ready_check.as_ref().is_some_and(|c| c.probe == Probe::Notify);

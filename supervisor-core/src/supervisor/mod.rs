@@ -534,6 +534,13 @@ impl Supervisor {
     /// The groups being supervised, in start order, as configured (AUTO
     /// logs resolved to their files).
     pub async fn group_configs(&self) -> Vec<GroupConfig> {
+        self.shared_group_configs().await.iter().map(|g| GroupConfig::clone(g)).collect()
+    }
+
+    /// [`Supervisor::group_configs`], shared with the supervisor instead
+    /// of copied: for a caller that keeps them (supervisord's API keeps
+    /// them to diff a reread against).
+    pub async fn shared_group_configs(&self) -> Vec<Arc<GroupConfig>> {
         self.ask(Request::Groups).await.unwrap_or_default()
     }
 

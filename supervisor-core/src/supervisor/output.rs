@@ -61,7 +61,7 @@ pub(crate) struct Pump {
     /// Which spawn this pipe belongs to (see `RealHost::spawns`).
     pub spawn: u64,
     /// A `log:` ready check watching this pipe's lines.
-    pub ready: Option<LogWatch>,
+    pub ready: Option<Box<LogWatch>>,
     /// Lines for the log file: formatted (`childlog_format`) or whole (a
     /// console). None: bytes as they come.
     pub lines: Option<Box<LineWriter>>,

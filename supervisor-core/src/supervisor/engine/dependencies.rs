@@ -35,7 +35,7 @@ impl<S: Shell> Engine<S> {
     /// The processes a `depends_on` namespec names, found as the config
     /// checked them (a group's members are in its processes' order).
     fn targets(&self, namespec: &str) -> Vec<usize> {
-        crate::config::resolve_namespec(self.groups.iter().map(|g| &g.config), namespec)
+        crate::config::resolve_namespec(self.groups.iter().map(|g| &*g.config), namespec)
             .into_iter()
             .filter_map(|(gi, pi)| self.groups.get(gi)?.members.get(pi).copied())
             .collect()

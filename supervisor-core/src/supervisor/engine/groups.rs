@@ -18,7 +18,7 @@ impl<S: Shell> Engine<S> {
             .iter()
             .position(|g| (g.config.priority, &g.config.name) > (config.priority, &config.name))
             .unwrap_or(self.groups.len());
-        self.groups.insert(at, GroupSlot { config, members });
+        self.groups.insert(at, GroupSlot { config: Arc::new(config), members });
     }
 
     /// Adds a group's processes in start order; returns their ids.

@@ -70,7 +70,7 @@ pub(crate) enum Request {
     RemoveGroup(String, Reply<Result<(), ControlError>>),
     /// A group's new settings; the processes named in the list keep running.
     ReplaceGroup(Box<GroupConfig>, Vec<String>, Reply<Result<(), ControlError>>),
-    Groups(Reply<Vec<GroupConfig>>),
+    Groups(Reply<Vec<Arc<GroupConfig>>>),
     MainLogPath(Reply<Option<PathBuf>>),
     State(Reply<SupervisorState>),
     /// The engine's figures for metrics (no `/proc` reading).
@@ -99,7 +99,9 @@ struct Slot {
 }
 
 struct GroupSlot {
-    config: GroupConfig,
+    /// Shared with whoever asked for the groups (supervisord's API keeps
+    /// them for `reread`): one copy each.
+    config: Arc<GroupConfig>,
     members: Vec<usize>,
 }
 
