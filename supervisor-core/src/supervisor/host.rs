@@ -69,9 +69,9 @@ pub(crate) trait Shell: Host {
 pub(crate) struct ProcessIo {
     pub stdout: SharedLog,
     pub stderr: SharedLog,
-    /// Bytes read from each pipe, over every spawn (metrics).
-    pub stdout_bytes: Arc<std::sync::atomic::AtomicU64>,
-    pub stderr_bytes: Arc<std::sync::atomic::AtomicU64>,
+    /// Bytes read from stdout and stderr, over every spawn (metrics); one
+    /// allocation for both.
+    pub bytes: Arc<[std::sync::atomic::AtomicU64; 2]>,
 }
 
 pub(crate) struct RealHost {
@@ -93,8 +93,6 @@ pub(crate) struct RealHost {
     pub io: HashMap<String, ProcessIo>,
     /// stdin write ends (non-blocking), by pid.
     pub stdin: HashMap<u32, std::os::fd::OwnedFd>,
-    /// `[supervisord] strip_ansi`.
-    pub strip_ansi: bool,
     /// Groups that are event listener pools: their stdout is the protocol.
     pub listener_groups: std::collections::HashSet<String>,
     /// Where output pumps report listener stdout and the ends of pipes.
@@ -102,6 +100,8 @@ pub(crate) struct RealHost {
     /// The pipes each running child's pumps read, until their end is
     /// logged (4.3.0's `fd N closed, stopped monitoring ...`).
     pub pipes: HashMap<u32, Vec<OpenPipe>>,
+    /// What every pump shares (the fields above, once).
+    pub pump_context: Arc<super::output::PumpContext>,
     /// Spawns so far: each spawn's dispatchers get new ids.
     pub spawns: u64,
     /// `[fcgi-program:x]` groups' sockets, by group name.
@@ -309,12 +309,14 @@ impl Host for RealHost {
         }
         let is_listener = self.listener_groups.contains(&config.group);
         self.spawns += 1;
-        let mut pipes = vec![OpenPipe {
+        // At most two: room for exactly that (a push would make it four).
+        let mut pipes = Vec::with_capacity(2);
+        pipes.push(OpenPipe {
             channel: Channel::Stdout,
             fd: child.stdout.as_raw_fd(),
             listener: is_listener,
             spawn: self.spawns,
-        }];
+        });
         if let Some(fd) = &child.stderr {
             pipes.push(OpenPipe { channel: Channel::Stderr, fd: fd.as_raw_fd(), listener: false, spawn: self.spawns });
         }
@@ -333,9 +335,9 @@ impl Host for RealHost {
             })
         };
         let pump = |channel: Channel, ready| {
-            let (log, settings, bytes) = match channel {
-                Channel::Stdout => (io.stdout.clone(), &config.stdout, io.stdout_bytes.clone()),
-                Channel::Stderr => (io.stderr.clone(), &config.stderr, io.stderr_bytes.clone()),
+            let (log, settings) = match channel {
+                Channel::Stdout => (io.stdout.clone(), &config.stdout),
+                Channel::Stderr => (io.stderr.clone(), &config.stderr),
             };
             Pump {
                 process: Arc::clone(config),
@@ -343,18 +345,14 @@ impl Host for RealHost {
                 channel,
                 log,
                 syslog: settings.syslog,
-                strip_ansi: self.strip_ansi,
-                events: self.events.clone(),
-                own_receivers: self.own_receivers.clone(),
+                context: self.pump_context.clone(),
                 events_enabled: settings.events_enabled,
-                mainlog: self.mainlog.clone(),
                 listener: is_listener && channel == Channel::Stdout,
-                news: self.news.clone(),
                 spawn: self.spawns,
                 capture_maxbytes: settings.capture_maxbytes,
                 ready,
                 lines: lines(channel),
-                bytes,
+                bytes: io.bytes.clone(),
             }
         };
         let out_pump = pump(Channel::Stdout, watch_out.take());
@@ -581,9 +579,7 @@ impl Shell for RealHost {
 
     fn output_bytes(&self, config: &ProcessConfig) -> (u64, u64) {
         use std::sync::atomic::Ordering::Relaxed;
-        self.io
-            .get(&config.namespec())
-            .map_or((0, 0), |io| (io.stdout_bytes.load(Relaxed), io.stderr_bytes.load(Relaxed)))
+        self.io.get(&config.namespec()).map_or((0, 0), |io| (io.bytes[0].load(Relaxed), io.bytes[1].load(Relaxed)))
     }
 }
 

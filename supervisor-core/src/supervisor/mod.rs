@@ -243,6 +243,14 @@ impl Supervisor {
             log.log(LogLevel::Info, "close_range refused or /dev/null missing: each start copies the descriptor table");
         }
         let children = Arc::new(LiveChildren::default());
+        let own_receivers: Arc<std::sync::atomic::AtomicUsize> = Arc::default();
+        let pump_context = Arc::new(output::PumpContext {
+            strip_ansi: config.supervisord.strip_ansi,
+            events: bus.clone(),
+            own_receivers: Arc::clone(&own_receivers),
+            mainlog: Arc::clone(&mainlog),
+            news: news_tx.clone(),
+        });
         let host = RealHost {
             ctx: Arc::new(options.spawn),
             spawner: Arc::new(SpawnThread::start().map_err(RunError::SpawnThread)?),
@@ -251,16 +259,16 @@ impl Supervisor {
             children: Arc::clone(&children),
             exits: exits_tx,
             events: bus.clone(),
-            own_receivers: Arc::default(),
+            own_receivers,
             mainlog,
             io: HashMap::new(),
             stdin: HashMap::new(),
-            strip_ansi: config.supervisord.strip_ansi,
             listener_groups: std::collections::HashSet::new(),
             sockets: HashMap::new(),
             socket_holders: HashMap::new(),
             news: news_tx,
             pipes: HashMap::new(),
+            pump_context,
             spawns: 0,
         };
         let (requests, requests_rx) = mpsc::channel(1024);

@@ -32,6 +32,20 @@ const FULL_PIPE: usize = 64 * 1024;
 /// A channel's log file, shared by its reader and by clear/reopen requests.
 pub(crate) type SharedLog = Arc<Mutex<Option<RotatingFile>>>;
 
+/// What every pump of a supervisor shares: one copy, not one per pipe (a
+/// thousand idle programs hold two pumps each).
+pub(crate) struct PumpContext {
+    /// `[supervisord] strip_ansi`.
+    pub strip_ansi: bool,
+    pub events: Bus,
+    /// How many of the bus's receivers are the engine's own (its listener
+    /// pools' reader): output goes to them only with `*_events_enabled`.
+    pub own_receivers: Arc<AtomicUsize>,
+    pub mainlog: Arc<Mutex<MainLog>>,
+    /// Where protocol replies and the pipes' ends are reported.
+    pub news: tokio::sync::mpsc::UnboundedSender<PumpNews>,
+}
+
 /// Who and where one pipe's output belongs.
 pub(crate) struct Pump {
     /// Whose output: its group and name (shared, not copied: a thousand
@@ -42,20 +56,13 @@ pub(crate) struct Pump {
     pub log: SharedLog,
     /// `*_syslog`.
     pub syslog: bool,
-    /// `[supervisord] strip_ansi`.
-    pub strip_ansi: bool,
-    pub events: Bus,
-    /// How many of the bus's receivers are the engine's own (its listener
-    /// pools' reader): output goes to them only with `*_events_enabled`.
-    pub own_receivers: Arc<AtomicUsize>,
+    /// What every pump of the supervisor shares.
+    pub context: Arc<PumpContext>,
     /// `*_events_enabled`.
     pub events_enabled: bool,
-    pub mainlog: Arc<Mutex<MainLog>>,
     /// Whether this is an event listener's stdout: its protocol replies
     /// go to the actor.
     pub listener: bool,
-    /// Where protocol replies and the pipe's end are reported.
-    pub news: tokio::sync::mpsc::UnboundedSender<PumpNews>,
     /// `*_capture_maxbytes` (0: no capture mode).
     pub capture_maxbytes: u64,
     /// Which spawn this pipe belongs to (see `RealHost::spawns`).
@@ -66,7 +73,9 @@ pub(crate) struct Pump {
     /// console). None: bytes as they come.
     pub lines: Option<Box<LineWriter>>,
     /// Bytes read from this channel of the process, over all its spawns.
-    pub bytes: Arc<AtomicU64>,
+    /// Both channels' (the process's `ProcessIo::bytes`): this pump adds
+    /// to its channel's.
+    pub bytes: Arc<[AtomicU64; 2]>,
 }
 
 impl Pump {
@@ -94,7 +103,7 @@ impl Pump {
         // A listener's output was logged (as bytes) before its protocol
         // saw it, as 4.3.0's PEventListenerDispatcher does.
         if !self.listener
-            && let Ok(mut main) = self.mainlog.lock()
+            && let Ok(mut main) = self.context.mainlog.lock()
             && main.enabled(LogLevel::Debug)
         {
             let text = match std::str::from_utf8(data) {
@@ -105,11 +114,11 @@ impl Pump {
         }
         // Copied to the bus only for someone who wants it: a library
         // subscriber, or listener pools when this channel's events are on.
-        let receivers = self.events.receiver_count();
-        let outside = receivers > self.own_receivers.load(Ordering::Relaxed);
+        let receivers = self.context.events.receiver_count();
+        let outside = receivers > self.context.own_receivers.load(Ordering::Relaxed);
         if outside || (self.events_enabled && receivers > 0) {
             for piece in data.chunks(EVENT_CHUNK) {
-                self.events.send(Event::ProcessLog {
+                self.context.events.send(Event::ProcessLog {
                     group: self.process.group.clone(),
                     name: self.process.name.clone(),
                     pid: self.pid,
@@ -132,13 +141,13 @@ impl Pump {
 
     /// A finished capture-mode message.
     fn communicate(&self, data: Vec<u8>) {
-        if let Ok(mut main) = self.mainlog.lock() {
+        if let Ok(mut main) = self.context.mainlog.lock() {
             main.log(
                 LogLevel::Debug,
                 &format!("{} {} emitted a comm event", repr(&self.process.name), self.channel.name()),
             );
         }
-        self.events.send(Event::ProcessCommunication {
+        self.context.events.send(Event::ProcessCommunication {
             group: self.process.group.clone(),
             name: self.process.name.clone(),
             pid: self.pid,
@@ -150,7 +159,7 @@ impl Pump {
     /// A listener's stdout, before anything else sees it: the debug line
     /// with the bytes as Python shows them (unstripped), then the actor.
     fn protocol(&self, data: &[u8]) {
-        if let Ok(mut main) = self.mainlog.lock()
+        if let Ok(mut main) = self.context.mainlog.lock()
             && main.enabled(LogLevel::Debug)
         {
             main.log(
@@ -158,7 +167,7 @@ impl Pump {
                 &format!("{} {} output:\n{}", repr(&self.process.name), self.channel.name(), bytes_repr(data)),
             );
         }
-        let _ = self.news.send(PumpNews::Protocol(self.pid, data.to_vec()));
+        let _ = self.context.news.send(PumpNews::Protocol(self.pid, data.to_vec()));
     }
 
     /// When a held partial line is to be written, if one is held.
@@ -168,7 +177,7 @@ impl Pump {
 
     /// Tells the actor that this pipe has ended.
     pub(super) fn closed(&self) {
-        let _ = self.news.send(PumpNews::Closed { pid: self.pid, channel: self.channel, spawn: self.spawn });
+        let _ = self.context.news.send(PumpNews::Closed { pid: self.pid, channel: self.channel, spawn: self.spawn });
     }
 
     /// One read from `pipe`, and what it read written where it goes.
@@ -204,12 +213,12 @@ impl Pump {
 
     /// One read's worth of output: stripped, split by capture mode, logged.
     fn take(&mut self, data: &[u8], capture: &mut Option<Box<Capture>>) {
-        self.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+        self.bytes[usize::from(self.channel == Channel::Stderr)].fetch_add(data.len() as u64, Ordering::Relaxed);
         if self.listener {
             self.protocol(data);
         }
         let stripped;
-        let data = if self.strip_ansi {
+        let data = if self.context.strip_ansi {
             stripped = strip_escapes(data);
             &stripped[..]
         } else {
@@ -217,7 +226,7 @@ impl Pump {
         };
         // A `log:` ready check sees lines as the log file gets them.
         if let Some(watch) = &self.ready {
-            watch.feed(data, &self.news);
+            watch.feed(data, &self.context.news);
         }
         match capture.as_mut() {
             None => self.record(data, true),
@@ -329,13 +338,15 @@ mod tests {
             channel: Channel::Stdout,
             log: SharedLog::default(),
             syslog: false,
-            strip_ansi: false,
-            events: events.clone(),
-            own_receivers: Arc::new(AtomicUsize::new(own)),
+            context: Arc::new(PumpContext {
+                strip_ansi: false,
+                events: events.clone(),
+                own_receivers: Arc::new(AtomicUsize::new(own)),
+                mainlog: Arc::new(Mutex::new(MainLog::stdout_only(LogLevel::Critical, false))),
+                news: tokio::sync::mpsc::unbounded_channel().0,
+            }),
             events_enabled,
-            mainlog: Arc::new(Mutex::new(MainLog::stdout_only(LogLevel::Critical, false))),
             listener: false,
-            news: tokio::sync::mpsc::unbounded_channel().0,
             capture_maxbytes: 0,
             spawn: 0,
             ready: None,
