@@ -590,11 +590,13 @@ async fn serve(run: Run, mut config: Config, bound: Bound, mut early: Vec<(LogLe
         if let Some(n) = &run.notifier {
             if restart { n.reloading() } else { n.stopping() }
         }
-        // The groups to fall back to are the ones that ran.
+        // No new request changes the groups from here on.
+        daemon.mark_stopping();
+        // The groups to fall back to are the ones that ran (with those the
+        // API added or removed).
         if restart && let Some(good) = last_good.as_mut() {
             good.groups = supervisor.group_configs().await;
         }
-        daemon.mark_stopping();
         let watcher = supervisor.clone();
         if let Err(why) = supervisor.shutdown().await {
             logger(LogLevel::Critical, &why.to_string());

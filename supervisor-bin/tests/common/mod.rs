@@ -38,8 +38,7 @@ pub fn children(pid: i32) -> Vec<i32> {
         .filter(|&p| stat_field(p, 1).and_then(|pp| pp.parse().ok()) == Some(pid))
         .filter(|&p| alive(p))
         // Not a clone of the parent itself (same name): the daemon's kernel
-        // probe at its start (before its signal handlers exist), or a
-        // spawn before its exec.
+        // probe at its start, before its signal handlers exist.
         .filter(|&p| comm(p).is_some_and(|c| Some(c) != comm(pid)))
         .collect();
     out.sort();
