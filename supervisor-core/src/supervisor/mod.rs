@@ -84,7 +84,8 @@ pub struct RunOptions {
     /// What children inherit.
     pub spawn: SpawnContext,
     /// How far a stream's reader may fall behind before it misses events
-    /// (and is told so, [`Lagged`]).
+    /// (and is told so, [`Lagged`]). The ring of that many events is made
+    /// when the first stream (or event listener pool) subscribes.
     pub event_capacity: usize,
     /// The runtime the engine runs on; `None` is the caller's own.
     pub runtime: Option<tokio::runtime::Handle>,
