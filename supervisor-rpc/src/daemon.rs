@@ -181,8 +181,61 @@ impl Daemon {
         self.configs().active.insert(group.name.clone(), Arc::new(group));
     }
 
+    /// Records that `group`, just added or updated, is in use, keeping the
+    /// supervisor's own copy (AUTO logs resolved) instead of a second one:
+    /// for the read group too, when it is the same.
+    pub async fn activate(&self, group: GroupConfig) {
+        let running = self.supervisor.shared_group_configs().await.into_iter().find(|g| g.name == group.name);
+        let group = running.filter(|r| **r == group).unwrap_or_else(|| Arc::new(group));
+        let mut c = self.configs();
+        for g in c.latest.iter_mut().filter(|g| g.name == group.name && ***g == *group) {
+            *g = group.clone();
+        }
+        c.active.insert(group.name.clone(), group);
+    }
+
     /// Records that a group is no longer in use.
     pub fn deactivated(&self, name: &str) {
         self.configs().active.remove(name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use supervisor_core::supervisor::RunOptions;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_group_added_is_kept_as_the_supervisor_runs_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conf = dir.path().join("supervisord.conf");
+        let text = format!(
+            "[supervisord]\nchildlogdir={d}\n[program:a]\ncommand=sleep 300\nautostart=false\n\
+             [program:b]\ncommand=sleep 300\nautostart=false\n",
+            d = dir.path().display()
+        );
+        std::fs::write(&conf, &text).expect("write");
+        let mut config = Config::load_with(&conf, &LoadOptions::default()).expect("config");
+        // The supervisor starts with a alone; b is added later.
+        config.groups.pop().expect("b");
+        let sv = Supervisor::start(config.clone(), RunOptions::default()).expect("start");
+        let (daemon, _requests) = Daemon::new(sv.clone(), &config, LoadOptions::default());
+        let daemon = daemon.with_groups(sv.shared_group_configs().await);
+        // b is in the file, not in use.
+        assert_eq!(daemon.reread().expect("reread").added, ["b"]);
+        let read = daemon.latest_group("b").expect("read");
+        sv.add_group(read.clone()).await.expect("add");
+        daemon.activate(read).await;
+        let running = sv.shared_group_configs().await.into_iter().find(|g| g.name == "b").expect("running");
+        {
+            let c = daemon.configs();
+            assert!(Arc::ptr_eq(&c.active["b"], &running), "in use: the supervisor's own");
+            let latest = c.latest.iter().find(|g| g.name == "b").expect("latest");
+            assert!(Arc::ptr_eq(latest, &running), "as read: the same, not a copy");
+            assert!(matches!(running.processes[0].stdout.logfile, supervisor_core::config::LogFile::AutoFile(_)));
+        }
+        // Nothing differs from the file.
+        assert_eq!(daemon.reread().expect("reread"), Reread::default());
+        sv.shutdown().await.expect("shutdown");
     }
 }

@@ -55,7 +55,7 @@ impl ExtensionsNamespace {
             Vec::new()
         };
         let touched = self.daemon.supervisor.update_group(latest.clone(), &unchanged).await?;
-        self.daemon.activated(latest);
+        self.daemon.activate(latest).await;
         Ok(Value::Array(touched.iter().map(|p| Value::String(p.to_string())).collect()))
     }
 }

@@ -527,7 +527,7 @@ impl RpcInterface for SupervisorNamespace {
                 let name = Params::new(params, 1, 1)?.string(0)?;
                 let group = self.daemon.latest_group(&name).ok_or_else(|| Fault::BadName.with(&name))?;
                 sv.add_group(group.clone()).await?;
-                self.daemon.activated(group);
+                self.daemon.activate(group).await;
                 Ok(Value::Boolean(true))
             }
             "removeProcessGroup" => {
