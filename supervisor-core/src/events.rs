@@ -25,6 +25,14 @@ impl Channel {
             Channel::Stderr => "stderr",
         }
     }
+
+    /// 0 for stdout, 1 for stderr: where a channel's entry is in a pair.
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Channel::Stdout => 0,
+            Channel::Stderr => 1,
+        }
+    }
 }
 
 /// What a running supervisor reports on its streams

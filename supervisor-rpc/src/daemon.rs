@@ -58,6 +58,14 @@ struct Configs {
     active: BTreeMap<String, Arc<GroupConfig>>,
 }
 
+impl Configs {
+    /// `groups`, read and in use.
+    fn of(groups: Vec<Arc<GroupConfig>>) -> Configs {
+        let active = groups.iter().map(|g| (g.name.clone(), g.clone())).collect();
+        Configs { latest: groups, active }
+    }
+}
+
 impl Daemon {
     /// The daemon for `supervisor`, started from `config`; requests come out
     /// of the returned receiver.
@@ -75,11 +83,7 @@ impl Daemon {
             load_options,
             control,
             stopping: AtomicBool::new(false),
-            configs: Mutex::new({
-                let groups: Vec<Arc<GroupConfig>> = config.groups.iter().cloned().map(Arc::new).collect();
-                let active = groups.iter().map(|g| (g.name.clone(), g.clone())).collect();
-                Configs { latest: groups, active }
-            }),
+            configs: Mutex::new(Configs::of(config.groups.iter().cloned().map(Arc::new).collect())),
         };
         (daemon, requests)
     }
@@ -88,11 +92,7 @@ impl Daemon {
     /// runs them (from [`Supervisor::shared_group_configs`]), instead of
     /// the config's: one copy of each in memory, AUTO logs resolved.
     pub fn with_groups(self, groups: Vec<Arc<GroupConfig>>) -> Daemon {
-        {
-            let mut c = self.configs();
-            c.active = groups.iter().map(|g| (g.name.clone(), g.clone())).collect();
-            c.latest = groups;
-        }
+        *self.configs() = Configs::of(groups);
         self
     }
 
@@ -174,11 +174,6 @@ impl Daemon {
     /// The group in use of that name, as read.
     pub fn active_group(&self, name: &str) -> Option<GroupConfig> {
         self.configs().active.get(name).map(|g| GroupConfig::clone(g))
-    }
-
-    /// Records that a group is now in use.
-    pub fn activated(&self, group: GroupConfig) {
-        self.configs().active.insert(group.name.clone(), Arc::new(group));
     }
 
     /// Records that `group`, just added or updated, is in use, keeping the

@@ -296,10 +296,10 @@ fn statuses(results: Vec<ProcessResult>) -> Value {
 
 fn config_info(group: &GroupConfig, p: &ProcessConfig, inuse: bool) -> Value {
     let opt = |v: Option<String>| string(v.unwrap_or_else(|| "none".to_owned()));
-    let log = |l: &LogFile| match l {
-        LogFile::Path(p) | LogFile::AutoFile(p) => string(p.display().to_string()),
-        LogFile::None => string("none"),
-        _ => string("auto"),
+    let log = |l: &LogFile| match l.path() {
+        Some(p) => string(p.display().to_string()),
+        None if matches!(l, LogFile::None) => string("none"),
+        None => string("auto"),
     };
     let b = Value::Boolean;
     let u = |n: u64| int(i64::try_from(n).unwrap_or(i64::MAX));
@@ -583,24 +583,35 @@ impl RpcInterface for SupervisorNamespace {
             "getAllConfigInfo" => {
                 Params::new(params, 0, 0)?;
                 // An AUTO log of a process in use is shown by the path it
-                // was given, as 4.3.0 does.
-                let running: std::collections::HashMap<(String, String), Arc<ProcessConfig>> = sv
-                    .process_snapshots()
-                    .await
-                    .into_iter()
-                    .map(|s| ((s.config.group.clone(), s.config.name.clone()), s.config))
-                    .collect();
+                // was given, as 4.3.0 does. A group read as it runs holds
+                // its files already (`LogFile::AutoFile`); only one read
+                // again and changed since, not updated yet, is looked up.
+                // (Matched, not compared: `AutoFile` equals `Auto`.)
+                let unresolved = |l: &LogFile| matches!(l, LogFile::Auto);
+                let latest = self.daemon.latest_groups();
+                let lookup = latest.iter().any(|(g, inuse)| {
+                    *inuse && g.processes.iter().any(|p| unresolved(&p.stdout.logfile) || unresolved(&p.stderr.logfile))
+                });
+                let running: std::collections::HashMap<(String, String), Arc<ProcessConfig>> = if lookup {
+                    sv.process_snapshots()
+                        .await
+                        .into_iter()
+                        .map(|s| ((s.config.group.clone(), s.config.name.clone()), s.config))
+                        .collect()
+                } else {
+                    std::collections::HashMap::new()
+                };
                 let mut all: Vec<(String, Value)> = Vec::new();
-                for (group, inuse) in self.daemon.latest_groups() {
+                for (group, inuse) in latest {
                     for p in &group.processes {
                         let resolved = running.get(&(group.name.clone(), p.name.clone())).filter(|_| inuse);
                         let info = match resolved {
-                            Some(r) if p.stdout.logfile == LogFile::Auto || p.stderr.logfile == LogFile::Auto => {
+                            Some(r) if unresolved(&p.stdout.logfile) || unresolved(&p.stderr.logfile) => {
                                 let mut p = ProcessConfig::clone(p);
-                                if p.stdout.logfile == LogFile::Auto {
+                                if unresolved(&p.stdout.logfile) {
                                     p.stdout.logfile = r.stdout.logfile.clone();
                                 }
-                                if p.stderr.logfile == LogFile::Auto {
+                                if unresolved(&p.stderr.logfile) {
                                     p.stderr.logfile = r.stderr.logfile.clone();
                                 }
                                 config_info(&group, &p, inuse)

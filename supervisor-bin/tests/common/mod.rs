@@ -32,6 +32,7 @@ fn comm(pid: i32) -> Option<String> {
 
 /// Live children of `pid` (any thread's), sorted.
 pub fn children(pid: i32) -> Vec<i32> {
+    let parent = comm(pid);
     let mut out: Vec<i32> = std::fs::read_dir("/proc")
         .expect("proc")
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
@@ -39,7 +40,7 @@ pub fn children(pid: i32) -> Vec<i32> {
         .filter(|&p| alive(p))
         // Not a clone of the parent itself (same name): the daemon's kernel
         // probe at its start, before its signal handlers exist.
-        .filter(|&p| comm(p).is_some_and(|c| Some(c) != comm(pid)))
+        .filter(|&p| comm(p).is_some_and(|c| Some(c) != parent))
         .collect();
     out.sort();
     out

@@ -128,11 +128,7 @@ impl OpenPipe {
     /// across respawns (`slot`), a dispatcher's is new with each spawn.
     pub(crate) fn closed_line(&self, slot: usize, name: &str, state: crate::process::ProcessState) -> String {
         let class = if self.listener { "PEventListenerDispatcher" } else { "POutputDispatcher" };
-        let channel: u64 = match self.channel {
-            Channel::Stdout => 0,
-            Channel::Stderr => 1,
-        };
-        let dispatcher = 139_800_000_000_000 + self.spawn * 4_096 + channel * 1_024;
+        let dispatcher = 139_800_000_000_000 + self.spawn * 4_096 + self.channel.index() as u64 * 1_024;
         let process = 139_700_000_000_000 + slot as u64 * 4_096;
         format!(
             "fd {} closed, stopped monitoring <{class} at {dispatcher} for <Subprocess at {process} with name {name} \
@@ -322,7 +318,7 @@ impl Host for RealHost {
         }
         self.pipes.insert(child.pid, pipes);
         let lines = |channel: Channel| {
-            let to_console = console[usize::from(channel == Channel::Stderr)];
+            let to_console = console[channel.index()];
             (config.childlog_format.is_some() || to_console).then(|| {
                 let origin = Origin {
                     program: program_of(&config.section),
@@ -579,7 +575,9 @@ impl Shell for RealHost {
 
     fn output_bytes(&self, config: &ProcessConfig) -> (u64, u64) {
         use std::sync::atomic::Ordering::Relaxed;
-        self.io.get(&config.namespec()).map_or((0, 0), |io| (io.bytes[0].load(Relaxed), io.bytes[1].load(Relaxed)))
+        self.io.get(&config.namespec()).map_or((0, 0), |io| {
+            (io.bytes[Channel::Stdout.index()].load(Relaxed), io.bytes[Channel::Stderr.index()].load(Relaxed))
+        })
     }
 }
 

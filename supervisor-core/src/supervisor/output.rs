@@ -213,7 +213,7 @@ impl Pump {
 
     /// One read's worth of output: stripped, split by capture mode, logged.
     fn take(&mut self, data: &[u8], capture: &mut Option<Box<Capture>>) {
-        self.bytes[usize::from(self.channel == Channel::Stderr)].fetch_add(data.len() as u64, Ordering::Relaxed);
+        self.bytes[self.channel.index()].fetch_add(data.len() as u64, Ordering::Relaxed);
         if self.listener {
             self.protocol(data);
         }
