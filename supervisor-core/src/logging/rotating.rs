@@ -138,6 +138,13 @@ impl RotatingFile {
         &self.path
     }
 
+    /// Whether this holds nothing but its settings: a plain file not open,
+    /// with no time rotation or compression to keep track of. Such a one
+    /// can be dropped and opened again later to the same effect.
+    pub(crate) fn holds_nothing(&self) -> bool {
+        self.regular && self.file.is_none() && self.console.is_none() && self.retention.is_default()
+    }
+
     /// Whether this is supervisord's own stdout or stderr, where lines from
     /// many programs meet.
     pub fn is_console(&self) -> bool {

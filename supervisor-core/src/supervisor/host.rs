@@ -10,15 +10,16 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::bus::Bus;
+use super::child_log::ChildLog;
 use super::fcgi::{Shared, SocketManager};
 use super::lifeline::LiveChildren;
 use super::names::program_of;
 use super::news::PumpNews;
 use super::output::{Pump, SharedLog};
 use super::ready::{self, ExecContext, LogWatch, NotifySocket};
-use crate::config::{ChannelConfig, LogFile, LogLevel, Probe, ProcessConfig};
+use crate::config::{LogFile, LogLevel, Probe, ProcessConfig};
 use crate::events::{Channel, Event};
-use crate::logging::{FieldValue, LineWriter, MainLog, Origin, RotatingFile};
+use crate::logging::{FieldValue, LineWriter, MainLog, Origin};
 use crate::platform::command::{self, CommandError};
 use crate::platform::reap::{self, Exit, Spawner};
 use crate::platform::spawn_thread::SpawnThread;
@@ -139,13 +140,6 @@ impl OpenPipe {
     }
 }
 
-fn open_log(channel: &ChannelConfig) -> Option<RotatingFile> {
-    let p = channel.logfile.path()?;
-    RotatingFile::open(p, channel.logfile_maxbytes, channel.logfile_backups)
-        .ok()
-        .map(|f| f.with_retention(channel.retention))
-}
-
 impl RealHost {
     pub(crate) fn log(&self, level: LogLevel, message: &str) {
         if let Ok(mut main) = self.mainlog.lock() {
@@ -191,10 +185,8 @@ impl RealHost {
         }
         for io in self.io.values() {
             for log in [&io.stdout, &io.stderr] {
-                if let Ok(mut g) = log.lock()
-                    && let Some(f) = g.as_mut()
-                {
-                    let _ = f.reopen();
+                if let Ok(mut g) = log.lock() {
+                    let _ = g.reopen();
                 }
             }
         }
@@ -206,12 +198,12 @@ impl RealHost {
         for (file, shared) in [(&config.stdout.logfile, io.stdout), (&config.stderr.logfile, io.stderr)] {
             let Some(path) = file.path() else { continue };
             let mut guard = shared.lock().map_err(|_| std::io::Error::other("log lock poisoned"))?;
-            match guard.as_mut() {
-                Some(f) => f.clear()?,
-                None => match std::fs::remove_file(path) {
+            // Never spawned (or its file could not be made): only removed.
+            if !guard.clear()? {
+                match std::fs::remove_file(path) {
                     Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
                     _ => {}
-                },
+                }
             }
         }
         Ok(())
@@ -292,15 +284,15 @@ impl Host for RealHost {
         let io = io.clone();
         let mut console = [false; 2];
         for (i, (shared, channel)) in
-            [(&io.stdout, &config.stdout), (&io.stderr, &config.stderr)].into_iter().enumerate()
+            [(&io.stdout, Channel::Stdout), (&io.stderr, Channel::Stderr)].into_iter().enumerate()
         {
             if i == 1 && one_file {
                 console[1] = console[0];
                 continue;
             }
             if let Ok(mut g) = shared.lock() {
-                *g = open_log(channel);
-                console[i] = g.as_ref().is_some_and(RotatingFile::is_console);
+                *g = ChildLog::at_spawn(config, channel);
+                console[i] = g.is_console();
             }
         }
         let is_listener = self.listener_groups.contains(&config.group);

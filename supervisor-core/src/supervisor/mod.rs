@@ -29,6 +29,7 @@
 mod actor;
 mod bus;
 mod capture;
+mod child_log;
 mod engine;
 mod error;
 mod fcgi;

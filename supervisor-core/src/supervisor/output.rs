@@ -7,12 +7,13 @@ use std::sync::{Arc, Mutex};
 
 use super::bus::Bus;
 use super::capture::{Capture, Piece};
+use super::child_log::ChildLog;
 use super::news::PumpNews;
 use super::ready::LogWatch;
 use crate::config::repr;
 use crate::config::{LogLevel, ProcessConfig};
 use crate::events::{Channel, Event};
-use crate::logging::{LineWriter, MainLog, RotatingFile, strip_escapes, syslog};
+use crate::logging::{LineWriter, MainLog, strip_escapes, syslog};
 
 /// How much one read takes from a pipe.
 const READ_SIZE: usize = 256 * 1024;
@@ -30,7 +31,7 @@ const EVENT_CHUNK: usize = 64 * 1024;
 const FULL_PIPE: usize = 64 * 1024;
 
 /// A channel's log file, shared by its reader and by clear/reopen requests.
-pub(crate) type SharedLog = Arc<Mutex<Option<RotatingFile>>>;
+pub(crate) type SharedLog = Arc<Mutex<ChildLog>>;
 
 /// What every pump of a supervisor shares: one copy, not one per pipe (a
 /// thousand idle programs hold two pumps each).
@@ -275,10 +276,8 @@ thread_local! {
 fn write_log(log: &SharedLog, data: &[u8]) {
     if !data.is_empty()
         && let Ok(mut guard) = log.lock()
-        && let Some(file) = guard.as_mut()
     {
-        // A full disk must not stop the child; the bytes are lost.
-        let _ = file.write(data);
+        guard.write(data);
     }
 }
 
