@@ -39,10 +39,14 @@ impl ChildLog {
 
     /// Writes `data`, taking the file up first if it has not been yet. A
     /// file that cannot be opened loses the bytes (a full disk or a removed
-    /// folder must not stop the child).
+    /// folder must not stop the child) and is tried again at the next
+    /// write, as an open `RotatingFile` tries again to open its file.
     pub(crate) fn write(&mut self, data: &[u8]) {
         if let ChildLog::Unopened { process, keys } = self {
-            *self = open(settings(process, *keys)).map_or(ChildLog::Off, |f| ChildLog::Open(Box::new(f)));
+            match open(settings(process, *keys)) {
+                Some(file) => *self = ChildLog::Open(Box::new(file)),
+                None => return,
+            }
         }
         if let ChildLog::Open(file) = self {
             let _ = file.write(data);
@@ -131,6 +135,21 @@ mod tests {
         // Written with the channel's own keys: 20 bytes rotated the file.
         assert_eq!(std::fs::read(dir.path().join("p.log.1")).expect("rotated"), b"01234567890123456789");
         assert_eq!(std::fs::read(&path).expect("new file"), b"");
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_opened_is_tried_again_at_the_next_write() {
+        let dir = tempfile::tempdir().expect("dir");
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).expect("dir");
+        let p = process(&sub, "stdout_logfile_backups", "1");
+        let mut log = ChildLog::at_spawn(&p, Channel::Stdout);
+        std::fs::remove_dir_all(&sub).expect("removed");
+        log.write(b"lost\n");
+        assert!(matches!(log, ChildLog::Unopened { .. }));
+        std::fs::create_dir(&sub).expect("back");
+        log.write(b"kept\n");
+        assert_eq!(std::fs::read(sub.join("p.log")).expect("written"), b"kept\n");
     }
 
     #[test]
