@@ -78,6 +78,40 @@ async fn stdin_reaches_the_process() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clearing_the_logs_of_processes_not_running() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let [once, never, linked, target] = ["once.log", "never.log", "linked.log", "target"].map(|n| dir.path().join(n));
+    std::fs::write(&never, "old\n").expect("write");
+    std::fs::write(&target, "kept\n").expect("write");
+    std::os::unix::fs::symlink(&target, &linked).expect("symlink");
+    let (sv, mut ev) = start(
+        dir.path(),
+        &format!(
+            "[program:once]\ncommand=echo hi\nstartsecs=0\nautorestart=false\nstdout_logfile={}\n\
+             [program:never]\ncommand=sleep 100\nautostart=false\nstdout_logfile={}\n\
+             [program:linked]\ncommand=sleep 100\nautostart=false\nstdout_logfile={}\n",
+            once.display(),
+            never.display(),
+            linked.display()
+        ),
+    );
+    wait_for(&mut ev, "once", Exited).await;
+    eventually("output", || std::fs::read_to_string(&once).is_ok_and(|t| t == "hi\n")).await;
+    for name in ["once", "never", "linked"] {
+        sv.clear_logs(&pn(name)).await.expect("clear");
+    }
+    // Emptied and still there, exited or never started; 4.3.0 leaves them
+    // as they are (its log handlers go with the process).
+    assert_eq!(std::fs::read_to_string(&once).expect("made again"), "");
+    assert_eq!(std::fs::read_to_string(&never).expect("still there"), "");
+    // Only regular files: a link (as /dev/stdout is) stays, and so does
+    // what it points to.
+    assert!(std::fs::symlink_metadata(&linked).expect("link").file_type().is_symlink());
+    assert_eq!(std::fs::read_to_string(&target).expect("target"), "kept\n");
+    sv.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn strip_ansi_and_reading_logs_back() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (sv, mut ev) = start(

@@ -178,7 +178,7 @@ impl RealHost {
         }
     }
 
-    /// Reopens supervisord.log and every open child log (SIGUSR2).
+    /// Reopens supervisord.log and every child log a spawn made (SIGUSR2).
     fn reopen_all(&mut self) {
         if let Ok(mut main) = self.mainlog.lock() {
             let _ = main.reopen();
@@ -192,18 +192,17 @@ impl RealHost {
         }
     }
 
-    /// Empties a process's log files, open or not (`clearProcessLogs`).
+    /// Empties a process's log files, running or not (`clearProcessLogs`).
     fn clear_files(&mut self, config: &ProcessConfig) -> std::io::Result<()> {
         let io = self.io.get(&config.namespec()).cloned().unwrap_or_default();
         for (file, shared) in [(&config.stdout.logfile, io.stdout), (&config.stderr.logfile, io.stderr)] {
             let Some(path) = file.path() else { continue };
             let mut guard = shared.lock().map_err(|_| std::io::Error::other("log lock poisoned"))?;
-            // Never spawned (or its file could not be made): only removed.
-            if !guard.clear()? {
-                match std::fs::remove_file(path) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-                    _ => {}
-                }
+            // Never spawned (or its file could not be made): a regular file
+            // there is emptied; nothing is made, and nothing else touched
+            // (removing `/dev/stdout` as root would remove the device link).
+            if !guard.clear()? && std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+                std::fs::OpenOptions::new().write(true).truncate(true).open(path)?;
             }
         }
         Ok(())
