@@ -39,6 +39,32 @@ async fn a_missing_command_is_fatal_with_the_spawn_error_and_the_daemon_goes_on(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_file_that_cannot_be_made_is_a_spawn_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).expect("dir");
+    let (sv, _ev) = start(
+        dir.path(),
+        &format!(
+            "[program:x]\ncommand=sleep 30\nstartsecs=0\nautostart=false\nstartretries=0\nstdout_logfile={}\n",
+            sub.join("x.log").display()
+        ),
+    );
+    // Checked when the config was read; gone before the start.
+    std::fs::remove_dir(&sub).expect("removed");
+    assert_eq!(start_one(&sv, "x", true).await, Err(ControlError::SpawnError("x".into())));
+    let info = sv.info(&pn("x")).await.expect("info");
+    let message = "unknown error making dispatchers for 'x': ENOENT";
+    assert_eq!(info.spawn_error.as_deref(), Some(message));
+    assert!(mainlog(dir.path()).contains(&format!("INFO spawnerr: {message}")));
+    assert!(!mainlog(dir.path()).contains("spawned: 'x'"), "nothing ran");
+    // Back, it starts.
+    std::fs::create_dir(&sub).expect("dir");
+    assert_eq!(start_one(&sv, "x", true).await, Ok(()));
+    sv.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn starting_with_wait_reports_abnormal_termination_and_spawn_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (sv, _ev) = start(

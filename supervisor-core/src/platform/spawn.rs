@@ -132,11 +132,15 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), nix::errno::Errno> {
 /// ([`Spawner::wants_pidfd`](super::reap::Spawner::wants_pidfd)); with
 /// `stdin`, the child gets that descriptor as its fd 0 (an
 /// `[fcgi-program:x]` group's listening socket) instead of a pipe.
+/// `make_logs` runs once the pipes are made, before the fork, as 4.3.0
+/// makes a process's log files with its pipes: its error fails the spawn
+/// with 4.3.0's message.
 pub fn spawn_with_stdin(
     config: &ProcessConfig,
     ctx: &SpawnContext,
     want_pidfd: bool,
     stdin: Option<BorrowedFd<'_>>,
+    make_logs: impl FnOnce() -> std::io::Result<()>,
 ) -> Result<Child, SpawnFailure> {
     let (program, argv) = command::resolve(config, ctx.path().as_deref())?;
     let too_many = |e: nix::errno::Errno| match e {
@@ -162,6 +166,7 @@ pub fn spawn_with_stdin(
         let (r, w) = pipe().map_err(too_many)?;
         (Some(r), w)
     };
+    make_logs().map_err(|e| too_many(nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0))))?;
 
     let invalid = |what: &str| SpawnFailure::Os(format!("couldn't exec {what}: EINVAL"));
     let program_c = CString::new(program.as_os_str().as_bytes()).map_err(|_| invalid(&argv[0]))?;

@@ -15,7 +15,7 @@ use crate::logging::RotatingFile;
 /// A channel's log as its reader, `clearProcessLogs` and SIGUSR2 see it.
 #[derive(Default)]
 pub(crate) enum ChildLog {
-    /// No file: none configured, or it could not be made at the spawn.
+    /// No file: none configured, or no spawn yet.
     #[default]
     Off,
     /// A plain file, made and closed at the spawn; `keys` says whose keys
@@ -28,13 +28,18 @@ pub(crate) enum ChildLog {
 }
 
 impl ChildLog {
-    /// Makes `keys`' log file for a new spawn of `process`.
-    pub(crate) fn at_spawn(process: &Arc<ProcessConfig>, keys: Channel) -> ChildLog {
-        match open(settings(process, keys)) {
-            Some(file) if file.holds_nothing() => ChildLog::Unopened { process: Arc::clone(process), keys },
-            Some(file) => ChildLog::Open(Box::new(file)),
-            None => ChildLog::Off,
-        }
+    /// Makes `keys`' log file for a new spawn of `process`; an error (a
+    /// folder gone, no permission) fails the spawn, as in 4.3.0.
+    pub(crate) fn at_spawn(process: &Arc<ProcessConfig>, keys: Channel) -> io::Result<ChildLog> {
+        let settings = settings(process, keys);
+        let Some(path) = settings.logfile.path() else { return Ok(ChildLog::Off) };
+        let file = RotatingFile::open(path, settings.logfile_maxbytes, settings.logfile_backups)?
+            .with_retention(settings.retention);
+        Ok(if file.holds_nothing() {
+            ChildLog::Unopened { process: Arc::clone(process), keys }
+        } else {
+            ChildLog::Open(Box::new(file))
+        })
     }
 
     /// Writes `data`, taking the file up first if it has not been yet. A
@@ -125,7 +130,7 @@ mod tests {
     fn a_plain_file_is_made_at_the_spawn_and_opened_at_the_first_write() {
         let dir = tempfile::tempdir().expect("dir");
         let p = process(dir.path(), "stdout_logfile_maxbytes", "20");
-        let mut log = ChildLog::at_spawn(&p, Channel::Stdout);
+        let mut log = ChildLog::at_spawn(&p, Channel::Stdout).expect("made");
         assert!(matches!(log, ChildLog::Unopened { .. }));
         let path = dir.path().join("p.log");
         assert_eq!(std::fs::read(&path).expect("made at spawn"), b"");
@@ -143,7 +148,7 @@ mod tests {
         let sub = dir.path().join("sub");
         std::fs::create_dir(&sub).expect("dir");
         let p = process(&sub, "stdout_logfile_backups", "1");
-        let mut log = ChildLog::at_spawn(&p, Channel::Stdout);
+        let mut log = ChildLog::at_spawn(&p, Channel::Stdout).expect("made");
         std::fs::remove_dir_all(&sub).expect("removed");
         log.write(b"lost\n");
         assert!(matches!(log, ChildLog::Unopened { .. }));
@@ -157,7 +162,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let p = process(dir.path(), "stdout_logfile_backups", "1");
         let path = dir.path().join("p.log");
-        let mut log = ChildLog::at_spawn(&p, Channel::Stdout);
+        let mut log = ChildLog::at_spawn(&p, Channel::Stdout).expect("made");
         std::fs::write(&path, b"old").expect("write");
         assert!(log.clear().expect("cleared"));
         assert_eq!(std::fs::read(&path).expect("made again"), b"");
@@ -172,8 +177,8 @@ mod tests {
     fn time_rotation_keeps_its_file_from_the_spawn() {
         let dir = tempfile::tempdir().expect("dir");
         let p = process(dir.path(), "stdout_logfile_rotate", "daily");
-        assert!(matches!(ChildLog::at_spawn(&p, Channel::Stdout), ChildLog::Open(_)));
+        assert!(matches!(ChildLog::at_spawn(&p, Channel::Stdout).expect("made"), ChildLog::Open(_)));
         let none = process(dir.path(), "stderr_logfile", "NONE");
-        assert!(matches!(ChildLog::at_spawn(&none, Channel::Stderr), ChildLog::Off));
+        assert!(matches!(ChildLog::at_spawn(&none, Channel::Stderr).expect("none"), ChildLog::Off));
     }
 }

@@ -230,16 +230,37 @@ impl Host for RealHost {
             Some(m) => Some(m.acquire(&mut info).map_err(|e| SpawnError(e.to_string()))?),
             None => None,
         };
+        let io = self.io.entry(config.namespec()).or_default();
+        // Both channels logged to one file, with time rotation or
+        // compression: one writer, or each would rotate the file from
+        // under the other (without those keys, two writers as in 4.3.0).
+        let one_file = matches!((&config.stdout.logfile, &config.stderr.logfile), (LogFile::Path(a), LogFile::Path(b)) if a == b)
+            && !(config.stdout.retention.is_default() && config.stderr.retention.is_default());
+        if one_file != Arc::ptr_eq(&io.stdout, &io.stderr) {
+            io.stderr = if one_file { io.stdout.clone() } else { SharedLog::default() };
+        }
+        let io = io.clone();
         let spawned = {
             let (config, ctx) = (Arc::clone(config), Arc::clone(&self.ctx));
             let fd0 = fd0.map(|fd| fd.as_raw_fd());
+            let logs = [(io.stdout.clone(), Channel::Stdout), (io.stderr.clone(), Channel::Stderr)];
             self.spawner
                 .run(move || {
                     let spawner = Spawner::begin();
                     // SAFETY: the socket stays open while this runs: its
                     // manager is locked (`held`) until the job has returned.
                     let fd0 = fd0.map(|fd| unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) });
-                    spawn_with_stdin(&config, &ctx, spawner.wants_pidfd(), fd0).map(|child| (spawner, child))
+                    let make_logs = || {
+                        // One file for both: made once, with stdout's keys.
+                        for (shared, channel) in logs.iter().take(if one_file { 1 } else { 2 }) {
+                            let made = ChildLog::at_spawn(&config, *channel)?;
+                            if let Ok(mut g) = shared.lock() {
+                                *g = made;
+                            }
+                        }
+                        Ok(())
+                    };
+                    spawn_with_stdin(&config, &ctx, spawner.wants_pidfd(), fd0, make_logs).map(|child| (spawner, child))
                 })
                 .unwrap_or_else(|| Err(SpawnFailure::Os("the spawn thread is gone".into())))
                 .map_err(|e| match e {
@@ -271,29 +292,7 @@ impl Host for RealHost {
             Some((a, b)) => (Some(Box::new(a)), Some(Box::new(b))),
             None => (None, None),
         };
-        let io = self.io.entry(config.namespec()).or_default();
-        // Both channels logged to one file, with time rotation or
-        // compression: one writer, or each would rotate the file from
-        // under the other (without those keys, two writers as in 4.3.0).
-        let one_file = matches!((&config.stdout.logfile, &config.stderr.logfile), (LogFile::Path(a), LogFile::Path(b)) if a == b)
-            && !(config.stdout.retention.is_default() && config.stderr.retention.is_default());
-        if one_file != Arc::ptr_eq(&io.stdout, &io.stderr) {
-            io.stderr = if one_file { io.stdout.clone() } else { SharedLog::default() };
-        }
-        let io = io.clone();
-        let mut console = [false; 2];
-        for (i, (shared, channel)) in
-            [(&io.stdout, Channel::Stdout), (&io.stderr, Channel::Stderr)].into_iter().enumerate()
-        {
-            if i == 1 && one_file {
-                console[1] = console[0];
-                continue;
-            }
-            if let Ok(mut g) = shared.lock() {
-                *g = ChildLog::at_spawn(config, channel);
-                console[i] = g.is_console();
-            }
-        }
+        let console = [&io.stdout, &io.stderr].map(|shared| shared.lock().is_ok_and(|g| g.is_console()));
         let is_listener = self.listener_groups.contains(&config.group);
         self.spawns += 1;
         // At most two: room for exactly that (a push would make it four).

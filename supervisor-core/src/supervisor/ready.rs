@@ -96,7 +96,8 @@ async fn run(exec: &ExecContext, patience: Duration) -> Result<(), String> {
     let (config, spawn) = (Arc::clone(&exec.config), Arc::clone(&exec.spawn));
     let started = exec.thread.run(move || {
         let mut spawner = Spawner::begin();
-        let mut child = spawn_with_stdin(&config, &spawn, spawner.wants_pidfd(), None).map_err(|e| e.to_string())?;
+        let mut child =
+            spawn_with_stdin(&config, &spawn, spawner.wants_pidfd(), None, || Ok(())).map_err(|e| e.to_string())?;
         spawner.register(child.pid, child.pidfd.take(), exits).map_err(|e| e.to_string())?;
         Ok::<_, String>(child)
     });
