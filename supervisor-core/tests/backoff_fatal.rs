@@ -61,6 +61,14 @@ async fn a_log_file_that_cannot_be_made_is_a_spawn_error() {
     // Back, it starts.
     std::fs::create_dir(&sub).expect("dir");
     assert_eq!(start_one(&sv, "x", true).await, Ok(()));
+    // Gone again after a run: the failed spawn keeps no log of the run
+    // before, so clearing has nothing to make again and succeeds, as in
+    // 4.3.0 (no dispatchers).
+    assert_eq!(stop_one(&sv, "x", true).await, Ok(()));
+    std::fs::remove_dir_all(&sub).expect("removed");
+    assert_eq!(start_one(&sv, "x", true).await, Err(ControlError::SpawnError("x".into())));
+    sv.clear_logs(&pn("x")).await.expect("clear");
+    assert!(!sub.exists(), "nothing made");
     sv.shutdown().await.expect("shutdown");
 }
 

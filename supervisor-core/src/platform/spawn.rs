@@ -45,7 +45,7 @@ pub enum SpawnFailure {
     /// The command cannot be run (caught before fork).
     #[error(transparent)]
     Command(#[from] CommandError),
-    /// Pipes could not be made.
+    /// No descriptor left for the pipes, the log files or the pidfd.
     #[error("too many open files to spawn '{0}'")]
     TooManyFiles(String),
     /// fork or exec failed.
@@ -144,7 +144,7 @@ pub fn spawn_with_stdin(
 ) -> Result<Child, SpawnFailure> {
     let (program, argv) = command::resolve(config, ctx.path().as_deref())?;
     let too_many = |e: nix::errno::Errno| match e {
-        nix::errno::Errno::EMFILE | nix::errno::Errno::ENFILE => SpawnFailure::TooManyFiles(config.name.clone()),
+        nix::errno::Errno::EMFILE => SpawnFailure::TooManyFiles(config.name.clone()),
         other => SpawnFailure::Os(format!(
             "unknown error making dispatchers for '{}': {}",
             config.name,

@@ -198,7 +198,7 @@ impl RealHost {
         for (file, shared) in [(&config.stdout.logfile, io.stdout), (&config.stderr.logfile, io.stderr)] {
             let Some(path) = file.path() else { continue };
             let mut guard = shared.lock().map_err(|_| std::io::Error::other("log lock poisoned"))?;
-            // Never spawned (or its file could not be made): a regular file
+            // Never spawned (or its last spawn failed): a regular file
             // there is emptied; nothing is made, and nothing else touched
             // (removing `/dev/stdout` as root would remove the device link).
             if !guard.clear()? && std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
@@ -252,13 +252,21 @@ impl Host for RealHost {
                     let fd0 = fd0.map(|fd| unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) });
                     let make_logs = || {
                         // One file for both: made once, with stdout's keys.
-                        for (shared, channel) in logs.iter().take(if one_file { 1 } else { 2 }) {
-                            let made = ChildLog::at_spawn(&config, *channel)?;
+                        let logs = &logs[..if one_file { 1 } else { 2 }];
+                        let made: std::io::Result<Vec<ChildLog>> =
+                            logs.iter().map(|(_, channel)| ChildLog::at_spawn(&config, *channel)).collect();
+                        // Both or neither: a failed spawn keeps no log of an
+                        // earlier run (4.3.0 has no dispatchers then).
+                        let (made, result) = match made {
+                            Ok(made) => (made, Ok(())),
+                            Err(e) => (logs.iter().map(|_| ChildLog::Off).collect(), Err(e)),
+                        };
+                        for ((shared, _), log) in logs.iter().zip(made) {
                             if let Ok(mut g) = shared.lock() {
-                                *g = made;
+                                *g = log;
                             }
                         }
-                        Ok(())
+                        result
                     };
                     spawn_with_stdin(&config, &ctx, spawner.wants_pidfd(), fd0, make_logs).map(|child| (spawner, child))
                 })
