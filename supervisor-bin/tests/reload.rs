@@ -29,6 +29,15 @@ fn config(dir: &Path, port: u16) -> String {
     )
 }
 
+/// `config` written and started, once program `a` runs: the config file,
+/// the daemon and its pid.
+fn running(dir: &Path, port: u16) -> (std::path::PathBuf, Guard, i32) {
+    let conf = write_conf(dir, &config(dir, port));
+    let (daemon, pid) = start_daemon(&conf);
+    wait_until("the program", || children(pid).len() == 1);
+    (conf, daemon, pid)
+}
+
 fn starts(dir: &Path) -> usize {
     log(dir).matches("INFO supervisord started with pid").count()
 }
@@ -74,9 +83,7 @@ fn hammer(port: u16, stop: Arc<AtomicBool>, answered: Arc<AtomicUsize>) -> std::
 fn fifty_reloads_by_each_client_and_fifty_hups_under_load() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let conf = write_conf(dir.path(), &config(dir.path(), port));
-    let (daemon, pid) = start_daemon(&conf);
-    wait_until("the program", || children(pid).len() == 1);
+    let (conf, daemon, pid) = running(dir.path(), port);
     let stop = Arc::new(AtomicBool::new(false));
     let answered = Arc::new(AtomicUsize::new(0));
     let load = hammer(port, stop.clone(), answered.clone());
@@ -114,9 +121,7 @@ fn fifty_reloads_by_each_client_and_fifty_hups_under_load() {
 fn a_keep_alive_connection_is_answered_after_a_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let conf = write_conf(dir.path(), &config(dir.path(), port));
-    let (daemon, pid) = start_daemon(&conf);
-    wait_until("the program", || children(pid).len() == 1);
+    let (_, daemon, _) = running(dir.path(), port);
     let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/keepalive_restart.py");
     let out = Command::new(venv("python")).arg(script).arg(port.to_string()).output().expect("python");
     assert!(out.status.success(), "{out:?}\n{}", log(dir.path()));
@@ -167,9 +172,7 @@ fn reload_with_an_invalid_config_is_refused_and_nothing_stops() {
 fn a_moved_server_rebinds_and_a_taken_port_is_logged_not_fatal() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (first, second) = (free_port(), free_port());
-    let conf = write_conf(dir.path(), &config(dir.path(), first));
-    let (daemon, pid) = start_daemon(&conf);
-    wait_until("the program", || children(pid).len() == 1);
+    let (conf, daemon, pid) = running(dir.path(), first);
     let listening = |port: u16| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
     assert!(listening(first));
 
@@ -203,10 +206,8 @@ fn a_moved_server_rebinds_and_a_taken_port_is_logged_not_fatal() {
 #[test]
 fn a_socket_file_removed_from_outside_is_made_again_by_a_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let conf = write_conf(dir.path(), &config(dir.path(), free_port()));
-    let (daemon, pid) = start_daemon(&conf);
+    let (conf, daemon, pid) = running(dir.path(), free_port());
     let sock = dir.path().join("s.sock");
-    wait_until("the program", || children(pid).len() == 1);
     std::fs::remove_file(&sock).expect("remove");
     kill(pid, nix::sys::signal::Signal::SIGHUP);
     wait_until("the restart", || starts(dir.path()) == 2);
@@ -220,9 +221,8 @@ fn a_socket_file_removed_from_outside_is_made_again_by_a_restart() {
 fn a_restart_whose_config_cannot_start_runs_the_groups_that_ran() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let conf = write_conf(dir.path(), &config(dir.path(), port));
-    let (daemon, pid) = start_daemon(&conf);
-    wait_until("the program", || children(pid).len() == 1 && starts(dir.path()) == 1);
+    let (conf, daemon, pid) = running(dir.path(), port);
+    wait_until("the first start logged", || starts(dir.path()) == 1);
     let first = children(pid);
     // Valid, but its AUTO log cannot be made: the file name is too long.
     let long = "x".repeat(240);

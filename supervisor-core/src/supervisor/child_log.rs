@@ -31,14 +31,10 @@ impl ChildLog {
     /// Makes `keys`' log file for a new spawn of `process`; an error (a
     /// folder gone, no permission) fails the spawn, as in 4.3.0.
     pub(crate) fn at_spawn(process: &Arc<ProcessConfig>, keys: Channel) -> io::Result<ChildLog> {
-        let settings = settings(process, keys);
-        let Some(path) = settings.logfile.path() else { return Ok(ChildLog::Off) };
-        let file = RotatingFile::open(path, settings.logfile_maxbytes, settings.logfile_backups)?
-            .with_retention(settings.retention);
-        Ok(if file.holds_nothing() {
-            ChildLog::Unopened { process: Arc::clone(process), keys }
-        } else {
-            ChildLog::Open(Box::new(file))
+        Ok(match open(settings(process, keys))? {
+            None => ChildLog::Off,
+            Some(file) if file.holds_nothing() => ChildLog::Unopened { process: Arc::clone(process), keys },
+            Some(file) => ChildLog::Open(Box::new(file)),
         })
     }
 
@@ -48,10 +44,8 @@ impl ChildLog {
     /// write, as an open `RotatingFile` tries again to open its file.
     pub(crate) fn write(&mut self, data: &[u8]) {
         if let ChildLog::Unopened { process, keys } = self {
-            match open(settings(process, *keys)) {
-                Some(file) => *self = ChildLog::Open(Box::new(file)),
-                None => return,
-            }
+            let Ok(Some(file)) = open(settings(process, *keys)) else { return };
+            *self = ChildLog::Open(Box::new(file));
         }
         if let ChildLog::Open(file) = self {
             let _ = file.write(data);
@@ -67,7 +61,8 @@ impl ChildLog {
     pub(crate) fn reopen(&mut self) -> io::Result<()> {
         match self {
             ChildLog::Open(file) => file.reopen(),
-            ChildLog::Unopened { process, keys } => make(settings(process, *keys)),
+            // Opening it makes it, as at the spawn.
+            ChildLog::Unopened { process, keys } => open(settings(process, *keys)).map(drop),
             ChildLog::Off => Ok(()),
         }
     }
@@ -78,14 +73,7 @@ impl ChildLog {
         match self {
             ChildLog::Open(file) => file.clear().map(|()| true),
             ChildLog::Unopened { process, keys } => {
-                let settings = settings(process, *keys);
-                if let Some(path) = settings.logfile.path() {
-                    match std::fs::remove_file(path) {
-                        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                        _ => {}
-                    }
-                }
-                make(settings).map(|()| true)
+                open(settings(process, *keys))?.map_or(Ok(()), |mut file| file.clear()).map(|()| true)
             }
             ChildLog::Off => Ok(false),
         }
@@ -99,19 +87,12 @@ fn settings(process: &ProcessConfig, keys: Channel) -> &ChannelConfig {
     }
 }
 
-fn open(settings: &ChannelConfig) -> Option<RotatingFile> {
-    let path = settings.logfile.path()?;
-    RotatingFile::open(path, settings.logfile_maxbytes, settings.logfile_backups)
-        .ok()
-        .map(|f| f.with_retention(settings.retention))
-}
-
-/// Makes the file if it is missing, as opening it would.
-fn make(settings: &ChannelConfig) -> io::Result<()> {
-    match settings.logfile.path() {
-        Some(path) => RotatingFile::open(path, settings.logfile_maxbytes, settings.logfile_backups).map(drop),
-        None => Ok(()),
-    }
+/// The channel's file as a `RotatingFile` (opening makes it if missing);
+/// `None` when it has no file.
+fn open(settings: &ChannelConfig) -> io::Result<Option<RotatingFile>> {
+    let Some(path) = settings.logfile.path() else { return Ok(None) };
+    let file = RotatingFile::open(path, settings.logfile_maxbytes, settings.logfile_backups)?;
+    Ok(Some(file.with_retention(settings.retention)))
 }
 
 #[cfg(test)]

@@ -253,20 +253,23 @@ impl Host for RealHost {
                     let make_logs = || {
                         // One file for both: made once, with stdout's keys.
                         let logs = &logs[..if one_file { 1 } else { 2 }];
-                        let made: std::io::Result<Vec<ChildLog>> =
-                            logs.iter().map(|(_, channel)| ChildLog::at_spawn(&config, *channel)).collect();
+                        let mut made = logs
+                            .iter()
+                            .map(|(_, channel)| ChildLog::at_spawn(&config, *channel))
+                            .collect::<std::io::Result<Vec<_>>>();
                         // Both or neither: a failed spawn keeps no log of an
                         // earlier run (4.3.0 has no dispatchers then).
-                        let (made, result) = match made {
-                            Ok(made) => (made, Ok(())),
-                            Err(e) => (logs.iter().map(|_| ChildLog::Off).collect(), Err(e)),
-                        };
-                        for ((shared, _), log) in logs.iter().zip(made) {
+                        for (i, (shared, _)) in logs.iter().enumerate() {
                             if let Ok(mut g) = shared.lock() {
-                                *g = log;
+                                *g = made
+                                    .as_mut()
+                                    .ok()
+                                    .and_then(|m| m.get_mut(i))
+                                    .map(std::mem::take)
+                                    .unwrap_or_default();
                             }
                         }
-                        result
+                        made.map(drop)
                     };
                     spawn_with_stdin(&config, &ctx, spawner.wants_pidfd(), fd0, make_logs).map(|child| (spawner, child))
                 })
