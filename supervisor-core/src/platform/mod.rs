@@ -7,6 +7,7 @@ pub(crate) mod handoff;
 pub mod limits;
 mod pidfd;
 pub mod privileges;
+mod raw;
 pub mod reap;
 pub mod sched;
 pub mod spawn;

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use std::ffi::{CString, OsString};
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use nix::fcntl::OFlag;
 use nix::unistd::{Gid, Uid, User};
@@ -16,6 +18,7 @@ use super::command::{self, CommandError};
 use super::errno::name as errno_name;
 use super::handoff;
 use super::pidfd;
+use super::raw;
 use crate::config::ProcessConfig;
 
 /// What every child inherits from supervisord.
@@ -106,9 +109,9 @@ fn identity(config: &ProcessConfig) -> Identity {
 }
 
 fn write_stderr(bytes: &[u8]) {
-    // SAFETY: write(2) on fd 2 with a valid buffer; async-signal-safe.
+    // SAFETY: write(2) on fd 2 with a valid buffer.
     unsafe {
-        libc::write(2, bytes.as_ptr().cast(), bytes.len());
+        raw::syscall(libc::SYS_write, [2, bytes.as_ptr() as usize, bytes.len(), 0, 0, 0]);
     }
 }
 
@@ -119,8 +122,12 @@ fn child_fail(parts: &[&[u8]]) -> ! {
         write_stderr(p);
     }
     write_stderr(b"supervisor: child process was not spawned\n");
-    // SAFETY: _exit is async-signal-safe and never returns.
-    unsafe { libc::_exit(127) }
+    loop {
+        // SAFETY: exit_group ends this process (the child) and never returns.
+        unsafe {
+            raw::syscall(libc::SYS_exit_group, [127, 0, 0, 0, 0, 0]);
+        }
+    }
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd), nix::errno::Errno> {
@@ -173,12 +180,7 @@ pub fn spawn_with_stdin(
     let argv_c: Vec<CString> =
         argv.iter().map(|a| CString::new(a.as_bytes())).collect::<Result<_, _>>().map_err(|_| invalid(&argv[0]))?;
     let envp_c = environment(config, ctx).map_err(|_| invalid(&argv[0]))?;
-    let argv_p: Vec<*const libc::c_char> = argv_c.iter().map(|c| c.as_ptr()).chain([std::ptr::null()]).collect();
-    let envp_p: Vec<*const libc::c_char> = envp_c.iter().map(|c| c.as_ptr()).chain([std::ptr::null()]).collect();
-    let exec_prefix = format!("supervisor: couldn't exec {}: ", argv[0]).into_bytes();
     let fds = [stdin_fd, stdout_w.as_raw_fd(), stderr_w.as_raw_fd()];
-
-    let identity = identity(config);
     let directory = config.directory.as_ref().map(|d| {
         let bytes = d.as_os_str().as_encoded_bytes().to_vec();
         (
@@ -186,194 +188,343 @@ pub fn spawn_with_stdin(
             format!("supervisor: couldn't chdir to {}: ", d.display()).into_bytes(),
         )
     });
-    let umask = config.umask;
-    let parent = nix::unistd::getpid().as_raw();
+    // The previous start's child must have taken its pipes before the
+    // parked ones are replaced.
+    settle();
     let parked = handoff::park(fds);
-    let setup = ChildSetup {
-        parent,
-        fds: parked.as_ref().map_or(fds, |p| p.fds),
-        share_below: parked.as_ref().map(|p| p.keep_below),
-        identity: &identity,
-        directory: directory.as_ref(),
-        umask,
-        program: &program_c,
-        argv: &argv_p,
-        envp: &envp_p,
-        exec_prefix: &exec_prefix,
-    };
-    let started = clone_vfork(&setup, want_pidfd);
-    drop(parked);
-    match started {
+    let setup = ChildSetup::new(
+        nix::unistd::getpid().as_raw(),
+        parked.as_ref().map_or(fds, |p| p.fds),
+        parked.as_ref().map(|p| p.keep_below),
+        identity(config),
+        directory,
+        config.umask,
+        program_c,
+        argv_c,
+        envp_c,
+        format!("supervisor: couldn't exec {}: ", argv[0]).into_bytes(),
+    );
+    match clone_child(setup, want_pidfd) {
         Err(code) => Err(SpawnFailure::Os(match code {
             libc::EAGAIN => format!("Too many processes in process table to spawn '{}'", config.name),
             // The pidfd is one more descriptor per child.
             libc::EMFILE | libc::ENFILE => return Err(SpawnFailure::TooManyFiles(config.name.clone())),
             _ => format!("unknown error during fork for '{}': {}", config.name, errno_name(code)),
         })),
-        Ok((pid, pidfd)) => {
-            // The child's ends close here, in the parent.
+        Ok((pid, pidfd, progress)) => {
+            // Its own process group from the start, whichever of us gets
+            // there first, so that a stop sent at once reaches the group
+            // (once it has exec'd this fails, as it should; errno is left
+            // alone for whoever looks at it next).
+            // SAFETY: setpgid on our own child; no memory involved.
+            unsafe { raw::syscall(libc::SYS_setpgid, [pid as usize, pid as usize, 0, 0, 0, 0]) };
+            SETTLING.with(|s| *s.borrow_mut() = Some(Settle { progress, _parked: parked }));
+            // The child's ends close here, in the parent (it has its own,
+            // parked, until it leaves our descriptor table).
             drop((stdin_r, stdout_w, stderr_w));
             Ok(Child { pid, stdin: stdin_w, stdout: stdout_r, stderr: stderr_r, pidfd })
         }
     }
 }
 
-/// Starts the child as `posix_spawn` does: `clone(CLONE_VM | CLONE_VFORK)`
-/// on a stack of its own. Sharing memory spares copying supervisord's page
-/// tables (and the copy-on-write faults after) for every start, and this
-/// thread resumes as soon as the child has exec'd, so a thousand starts do
-/// not wait on the scheduler one by one. With `share_below` the child also
-/// shares the descriptor table until it copies the little it needs (see
-/// [`handoff`]). Like 4.3.0, a failed exec shows up as the child's message
-/// and exit 127. With `want_pidfd` the clone also returns a pidfd for the
-/// child, so there is no moment when its exit could go unseen.
-fn clone_vfork(setup: &ChildSetup<'_>, want_pidfd: bool) -> Result<(u32, Option<OwnedFd>), i32> {
-    const STACK: usize = 64 * 1024;
-    let mut stack = vec![0u8; STACK];
-    // The stack grows down; keep the top 16-byte aligned.
-    let top = (stack.as_mut_ptr() as usize + STACK) & !15;
-    extern "C" fn entry(arg: *mut libc::c_void) -> libc::c_int {
-        // SAFETY: `arg` is the `ChildSetup` borrowed below, alive until the
-        // parent resumes, which is after this child execs or exits.
-        unsafe { in_child(&*(arg as *const ChildSetup<'_>)) }
-    }
-    // No signal handler may run in the child while it shares our memory:
-    // block everything across the clone (the child resets, then unblocks).
-    // SAFETY: plain sigset manipulation and clone with a valid stack and a
-    // child that only makes raw, async-signal-safe calls.
-    unsafe {
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
-        let files = if setup.share_below.is_some() { libc::CLONE_FILES } else { 0 };
-        let pidfd_flag = if want_pidfd { libc::CLONE_PIDFD } else { 0 };
-        let mut raw_pidfd: libc::c_int = -1;
-        let pid = libc::clone(
-            entry,
-            top as *mut libc::c_void,
-            libc::CLONE_VM | libc::CLONE_VFORK | files | pidfd_flag | libc::SIGCHLD,
-            setup as *const ChildSetup<'_> as *mut libc::c_void,
-            &mut raw_pidfd as *mut libc::c_int,
-        );
-        let code = *libc::__errno_location();
-        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-        drop(stack);
-        if pid < 0 {
-            Err(code)
-        } else {
-            // The clone wrote the pidfd (close-on-exec) only if asked.
-            Ok((pid as u32, if want_pidfd { pidfd::own(raw_pidfd) } else { None }))
+/// The last child started on this thread, until it has left supervisord's
+/// descriptor table ([`settle`]).
+struct Settle {
+    progress: Arc<AtomicU32>,
+    /// Its pipes, parked where it takes them from.
+    _parked: Option<handoff::Parked>,
+}
+
+impl Drop for Settle {
+    fn drop(&mut self) {
+        while self.progress.load(Ordering::Acquire) == SETTING_UP {
+            // SAFETY: futex wait on a word of ours, for as long as it holds
+            // SETTING_UP; the child (or the kernel, if it died) changes it
+            // and wakes us. (EAGAIN when it already has: errno left alone.)
+            unsafe {
+                let word = self.progress.as_ptr() as usize;
+                raw::syscall(libc::SYS_futex, [word, libc::FUTEX_WAIT as usize, SETTING_UP as usize, 0, 0, 0]);
+            }
         }
     }
 }
 
-/// What the child needs between fork and exec, all prepared before fork.
-struct ChildSetup<'a> {
+thread_local! {
+    static SETTLING: std::cell::RefCell<Option<Settle>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Waits until the last child started on this thread has left
+/// supervisord's descriptor table, then puts its parked pipes away (the
+/// parent must not hold them: the child's exit would never read as end of
+/// file). The spawn thread calls this after answering each start, so the
+/// wait overlaps the engine's own work on that start; a start calls it
+/// before parking the next child's pipes.
+pub(crate) fn settle() {
+    let _ = SETTLING.try_with(|s| s.borrow_mut().take());
+}
+
+/// The child's stack, enough for [`in_child`] and libc's clone trampoline.
+const STACK: usize = 64 * 1024;
+
+/// A child cloned with `CLONE_VM` and perhaps not exec'd yet: its stack and
+/// setup live on until the kernel says it has exec'd or exited.
+struct InFlight {
+    setup: Box<ChildSetup>,
+    _stack: Vec<u8>,
+}
+
+/// Children that may still be running on memory of ours; each start drops
+/// those that have exec'd since.
+static IN_FLIGHT: std::sync::Mutex<Vec<InFlight>> = std::sync::Mutex::new(Vec::new());
+
+/// Starts the child on a stack of its own, sharing supervisord's memory
+/// (`CLONE_VM`, as `posix_spawn` does): no copy of supervisord's page tables
+/// (and no copy-on-write faults after) for every start. With `share_below`
+/// the child also shares the descriptor table until it copies the little
+/// it needs (see [`handoff`]).
+///
+/// `posix_spawn` also sleeps (`CLONE_VFORK`) until the child has exec'd,
+/// which puts each start's exec between this start and the next: a
+/// thousand execs in a row. Here the parent goes on at once; the child's
+/// exec runs beside the engine's work and the next start ([`settle`] waits
+/// only for it to leave our descriptor table). The child's stack and setup
+/// stay in [`IN_FLIGHT`] until the kernel clears `progress`
+/// (`CLONE_CHILD_CLEARTID`), when it execs or exits. Like 4.3.0, a failed exec shows up as the child's message
+/// and exit 127. With `want_pidfd` the clone also returns a pidfd for the
+/// child, so there is no moment when its exit could go unseen.
+fn clone_child(setup: Box<ChildSetup>, want_pidfd: bool) -> Result<(u32, Option<OwnedFd>, Arc<AtomicU32>), i32> {
+    let mut stack = vec![0u8; STACK];
+    // The stack grows down; keep the top 16-byte aligned.
+    let top = (stack.as_mut_ptr() as usize + STACK) & !15;
+    extern "C" fn entry(arg: *mut libc::c_void) -> libc::c_int {
+        // SAFETY: `arg` is the boxed `ChildSetup`, kept alive until the
+        // kernel reports that this child has exec'd or exited.
+        unsafe { in_child(&*(arg as *const ChildSetup)) }
+    }
+    // Without our own system calls, the child's libc calls would write our
+    // errno: then the parent sleeps until the child has exec'd.
+    let sharing = libc::CLONE_CHILD_CLEARTID | if raw::SHARED { 0 } else { libc::CLONE_VFORK };
+    let files = if setup.share_below.is_some() { libc::CLONE_FILES } else { 0 };
+    let pidfd_flag = if want_pidfd { libc::CLONE_PIDFD } else { 0 };
+    let progress = Arc::clone(&setup.progress);
+    // No signal handler may run in the child while it shares our memory:
+    // block everything across the clone (the child resets, then unblocks).
+    // SAFETY: plain sigset manipulation and clone with a valid stack and a
+    // child that only makes raw, async-signal-safe calls on memory that
+    // stays put (the box and the stack) until it is done with it.
+    let (pid, code, raw_pidfd) = unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+        let mut raw_pidfd: libc::c_int = -1;
+        let pid = libc::clone(
+            entry,
+            top as *mut libc::c_void,
+            libc::CLONE_VM | sharing | files | pidfd_flag | libc::SIGCHLD,
+            &*setup as *const ChildSetup as *mut libc::c_void,
+            &mut raw_pidfd as *mut libc::c_int,
+            std::ptr::null_mut::<libc::c_void>(),
+            progress.as_ptr() as *mut libc::c_int,
+        );
+        let code = *libc::__errno_location();
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        (pid, code, raw_pidfd)
+    };
+    if pid < 0 {
+        return Err(code);
+    }
+    // The clone wrote the pidfd (close-on-exec) only if asked.
+    // SAFETY: the clone gave us this descriptor and nobody else owns it.
+    let pidfd = if want_pidfd { unsafe { pidfd::own(raw_pidfd) } } else { None };
+    let mut flying = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner());
+    flying.retain(|f| f.setup.progress.load(Ordering::Acquire) != GONE);
+    if setup.progress.load(Ordering::Acquire) != GONE {
+        flying.push(InFlight { setup, _stack: stack });
+    }
+    Ok((pid as u32, pidfd, progress))
+}
+
+/// [`ChildSetup::progress`]: the child is still in supervisord's process
+/// group or descriptor table.
+const SETTING_UP: u32 = 2;
+/// It has left both; it may still be reading its setup.
+const ON_ITS_OWN: u32 = 1;
+/// It has exec'd or exited (the kernel's `CLONE_CHILD_CLEARTID`).
+const GONE: u32 = 0;
+
+/// What the child needs between clone and exec, all prepared before the
+/// clone, and boxed so it stays put while the child reads it.
+struct ChildSetup {
     parent: libc::pid_t,
     /// Its stdin, stdout and stderr, in that order.
     fds: [RawFd; 3],
     /// Cloned sharing the parent's descriptors: leave them, keeping only
     /// those below this (where `fds` are).
     share_below: Option<u32>,
-    identity: &'a Identity,
-    directory: Option<&'a (CString, Vec<u8>)>,
+    /// Signals below this get their default action back (libc's real-time
+    /// signals are its own).
+    first_rt_signal: libc::c_int,
+    identity: Identity,
+    directory: Option<(CString, Vec<u8>)>,
     umask: Option<u32>,
-    program: &'a CString,
-    argv: &'a [*const libc::c_char],
-    envp: &'a [*const libc::c_char],
-    exec_prefix: &'a [u8],
+    program: CString,
+    /// Owners of what `argv` and `envp` point at.
+    _strings: (Vec<CString>, Vec<CString>),
+    argv: Vec<*const libc::c_char>,
+    envp: Vec<*const libc::c_char>,
+    exec_prefix: Vec<u8>,
+    /// [`SETTING_UP`], [`ON_ITS_OWN`] or [`GONE`]; shared with [`Settle`].
+    progress: Arc<AtomicU32>,
 }
 
-/// The child side of [`spawn`].
+// SAFETY: the raw pointers point into `_strings`, owned alongside them and
+// never changed; the setup moves between threads only as a whole.
+unsafe impl Send for ChildSetup {}
+
+impl ChildSetup {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        parent: libc::pid_t,
+        fds: [RawFd; 3],
+        share_below: Option<u32>,
+        identity: Identity,
+        directory: Option<(CString, Vec<u8>)>,
+        umask: Option<u32>,
+        program: CString,
+        argv: Vec<CString>,
+        envp: Vec<CString>,
+        exec_prefix: Vec<u8>,
+    ) -> Box<ChildSetup> {
+        let pointers = |v: &[CString]| v.iter().map(|c| c.as_ptr()).chain([std::ptr::null()]).collect();
+        Box::new(ChildSetup {
+            parent,
+            fds,
+            share_below,
+            first_rt_signal: libc::SIGRTMIN(),
+            identity,
+            directory,
+            umask,
+            program,
+            argv: pointers(&argv),
+            envp: pointers(&envp),
+            _strings: (argv, envp),
+            exec_prefix,
+            progress: Arc::new(AtomicU32::new(SETTING_UP)),
+        })
+    }
+}
+
+/// Makes a system call in the child; the kernel's answer, `-errno` on
+/// failure.
+///
+/// # Safety
+/// As for the call itself.
+unsafe fn sys(nr: libc::c_long, args: &[usize]) -> isize {
+    let mut a = [0usize; 6];
+    for (slot, v) in a.iter_mut().zip(args) {
+        *slot = *v;
+    }
+    // SAFETY: forwarded as given.
+    unsafe { raw::syscall(nr, a) }
+}
+
+/// The child side of [`clone_child`].
 ///
 /// # Safety
 /// Call only in a freshly cloned child; it never returns. It shares the
-/// parent's memory, so it writes nothing but its own stack, and changes
-/// identity with raw syscalls (glibc's `setuid` would signal the parent's
-/// threads).
-unsafe fn in_child(c: &ChildSetup<'_>) -> ! {
-    // SAFETY: every call below is async-signal-safe and reads only memory
-    // prepared before the clone.
+/// parent's memory and thread-local storage, and the parent runs on: it
+/// writes nothing but its own stack and `progress`, and makes only raw
+/// system calls ([`raw`]), which leave the parent's `errno` alone (glibc's
+/// `setuid` would also signal the parent's threads).
+unsafe fn in_child(c: &ChildSetup) -> ! {
+    const FAR: usize = u32::MAX as usize;
+    // SAFETY: every call below is a raw system call on memory prepared
+    // before the clone, or on this stack.
     unsafe {
+        // Signals start as a fresh process's do: nothing ignored (Rust's
+        // runtime ignores SIGPIPE, for one), then nothing blocked. Handlers
+        // go first, as ours would run on the parent's memory. (A kernel
+        // sigaction of zeros is SIG_DFL, no flags, nothing masked.)
+        let default = [0u64; 4];
+        let sigset = std::mem::size_of::<u64>();
+        for sig in 1..c.first_rt_signal {
+            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                sys(libc::SYS_rt_sigaction, &[sig as usize, default.as_ptr() as usize, 0, sigset]);
+            }
+        }
+        let none = 0u64;
+        sys(libc::SYS_rt_sigprocmask, &[libc::SIG_SETMASK as usize, &none as *const u64 as usize, 0, sigset]);
         // Children go down with us: if supervisord dies (even by SIGKILL),
         // a restarted one must never find a second copy running. If we
         // died before this line, leave now.
-        // Signals start as a fresh process's do: nothing ignored (Rust's
-        // runtime ignores SIGPIPE, for one), then nothing blocked. Handlers
-        // go first, as ours would run on the parent's memory.
-        let mut default: libc::sigaction = std::mem::zeroed();
-        default.sa_sigaction = libc::SIG_DFL;
-        for sig in 1..libc::SIGRTMIN() {
-            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-                libc::sigaction(sig, &default, std::ptr::null_mut());
-            }
+        sys(libc::SYS_prctl, &[libc::PR_SET_PDEATHSIG as usize, libc::SIGKILL as usize]);
+        if sys(libc::SYS_getppid, &[]) != c.parent as isize {
+            sys(libc::SYS_exit_group, &[0]);
         }
-        let mut none: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut none);
-        libc::pthread_sigmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-        if libc::getppid() != c.parent {
-            libc::_exit(0);
-        }
-        libc::setpgid(0, 0);
+        sys(libc::SYS_setpgid, &[0, 0]);
         // Nothing below may touch the parent's descriptors.
         if let Some(below) = c.share_below
-            && libc::syscall(libc::SYS_close_range, below, u32::MAX, libc::CLOSE_RANGE_UNSHARE) != 0
-            && libc::unshare(libc::CLONE_FILES) != 0
+            && sys(libc::SYS_close_range, &[below as usize, FAR, libc::CLOSE_RANGE_UNSHARE as usize]) != 0
+            && sys(libc::SYS_unshare, &[libc::CLONE_FILES as usize]) != 0
         {
             child_fail(&[b"supervisor: couldn't set up the child's pipes\n"]);
         }
+        // In our own group with our own descriptors: the parent may go on.
+        c.progress.store(ON_ITS_OWN, Ordering::Release);
+        sys(libc::SYS_futex, &[c.progress.as_ptr() as usize, libc::FUTEX_WAKE as usize, 1]);
         // Lift the pipes above 2 first, so placing one cannot overwrite
         // another that happens to sit on 0, 1 or 2.
-        let mut high = [-1; 3];
+        let mut high = [0usize; 3];
         for (h, fd) in high.iter_mut().zip(c.fds) {
-            *h = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3);
-            if *h < 0 {
+            let ret = sys(libc::SYS_fcntl, &[fd as usize, libc::F_DUPFD_CLOEXEC as usize, 3]);
+            if ret < 0 {
                 child_fail(&[b"supervisor: couldn't set up the child's pipes\n"]);
             }
+            *h = ret as usize;
         }
+        // dup3, not dup2 (not on every architecture): `h` is above 2, so
+        // never the same number as its target.
         for (target, h) in high.into_iter().enumerate() {
-            if libc::dup2(h, target as libc::c_int) < 0 {
+            if sys(libc::SYS_dup3, &[h, target, 0]) < 0 {
                 child_fail(&[b"supervisor: couldn't set up the child's pipes\n"]);
             }
         }
-        match c.identity {
+        match &c.identity {
             Identity::Keep => {}
             Identity::Fail(message) => child_fail(&[message.as_bytes()]),
             Identity::Switch { uid, gid, groups, prefix } => {
-                let raw: &[libc::gid_t] = std::slice::from_raw_parts(groups.as_ptr().cast(), groups.len());
-                if libc::syscall(libc::SYS_setgroups, raw.len(), raw.as_ptr()) != 0 {
+                if sys(libc::SYS_setgroups, &[groups.len(), groups.as_ptr() as usize]) != 0 {
                     child_fail(&[prefix, b"Could not set groups of effective user\n"]);
                 }
-                if libc::syscall(libc::SYS_setgid, gid.as_raw()) != 0 {
+                if sys(libc::SYS_setgid, &[gid.as_raw() as usize]) != 0 {
                     child_fail(&[prefix, b"Could not set group id of effective user\n"]);
                 }
-                if libc::syscall(libc::SYS_setuid, uid.as_raw()) != 0 {
+                if sys(libc::SYS_setuid, &[uid.as_raw() as usize]) != 0 {
                     child_fail(&[prefix, b"Could not set user id\n"]);
                 }
                 // Linux clears the parent-death signal when credentials
                 // change: set it again, and leave if we died meanwhile.
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                if libc::getppid() != c.parent {
-                    libc::_exit(0);
+                sys(libc::SYS_prctl, &[libc::PR_SET_PDEATHSIG as usize, libc::SIGKILL as usize]);
+                if sys(libc::SYS_getppid, &[]) != c.parent as isize {
+                    sys(libc::SYS_exit_group, &[0]);
                 }
             }
         }
-        if let Some((dir, prefix)) = c.directory
-            && libc::chdir(dir.as_ptr()) != 0
-        {
-            let err = *libc::__errno_location();
-            child_fail(&[prefix, errno_name(err).as_bytes(), b"\n"]);
+        if let Some((dir, prefix)) = &c.directory {
+            let ret = sys(libc::SYS_chdir, &[dir.as_ptr() as usize]);
+            if ret != 0 {
+                child_fail(&[prefix, errno_name(raw::errno(ret)).as_bytes(), b"\n"]);
+            }
         }
         if let Some(mask) = c.umask {
-            libc::umask(mask as libc::mode_t);
+            sys(libc::SYS_umask, &[mask as usize]);
         }
         // Nothing supervisord has open may leak into the child.
-        libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC);
-        libc::execve(c.program.as_ptr(), c.argv.as_ptr(), c.envp.as_ptr());
-        let err = *libc::__errno_location();
-        child_fail(&[c.exec_prefix, errno_name(err).as_bytes(), b"\n"])
+        sys(libc::SYS_close_range, &[3, FAR, libc::CLOSE_RANGE_CLOEXEC as usize]);
+        let ret =
+            sys(libc::SYS_execve, &[c.program.as_ptr() as usize, c.argv.as_ptr() as usize, c.envp.as_ptr() as usize]);
+        child_fail(&[&c.exec_prefix, errno_name(raw::errno(ret)).as_bytes(), b"\n"])
     }
 }
 
@@ -400,4 +551,69 @@ fn environment(config: &ProcessConfig, ctx: &SpawnContext) -> Result<Vec<CString
             CString::new(kv)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::sys::wait::{WaitStatus, waitpid};
+    use nix::unistd::Pid;
+
+    fn start(config: ProcessConfig) -> Child {
+        let child = spawn_with_stdin(&config, &SpawnContext::from_process(), false, None, || Ok(())).expect("spawn");
+        // This thread is not a spawn thread: let go of the parked pipes
+        // here, as the spawn thread does after each start.
+        settle();
+        child
+    }
+
+    #[test]
+    fn a_child_is_in_its_own_process_group_as_soon_as_the_start_returns() {
+        let child = start(ProcessConfig::new("t", "/bin/sleep 30"));
+        let pid = Pid::from_raw(child.pid as i32);
+        // A stop sent at once goes to the group (stopasgroup): the group
+        // must exist already, exec'd or not.
+        assert_eq!(nix::unistd::getpgid(Some(pid)), Ok(pid));
+        nix::sys::signal::killpg(pid, nix::sys::signal::SIGKILL).expect("the group is there");
+        assert_eq!(waitpid(pid, None), Ok(WaitStatus::Signaled(pid, nix::sys::signal::SIGKILL, false)));
+    }
+
+    #[test]
+    fn the_child_leaves_the_spawning_threads_errno_alone() {
+        let mut config = ProcessConfig::new("t", "/bin/true");
+        config.directory = Some("/nonexistent/directory".into());
+        // The child runs on this thread's memory until it exits: its failed
+        // chdir (and every call before) must not land in our errno, before
+        // or after the start returns. (The start's own calls succeed.)
+        const MARK: i32 = 4242;
+        // SAFETY: writing and reading this thread's errno.
+        unsafe { *libc::__errno_location() = MARK };
+        let child = start(config);
+        let pid = Pid::from_raw(child.pid as i32);
+        assert_eq!(waitpid(pid, None), Ok(WaitStatus::Exited(pid, 127)));
+        if raw::SHARED {
+            // SAFETY: as above.
+            assert_eq!(unsafe { *libc::__errno_location() }, MARK);
+        }
+        let mut said = String::new();
+        let stderr = child.stderr.expect("a stderr pipe");
+        std::io::Read::read_to_string(&mut std::fs::File::from(stderr), &mut said).expect("read");
+        assert_eq!(
+            said,
+            "supervisor: couldn't chdir to /nonexistent/directory: ENOENT\nsupervisor: child process was not spawned\n"
+        );
+    }
+
+    #[test]
+    fn many_starts_in_a_row_each_exec_their_own_command() {
+        let children: Vec<Child> =
+            (0..50).map(|i| start(ProcessConfig::new("t", format!("/bin/sh -c 'echo {i}; exit {}'", i % 7)))).collect();
+        for (i, child) in children.into_iter().enumerate() {
+            let pid = Pid::from_raw(child.pid as i32);
+            let mut said = String::new();
+            std::io::Read::read_to_string(&mut std::fs::File::from(child.stdout), &mut said).expect("read");
+            assert_eq!(said, format!("{i}\n"));
+            assert_eq!(waitpid(pid, None), Ok(WaitStatus::Exited(pid, (i % 7) as i32)));
+        }
+    }
 }

@@ -26,6 +26,8 @@ impl SpawnThread {
         let thread = std::thread::Builder::new().name("supervisor-spawn".into()).spawn(move || {
             while let Ok(job) = inbox.recv() {
                 job();
+                // Once the job has answered: see `settle`.
+                super::spawn::settle();
             }
         })?;
         Ok(SpawnThread { jobs: Some(jobs), thread: Some(thread) })
