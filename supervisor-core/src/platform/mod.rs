@@ -1,6 +1,7 @@
 //! Everything that touches the OS for processes: resolving commands,
 //! spawning, reaping. Nothing else in the crate calls fork, exec or waitpid.
 
+mod child_stack;
 pub mod command;
 mod errno;
 pub(crate) mod handoff;

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use nix::fcntl::OFlag;
 use nix::unistd::{Gid, Uid, User};
 
+use super::child_stack::Stack;
 use super::command::{self, CommandError};
 use super::errno::name as errno_name;
 use super::handoff;
@@ -263,14 +264,11 @@ pub(crate) fn settle() {
     let _ = SETTLING.try_with(|s| s.borrow_mut().take());
 }
 
-/// The child's stack, enough for [`in_child`] and libc's clone trampoline.
-const STACK: usize = 64 * 1024;
-
 /// A child cloned with `CLONE_VM` and perhaps not exec'd yet: its stack and
 /// setup live on until the kernel says it has exec'd or exited.
 struct InFlight {
     setup: Box<ChildSetup>,
-    _stack: Vec<u8>,
+    stack: Stack,
 }
 
 /// Children that may still be running on memory of ours; each start drops
@@ -293,9 +291,7 @@ static IN_FLIGHT: std::sync::Mutex<Vec<InFlight>> = std::sync::Mutex::new(Vec::n
 /// and exit 127. With `want_pidfd` the clone also returns a pidfd for the
 /// child, so there is no moment when its exit could go unseen.
 fn clone_child(setup: Box<ChildSetup>, want_pidfd: bool) -> Result<(u32, Option<OwnedFd>, Arc<AtomicU32>), i32> {
-    let mut stack = vec![0u8; STACK];
-    // The stack grows down; keep the top 16-byte aligned.
-    let top = (stack.as_mut_ptr() as usize + STACK) & !15;
+    let stack = Stack::take()?;
     extern "C" fn entry(arg: *mut libc::c_void) -> libc::c_int {
         // SAFETY: `arg` is the boxed `ChildSetup`, kept alive until the
         // kernel reports that this child has exec'd or exited.
@@ -320,7 +316,7 @@ fn clone_child(setup: Box<ChildSetup>, want_pidfd: bool) -> Result<(u32, Option<
         let mut raw_pidfd: libc::c_int = -1;
         let pid = libc::clone(
             entry,
-            top as *mut libc::c_void,
+            stack.top(),
             libc::CLONE_VM | sharing | files | pidfd_flag | libc::SIGCHLD,
             &*setup as *const ChildSetup as *mut libc::c_void,
             &mut raw_pidfd as *mut libc::c_int,
@@ -332,15 +328,26 @@ fn clone_child(setup: Box<ChildSetup>, want_pidfd: bool) -> Result<(u32, Option<
         (pid, code, raw_pidfd)
     };
     if pid < 0 {
+        stack.give_back();
         return Err(code);
     }
     // The clone wrote the pidfd (close-on-exec) only if asked.
     // SAFETY: the clone gave us this descriptor and nobody else owns it.
     let pidfd = if want_pidfd { unsafe { pidfd::own(raw_pidfd) } } else { None };
+    let gone = |setup: &ChildSetup| setup.progress.load(Ordering::Acquire) == GONE;
     let mut flying = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner());
-    flying.retain(|f| f.setup.progress.load(Ordering::Acquire) != GONE);
-    if setup.progress.load(Ordering::Acquire) != GONE {
-        flying.push(InFlight { setup, _stack: stack });
+    let mut i = 0;
+    while i < flying.len() {
+        if gone(&flying[i].setup) {
+            flying.swap_remove(i).stack.give_back();
+        } else {
+            i += 1;
+        }
+    }
+    if gone(&setup) {
+        stack.give_back();
+    } else {
+        flying.push(InFlight { setup, stack });
     }
     Ok((pid as u32, pidfd, progress))
 }
