@@ -7,8 +7,8 @@
 //! (`CLONE_FILES`) and leaves it with `close_range(n, ~0,
 //! CLOSE_RANGE_UNSHARE)`, which copies only the descriptors below `n`. The
 //! pipes reach it through three descriptor numbers reserved for this below
-//! `n`: the parent parks the child's ends there for the length of the clone
-//! and parks `/dev/null` there again after.
+//! `n`: the parent parks the child's ends there until the child has left
+//! the shared table (`spawn::settle`), then parks `/dev/null` there again.
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -48,7 +48,8 @@ fn reserve() -> Option<Slots> {
 }
 
 /// The child's stdin, stdout and stderr parked on the reserved numbers; they
-/// go back to `/dev/null` when this is dropped, after the clone.
+/// go back to `/dev/null` when this is dropped, once the child has its own
+/// copies (`spawn::settle`).
 pub(crate) struct Parked {
     guard: MutexGuard<'static, Option<Slots>>,
     /// The numbers the child finds its pipes on.

@@ -77,7 +77,7 @@ pub struct Child {
 /// The identity to switch to in the child, or the message to print there.
 enum Identity {
     Keep,
-    Switch { uid: Uid, gid: Gid, groups: Vec<Gid>, prefix: Vec<u8> },
+    Switch { uid: Uid, gid: Gid, groups: Vec<libc::gid_t>, prefix: Vec<u8> },
     Fail(CString),
 }
 
@@ -100,10 +100,10 @@ fn identity(config: &ProcessConfig) -> Identity {
         return fail(&format!("Can't find uid {}", uid.as_raw()));
     };
     // The primary group first: setgid can overwrite the first entry.
-    let mut groups = vec![user.gid];
+    let mut groups = vec![user.gid.as_raw()];
     let name = CString::new(user.name.as_bytes()).unwrap_or_default();
     if let Ok(all) = nix::unistd::getgrouplist(&name, user.gid) {
-        groups.extend(all.into_iter().filter(|g| *g != user.gid));
+        groups.extend(all.into_iter().filter(|g| *g != user.gid).map(Gid::as_raw));
     }
     let prefix = format!("supervisor: couldn't setuid to {}: ", uid.as_raw()).into_bytes();
     Identity::Switch { uid, gid: user.gid, groups, prefix }
@@ -143,6 +143,11 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), nix::errno::Errno> {
 /// `make_logs` runs once the pipes are made, before the fork, as 4.3.0
 /// makes a process's log files with its pipes: its error fails the spawn
 /// with 4.3.0's message.
+///
+/// Call it on a [`SpawnThread`](super::spawn_thread::SpawnThread), which
+/// calls [`settle`] once each job has answered; any other thread must call
+/// [`settle`] itself soon after: until then the child's pipe ends stay
+/// parked here (its output would never end) and no other start can park.
 pub fn spawn_with_stdin(
     config: &ProcessConfig,
     ctx: &SpawnContext,
@@ -451,8 +456,10 @@ unsafe fn in_child(c: &ChildSetup) -> ! {
     unsafe {
         // Signals start as a fresh process's do: nothing ignored (Rust's
         // runtime ignores SIGPIPE, for one), then nothing blocked. Handlers
-        // go first, as ours would run on the parent's memory. (A kernel
-        // sigaction of zeros is SIG_DFL, no flags, nothing masked.)
+        // go first, as ours would run on the parent's memory; the mask
+        // stays full until the parent no longer waits on us, so that no
+        // job-control stop can hold its start up. (A kernel sigaction of
+        // zeros is SIG_DFL, no flags, nothing masked.)
         let default = [0u64; 4];
         let sigset = std::mem::size_of::<u64>();
         for sig in 1..c.first_rt_signal {
@@ -460,8 +467,6 @@ unsafe fn in_child(c: &ChildSetup) -> ! {
                 sys(libc::SYS_rt_sigaction, &[sig as usize, default.as_ptr() as usize, 0, sigset]);
             }
         }
-        let none = 0u64;
-        sys(libc::SYS_rt_sigprocmask, &[libc::SIG_SETMASK as usize, &none as *const u64 as usize, 0, sigset]);
         // Children go down with us: if supervisord dies (even by SIGKILL),
         // a restarted one must never find a second copy running. If we
         // died before this line, leave now.
@@ -477,9 +482,6 @@ unsafe fn in_child(c: &ChildSetup) -> ! {
         {
             child_fail(&[b"supervisor: couldn't set up the child's pipes\n"]);
         }
-        // In our own group with our own descriptors: the parent may go on.
-        c.progress.store(ON_ITS_OWN, Ordering::Release);
-        sys(libc::SYS_futex, &[c.progress.as_ptr() as usize, libc::FUTEX_WAKE as usize, 1]);
         // Lift the pipes above 2 first, so placing one cannot overwrite
         // another that happens to sit on 0, 1 or 2.
         let mut high = [0usize; 3];
@@ -518,6 +520,13 @@ unsafe fn in_child(c: &ChildSetup) -> ! {
                 }
             }
         }
+        // In our own group, with our own descriptors and the parent-death
+        // signal armed for good: the parent may go on (and its spawn
+        // thread may end).
+        c.progress.store(ON_ITS_OWN, Ordering::Release);
+        sys(libc::SYS_futex, &[c.progress.as_ptr() as usize, libc::FUTEX_WAKE as usize, 1]);
+        let none = 0u64;
+        sys(libc::SYS_rt_sigprocmask, &[libc::SIG_SETMASK as usize, &none as *const u64 as usize, 0, sigset]);
         if let Some((dir, prefix)) = &c.directory {
             let ret = sys(libc::SYS_chdir, &[dir.as_ptr() as usize]);
             if ret != 0 {
@@ -566,48 +575,56 @@ mod tests {
     use nix::sys::wait::{WaitStatus, waitpid};
     use nix::unistd::Pid;
 
-    fn start(config: ProcessConfig) -> Child {
+    /// Starts `config` and hands `before_settle` the child before the
+    /// parked pipes are let go (as the spawn thread does after each start).
+    fn start_with(config: ProcessConfig, before_settle: impl FnOnce(&Child)) -> Child {
         let child = spawn_with_stdin(&config, &SpawnContext::from_process(), false, None, || Ok(())).expect("spawn");
-        // This thread is not a spawn thread: let go of the parked pipes
-        // here, as the spawn thread does after each start.
+        before_settle(&child);
         settle();
         child
     }
 
+    fn start(config: ProcessConfig) -> Child {
+        start_with(config, |_| {})
+    }
+
     #[test]
     fn a_child_is_in_its_own_process_group_as_soon_as_the_start_returns() {
-        let child = start(ProcessConfig::new("t", "/bin/sleep 30"));
+        // Asked before the child has been waited for at all: a stop sent
+        // at once goes to the group (stopasgroup), so the group must exist
+        // already, whether the child has got that far or not.
+        let child = start_with(ProcessConfig::new("t", "/bin/sleep 30"), |child| {
+            let pid = Pid::from_raw(child.pid as i32);
+            assert_eq!(nix::unistd::getpgid(Some(pid)), Ok(pid));
+            nix::sys::signal::killpg(pid, nix::sys::signal::SIGKILL).expect("the group is there");
+        });
         let pid = Pid::from_raw(child.pid as i32);
-        // A stop sent at once goes to the group (stopasgroup): the group
-        // must exist already, exec'd or not.
-        assert_eq!(nix::unistd::getpgid(Some(pid)), Ok(pid));
-        nix::sys::signal::killpg(pid, nix::sys::signal::SIGKILL).expect("the group is there");
         assert_eq!(waitpid(pid, None), Ok(WaitStatus::Signaled(pid, nix::sys::signal::SIGKILL, false)));
     }
 
     #[test]
     fn the_child_leaves_the_spawning_threads_errno_alone() {
         let mut config = ProcessConfig::new("t", "/bin/true");
-        config.directory = Some("/nonexistent/directory".into());
+        // ENOTDIR: an errno nothing on our side of the start comes to.
+        config.directory = Some("/dev/null/directory".into());
         // The child runs on this thread's memory until it exits: its failed
-        // chdir (and every call before) must not land in our errno, before
-        // or after the start returns. (The start's own calls succeed.)
-        const MARK: i32 = 4242;
+        // chdir must not land in our errno, before or after the start
+        // returns.
         // SAFETY: writing and reading this thread's errno.
-        unsafe { *libc::__errno_location() = MARK };
+        unsafe { *libc::__errno_location() = 0 };
         let child = start(config);
         let pid = Pid::from_raw(child.pid as i32);
         assert_eq!(waitpid(pid, None), Ok(WaitStatus::Exited(pid, 127)));
         if raw::SHARED {
             // SAFETY: as above.
-            assert_eq!(unsafe { *libc::__errno_location() }, MARK);
+            assert_ne!(unsafe { *libc::__errno_location() }, libc::ENOTDIR);
         }
         let mut said = String::new();
         let stderr = child.stderr.expect("a stderr pipe");
         std::io::Read::read_to_string(&mut std::fs::File::from(stderr), &mut said).expect("read");
         assert_eq!(
             said,
-            "supervisor: couldn't chdir to /nonexistent/directory: ENOENT\nsupervisor: child process was not spawned\n"
+            "supervisor: couldn't chdir to /dev/null/directory: ENOTDIR\nsupervisor: child process was not spawned\n"
         );
     }
 
