@@ -224,7 +224,10 @@ pub fn spawn_with_stdin(
             // alone for whoever looks at it next).
             // SAFETY: setpgid on our own child; no memory involved.
             unsafe { raw::syscall(libc::SYS_setpgid, [pid as usize, pid as usize, 0, 0, 0, 0]) };
-            SETTLING.with(|s| *s.borrow_mut() = Some(Settle { progress, _parked: parked }));
+            // (Were this thread's storage gone, the closure, and with it
+            // the settle, would be dropped here: waited for at once.)
+            let settle = Settle { progress, _parked: parked };
+            let _ = SETTLING.try_with(move |s| *s.borrow_mut() = Some(settle));
             // The child's ends close here, in the parent (it has its own,
             // parked, until it leaves our descriptor table).
             drop((stdin_r, stdout_w, stderr_w));
@@ -292,9 +295,10 @@ static IN_FLIGHT: std::sync::Mutex<Vec<InFlight>> = std::sync::Mutex::new(Vec::n
 /// exec runs beside the engine's work and the next start ([`settle`] waits
 /// only for it to leave our descriptor table). The child's stack and setup
 /// stay in [`IN_FLIGHT`] until the kernel clears `progress`
-/// (`CLONE_CHILD_CLEARTID`), when it execs or exits. Like 4.3.0, a failed exec shows up as the child's message
-/// and exit 127. With `want_pidfd` the clone also returns a pidfd for the
-/// child, so there is no moment when its exit could go unseen.
+/// (`CLONE_CHILD_CLEARTID`), when it execs or exits. Like 4.3.0, a failed
+/// exec shows up as the child's message and exit 127. With `want_pidfd` the
+/// clone also returns a pidfd for the child, so there is no moment when its
+/// exit could go unseen.
 fn clone_child(setup: Box<ChildSetup>, want_pidfd: bool) -> Result<(u32, Option<OwnedFd>, Arc<AtomicU32>), i32> {
     let stack = Stack::take()?;
     extern "C" fn entry(arg: *mut libc::c_void) -> libc::c_int {
