@@ -12,72 +12,50 @@
 /// Whether these calls leave the calling thread's `errno` untouched here.
 pub(crate) const SHARED: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
 
-/// Makes system call `nr` with up to six arguments; `-errno` on failure.
+/// Makes system call `nr` with `args` (up to six; more are ignored) and
+/// returns the kernel's answer, `-errno` on failure.
 ///
 /// # Safety
 /// As for the system call itself: pointers must be valid for what the call
 /// does with them.
-#[cfg(target_arch = "x86_64")]
 #[inline(always)]
-pub(crate) unsafe fn syscall(nr: libc::c_long, a: [usize; 6]) -> isize {
+pub(crate) unsafe fn syscall(nr: libc::c_long, args: &[usize]) -> isize {
+    let mut a = [0usize; 6];
+    for (slot, v) in a.iter_mut().zip(args) {
+        *slot = *v;
+    }
     let ret: isize;
     // SAFETY: the x86_64 Linux system call convention; the kernel clobbers
     // rcx and r11 and nothing else.
+    #[cfg(target_arch = "x86_64")]
     unsafe {
         std::arch::asm!(
             "syscall",
             inlateout("rax") nr as isize => ret,
-            in("rdi") a[0],
-            in("rsi") a[1],
-            in("rdx") a[2],
-            in("r10") a[3],
-            in("r8") a[4],
-            in("r9") a[5],
-            lateout("rcx") _,
-            lateout("r11") _,
+            in("rdi") a[0], in("rsi") a[1], in("rdx") a[2], in("r10") a[3], in("r8") a[4], in("r9") a[5],
+            lateout("rcx") _, lateout("r11") _,
             options(nostack),
         );
     }
-    ret
-}
-
-/// Makes system call `nr` with up to six arguments; `-errno` on failure.
-///
-/// # Safety
-/// As for the system call itself.
-#[cfg(target_arch = "aarch64")]
-#[inline(always)]
-pub(crate) unsafe fn syscall(nr: libc::c_long, a: [usize; 6]) -> isize {
-    let ret: isize;
     // SAFETY: the aarch64 Linux system call convention (number in x8,
     // result in x0).
+    #[cfg(target_arch = "aarch64")]
     unsafe {
         std::arch::asm!(
             "svc 0",
             in("x8") nr,
             inlateout("x0") a[0] as isize => ret,
-            in("x1") a[1],
-            in("x2") a[2],
-            in("x3") a[3],
-            in("x4") a[4],
-            in("x5") a[5],
+            in("x1") a[1], in("x2") a[2], in("x3") a[3], in("x4") a[4], in("x5") a[5],
             options(nostack),
         );
     }
-    ret
-}
-
-/// Makes system call `nr` through libc (which sets `errno`: see [`SHARED`]).
-///
-/// # Safety
-/// As for the system call itself.
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-pub(crate) unsafe fn syscall(nr: libc::c_long, a: [usize; 6]) -> isize {
-    // SAFETY: forwarded as given.
+    // SAFETY: forwarded as given (libc sets errno here: see [`SHARED`]).
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     unsafe {
-        let ret = libc::syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-        if ret < 0 { -(*libc::__errno_location() as isize) } else { ret as isize }
+        let r = libc::syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+        ret = if r < 0 { -(*libc::__errno_location() as isize) } else { r as isize };
     }
+    ret
 }
 
 /// The errno of a failed call's result (0 when it did not fail).
@@ -94,9 +72,9 @@ mod tests {
         // SAFETY: getpid takes nothing; close of a number that cannot be
         // open fails with EBADF and touches nothing.
         unsafe {
-            assert_eq!(syscall(libc::SYS_getpid, [0; 6]) as u32, std::process::id());
+            assert_eq!(syscall(libc::SYS_getpid, &[]) as u32, std::process::id());
             *libc::__errno_location() = 0;
-            let ret = syscall(libc::SYS_close, [i32::MAX as usize, 0, 0, 0, 0, 0]);
+            let ret = syscall(libc::SYS_close, &[i32::MAX as usize]);
             assert_eq!(errno(ret), libc::EBADF);
             if SHARED {
                 assert_eq!(*libc::__errno_location(), 0);

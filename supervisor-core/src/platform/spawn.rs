@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use std::ffi::{CString, OsString};
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use nix::fcntl::OFlag;
@@ -112,7 +111,7 @@ fn identity(config: &ProcessConfig) -> Identity {
 fn write_stderr(bytes: &[u8]) {
     // SAFETY: write(2) on fd 2 with a valid buffer.
     unsafe {
-        raw::syscall(libc::SYS_write, [2, bytes.as_ptr() as usize, bytes.len(), 0, 0, 0]);
+        raw::syscall(libc::SYS_write, &[2, bytes.as_ptr() as usize, bytes.len()]);
     }
 }
 
@@ -126,7 +125,7 @@ fn child_fail(parts: &[&[u8]]) -> ! {
     loop {
         // SAFETY: exit_group ends this process (the child) and never returns.
         unsafe {
-            raw::syscall(libc::SYS_exit_group, [127, 0, 0, 0, 0, 0]);
+            raw::syscall(libc::SYS_exit_group, &[127]);
         }
     }
 }
@@ -198,18 +197,22 @@ pub fn spawn_with_stdin(
     // parked ones are replaced.
     settle();
     let parked = handoff::park(fds);
-    let setup = ChildSetup::new(
-        nix::unistd::getpid().as_raw(),
-        parked.as_ref().map_or(fds, |p| p.fds),
-        parked.as_ref().map(|p| p.keep_below),
-        identity(config),
+    let pointers = |v: &[CString]| v.iter().map(|c| c.as_ptr()).chain([std::ptr::null()]).collect();
+    let setup = Box::new(ChildSetup {
+        parent: nix::unistd::getpid().as_raw(),
+        fds: parked.as_ref().map_or(fds, |p| p.fds),
+        share_below: parked.as_ref().map(|p| p.keep_below),
+        first_rt_signal: libc::SIGRTMIN(),
+        identity: identity(config),
         directory,
-        config.umask,
-        program_c,
-        argv_c,
-        envp_c,
-        format!("supervisor: couldn't exec {}: ", argv[0]).into_bytes(),
-    );
+        umask: config.umask,
+        program: program_c,
+        argv: pointers(&argv_c),
+        envp: pointers(&envp_c),
+        _strings: (argv_c, envp_c),
+        exec_prefix: format!("supervisor: couldn't exec {}: ", argv[0]).into_bytes(),
+        progress: AtomicU32::new(SETTING_UP),
+    });
     match clone_child(setup, want_pidfd) {
         Err(code) => Err(SpawnFailure::Os(match code {
             libc::EAGAIN => format!("Too many processes in process table to spawn '{}'", config.name),
@@ -217,16 +220,16 @@ pub fn spawn_with_stdin(
             libc::EMFILE | libc::ENFILE => return Err(SpawnFailure::TooManyFiles(config.name.clone())),
             _ => format!("unknown error during fork for '{}': {}", config.name, errno_name(code)),
         })),
-        Ok((pid, pidfd, progress)) => {
+        Ok((pid, pidfd, flight)) => {
             // Its own process group from the start, whichever of us gets
             // there first, so that a stop sent at once reaches the group
             // (once it has exec'd this fails, as it should; errno is left
             // alone for whoever looks at it next).
             // SAFETY: setpgid on our own child; no memory involved.
-            unsafe { raw::syscall(libc::SYS_setpgid, [pid as usize, pid as usize, 0, 0, 0, 0]) };
+            unsafe { raw::syscall(libc::SYS_setpgid, &[pid as usize, pid as usize]) };
             // (Were this thread's storage gone, the closure, and with it
             // the settle, would be dropped here: waited for at once.)
-            let settle = Settle { progress, _parked: parked };
+            let settle = Settle { flight: Some(flight), _parked: parked };
             let _ = SETTLING.try_with(move |s| *s.borrow_mut() = Some(settle));
             // The child's ends close here, in the parent (it has its own,
             // parked, until it leaves our descriptor table).
@@ -236,23 +239,52 @@ pub fn spawn_with_stdin(
     }
 }
 
+/// A child cloned with `CLONE_VM`, perhaps not exec'd yet: its setup and
+/// stack stay put until the kernel says it has exec'd or exited.
+struct Flight {
+    setup: Box<ChildSetup>,
+    stack: Stack,
+}
+
+impl Flight {
+    fn progress(&self) -> u32 {
+        self.setup.progress.load(Ordering::Acquire)
+    }
+}
+
+/// Children past their settle that may still run on memory of ours; each
+/// settle takes back the stacks of those that have exec'd since.
+static IN_FLIGHT: std::sync::Mutex<Vec<Flight>> = std::sync::Mutex::new(Vec::new());
+
 /// The last child started on this thread, until it has left supervisord's
 /// descriptor table ([`settle`]).
 struct Settle {
-    progress: Arc<AtomicU32>,
-    /// Its pipes, parked where it takes them from.
+    flight: Option<Flight>,
+    /// Its pipes, parked where it takes them from (let go after the wait).
     _parked: Option<handoff::Parked>,
 }
 
 impl Drop for Settle {
     fn drop(&mut self) {
-        while self.progress.load(Ordering::Acquire) == SETTING_UP {
-            // SAFETY: futex wait on a word of ours, for as long as it holds
-            // SETTING_UP; the child (or the kernel, if it died) changes it
-            // and wakes us. (EAGAIN when it already has: errno left alone.)
+        let Some(flight) = self.flight.take() else { return };
+        while flight.progress() == SETTING_UP {
+            // SAFETY: futex wait on a word of the boxed setup, for as long
+            // as it holds SETTING_UP; the child (or the kernel, if it died)
+            // changes it and wakes us. (EAGAIN when it already has: errno
+            // left alone.)
             unsafe {
-                let word = self.progress.as_ptr() as usize;
-                raw::syscall(libc::SYS_futex, [word, libc::FUTEX_WAIT as usize, SETTING_UP as usize, 0, 0, 0]);
+                let word = flight.setup.progress.as_ptr() as usize;
+                raw::syscall(libc::SYS_futex, &[word, libc::FUTEX_WAIT as usize, SETTING_UP as usize]);
+            }
+        }
+        let mut flying = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner());
+        flying.push(flight);
+        let mut i = 0;
+        while i < flying.len() {
+            if flying[i].progress() == GONE {
+                flying.swap_remove(i).stack.give_back();
+            } else {
+                i += 1;
             }
         }
     }
@@ -272,17 +304,6 @@ pub(crate) fn settle() {
     let _ = SETTLING.try_with(|s| s.borrow_mut().take());
 }
 
-/// A child cloned with `CLONE_VM` and perhaps not exec'd yet: its stack and
-/// setup live on until the kernel says it has exec'd or exited.
-struct InFlight {
-    setup: Box<ChildSetup>,
-    stack: Stack,
-}
-
-/// Children that may still be running on memory of ours; each start drops
-/// those that have exec'd since.
-static IN_FLIGHT: std::sync::Mutex<Vec<InFlight>> = std::sync::Mutex::new(Vec::new());
-
 /// Starts the child on a stack of its own, sharing supervisord's memory
 /// (`CLONE_VM`, as `posix_spawn` does): no copy of supervisord's page tables
 /// (and no copy-on-write faults after) for every start. With `share_below`
@@ -294,12 +315,12 @@ static IN_FLIGHT: std::sync::Mutex<Vec<InFlight>> = std::sync::Mutex::new(Vec::n
 /// thousand execs in a row. Here the parent goes on at once; the child's
 /// exec runs beside the engine's work and the next start ([`settle`] waits
 /// only for it to leave our descriptor table). The child's stack and setup
-/// stay in [`IN_FLIGHT`] until the kernel clears `progress`
+/// ([`Flight`]) stay in [`IN_FLIGHT`] until the kernel clears `progress`
 /// (`CLONE_CHILD_CLEARTID`), when it execs or exits. Like 4.3.0, a failed
 /// exec shows up as the child's message and exit 127. With `want_pidfd` the
 /// clone also returns a pidfd for the child, so there is no moment when its
 /// exit could go unseen.
-fn clone_child(setup: Box<ChildSetup>, want_pidfd: bool) -> Result<(u32, Option<OwnedFd>, Arc<AtomicU32>), i32> {
+fn clone_child(setup: Box<ChildSetup>, want_pidfd: bool) -> Result<(u32, Option<OwnedFd>, Flight), i32> {
     let stack = Stack::take()?;
     extern "C" fn entry(arg: *mut libc::c_void) -> libc::c_int {
         // SAFETY: `arg` is the boxed `ChildSetup`, kept alive until the
@@ -311,7 +332,6 @@ fn clone_child(setup: Box<ChildSetup>, want_pidfd: bool) -> Result<(u32, Option<
     let sharing = libc::CLONE_CHILD_CLEARTID | if raw::SHARED { 0 } else { libc::CLONE_VFORK };
     let files = if setup.share_below.is_some() { libc::CLONE_FILES } else { 0 };
     let pidfd_flag = if want_pidfd { libc::CLONE_PIDFD } else { 0 };
-    let progress = Arc::clone(&setup.progress);
     // No signal handler may run in the child while it shares our memory:
     // block everything across the clone (the child resets, then unblocks).
     // SAFETY: plain sigset manipulation and clone with a valid stack and a
@@ -330,7 +350,7 @@ fn clone_child(setup: Box<ChildSetup>, want_pidfd: bool) -> Result<(u32, Option<
             &*setup as *const ChildSetup as *mut libc::c_void,
             &mut raw_pidfd as *mut libc::c_int,
             std::ptr::null_mut::<libc::c_void>(),
-            progress.as_ptr() as *mut libc::c_int,
+            setup.progress.as_ptr(),
         );
         let code = *libc::__errno_location();
         libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
@@ -343,22 +363,7 @@ fn clone_child(setup: Box<ChildSetup>, want_pidfd: bool) -> Result<(u32, Option<
     // The clone wrote the pidfd (close-on-exec) only if asked.
     // SAFETY: the clone gave us this descriptor and nobody else owns it.
     let pidfd = if want_pidfd { unsafe { pidfd::own(raw_pidfd) } } else { None };
-    let gone = |setup: &ChildSetup| setup.progress.load(Ordering::Acquire) == GONE;
-    let mut flying = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner());
-    let mut i = 0;
-    while i < flying.len() {
-        if gone(&flying[i].setup) {
-            flying.swap_remove(i).stack.give_back();
-        } else {
-            i += 1;
-        }
-    }
-    if gone(&setup) {
-        stack.give_back();
-    } else {
-        flying.push(InFlight { setup, stack });
-    }
-    Ok((pid as u32, pidfd, progress))
+    Ok((pid as u32, pidfd, Flight { setup, stack }))
 }
 
 /// [`ChildSetup::progress`]: the child is still in supervisord's process
@@ -390,60 +395,14 @@ struct ChildSetup {
     argv: Vec<*const libc::c_char>,
     envp: Vec<*const libc::c_char>,
     exec_prefix: Vec<u8>,
-    /// [`SETTING_UP`], [`ON_ITS_OWN`] or [`GONE`]; shared with [`Settle`].
-    progress: Arc<AtomicU32>,
+    /// [`SETTING_UP`], [`ON_ITS_OWN`] or [`GONE`] (the kernel writes this
+    /// one, so it stays where the box put it).
+    progress: AtomicU32,
 }
 
 // SAFETY: the raw pointers point into `_strings`, owned alongside them and
 // never changed; the setup moves between threads only as a whole.
 unsafe impl Send for ChildSetup {}
-
-impl ChildSetup {
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        parent: libc::pid_t,
-        fds: [RawFd; 3],
-        share_below: Option<u32>,
-        identity: Identity,
-        directory: Option<(CString, Vec<u8>)>,
-        umask: Option<u32>,
-        program: CString,
-        argv: Vec<CString>,
-        envp: Vec<CString>,
-        exec_prefix: Vec<u8>,
-    ) -> Box<ChildSetup> {
-        let pointers = |v: &[CString]| v.iter().map(|c| c.as_ptr()).chain([std::ptr::null()]).collect();
-        Box::new(ChildSetup {
-            parent,
-            fds,
-            share_below,
-            first_rt_signal: libc::SIGRTMIN(),
-            identity,
-            directory,
-            umask,
-            program,
-            argv: pointers(&argv),
-            envp: pointers(&envp),
-            _strings: (argv, envp),
-            exec_prefix,
-            progress: Arc::new(AtomicU32::new(SETTING_UP)),
-        })
-    }
-}
-
-/// Makes a system call in the child; the kernel's answer, `-errno` on
-/// failure.
-///
-/// # Safety
-/// As for the call itself.
-unsafe fn sys(nr: libc::c_long, args: &[usize]) -> isize {
-    let mut a = [0usize; 6];
-    for (slot, v) in a.iter_mut().zip(args) {
-        *slot = *v;
-    }
-    // SAFETY: forwarded as given.
-    unsafe { raw::syscall(nr, a) }
-}
 
 /// The child side of [`clone_child`].
 ///
@@ -468,21 +427,21 @@ unsafe fn in_child(c: &ChildSetup) -> ! {
         let sigset = std::mem::size_of::<u64>();
         for sig in 1..c.first_rt_signal {
             if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-                sys(libc::SYS_rt_sigaction, &[sig as usize, default.as_ptr() as usize, 0, sigset]);
+                raw::syscall(libc::SYS_rt_sigaction, &[sig as usize, default.as_ptr() as usize, 0, sigset]);
             }
         }
         // Children go down with us: if supervisord dies (even by SIGKILL),
         // a restarted one must never find a second copy running. If we
         // died before this line, leave now.
-        sys(libc::SYS_prctl, &[libc::PR_SET_PDEATHSIG as usize, libc::SIGKILL as usize]);
-        if sys(libc::SYS_getppid, &[]) != c.parent as isize {
-            sys(libc::SYS_exit_group, &[0]);
+        raw::syscall(libc::SYS_prctl, &[libc::PR_SET_PDEATHSIG as usize, libc::SIGKILL as usize]);
+        if raw::syscall(libc::SYS_getppid, &[]) != c.parent as isize {
+            raw::syscall(libc::SYS_exit_group, &[0]);
         }
-        sys(libc::SYS_setpgid, &[0, 0]);
+        raw::syscall(libc::SYS_setpgid, &[0, 0]);
         // Nothing below may touch the parent's descriptors.
         if let Some(below) = c.share_below
-            && sys(libc::SYS_close_range, &[below as usize, FAR, libc::CLOSE_RANGE_UNSHARE as usize]) != 0
-            && sys(libc::SYS_unshare, &[libc::CLONE_FILES as usize]) != 0
+            && raw::syscall(libc::SYS_close_range, &[below as usize, FAR, libc::CLOSE_RANGE_UNSHARE as usize]) != 0
+            && raw::syscall(libc::SYS_unshare, &[libc::CLONE_FILES as usize]) != 0
         {
             child_fail(&[b"supervisor: couldn't set up the child's pipes\n"]);
         }
@@ -490,7 +449,7 @@ unsafe fn in_child(c: &ChildSetup) -> ! {
         // another that happens to sit on 0, 1 or 2.
         let mut high = [0usize; 3];
         for (h, fd) in high.iter_mut().zip(c.fds) {
-            let ret = sys(libc::SYS_fcntl, &[fd as usize, libc::F_DUPFD_CLOEXEC as usize, 3]);
+            let ret = raw::syscall(libc::SYS_fcntl, &[fd as usize, libc::F_DUPFD_CLOEXEC as usize, 3]);
             if ret < 0 {
                 child_fail(&[b"supervisor: couldn't set up the child's pipes\n"]);
             }
@@ -499,7 +458,7 @@ unsafe fn in_child(c: &ChildSetup) -> ! {
         // dup3, not dup2 (not on every architecture): `h` is above 2, so
         // never the same number as its target.
         for (target, h) in high.into_iter().enumerate() {
-            if sys(libc::SYS_dup3, &[h, target, 0]) < 0 {
+            if raw::syscall(libc::SYS_dup3, &[h, target, 0]) < 0 {
                 child_fail(&[b"supervisor: couldn't set up the child's pipes\n"]);
             }
         }
@@ -507,20 +466,20 @@ unsafe fn in_child(c: &ChildSetup) -> ! {
             Identity::Keep => {}
             Identity::Fail(message) => child_fail(&[message.as_bytes()]),
             Identity::Switch { uid, gid, groups, prefix } => {
-                if sys(libc::SYS_setgroups, &[groups.len(), groups.as_ptr() as usize]) != 0 {
+                if raw::syscall(libc::SYS_setgroups, &[groups.len(), groups.as_ptr() as usize]) != 0 {
                     child_fail(&[prefix, b"Could not set groups of effective user\n"]);
                 }
-                if sys(libc::SYS_setgid, &[gid.as_raw() as usize]) != 0 {
+                if raw::syscall(libc::SYS_setgid, &[gid.as_raw() as usize]) != 0 {
                     child_fail(&[prefix, b"Could not set group id of effective user\n"]);
                 }
-                if sys(libc::SYS_setuid, &[uid.as_raw() as usize]) != 0 {
+                if raw::syscall(libc::SYS_setuid, &[uid.as_raw() as usize]) != 0 {
                     child_fail(&[prefix, b"Could not set user id\n"]);
                 }
                 // Linux clears the parent-death signal when credentials
                 // change: set it again, and leave if we died meanwhile.
-                sys(libc::SYS_prctl, &[libc::PR_SET_PDEATHSIG as usize, libc::SIGKILL as usize]);
-                if sys(libc::SYS_getppid, &[]) != c.parent as isize {
-                    sys(libc::SYS_exit_group, &[0]);
+                raw::syscall(libc::SYS_prctl, &[libc::PR_SET_PDEATHSIG as usize, libc::SIGKILL as usize]);
+                if raw::syscall(libc::SYS_getppid, &[]) != c.parent as isize {
+                    raw::syscall(libc::SYS_exit_group, &[0]);
                 }
             }
         }
@@ -528,22 +487,24 @@ unsafe fn in_child(c: &ChildSetup) -> ! {
         // signal armed for good: the parent may go on (and its spawn
         // thread may end).
         c.progress.store(ON_ITS_OWN, Ordering::Release);
-        sys(libc::SYS_futex, &[c.progress.as_ptr() as usize, libc::FUTEX_WAKE as usize, 1]);
+        raw::syscall(libc::SYS_futex, &[c.progress.as_ptr() as usize, libc::FUTEX_WAKE as usize, 1]);
         let none = 0u64;
-        sys(libc::SYS_rt_sigprocmask, &[libc::SIG_SETMASK as usize, &none as *const u64 as usize, 0, sigset]);
+        raw::syscall(libc::SYS_rt_sigprocmask, &[libc::SIG_SETMASK as usize, &none as *const u64 as usize, 0, sigset]);
         if let Some((dir, prefix)) = &c.directory {
-            let ret = sys(libc::SYS_chdir, &[dir.as_ptr() as usize]);
+            let ret = raw::syscall(libc::SYS_chdir, &[dir.as_ptr() as usize]);
             if ret != 0 {
                 child_fail(&[prefix, errno_name(raw::errno(ret)).as_bytes(), b"\n"]);
             }
         }
         if let Some(mask) = c.umask {
-            sys(libc::SYS_umask, &[mask as usize]);
+            raw::syscall(libc::SYS_umask, &[mask as usize]);
         }
         // Nothing supervisord has open may leak into the child.
-        sys(libc::SYS_close_range, &[3, FAR, libc::CLOSE_RANGE_CLOEXEC as usize]);
-        let ret =
-            sys(libc::SYS_execve, &[c.program.as_ptr() as usize, c.argv.as_ptr() as usize, c.envp.as_ptr() as usize]);
+        raw::syscall(libc::SYS_close_range, &[3, FAR, libc::CLOSE_RANGE_CLOEXEC as usize]);
+        let ret = raw::syscall(
+            libc::SYS_execve,
+            &[c.program.as_ptr() as usize, c.argv.as_ptr() as usize, c.envp.as_ptr() as usize],
+        );
         child_fail(&[&c.exec_prefix, errno_name(raw::errno(ret)).as_bytes(), b"\n"])
     }
 }

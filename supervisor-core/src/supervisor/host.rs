@@ -253,23 +253,23 @@ impl Host for RealHost {
                     let make_logs = || {
                         // One file for both: made once, with stdout's keys.
                         let logs = &logs[..if one_file { 1 } else { 2 }];
-                        let mut made = logs
+                        let made = logs
                             .iter()
                             .map(|(_, channel)| ChildLog::at_spawn(&config, *channel))
                             .collect::<std::io::Result<Vec<_>>>();
                         // Both or neither: a failed spawn keeps no log of an
                         // earlier run (4.3.0 has no dispatchers then).
-                        for (i, (shared, _)) in logs.iter().enumerate() {
+                        let (made, outcome) = match made {
+                            Ok(made) => (made, Ok(())),
+                            Err(e) => (Vec::new(), Err(e)),
+                        };
+                        let mut made = made.into_iter();
+                        for (shared, _) in logs {
                             if let Ok(mut g) = shared.lock() {
-                                *g = made
-                                    .as_mut()
-                                    .ok()
-                                    .and_then(|m| m.get_mut(i))
-                                    .map(std::mem::take)
-                                    .unwrap_or_default();
+                                *g = made.next().unwrap_or_default();
                             }
                         }
-                        made.map(drop)
+                        outcome
                     };
                     spawn_with_stdin(&config, &ctx, spawner.wants_pidfd(), fd0, make_logs).map(|child| (spawner, child))
                 })
