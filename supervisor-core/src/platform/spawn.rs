@@ -279,13 +279,8 @@ impl Drop for Settle {
         }
         let mut flying = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner());
         flying.push(flight);
-        let mut i = 0;
-        while i < flying.len() {
-            if flying[i].progress() == GONE {
-                flying.swap_remove(i).stack.give_back();
-            } else {
-                i += 1;
-            }
+        for done in flying.extract_if(.., |f| f.progress() == GONE) {
+            done.stack.give_back();
         }
     }
 }
