@@ -20,6 +20,9 @@ pub struct Implementation {
     pub name: &'static str,
     pub supervisord: PathBuf,
     pub supervisorctl: PathBuf,
+    /// Descriptors it holds per idle program (`/bin/sleep`), one spare
+    /// included where it varies: what the scale runs give it.
+    pub fds_per_idle_program: u64,
 }
 
 /// A config file both implementations read the same way.

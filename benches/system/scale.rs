@@ -41,20 +41,16 @@ pub struct Run {
     pub unfinished: Option<Duration>,
 }
 
-/// Descriptors per program: each daemon holds a few per child (pipes, a
-/// pidfd, log files); 4.3.0 holds the most (three pipes and two logs).
-const FDS_PER_PROGRAM: u64 = 6;
-
-/// The descriptors a daemon with `programs` programs is given.
-pub fn fds_for(programs: usize) -> u64 {
-    programs as u64 * FDS_PER_PROGRAM + 1024
+/// The descriptors `imp` is given with `programs` idle programs: what it
+/// holds per program, and room for everything else.
+pub fn fds_for(imp: &Implementation, programs: usize) -> u64 {
+    programs as u64 * imp.fds_per_idle_program + 1024
 }
 
 /// Raises this process's descriptor limit (its daemons inherit it) to
-/// what `programs` need; the hard limit too where allowed (root with
-/// CAP_SYS_RESOURCE). Returns the limit.
-pub fn raise_fd_limit(programs: usize) -> u64 {
-    let want = fds_for(programs);
+/// `want`; the hard limit too where allowed (root with CAP_SYS_RESOURCE).
+/// Returns the limit.
+pub fn raise_fd_limit(want: u64) -> u64 {
     let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit writes into the struct we own.
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
@@ -133,7 +129,7 @@ fn measure(
     let left = || clock.left();
     let dir = tempfile::Builder::new().prefix("system-bench").tempdir_in(base)?;
     let mut conf = Conf::new(dir.path());
-    conf.supervisord(&format!("minfds={}", fds_for(n)));
+    conf.supervisord(&format!("minfds={}", fds_for(imp, n)));
     for i in 0..n {
         conf.program(&format!("p{i:05}"), "/bin/sleep 3600", &["startsecs=0"]);
     }

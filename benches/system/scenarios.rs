@@ -372,8 +372,9 @@ pub fn storm(imp: &Implementation, s: &Sizes) -> Result<Figures, BenchError> {
     // stopped as one, so the idle ones run throughout.
     let among_idle = s.storm_idle > 0;
     if among_idle {
-        crate::scale::raise_fd_limit(s.storm_idle + s.storm_programs);
-        conf.supervisord(&format!("minfds={}", crate::scale::fds_for(s.storm_idle + s.storm_programs)));
+        let fds = crate::scale::fds_for(imp, s.storm_idle + s.storm_programs);
+        crate::scale::raise_fd_limit(fds);
+        conf.supervisord(&format!("minfds={fds}"));
         let members: Vec<String> = (0..s.storm_programs).map(|i| format!("c{i:02}")).collect();
         conf.group("storm", &members);
         for i in 0..s.storm_idle {
