@@ -76,8 +76,8 @@ pub(crate) struct Support {
     pub status_kept: bool,
 }
 
-/// What this kernel can do with pidfds, found once: clones a child exactly
-/// as spawning does (with `CLONE_PIDFD`) that exits 7, reaps it through the
+/// What this kernel can do with pidfds, found once: clones a child with
+/// `CLONE_PIDFD`, as spawning does, that exits 7, reaps it through the
 /// pidfd, and asks the kernel for the status it kept. Call only while
 /// nothing else reaps with `waitpid(-1)`.
 pub(crate) fn probe() -> Support {

@@ -216,8 +216,9 @@ pub fn spawn_with_stdin(
     match clone_child(setup, want_pidfd) {
         Err(code) => Err(SpawnFailure::Os(match code {
             libc::EAGAIN => format!("Too many processes in process table to spawn '{}'", config.name),
-            // The pidfd is one more descriptor per child.
-            libc::EMFILE | libc::ENFILE => return Err(SpawnFailure::TooManyFiles(config.name.clone())),
+            // The pidfd is one more descriptor per child: out of them, as
+            // for the pipes (the system's table full is 4.3.0's other text).
+            libc::EMFILE => return Err(SpawnFailure::TooManyFiles(config.name.clone())),
             _ => format!("unknown error during fork for '{}': {}", config.name, errno_name(code)),
         })),
         Ok((pid, pidfd, flight)) => {

@@ -259,17 +259,13 @@ impl Host for RealHost {
                             .collect::<std::io::Result<Vec<_>>>();
                         // Both or neither: a failed spawn keeps no log of an
                         // earlier run (4.3.0 has no dispatchers then).
-                        let (made, outcome) = match made {
-                            Ok(made) => (made, Ok(())),
-                            Err(e) => (Vec::new(), Err(e)),
-                        };
-                        let mut made = made.into_iter();
+                        let mut made = made.map(Vec::into_iter);
                         for (shared, _) in logs {
                             if let Ok(mut g) = shared.lock() {
-                                *g = made.next().unwrap_or_default();
+                                *g = made.as_mut().ok().and_then(Iterator::next).unwrap_or_default();
                             }
                         }
-                        outcome
+                        made.map(drop)
                     };
                     spawn_with_stdin(&config, &ctx, spawner.wants_pidfd(), fd0, make_logs).map(|child| (spawner, child))
                 })
